@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup setup-test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Debian packages: a CJK font for notices; poppler-utils (PDF text checks) and Chromium
+# (browser tests) for the tests as well.
+RUN_PACKAGES := fonts-noto-cjk
+TEST_PACKAGES := fonts-noto-cjk poppler-utils chromium
+
+setup: $(BIN)/python
+	@HUANJIE_DEBIAN_PACKAGES="$(RUN_PACKAGES)" bash scripts/system-packages.sh
+	$(BIN)/pip install --quiet -e .
+
+setup-test: $(BIN)/python
+	@HUANJIE_DEBIAN_PACKAGES="$(TEST_PACKAGES)" bash scripts/system-packages.sh
+	$(BIN)/pip install --quiet -e '.[test]'
+
+run: setup
+	$(BIN)/huanjie demo
+	$(BIN)/huanjie elections list
+
+test: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: setup-test
+	$(BIN)/ruff check .
+
+bench: setup-test
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,214 @@
+"""The statutory calendar, pure: bounds from an anchor, plan checks, holiday warnings.
+
+Dates are calendar dates in the jurisdiction's local time. "Latest E − 20" means the milestone
+is lawful if done on or before that date (CONTRACTS.md). Periods "within N days of X" start
+the day after X (Civil Code art. 201); "N months after" lands on the same day number or on the
+month's last day (Civil Code art. 202), which pendulum's month arithmetic does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pendulum
+
+from workflow.kinds import ANCHOR, BoundSpec, KindSpec
+
+
+@dataclass(frozen=True)
+class MilestoneCheck:
+    """One milestone of a plan against the law."""
+
+    key: str
+    name: str
+    phase: str
+    planned: date | None
+    latest: date | None
+    earliest: date | None
+    ok: bool
+    rule: str
+    problems: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "planned": self.planned.isoformat() if self.planned else None,
+            "latest": self.latest.isoformat() if self.latest else None,
+            "earliest": self.earliest.isoformat() if self.earliest else None,
+            "ok": self.ok,
+            "rule": self.rule,
+        }
+
+
+@dataclass(frozen=True)
+class Warning:
+    key: str | None
+    code: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    kind: str
+    anchor: date
+    milestones: tuple[MilestoneCheck, ...]
+    warnings: tuple[Warning, ...] = field(default=())
+
+    @property
+    def violations(self) -> tuple[MilestoneCheck, ...]:
+        return tuple(m for m in self.milestones if not m.ok)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def by_key(self) -> dict[str, MilestoneCheck]:
+        return {m.key: m for m in self.milestones}
+
+
+def shift(start: date, spec: BoundSpec) -> date:
+    """`start` moved by the spec's months (Civil Code art. 202) then days."""
+    moved = pendulum.Date(start.year, start.month, start.day)
+    if spec.months:
+        moved = moved.add(months=spec.months)
+    result = date(moved.year, moved.month, moved.day)
+    return result + timedelta(days=spec.days)
+
+
+def _resolve(spec: BoundSpec | None, anchor: date, known: Mapping[str, date | None]) -> date | None:
+    if spec is None:
+        return None
+    if spec.from_ == ANCHOR:
+        return shift(anchor, spec)
+    reference = known.get(spec.from_)
+    if reference is None:
+        return shift(anchor, spec) if spec.fallback == ANCHOR else None
+    return shift(reference, spec)
+
+
+def compute_bounds(
+    kind: KindSpec,
+    anchor: date,
+    planned: Mapping[str, date] | None = None,
+    actual: Mapping[str, date] | None = None,
+) -> dict[str, tuple[date | None, date | None]]:
+    """Each milestone's (earliest, latest) statutory bounds.
+
+    A bound relative to another milestone uses that milestone's actual date, else its
+    planned date, else the anchor where the kind says so, else it is unknown (None).
+    """
+    planned = planned or {}
+    actual = actual or {}
+    reference: dict[str, date | None] = {}
+    bounds: dict[str, tuple[date | None, date | None]] = {}
+    for key in kind.bound_order():
+        spec = kind.milestones[key]
+        earliest = _resolve(spec.earliest, anchor, reference)
+        latest = _resolve(spec.latest, anchor, reference)
+        bounds[key] = (earliest, latest)
+        if spec.computed:
+            reference[key] = latest
+        else:
+            reference[key] = actual.get(key) or planned.get(key)
+    return bounds
+
+
+def check_plan(
+    kind: KindSpec,
+    anchor: date,
+    planned: Mapping[str, date],
+    holidays: HolidayCalendar | None = None,
+) -> PlanReport:
+    """Check a committee's plan against every statutory bound and ordering rule."""
+    bounds = compute_bounds(kind, anchor, planned)
+    checks: list[MilestoneCheck] = []
+    for key, spec in kind.milestones.items():
+        earliest, latest = bounds[key]
+        when = latest if spec.computed else planned.get(key)
+        problems: list[str] = []
+        if when is not None and not spec.computed:
+            if latest is not None and when > latest:
+                problems.append(f"计划日期 {when} 晚于法定最迟日期 {latest}")
+            if earliest is not None and when < earliest:
+                problems.append(f"计划日期 {when} 早于法定最早日期 {earliest}")
+            for other in spec.before:
+                other_when = planned.get(other) or (
+                    bounds[other][1] if kind.milestones[other].computed else None
+                )
+                if other_when is not None and when > other_when:
+                    problems.append(
+                        f"应在「{kind.milestones[other].name}」之前，但计划日期 {when} 晚于 {other_when}"
+                    )
+        checks.append(
+            MilestoneCheck(
+                key=key,
+                name=spec.name,
+                phase=spec.phase,
+                planned=None if spec.computed else when,
+                latest=latest,
+                earliest=earliest,
+                ok=not problems,
+                rule=spec.rule,
+                problems=tuple(problems),
+            )
+        )
+    warnings: list[Warning] = []
+    if holidays is not None:
+        for check in checks:
+            if check.planned is not None:
+                warnings.extend(holidays.warnings_for(check.key, check.planned))
+    return PlanReport(kind=kind.key, anchor=anchor, milestones=tuple(checks), warnings=tuple(warnings))
+
+
+def reschedule_dates(old_anchor: date, new_anchor: date, planned: Mapping[str, date]) -> dict[str, date]:
+    """Planned dates moved with the anchor, keeping each one's distance to election day."""
+    delta = new_anchor - old_anchor
+    return {key: when + delta for key, when in planned.items()}
+
+
+class HolidayCalendar:
+    """Statutory public holidays from the State Council's calendar (chinese-calendar).
+
+    Only named statutory holidays count, never ordinary weekends. A year the package does not
+    cover gives one warning ("no holiday data for YEAR"), never a failure.
+    """
+
+    def __init__(self) -> None:
+        import chinese_calendar
+        from chinese_calendar.constants import Holiday
+
+        self._calendar = chinese_calendar
+        self._names = {holiday.value: holiday.chinese for holiday in Holiday}
+
+    def holiday_name(self, day: date) -> str | None:
+        """The holiday's Chinese name, None on a working day or an ordinary weekend.
+
+        Raises LookupError for a year without data.
+        """
+        try:
+            on_holiday, holiday = self._calendar.get_holiday_detail(day)
+        except NotImplementedError as exc:
+            raise LookupError(day.year) from exc
+        if not on_holiday or holiday is None:
+            return None
+        return self._names.get(holiday, holiday)
+
+    def warnings_for(self, key: str, day: date) -> list[Warning]:
+        try:
+            name = self.holiday_name(day)
+        except LookupError:
+            return [
+                Warning(
+                    key,
+                    "W_NO_HOLIDAY_DATA",
+                    f"暂无{day.year}年法定节假日数据（no holiday data for {day.year}），未检查节假日",
+                )
+            ]
+        if name is None:
+            return []
+        return [Warning(key, "W_HOLIDAY", f"计划日期 {day} 是法定节假日（{name}），工作人员可能休假")]

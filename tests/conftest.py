@@ -1,0 +1,68 @@
+"""Shared fixtures. Storage tests take `db`, which runs each test on SQLite and on PostgreSQL
+(when HUANJIE_TEST_PG_URL is set; each test run creates its own database and drops it)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from workflow.clock import FixedClock
+from workflow.store import Database
+from workflow.store.models import Base
+
+PG_URL = os.environ.get("HUANJIE_TEST_PG_URL")
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, dropped at the end."""
+    if not PG_URL:
+        pytest.skip("HUANJIE_TEST_PG_URL is not set: PostgreSQL tests skipped")
+    admin_url = make_url(PG_URL)
+    name = f"huanjie_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    migrated = Database(url)
+    migrated.migrate()
+    migrated.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _truncate_all(database: Database) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path) -> Iterator[Database]:
+    """A migrated, empty database: a SQLite file, or this run's PostgreSQL database."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'huanjie.sqlite3'}")
+        database.migrate()
+    else:
+        url = request.getfixturevalue("pg_database_url")
+        database = Database(url)
+        _truncate_all(database)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2011, 8, 20, 2, 0, tzinfo=UTC))

@@ -1,0 +1,539 @@
+"""Election commands: the one service layer that the CLI and the HTTP API both call.
+
+Each function works inside the caller's transaction (`with db.transaction() as session`) and
+takes the clock and the actor explicitly; nothing here reads the wall clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from schedules.calendar import HolidayCalendar, PlanReport, check_plan, compute_bounds
+from workflow.clock import Clock
+from workflow.errors import Conflict, DomainError, not_found
+from workflow.events import (
+    ElectionCreated,
+    ElectionRescheduled,
+    JurisdictionAdded,
+    MilestoneCompleted,
+    MilestoneWaived,
+    PhaseAdvanced,
+)
+from workflow.kinds import KindSpec, get_kind
+from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Refusal, Trigger, machine_for
+from workflow.plan import JurisdictionRef, Plan
+from workflow.store.audit import record
+from workflow.store.models import Election, Jurisdiction, Milestone, MilestoneStatus
+from workflow.timeutil import local_date
+
+
+class TransitionRefused(DomainError):
+    """A trigger the state machine refuses, with every reason."""
+
+    def __init__(self, decision: Decision):
+        reasons = "；".join(r.message for r in decision.refusals)
+        super().__init__("E_TRANSITION_REFUSED", f"不能执行：{reasons}", "state")
+        self.decision = decision
+
+
+class PlanViolations(DomainError):
+    def __init__(self, report: PlanReport):
+        keys = "、".join(v.key for v in report.violations)
+        super().__init__(
+            "E_PLAN_VIOLATIONS",
+            f"计划不符合法定期限（{keys}）；如确需按此计划执行，请使用 --accept-violations 说明理由",
+            "milestones",
+        )
+        self.report = report
+
+
+# -- jurisdictions ------------------------------------------------------------------------
+def find_jurisdiction(session: Session, code: str) -> Jurisdiction:
+    found = session.execute(select(Jurisdiction).where(Jurisdiction.code == code)).scalar_one_or_none()
+    if found is None:
+        raise not_found("行政区域", code, "jurisdiction")
+    return found
+
+
+def add_jurisdiction(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    level: str,
+    parent_code: str | None,
+    clock: Clock,
+    actor: str,
+    committee_name: str | None = None,
+    contacts: list | None = None,
+    timezone: str = "Asia/Shanghai",
+) -> Jurisdiction:
+    if session.execute(select(Jurisdiction.id).where(Jurisdiction.code == code)).first():
+        raise Conflict("E_DUPLICATE", f"行政区域代码 {code} 已存在", "code")
+    parent = find_jurisdiction(session, parent_code) if parent_code else None
+    jurisdiction = Jurisdiction(
+        code=code,
+        name=name,
+        level=level,
+        parent=parent,
+        timezone=timezone,
+        committee_name=committee_name or f"{name}选举委员会",
+        contacts=contacts or [],
+    )
+    session.add(jurisdiction)
+    session.flush()
+    record(
+        session,
+        JurisdictionAdded(
+            entity_id=code, after={"code": code, "name": name, "level": level, "parent": parent_code}
+        ),
+        actor=actor,
+        clock=clock,
+    )
+    return jurisdiction
+
+
+def resolve_jurisdiction(session: Session, ref: JurisdictionRef, clock: Clock, actor: str) -> Jurisdiction:
+    """The plan's jurisdiction; a plan that names it with `name` and `level` may create it."""
+    found = session.execute(select(Jurisdiction).where(Jurisdiction.code == ref.code)).scalar_one_or_none()
+    if found is not None:
+        return found
+    if ref.name and ref.level:
+        return add_jurisdiction(
+            session,
+            code=ref.code,
+            name=ref.name,
+            level=ref.level,
+            parent_code=ref.parent,
+            clock=clock,
+            actor=actor,
+        )
+    raise not_found("行政区域", ref.code, "jurisdiction")
+
+
+# -- elections ----------------------------------------------------------------------------
+def get_election(session: Session, election_id: int, *, for_update: bool = False) -> Election:
+    query = (
+        select(Election)
+        .where(Election.id == election_id)
+        .options(selectinload(Election.milestones), selectinload(Election.jurisdiction))
+    )
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Election)
+    election = session.execute(query).scalar_one_or_none()
+    if election is None:
+        raise not_found("选举", election_id, "election_id")
+    return election
+
+
+def kind_of(election: Election) -> KindSpec:
+    return get_kind(election.kind)
+
+
+@dataclass(frozen=True)
+class Created:
+    election: Election
+    report: PlanReport
+
+
+def create_election(
+    session: Session,
+    plan: Plan,
+    *,
+    clock: Clock,
+    actor: str,
+    accept_violations: str | None = None,
+    holidays: HolidayCalendar | None = None,
+) -> Created:
+    """Create an election from a checked plan. A plan that breaks a bound is refused unless
+    the committee accepts the violations with a reason, which goes into the audit log."""
+    report = check_plan(plan.kind, plan.anchor, plan.milestones, holidays)
+    if report.violations and not (accept_violations and accept_violations.strip()):
+        raise PlanViolations(report)
+    jurisdiction = resolve_jurisdiction(session, plan.jurisdiction, clock, actor)
+    if plan.parent_election is not None:
+        get_election(session, plan.parent_election)
+    now = clock.now()
+    first_phase = plan.kind.phase_keys[0]
+    election = Election(
+        kind=plan.kind.key,
+        kind_version=plan.kind.version,
+        title=plan.title,
+        jurisdiction=jurisdiction,
+        anchor_date=plan.anchor,
+        statute=plan.statute,
+        state=first_phase,
+        phase_windows={
+            key: [w.start.isoformat() if w.start else None, w.end.isoformat() if w.end else None]
+            for key, w in plan.phases.items()
+        },
+        phase_entered_on={first_phase: local_date(now, jurisdiction.timezone).isoformat()},
+        parent_election_id=plan.parent_election,
+        blocked_reasons=[],
+        created_at=now,
+        updated_at=now,
+    )
+    for check in report.milestones:
+        election.milestones.append(
+            Milestone(
+                key=check.key,
+                phase=check.phase,
+                planned_date=check.planned,
+                earliest=check.earliest,
+                latest=check.latest,
+                status=MilestoneStatus.PENDING,
+            )
+        )
+    session.add(election)
+    session.flush()
+    after = election_summary(election)
+    if report.violations:
+        after["accepted_violations"] = {
+            "reason": accept_violations,
+            "milestones": [v.key for v in report.violations],
+        }
+    record(session, ElectionCreated(entity_id=str(election.id), after=after), actor=actor, clock=clock)
+    _after_schedule_change(session, election, clock)
+    return Created(election, report)
+
+
+def election_summary(election: Election) -> dict:
+    return {
+        "id": election.id,
+        "kind": election.kind,
+        "title": election.title,
+        "jurisdiction": election.jurisdiction.code if election.jurisdiction else None,
+        "anchor_date": election.anchor_date,
+        "statute": election.statute,
+        "state": election.state,
+        "planned": {m.key: m.planned_date for m in election.milestones if m.planned_date},
+    }
+
+
+def settled_keys(election: Election) -> set[str]:
+    return {m.key for m in election.milestones if m.settled}
+
+
+def decide(election: Election, trigger: Trigger) -> Decision:
+    """What the kind's machine says about `trigger` for this election now (pure)."""
+    machine = machine_for(kind_of(election))
+    return machine.decide(election.state, trigger, settled_keys(election), election.suspended_from)
+
+
+def transition(
+    session: Session,
+    election_id: int,
+    trigger: Trigger,
+    *,
+    clock: Clock,
+    actor: str,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> Decision:
+    """Apply a trigger; refused triggers raise TransitionRefused with every reason."""
+    election = get_election(session, election_id, for_update=True)
+    _check_version(election, expected_version)
+    if trigger in (Trigger.SUSPEND, Trigger.CANCEL) and not (reason and reason.strip()):
+        raise DomainError("E_REASON_REQUIRED", "暂停或取消选举必须说明理由", "reason")
+    decision = decide(election, trigger)
+    if not decision.allowed:
+        raise TransitionRefused(decision)
+    apply_decision(session, election, decision, clock=clock, actor=actor, reason=reason)
+    return decision
+
+
+def apply_decision(
+    session: Session,
+    election: Election,
+    decision: Decision,
+    *,
+    clock: Clock,
+    actor: str,
+    reason: str | None = None,
+) -> None:
+    """Store an allowed decision and audit it (also used by the scheduler's sweep)."""
+    assert decision.allowed and decision.target is not None
+    before = {"state": election.state, "version": election.version}
+    if decision.trigger is Trigger.SUSPEND:
+        election.suspended_from = election.state
+    elif decision.trigger is Trigger.RESUME:
+        election.suspended_from = None
+    election.state = decision.target
+    now = clock.now()
+    entered = dict(election.phase_entered_on or {})
+    entered[decision.target] = local_date(now, election.jurisdiction.timezone).isoformat()
+    election.phase_entered_on = entered
+    election.blocked_reasons = []
+    election.updated_at = now
+    session.flush()
+    record(
+        session,
+        PhaseAdvanced(
+            entity_id=str(election.id),
+            before=before,
+            after={"state": election.state, "trigger": str(decision.trigger), "reason": reason},
+        ),
+        actor=actor,
+        clock=clock,
+    )
+
+
+def _check_version(election: Election, expected: int | None) -> None:
+    if expected is not None and expected != election.version:
+        raise Conflict(
+            "E_VERSION_CONFLICT",
+            f"选举已被他人修改（当前版本 {election.version}，提交版本 {expected}），请刷新后重试",
+            "version",
+        )
+
+
+def reschedule(
+    session: Session,
+    election_id: int,
+    new_anchor: date,
+    *,
+    clock: Clock,
+    actor: str,
+    shift_plan: bool = True,
+    accept_violations: str | None = None,
+    holidays: HolidayCalendar | None = None,
+) -> PlanReport:
+    """Move the anchor (election day or term end) and recompute every bound.
+
+    Pending milestones' planned dates move with the anchor unless `shift_plan` is false;
+    milestones already done keep their dates. The new plan is checked like a new one.
+    """
+    election = get_election(session, election_id, for_update=True)
+    if election.state in FINAL_STATES:
+        raise Conflict("E_ELECTION_FINISHED", "选举已结束或已取消，不能调整日期", "election_id")
+    kind = kind_of(election)
+    delta = new_anchor - election.anchor_date
+    before = {
+        "anchor_date": election.anchor_date,
+        "planned": {m.key: m.planned_date for m in election.milestones if m.planned_date},
+    }
+    planned: dict[str, date] = {}
+    for milestone in election.milestones:
+        if milestone.planned_date is None:
+            continue
+        moves = shift_plan and milestone.status not in (MilestoneStatus.DONE, MilestoneStatus.WAIVED)
+        planned[milestone.key] = milestone.planned_date + delta if moves else milestone.planned_date
+    actual = {m.key: m.done_on for m in election.milestones if m.done_on}
+    report = check_plan(kind, new_anchor, {**planned, **actual}, holidays)
+    if report.violations and not (accept_violations and accept_violations.strip()):
+        raise PlanViolations(report)
+    election.anchor_date = new_anchor
+    for milestone in election.milestones:
+        milestone.planned_date = planned.get(milestone.key)
+    _refresh_bounds(election, kind)
+    election.updated_at = clock.now()
+    session.flush()
+    record(
+        session,
+        ElectionRescheduled(
+            entity_id=str(election.id),
+            before=before,
+            after={
+                "anchor_date": new_anchor,
+                "planned": planned,
+                "shift_plan": shift_plan,
+                "accepted_violations": accept_violations if report.violations else None,
+            },
+        ),
+        actor=actor,
+        clock=clock,
+    )
+    _after_schedule_change(session, election, clock)
+    return report
+
+
+def _refresh_bounds(election: Election, kind: KindSpec) -> None:
+    planned = {m.key: m.planned_date for m in election.milestones if m.planned_date}
+    actual = {m.key: m.done_on for m in election.milestones if m.done_on}
+    bounds = compute_bounds(kind, election.anchor_date, planned, actual)
+    for milestone in election.milestones:
+        milestone.earliest, milestone.latest = bounds[milestone.key]
+
+
+def _after_schedule_change(session: Session, election: Election, clock: Clock) -> None:
+    """Dates changed: rewrite what is derived from them (the scheduler's reminder rows)."""
+    for hook in SCHEDULE_HOOKS:
+        hook(session, election, clock)
+
+
+# Functions called after an election's dates change, in the same transaction. The scheduler
+# registers its reminder writer here, so the engine does not import the scheduler.
+SCHEDULE_HOOKS: list = []
+
+
+def complete_milestone(
+    session: Session,
+    election_id: int,
+    key: str,
+    *,
+    clock: Clock,
+    actor: str,
+    on: date | None = None,
+    expected_version: int | None = None,
+) -> Milestone:
+    """Mark a milestone done on a date (default: today, local). A date in the future or
+    before the statutory earliest is refused; one after the latest is recorded as late."""
+    election = get_election(session, election_id, for_update=True)
+    _check_version(election, expected_version)
+    kind = kind_of(election)
+    milestone = _milestone(election, kind, key)
+    if election.state in FINAL_STATES or election.state == SUSPENDED:
+        raise Conflict("E_ELECTION_NOT_ACTIVE", "选举已结束、暂停或取消，不能办理节点", "election_id")
+    spec = kind.milestones[key]
+    if spec.computed:
+        raise DomainError("E_MILESTONE_COMPUTED", f"「{spec.name}」是法定期限，由系统计算，无需办理", "key")
+    if milestone.settled:
+        raise Conflict(
+            "E_MILESTONE_SETTLED", f"「{spec.name}」已于 {milestone.done_on or '此前'} 办结或免除", "key"
+        )
+    today = local_date(clock.now(), election.jurisdiction.timezone)
+    on = on or today
+    if on > today:
+        raise DomainError("E_DATE_IN_FUTURE", f"办结日期 {on} 晚于今天 {today}", "on")
+    if milestone.earliest is not None and on < milestone.earliest:
+        raise DomainError(
+            "E_BEFORE_EARLIEST",
+            f"「{spec.name}」不能早于 {milestone.earliest} 办结（{spec.rule}）",
+            "on",
+        )
+    before = {"status": milestone.status, "done_on": None}
+    milestone.status = MilestoneStatus.DONE
+    milestone.done_on = on
+    milestone.done_by = actor
+    milestone.late = milestone.latest is not None and on > milestone.latest
+    _refresh_bounds(election, kind)
+    election.updated_at = clock.now()
+    session.flush()
+    record(
+        session,
+        MilestoneCompleted(
+            entity_id=f"{election.id}/{key}",
+            before=before,
+            after={"status": milestone.status, "done_on": on, "late": milestone.late},
+        ),
+        actor=actor,
+        clock=clock,
+    )
+    _after_schedule_change(session, election, clock)
+    return milestone
+
+
+def waive_milestone(
+    session: Session, election_id: int, key: str, *, reason: str, clock: Clock, actor: str
+) -> Milestone:
+    """Waive a milestone that does not apply (e.g. no appeals were possible), with a reason."""
+    if not reason or not reason.strip():
+        raise DomainError("E_REASON_REQUIRED", "免除节点必须说明理由", "reason")
+    election = get_election(session, election_id, for_update=True)
+    kind = kind_of(election)
+    milestone = _milestone(election, kind, key)
+    if milestone.settled:
+        raise Conflict("E_MILESTONE_SETTLED", f"「{kind.milestones[key].name}」已办结或免除", "key")
+    before = {"status": milestone.status}
+    milestone.status = MilestoneStatus.WAIVED
+    milestone.waived_reason = reason.strip()
+    milestone.done_by = actor
+    election.updated_at = clock.now()
+    session.flush()
+    record(
+        session,
+        MilestoneWaived(
+            entity_id=f"{election.id}/{key}",
+            before=before,
+            after={"status": milestone.status, "reason": reason.strip()},
+        ),
+        actor=actor,
+        clock=clock,
+    )
+    _after_schedule_change(session, election, clock)
+    return milestone
+
+
+def _milestone(election: Election, kind: KindSpec, key: str) -> Milestone:
+    if key not in kind.milestones:
+        raise DomainError("E_UNKNOWN_MILESTONE", f"{kind.name}没有节点 {key!r}", "key")
+    return election.milestone(key)
+
+
+def refusal_dicts(refusals: tuple[Refusal, ...]) -> list[dict]:
+    return [r.as_dict() for r in refusals]
+
+
+def list_elections(
+    session: Session, *, jurisdiction: str | None = None, state: str | None = None, kind: str | None = None
+) -> list[Election]:
+    query = select(Election).options(selectinload(Election.jurisdiction)).order_by(Election.id)
+    if jurisdiction:
+        query = query.join(Election.jurisdiction).where(Jurisdiction.code == jurisdiction)
+    if state:
+        query = query.where(Election.state == state)
+    if kind:
+        query = query.where(Election.kind == kind)
+    return list(session.execute(query).scalars())
+
+
+def describe(election: Election, today: date | None = None) -> dict:
+    """Everything staff need to see about one election, JSON-friendly."""
+    from workflow.machine import state_name
+
+    kind = kind_of(election)
+    next_decision = decide(election, Trigger.ADVANCE) if election.state in kind.phase_keys else None
+    milestones = []
+    for m in election.milestones:
+        spec = kind.milestones[m.key]
+        milestones.append(
+            {
+                "key": m.key,
+                "name": spec.name,
+                "phase": m.phase,
+                "planned": m.planned_date.isoformat() if m.planned_date else None,
+                "earliest": m.earliest.isoformat() if m.earliest else None,
+                "latest": m.latest.isoformat() if m.latest else None,
+                "status": m.status,
+                "done_on": m.done_on.isoformat() if m.done_on else None,
+                "done_by": m.done_by,
+                "late": m.late,
+                "waived_reason": m.waived_reason,
+                "computed": spec.computed,
+                "rule": spec.rule,
+            }
+        )
+    return {
+        "id": election.id,
+        "kind": election.kind,
+        "kind_name": kind.name,
+        "kind_version": election.kind_version,
+        "title": election.title,
+        "jurisdiction": {
+            "code": election.jurisdiction.code,
+            "name": election.jurisdiction.name,
+            "level": election.jurisdiction.level,
+        },
+        kind.anchor: election.anchor_date.isoformat(),
+        "anchor_date": election.anchor_date.isoformat(),
+        "statute": election.statute,
+        "state": election.state,
+        "state_name": state_name(kind, election.state),
+        "version": election.version,
+        "parent_election_id": election.parent_election_id,
+        "phase_windows": election.phase_windows,
+        "phase_entered_on": election.phase_entered_on,
+        "blocked_reasons": election.blocked_reasons,
+        "next": None
+        if next_decision is None
+        else {
+            "target": next_decision.target or machine_for(kind).next_phase(election.state),
+            "allowed": next_decision.allowed,
+            "refusals": refusal_dicts(next_decision.refusals),
+        },
+        "milestones": milestones,
+    }

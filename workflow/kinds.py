@@ -1,0 +1,241 @@
+"""Election kinds as data: load `config/kinds/*.toml`, validate, and expose a frozen spec.
+
+A broken kind file fails with the file, the key and the rule that is broken. Everything the
+engine knows about a kind (phases, milestones, statutory bounds with their sources, guards,
+reminder lead times, quota and counting parameters) comes from here.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from workflow.errors import DomainError
+
+KINDS_DIR = Path(__file__).resolve().parent.parent / "config" / "kinds"
+ANCHOR = "anchor"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class BoundSpec(_Strict):
+    """A date relative to the anchor or to another milestone (its actual, else planned date)."""
+
+    from_: str = Field(ANCHOR, alias="from")
+    days: int = 0
+    months: int = 0
+    # When the referenced milestone has neither an actual nor a planned date, use the anchor.
+    fallback: Literal["anchor"] | None = None
+
+
+class MilestoneSpec(_Strict):
+    key: str
+    name: str
+    phase: str
+    source: str  # law and article, e.g. 选举法第二十八条
+    text: str  # the rule in words, e.g. 选民名单应在选举日的二十日以前公布
+    latest: BoundSpec | None = None
+    earliest: BoundSpec | None = None
+    before: tuple[str, ...] = ()  # ordering without a day count: this one not after those
+    computed: bool = False  # the date is the bound itself; a plan may not set it
+    missing: str | None = None  # what a refused guard says, e.g. 正式代表候选人名单尚未公布
+    template: str | None = None  # notice published to complete this milestone
+
+    @property
+    def rule(self) -> str:
+        return f"{self.source}：{self.text}"
+
+    @property
+    def missing_text(self) -> str:
+        return self.missing or f"「{self.name}」尚未完成"
+
+
+class PhaseSpec(_Strict):
+    key: str
+    name: str
+    requires: tuple[str, ...] = ()  # milestones done (or waived) before this phase may start
+
+
+class ClosingSpec(_Strict):
+    name: str = "已结束"
+    requires: tuple[str, ...] = ()
+
+
+class RemindersSpec(_Strict):
+    lead_days: tuple[int, ...] = (7, 3, 1)
+    hour: int = 9
+    escalate_after_days: int = 2
+
+    @field_validator("hour")
+    @classmethod
+    def _hour(cls, value: int) -> int:
+        if not 0 <= value <= 23:
+            raise ValueError("hour 应在 0–23 之间")
+        return value
+
+    @field_validator("lead_days")
+    @classmethod
+    def _lead(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(d <= 0 for d in value):
+            raise ValueError("lead_days 必须为正整数")
+        return tuple(sorted(set(value), reverse=True))
+
+
+class QuotaRule(_Strict):
+    base: int
+    per: int  # one more seat per full `per` people
+    cap: int
+    small_population: int  # below this the law allows fewer than `base`
+    source: str
+
+
+class KindSpec(_Strict):
+    key: str
+    name: str
+    version: int
+    anchor: Literal["election_day", "term_ends"]
+    anchor_name: str
+    description: str = ""
+    statutes: tuple[str, ...] = ()
+    default_statute: str | None = None
+    holiday_shift: bool = False  # Civil Code art. 203 applied to periods' last day
+    phases: tuple[PhaseSpec, ...]
+    closing: ClosingSpec = ClosingSpec()
+    milestones: dict[str, MilestoneSpec]
+    reminders: RemindersSpec = RemindersSpec()
+    quota: dict[str, dict[str, QuotaRule]] = {}
+    counting: dict[str, Any] = {}
+    candidates: dict[str, Any] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_into_milestones(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("milestones"), dict):
+            data = dict(data)
+            data["milestones"] = {
+                key: ({"key": key, **value} if isinstance(value, dict) else value)
+                for key, value in data["milestones"].items()
+            }
+        return data
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> KindSpec:
+        phase_keys = [p.key for p in self.phases]
+        if len(set(phase_keys)) != len(phase_keys):
+            raise ValueError("phases 中有重复的阶段键")
+        if not phase_keys:
+            raise ValueError("phases 不能为空")
+        for key, milestone in self.milestones.items():
+            if milestone.phase not in phase_keys:
+                raise ValueError(f"milestones.{key}.phase：未知阶段 {milestone.phase!r}")
+            for bound_name in ("latest", "earliest"):
+                bound = getattr(milestone, bound_name)
+                if bound and bound.from_ != ANCHOR and bound.from_ not in self.milestones:
+                    raise ValueError(f"milestones.{key}.{bound_name}.from：未知节点 {bound.from_!r}")
+            for other in milestone.before:
+                if other not in self.milestones:
+                    raise ValueError(f"milestones.{key}.before：未知节点 {other!r}")
+            if milestone.computed and milestone.latest is None:
+                raise ValueError(f"milestones.{key}：computed 节点必须有 latest")
+        for phase in self.phases:
+            for req in phase.requires:
+                if req not in self.milestones:
+                    raise ValueError(f"phases.{phase.key}.requires：未知节点 {req!r}")
+        for req in self.closing.requires:
+            if req not in self.milestones:
+                raise ValueError(f"closing.requires：未知节点 {req!r}")
+        if self.statutes and self.default_statute not in self.statutes:
+            raise ValueError("default_statute 必须是 statutes 之一")
+        self.bound_order()  # raises on a cycle
+        return self
+
+    # -- derived views -------------------------------------------------------------------
+    @property
+    def phase_keys(self) -> tuple[str, ...]:
+        return tuple(p.key for p in self.phases)
+
+    def phase(self, key: str) -> PhaseSpec:
+        for phase in self.phases:
+            if phase.key == key:
+                return phase
+        raise KeyError(key)
+
+    def bound_order(self) -> list[str]:
+        """Milestone keys so that every bound's reference comes before the milestone."""
+        order: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(key: str, path: tuple[str, ...]) -> None:
+            if state.get(key) == 2:
+                return
+            if state.get(key) == 1:
+                raise ValueError("节点期限的引用成环：" + " → ".join((*path, key)))
+            state[key] = 1
+            spec = self.milestones[key]
+            for bound in (spec.latest, spec.earliest):
+                if bound and bound.from_ != ANCHOR:
+                    visit(bound.from_, (*path, key))
+            state[key] = 2
+            order.append(key)
+
+        for key in self.milestones:
+            visit(key, ())
+        return order
+
+    def requirements_of(self, target: str) -> tuple[str, ...]:
+        """Milestones a transition into `target` (a phase key or "closed") requires."""
+        if target == "closed":
+            return self.closing.requires
+        return self.phase(target).requires
+
+
+def _format_location(loc: Iterable[Any]) -> str:
+    return ".".join(str(part) for part in loc if part not in ("function-after",))
+
+
+def parse_kind(text: str, source: str) -> KindSpec:
+    """Parse and validate one kind file; errors name the file, the key and the rule."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DomainError("E_KIND_SYNTAX", f"选举类型文件 {source} 不是有效的 TOML：{exc}") from exc
+    try:
+        return KindSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _format_location(first["loc"]) or "(根)"
+        message = first["msg"].removeprefix("Value error, ")
+        raise DomainError(
+            "E_KIND_INVALID", f"选举类型文件 {source} 的 {where} 有误：{message}", where
+        ) from exc
+
+
+def load_kind_file(path: Path) -> KindSpec:
+    kind = parse_kind(path.read_text(encoding="utf-8"), str(path))
+    if kind.key != path.stem:
+        raise DomainError(
+            "E_KIND_INVALID", f"选举类型文件 {path} 的 key 应与文件名一致（{path.stem}）", "key"
+        )
+    return kind
+
+
+@cache
+def all_kinds(directory: Path = KINDS_DIR) -> dict[str, KindSpec]:
+    """Every kind in the directory, loaded once per process."""
+    return {path.stem: load_kind_file(path) for path in sorted(directory.glob("*.toml"))}
+
+
+def get_kind(key: str, directory: Path = KINDS_DIR) -> KindSpec:
+    kinds = all_kinds(directory)
+    try:
+        return kinds[key]
+    except KeyError:
+        known = "、".join(kinds)
+        raise DomainError("E_UNKNOWN_KIND", f"未知的选举类型 {key!r}（可用：{known}）", "kind") from None

@@ -1,0 +1,161 @@
+"""SQLAlchemy 2 models. Instants are stored in UTC; calendar dates as dates.
+
+Other parts of the project add their tables in their own modules under `workflow/store/`,
+on the same `Base`, and import them from `workflow/store/__init__.py` so that Alembic sees one
+metadata.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime on every backend (SQLite keeps no offset of its own)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class MilestoneStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    OVERDUE = "overdue"
+    WAIVED = "waived"
+
+
+SETTLED = (MilestoneStatus.DONE, MilestoneStatus.WAIVED)
+
+
+class Jurisdiction(Base):
+    """An administrative area with its election committee (province → county → township …)."""
+
+    __tablename__ = "jurisdictions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    committee_name: Mapped[str | None] = mapped_column(String(200))
+    # [{"name", "role", "email", "phone", "channels": {"email": …, "dingtalk": {…}, …}}]
+    contacts: Mapped[list[Any]] = mapped_column(default=list)
+
+    parent: Mapped[Jurisdiction | None] = relationship(remote_side=[id])
+
+
+class Election(Base):
+    __tablename__ = "elections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    kind_version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
+    anchor_date: Mapped[date] = mapped_column(Date)  # election day, or term end
+    statute: Mapped[str | None] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(30), index=True)
+    suspended_from: Mapped[str | None] = mapped_column(String(30))
+    phase_windows: Mapped[dict[str, Any]] = mapped_column(default=dict)  # key → [start, end]
+    phase_entered_on: Mapped[dict[str, Any]] = mapped_column(default=dict)  # key → ISO date
+    parent_election_id: Mapped[int | None] = mapped_column(ForeignKey("elections.id"), index=True)
+    blocked_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    jurisdiction: Mapped[Jurisdiction] = relationship()
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="election", cascade="all, delete-orphan", order_by="Milestone.id"
+    )
+
+    def milestone(self, key: str) -> Milestone:
+        for milestone in self.milestones:
+            if milestone.key == key:
+                return milestone
+        raise KeyError(key)
+
+
+class Milestone(Base):
+    __tablename__ = "milestones"
+    __table_args__ = (UniqueConstraint("election_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(60))
+    phase: Mapped[str] = mapped_column(String(30))
+    planned_date: Mapped[date | None] = mapped_column(Date)
+    earliest: Mapped[date | None] = mapped_column(Date)
+    latest: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default=MilestoneStatus.PENDING)
+    done_on: Mapped[date | None] = mapped_column(Date)
+    done_by: Mapped[str | None] = mapped_column(String(100))
+    late: Mapped[bool] = mapped_column(default=False)
+    waived_reason: Mapped[str | None] = mapped_column(Text)
+
+    election: Mapped[Election] = relationship(back_populates="milestones")
+
+    @property
+    def settled(self) -> bool:
+        return self.status in SETTLED
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained: each entry's hash covers its content and the previous hash."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(60))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
