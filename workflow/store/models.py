@@ -159,3 +159,62 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    CANCELLED = "cancelled"  # rewritten by a reschedule or made moot by completion
+    SUPERSEDED = "superseded"  # coalesced into a more urgent message after downtime
+
+
+class Reminder(Base):
+    """A deadline's reminder as a row: the sweep claims due rows; no in-memory timers."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_status_fire_at", "status", "fire_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"), index=True)
+    milestone_key: Mapped[str | None] = mapped_column(String(60))
+    # lead (N days before) / due_today / overdue / plan_overdue / escalation / appeal_due …
+    kind: Mapped[str] = mapped_column(String(30))
+    lead_days: Mapped[int | None] = mapped_column(Integer)
+    target_date: Mapped[date | None] = mapped_column(Date)  # the date counted down to
+    fire_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), default=ReminderStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # parked after the last retry, with the error visible
+
+
+class Notification(Base):
+    """The outbox: written in the sweep's transaction, sent later by the delivery worker."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    election_id: Mapped[int | None] = mapped_column(
+        ForeignKey("elections.id", ondelete="CASCADE"), index=True
+    )
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"))
+    channel: Mapped[str] = mapped_column(String(20))  # log / email / dingtalk / wecom / webhook
+    recipient: Mapped[dict[str, Any]] = mapped_column(default=dict)  # address, URL, secret ref …
+    category: Mapped[str] = mapped_column(String(30))  # warning / overdue / escalation / blocked / digest
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(12), default=NotificationStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
