@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -47,12 +50,25 @@ def _truncate_all(database: Database) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file per run; each test gets a copy (migrating takes a second)."""
+    path = tmp_path_factory.mktemp("template") / "huanjie.sqlite3"
+    database = Database(f"sqlite:///{path}")
+    database.migrate()
+    database.dispose()
+    with sqlite3.connect(path) as raw:  # fold the WAL into the file so a copy is complete
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path) -> Iterator[Database]:
     """A migrated, empty database: a SQLite file, or this run's PostgreSQL database."""
     if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'huanjie.sqlite3'}")
-        database.migrate()
+        target = tmp_path / "huanjie.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        database = Database(f"sqlite:///{target}")
     else:
         url = request.getfixturevalue("pg_database_url")
         database = Database(url)
