@@ -33,6 +33,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_begin(conn) -> None:
+    # Writers take the write lock up front, so two writers queue instead of one failing to
+    # upgrade a read lock; readers (WAL) begin deferred and never wait for a writer.
+    read_only = conn.get_execution_options().get("huanjie_read_only", False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
 class Database:
     def __init__(self, url: str, echo: bool = False):
         self.url = url
@@ -44,9 +51,11 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            # Two writers queue on the lock instead of failing to upgrade a read lock.
-            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+            event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(huanjie_read_only=True), expire_on_commit=False
+        )
 
     @property
     def is_postgres(self) -> bool:
@@ -64,7 +73,8 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        session = self.sessions()
+        """A read-only unit of work (rolled back at the end; never blocks on a writer)."""
+        session = self._read_sessions()
         try:
             yield session
         finally:
