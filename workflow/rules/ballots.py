@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import attrgetter
 
 from workflow.errors import DomainError
 
@@ -86,7 +87,10 @@ def _pattern_choice(
     return tuple(chosen), tuple(against), tuple(abstain)
 
 
-def _aligned(marks: Mapping, candidates: tuple[str, ...], positions: dict[str, int]) -> tuple:
+def _normalised(marks: object, candidates: tuple[str, ...], positions: dict[str, int]) -> tuple:
+    """Marks as a tuple aligned with the candidate list."""
+    if not isinstance(marks, Mapping):
+        return tuple(marks)  # type: ignore[arg-type]
     row: list = [None] * len(candidates)
     for name, mark in marks.items():
         if name not in positions:
@@ -116,22 +120,16 @@ def count_ballots(
     if len(positions) != len(names):
         raise DomainError("E_DUPLICATE_CANDIDATE", "候选人名单中有重复的姓名", "candidates")
 
-    patterns: Counter[tuple] = Counter()
-    written: list[tuple[tuple, tuple[str, ...]]] = []
-    returned = 0
-    for ballot in ballots:
-        returned += 1
-        marks = ballot.marks
-        if isinstance(marks, Mapping):
-            marks = _aligned(marks, names, positions)
-        elif not isinstance(marks, tuple):
-            marks = tuple(marks)
-        if write_ins and ballot.write_ins:
-            extra = tuple(sorted({n.strip() for n in ballot.write_ins if n and n.strip()}))
-            if extra:
-                written.append((marks, extra))
-                continue
-        patterns[marks] += 1
+    # Group identical ballots in C (attrgetter + Counter); unhashable marks (a dict, a list)
+    # take the slower path that normalises each ballot first.
+    if not isinstance(ballots, list | tuple):
+        ballots = list(ballots)
+    try:
+        groups: Counter[tuple] = Counter(map(attrgetter("marks", "write_ins"), ballots))
+    except TypeError:
+        groups = Counter((_normalised(b.marks, names, positions), tuple(b.write_ins)) for b in ballots)
+    except AttributeError:
+        raise _bad("选票应为 Ballot（marks 与 write_ins）") from None
 
     n = len(names)
     votes = [0] * n
@@ -140,38 +138,36 @@ def count_ballots(
     invalid = 0
     extra_votes: Counter[str] = Counter()
     cache: dict[tuple, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = {}
-    for marks, weight in patterns.items():
-        chosen, no, blank = cache[marks] = _pattern_choice(marks, names)
-        if len(chosen) > seats:  # EL 44 ¶2: more people voted for than seats → void
-            invalid += weight
-            continue
-        for i in chosen:
-            votes[i] += weight
-        for i in no:
-            against[i] += weight
-        for i in blank:
-            abstain[i] += weight
-    for marks, extra in written:
-        chosen, no, blank = cache.get(marks) or cache.setdefault(marks, _pattern_choice(marks, names))
+    for (raw_marks, raw_written), weight in groups.items():
+        marks = raw_marks if type(raw_marks) is tuple else _normalised(raw_marks, names, positions)
+        choice = cache.get(marks)
+        if choice is None:
+            choice = cache[marks] = _pattern_choice(marks, names)
+        chosen, no, blank = choice
+        written = (
+            sorted({w.strip() for w in raw_written if w and w.strip()}) if write_ins and raw_written else ()
+        )
         listed = set(chosen)
         others = []
-        for name in extra:
+        for name in written:  # a written-in listed name is a vote for that candidate
             if name in positions:
                 listed.add(positions[name])
             else:
                 others.append(name)
-        if len(listed) + len(others) > seats:
-            invalid += 1
+        if len(listed) + len(others) > seats:  # EL 44 ¶2: more people voted for than seats → void
+            invalid += weight
             continue
         for i in listed:
-            votes[i] += 1
+            votes[i] += weight
         for i in no:
             if i not in listed:
-                against[i] += 1
+                against[i] += weight
         for i in blank:
             if i not in listed:
-                abstain[i] += 1
-        extra_votes.update(others)
+                abstain[i] += weight
+        for name in others:
+            extra_votes[name] += weight
+    returned = len(ballots)
 
     vote_map = dict(zip(names, votes, strict=True))
     for name, count in extra_votes.items():
