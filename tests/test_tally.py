@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workflow.errors import DomainError
-from workflow.kinds import all_kinds
+from workflow.kinds import KINDS_DIR, all_kinds, parse_kind
 from workflow.rules.tally import (
     CountingParams,
     TallyInput,
@@ -369,6 +369,15 @@ def test_a_kind_table_may_give_thresholds_as_tables():
     result = count_round(params, congress({"甲": 30, "乙": 30}, registered=90, issued=61, returned=60))
     assert result.valid and result.tie_break is not None  # 30 × 2 ≥ 60: at least half
     assert not count_round(params, congress({"甲": 30}, registered=90, issued=60)).valid  # 60 = 2/3
+
+
+def test_a_kind_file_with_broken_counting_rules_fails_on_load():
+    text = (KINDS_DIR / "village_committee.toml").read_text(encoding="utf-8")
+    broken = text.replace('elected = "participants_more_than_half"', 'elected = "most_votes"')
+    assert broken != text
+    with pytest.raises(DomainError) as caught:
+        parse_kind(broken, "village_committee.toml")
+    assert caught.value.code == "E_KIND_INVALID" and "counting.elected" in caught.value.message
 
 
 @pytest.mark.parametrize(
