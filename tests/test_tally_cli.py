@@ -101,3 +101,13 @@ def test_unreadable_files_exit_two(tmp_path):
     assert result.exit_code == 2 and json.loads(result.stdout)["error"]["code"] == "E_FILE_NOT_FOUND"
     result = run(tmp_path, "[1, 2]", "--json")
     assert result.exit_code == 2
+
+
+def test_example_sheets_count(tmp_path):
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    result = CliRunner().invoke(app, ["tally", str(examples / "tally_people_congress.json"), "--json"])
+    payload = json.loads(result.stdout)
+    assert result.exit_code == 0 and payload["elected"] == ["周建国"]
+    assert payload["runoff"]["candidates"] == ["吴秀兰", "郑海", "孙丽", "钱卫东"]

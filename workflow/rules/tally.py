@@ -352,7 +352,7 @@ def count_round(kind: Any, tally: TallyInput) -> TallyResult:
             decisions.append(
                 Decision(
                     "outranked",
-                    f"获得过半数选票的人数（{len(passing)}）多于应选名额 {seats} 名，以得票多的当选；"
+                    f"达到当选票数的人数（{len(passing)}）多于应选名额 {seats} 名，以得票多的当选；"
                     f"{_join(_names(outranked))} 得票较少，不能当选",
                     params.source("ranking"),
                     _names(outranked),
