@@ -125,6 +125,15 @@ class KindSpec(_Strict):
             }
         return data
 
+    @field_validator("counting")
+    @classmethod
+    def _counting(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if value:  # thresholds and ratios must parse (workflow/rules/counting_params.py)
+            from workflow.rules.counting_params import CountingParams
+
+            CountingParams.from_table("", value)
+        return value
+
     @model_validator(mode="after")
     def _cross_references(self) -> KindSpec:
         phase_keys = [p.key for p in self.phases]

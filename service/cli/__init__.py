@@ -37,6 +37,9 @@ def _register() -> None:
 
     core.register(app)
     demo.register(app)
+    from service.cli import tally as tally_cli
+
+    tally_cli.register(app)
 
 
 _register()
