@@ -37,6 +37,8 @@ def _register() -> None:
 
     core.register(app)
     demo.register(app)
+    from service.cli import outbox
+    outbox.register(app)
 
 
 _register()
