@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -93,7 +93,8 @@ def header_key(key: str) -> str:
 
 def message_id(key: str, sender_address: str) -> str:
     """A deterministic Message-ID: the same key always gives the same ID (receivers dedupe on it)."""
-    domain = sender_address.rpartition("@")[2] or "huanjie.invalid"
+    _, at, domain = parseaddr(sender_address)[1].rpartition("@")
+    domain = domain if at and domain else "huanjie.invalid"
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
 
 

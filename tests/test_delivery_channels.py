@@ -213,13 +213,15 @@ def test_webhook_signature_verifies_only_untampered_fresh_bodies(secret, body, s
 
 # -- e-mail --------------------------------------------------------------------------------------
 def test_email_over_smtp(mail) -> None:
-    settings = Settings(smtp_host="127.0.0.1", smtp_port=mail.port, smtp_from="xjw@jingshan.example.gov.cn")
+    sender = "京山县选举委员会 <xjw@jingshan.example.gov.cn>"
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=mail.port, smtp_from=sender)
     send_email(message("email", {"name": "县选举委员会办公室", "email": "office@jingshan.example"}), settings, NOW)
     (got,) = mail.sink.messages
     assert mail.sink.envelopes == [("xjw@jingshan.example.gov.cn", ["office@jingshan.example"])]
     assert got["Subject"] == "距选民登记截止还有 3 天"
     assert got["To"].addresses[0].display_name == "县选举委员会办公室"
-    assert got["Message-ID"] == message_id("reminder:7|x|abc", "xjw@jingshan.example.gov.cn")
+    assert got["Message-ID"] == message_id("reminder:7|x|abc", sender)
+    assert got["Message-ID"].endswith("@jingshan.example.gov.cn>")
     assert got["X-Huanjie-Idempotency-Key"] == "reminder:7|x|abc"
     assert "选举法第二十八条" in got.get_content()
     # The same key gives the same Message-ID: a mail client or archive can drop the duplicate.
