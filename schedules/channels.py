@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import os
@@ -193,6 +194,10 @@ def post_bytes(url: str, body: bytes, headers: dict[str, str], timeout: float) -
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise TransientError(f"{type(error).__name__} posting to {mask_url(url)}: {reason}") from None
+    except (http.client.InvalidURL, ValueError) as error:  # its message would repeat the URL's token
+        raise PermanentError(f"{type(error).__name__}: invalid URL {mask_url(url)}") from None
+    except http.client.HTTPException as error:  # a broken answer (bad status line, cut short)
+        raise TransientError(f"{type(error).__name__} from {mask_url(url)}") from None
 
 
 def _robot_result(raw: bytes, channel: str) -> None:
@@ -224,7 +229,7 @@ def send_email(message: Message, settings: Settings, now: datetime) -> None:
     mail = EmailMessage()
     mail["From"] = settings.smtp_from
     mail["To"] = formataddr((message.recipient.get("name") or "", str(address)))
-    mail["Subject"] = message.subject
+    mail["Subject"] = " ".join(message.subject.split())  # a header may not contain line breaks
     mail["Date"] = format_datetime(now)
     mail["Message-ID"] = message_id(message.key, settings.smtp_from)
     mail[KEY_HEADER] = header_key(message.key)

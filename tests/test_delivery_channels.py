@@ -193,6 +193,19 @@ def test_webhook_refuses_non_http_urls() -> None:
         send_webhook(message("webhook", {"url": "file:///etc/passwd", "secret": "s"}), SETTINGS, NOW)
 
 
+def test_malformed_robot_url_is_permanent_and_its_token_is_not_echoed() -> None:
+    with pytest.raises(PermanentError) as caught:
+        send_wecom(message("wecom", {"webhook": "http://127.0.0.1:bad port/x?key=SECRETKEY"}), SETTINGS, NOW)
+    assert "SECRETKEY" not in str(caught.value)
+
+
+def test_email_subject_line_breaks_are_folded(mail) -> None:
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=mail.port)
+    broken = Message(**{**message("email", {"email": "a@b.example"}).__dict__, "subject": "第一行\r\n第二行"})
+    send_email(broken, settings, NOW)
+    assert mail.sink.messages[0]["Subject"] == "第一行 第二行"
+
+
 def test_webhook_needs_a_secret() -> None:
     with pytest.raises(PermanentError, match="secret"):
         send_webhook(message("webhook", {"url": "http://127.0.0.1:9/x"}), SETTINGS, NOW)
