@@ -3,6 +3,8 @@ and registers them in `_register` below."""
 
 from __future__ import annotations
 
+import importlib
+
 import typer
 
 from service.cli.common import CliState
@@ -32,14 +34,13 @@ def _root(
     ctx.obj = cli
 
 
+# Each part of the project adds its commands in service/cli/<part>.py with register(app).
+PARTS = ("core", "demo", "tally", "outbox", "districts")
+
+
 def _register() -> None:
-    from service.cli import core, demo
-
-    core.register(app)
-    demo.register(app)
-    from service.cli import tally as tally_cli
-
-    tally_cli.register(app)
+    for part in PARTS:
+        importlib.import_module(f"service.cli.{part}").register(app)
 
 
 _register()
