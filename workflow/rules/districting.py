@@ -30,6 +30,7 @@ proposal does not depend on the order of the rows.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ METHOD_TEXT = (
     "优先满足偏差限度、其次不跨乡镇、再次每名代表人口最接近平均数），再逐个调整边界单元和名额直至不能改进"
 )
 _SLACK = 3  # seats of leeway around the tolerance window in the DP (for districts that cannot fit)
+_DRIFT = 6  # how far a prefix of the walk may stray from its proportional share of seats
 _MAX_RUN = 80  # units in one district, a bound that keeps the DP linear in practice
 
 
@@ -205,49 +207,54 @@ class _Graph:
 
 
 class _Scorer:
-    """Exact cost of a district: (outside tolerance, parents mixed, 6·Σ s·(r−m)²·N²/…)."""
+    """Exact cost of a district as one integer that orders lexicographically by
+    (outside tolerance, parents mixed, s·(r − m)² scaled to an integer).
 
-    def __init__(self, population: int, seats: int, tolerance: Fraction):
+    Scaling: s·(q/s − P/N)²·N²·6 = 6·d²/s with d = q·N − s·P, an integer for s ∈ {1, 2, 3}.
+    The weights exceed the largest possible sum of the lower terms over any proposal, so
+    comparing integers is comparing the triples lexicographically (and stays additive).
+    """
+
+    def __init__(self, population: int, seats: int, tolerance: Fraction, units: int):
         self.P, self.N = population, seats
         self.a, self.b = tolerance.numerator, tolerance.denominator
+        spread_bound = 54 * (units + 1) * (population * seats) ** 2 + 1  # > Σ 6·d²/s, |d| ≤ 3PN
+        self.mixed_weight = spread_bound
+        self.outside_weight = (units + 1) * spread_bound
 
     def within(self, q: int, s: int) -> bool:
         return self.b * abs(q * self.N - s * self.P) <= self.a * s * self.P
 
-    def cost(self, q: int, s: int, parents: int) -> tuple[int, int, int]:
+    def cost(self, q: int, s: int, parents: int) -> int:
         d = q * self.N - s * self.P
-        # s·(q/s − P/N)² · N² · 6 = 6·d²/s, an integer since s ∈ {1, 2, 3}
-        return (0 if self.within(q, s) else 1, parents - 1, (6 // s) * d * d)
+        outside = 0 if self.within(q, s) else self.outside_weight
+        return outside + (parents - 1) * self.mixed_weight + (6 // s) * d * d
 
     def fits_three(self, q: int) -> bool:
         """Population no larger than three seats at the top of the tolerance."""
         return q * self.N * self.b <= MAX_SEATS * self.P * (self.a + self.b)
 
 
-def _add(x: tuple[int, int, int], y: tuple[int, int, int]) -> tuple[int, int, int]:
-    return (x[0] + y[0], x[1] + y[1], x[2] + y[2])
-
-
-def _sub(x: tuple[int, int, int], y: tuple[int, int, int]) -> tuple[int, int, int]:
-    return (x[0] - y[0], x[1] - y[1], x[2] - y[2])
-
-
-def _walk(graph: _Graph, members: list[int]) -> list[int]:
-    """Order a component so that each unit touches an earlier one and parents stay together."""
+def _walk(graph: _Graph, members: list[int], start: int | None = None) -> list[int]:
+    """Order a connected set of units so that each unit touches an earlier one and parents
+    (townships) stay together. Starts from `start`, else from a peripheral unit."""
     if len(members) == 1:
         return list(members)
     member_set = set(members)
-    # A peripheral start (double sweep): the unit farthest from the smallest code, ties by code.
-    distance = {members[0]: 0}
-    queue = deque([members[0]])
-    while queue:
-        u = queue.popleft()
-        for v in graph.adjacency[u]:
-            if v not in distance:
-                distance[v] = distance[u] + 1
-                queue.append(v)
-    start = min(member_set, key=lambda u: (-distance[u], u))
-    remaining = {u: len(graph.adjacency[u]) for u in members}
+    adjacency = {u: [v for v in graph.adjacency[u] if v in member_set] for u in members}
+    if start is None:
+        # A peripheral start (double sweep): the unit farthest from the smallest code.
+        first = min(members)
+        distance = {first: 0}
+        queue = deque([first])
+        while queue:
+            u = queue.popleft()
+            for v in adjacency[u]:
+                if v not in distance:
+                    distance[v] = distance[u] + 1
+                    queue.append(v)
+        start = min(members, key=lambda u: (-distance[u], u))
+    remaining = {u: len(adjacency[u]) for u in members}  # unvisited neighbours
     parent_left = Counter(graph.parent[u] for u in members)
     parent_size = dict(parent_left)
     visited: set[int] = set()
@@ -259,7 +266,7 @@ def _walk(graph: _Graph, members: list[int]) -> list[int]:
         order.append(u)
         stack.append(u)
         parent_left[graph.parent[u]] -= 1
-        for v in graph.adjacency[u]:
+        for v in adjacency[u]:
             remaining[v] -= 1
 
     visit(start)
@@ -268,15 +275,14 @@ def _walk(graph: _Graph, members: list[int]) -> list[int]:
         choice = None
         if parent_left[current]:
             for v in reversed(stack):
-                same = [w for w in graph.adjacency[v] if w not in visited and graph.parent[w] == current]
+                same = [w for w in adjacency[v] if w not in visited and graph.parent[w] == current]
                 if same:
                     choice = min(same, key=lambda w: (remaining[w], w))
                     break
         if choice is None:
-            while stack and all(w in visited for w in graph.adjacency[stack[-1]]):
+            while not any(w not in visited for w in adjacency[stack[-1]]):
                 stack.pop()
-            v = stack[-1]
-            options = [w for w in graph.adjacency[v] if w not in visited]
+            options = [w for w in adjacency[stack[-1]] if w not in visited]
             # Prefer finishing a parent already begun, then the unit with fewest open neighbours.
             choice = min(
                 options,
@@ -305,16 +311,19 @@ def _cut(graph: _Graph, order: list[int], seats: int, scorer: _Scorer, *, window
     low = mean * (1 - Fraction(scorer.a, scorer.b))
 
     def window(i: int) -> tuple[int, int]:
+        """Seats a prefix may use: near its share of the seats (drift at most _DRIFT) and
+        near what the tolerance allows (give or take _SLACK)."""
         if not windowed:
             return 0, seats
-        lo = int(prefix_capped[i] / high) - _SLACK
-        hi = (int(prefix[i] / low) + 1 + _SLACK) if low > 0 else seats
+        share = seats * prefix_capped[i] / total_capped if total_capped else Fraction(0)
+        lo = max(int(prefix_capped[i] / high) - _SLACK, math.ceil(share) - _DRIFT)
+        hi = min((int(prefix[i] / low) + 1 + _SLACK) if low > 0 else seats, int(share) + _DRIFT)
         rest_lo = int((total_capped - prefix_capped[i]) / high) - _SLACK
         rest_hi = (int((total - prefix[i]) / low) + 1 + _SLACK) if low > 0 else seats
         return max(lo, seats - rest_hi, 0), min(hi, seats - rest_lo, seats)
 
-    best: list[dict[int, tuple[tuple[int, int, int], int, int]]] = [dict() for _ in range(length + 1)]
-    best[0][0] = ((0, 0, 0), -1, 0)
+    best: list[dict[int, tuple[int, int, int]]] = [dict() for _ in range(length + 1)]
+    best[0][0] = (0, -1, 0)
     for i in range(1, length + 1):
         lo, hi = window(i)
         if lo > hi:
@@ -355,7 +364,7 @@ def _cut(graph: _Graph, order: list[int], seats: int, scorer: _Scorer, *, window
                     k = k_before + s
                     if k < lo or k > hi:
                         continue
-                    total_cost = _add(cost_before, run_cost)
+                    total_cost = cost_before + run_cost
                     known = here.get(k)
                     if known is None or total_cost < known[0]:
                         here[k] = (total_cost, j, s)
@@ -380,7 +389,8 @@ class _Division:
         self.seats: list[int] = []
         self.population: list[int] = []
         self.parents: list[Counter[str]] = []
-        self.cost: list[tuple[int, int, int]] = []
+        self.cost: list[int] = []
+        self.alive: list[bool] = []
         self.assign: dict[int, int] = {}
 
     def add(self, units: list[int], seats: int) -> None:
@@ -390,10 +400,14 @@ class _Division:
         self.population.append(sum(self.graph.population[u] for u in units))
         self.parents.append(Counter(self.graph.parent[u] for u in units))
         self.cost.append(self._score(d))
+        self.alive.append(True)
         for u in units:
             self.assign[u] = d
 
-    def _score(self, d: int) -> tuple[int, int, int]:
+    def live(self) -> list[int]:
+        return [d for d, alive in enumerate(self.alive) if alive]
+
+    def _score(self, d: int) -> int:
         return self.scorer.cost(self.population[d], self.seats[d], len(self.parents[d]))
 
     def _move_unit(self) -> bool:
@@ -408,10 +422,9 @@ class _Division:
             for b in targets:
                 parents_a = len(self.parents[a]) - (1 if self.parents[a][parent] == 1 else 0)
                 parents_b = len(self.parents[b]) + (0 if self.parents[b][parent] else 1)
-                before = _add(self.cost[a], self.cost[b])
-                after = _add(
-                    scorer.cost(self.population[a] - p, self.seats[a], parents_a),
-                    scorer.cost(self.population[b] + p, self.seats[b], parents_b),
+                before = self.cost[a] + self.cost[b]
+                after = scorer.cost(self.population[a] - p, self.seats[a], parents_a) + scorer.cost(
+                    self.population[b] + p, self.seats[b], parents_b
                 )
                 if after < before and graph.connected(self.members[a] - {u}):
                     self.members[a].discard(u)
@@ -437,22 +450,22 @@ class _Division:
         changed = False
         while True:
             give, take = [], []
-            for d in range(len(self.members)):
+            for d in self.live():
                 q, s, k = self.population[d], self.seats[d], len(self.parents[d])
                 if s > MIN_SEATS:
-                    give.append((_sub(self.scorer.cost(q, s - 1, k), self.cost[d]), d))
+                    give.append((self.scorer.cost(q, s - 1, k) - self.cost[d], d))
                 if s < MAX_SEATS:
-                    take.append((_sub(self.scorer.cost(q, s + 1, k), self.cost[d]), d))
+                    take.append((self.scorer.cost(q, s + 1, k) - self.cost[d], d))
             give.sort()
             take.sort()
             best = None
             for delta_give, a in give[:2]:
                 for delta_take, b in take[:2]:
                     if a != b:
-                        total = _add(delta_give, delta_take)
+                        total = delta_give + delta_take
                         if best is None or total < best[0]:
                             best = (total, a, b)
-            if best is None or not best[0] < (0, 0, 0):
+            if best is None or best[0] >= 0:
                 return changed
             _, a, b = best
             self.seats[a] -= 1
@@ -466,6 +479,62 @@ class _Division:
             moved = self._move_seat() or moved
             if not moved:
                 return
+
+    def _neighbours(self, districts: set[int]) -> set[int]:
+        return {
+            self.assign[v] for d in districts for u in self.members[d] for v in self.graph.adjacency[u]
+        } - districts
+
+    def _redivide(self, district: int, rings: int) -> bool:
+        """Cut the district and its neighbours (to `rings` steps) afresh with the same seats,
+        trying several walk starts; keep the best if it lowers their total cost."""
+        region = {district}
+        for _ in range(rings):
+            region |= self._neighbours(region)
+        units = sorted(u for d in region for u in self.members[d])
+        seats = sum(self.seats[d] for d in region)
+        before = sum(self.cost[d] for d in region)
+        best_cost, best_runs = before, None
+        for start in [None, *sorted(self.members[district])[:3]]:
+            order = _walk(self.graph, units, start)
+            runs = _cut(self.graph, order, seats, self.scorer, windowed=False, capped=True)
+            if runs is None:
+                continue
+            cost = sum(
+                self.scorer.cost(
+                    sum(self.graph.population[u] for u in run), s, len({self.graph.parent[u] for u in run})
+                )
+                for run, s in runs
+            )
+            if cost < best_cost:
+                best_cost, best_runs = cost, runs
+        if best_runs is None:
+            return False
+        for d in region:
+            self.alive[d] = False
+        for run, s in best_runs:
+            self.add(run, s)
+        return True
+
+    def repair(self, rounds: int = 3, max_units: int = 120) -> None:
+        """Large-neighbourhood steps for districts outside the tolerance, then local moves."""
+        for _ in range(rounds):
+            repaired = False
+            for d in self.live():
+                if not self.alive[d] or self.scorer.within(self.population[d], self.seats[d]):
+                    continue
+                for rings in (1, 2, 3):
+                    region = {d}
+                    for _ in range(rings):
+                        region |= self._neighbours(region)
+                    if sum(len(self.members[r]) for r in region) > max_units:
+                        break
+                    if self._redivide(d, rings):
+                        repaired = True
+                        break
+            if not repaired:
+                return
+            self.improve()
 
 
 def _percent(value: Fraction) -> str:
@@ -513,7 +582,7 @@ def propose(units: Sequence[Unit], seats: int, tolerance: Fraction = DEFAULT_TOL
             f"单元分成 {len(components)} 个互不相连的部分，每部分至少要有一个选区、一名代表，代表名额 {seats} 名不够（选举法第二十五条）；请核对相邻关系",
             "seats",
         )
-    scorer = _Scorer(population, seats, tolerance)
+    scorer = _Scorer(population, seats, tolerance, len(graph.units))
     keys = [f"{n:06d}" for n in range(len(components))]
     component_seats = allocate(
         {k: sum(graph.population[u] for u in c) for k, c in zip(keys, components, strict=True)},
@@ -535,6 +604,7 @@ def propose(units: Sequence[Unit], seats: int, tolerance: Fraction = DEFAULT_TOL
         for run, s in runs:
             division.add(run, s)
     division.improve()
+    division.repair()
 
     main = max(range(len(components)), key=lambda n: (sum(graph.population[u] for u in components[n]), -n))
     component_of = {u: n for n, c in enumerate(components) for u in c}
@@ -555,9 +625,7 @@ def propose(units: Sequence[Unit], seats: int, tolerance: Fraction = DEFAULT_TOL
     limit = f"±{float(tolerance) * 100:g}%"
     districts: list[ProposedDistrict] = []
     problems: list[Problem] = []
-    ordered = sorted(
-        range(len(division.members)), key=lambda d: min(walk_position[u] for u in division.members[d])
-    )
+    ordered = sorted(division.live(), key=lambda d: min(walk_position[u] for u in division.members[d]))
     for number, d in enumerate(ordered, start=1):
         members = sorted(division.members[d], key=lambda u: walk_position[u])
         q, s = division.population[d], division.seats[d]
@@ -621,7 +689,7 @@ def propose(units: Sequence[Unit], seats: int, tolerance: Fraction = DEFAULT_TOL
                     "out_of_tolerance",
                     code,
                     unit_codes,
-                    f"选区 {code}（{'、'.join(unit_codes)}）{figures}：与相邻单元的人口凑不成合适的规模",
+                    f"选区 {code}（{'、'.join(unit_codes)}）{figures}：未找到使它在限度以内的相连组合（可人工调整边界，或放宽限度）",
                 )
             )
     return Proposal(districts, problems, warnings, seats, population, tolerance)
