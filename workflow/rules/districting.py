@@ -47,6 +47,7 @@ METHOD_TEXT = (
     "优先满足偏差限度、其次不跨乡镇、再次每名代表人口最接近平均数），再逐个调整边界单元和名额直至不能改进"
 )
 _SLACK = 3  # seats of leeway around the tolerance window in the DP (for districts that cannot fit)
+_EXHAUSTIVE = 24  # up to this many units, walks from every start are tried
 _DRIFT = 6  # how far a prefix of the walk may stray from its proportional share of seats
 _MAX_RUN = 80  # units in one district, a bound that keeps the DP linear in practice
 
@@ -380,6 +381,28 @@ def _cut(graph: _Graph, order: list[int], seats: int, scorer: _Scorer, *, window
     return runs
 
 
+def _run_cost(graph: _Graph, scorer: _Scorer, run: list[int], seats: int) -> int:
+    return scorer.cost(sum(graph.population[u] for u in run), seats, len({graph.parent[u] for u in run}))
+
+
+def _best_cut(graph: _Graph, members: list[int], seats: int, scorer: _Scorer, starts: list[int | None]):
+    """The cheapest cut over walks from several starts: (cost, runs, walk) or None."""
+    best = None
+    for start in starts:
+        order = _walk(graph, members, start)
+        runs = (
+            _cut(graph, order, seats, scorer, windowed=True, capped=True)
+            or _cut(graph, order, seats, scorer, windowed=False, capped=True)
+            or _cut(graph, order, seats, scorer, windowed=False, capped=False)
+        )
+        if runs is None:  # pragma: no cover - every prefix of a walk is contiguous
+            continue
+        cost = sum(_run_cost(graph, scorer, run, s) for run, s in runs)
+        if best is None or cost < best[0]:
+            best = (cost, runs, order)
+    return best
+
+
 class _Division:
     """Districts of one proposal while the local search moves units and seats between them."""
 
@@ -494,20 +517,11 @@ class _Division:
         units = sorted(u for d in region for u in self.members[d])
         seats = sum(self.seats[d] for d in region)
         before = sum(self.cost[d] for d in region)
-        best_cost, best_runs = before, None
-        for start in [None, *sorted(self.members[district])[:3]]:
-            order = _walk(self.graph, units, start)
-            runs = _cut(self.graph, order, seats, self.scorer, windowed=False, capped=True)
-            if runs is None:
-                continue
-            cost = sum(
-                self.scorer.cost(
-                    sum(self.graph.population[u] for u in run), s, len({self.graph.parent[u] for u in run})
-                )
-                for run, s in runs
-            )
-            if cost < best_cost:
-                best_cost, best_runs = cost, runs
+        starts: list[int | None] = [None, *sorted(self.members[district])[:3]]
+        if len(units) <= _EXHAUSTIVE:
+            starts += [u for u in units if u not in starts]
+        found = _best_cut(self.graph, units, seats, self.scorer, starts)
+        best_runs = found[1] if found is not None and found[0] < before else None
         if best_runs is None:
             return False
         for d in region:
@@ -593,14 +607,11 @@ def propose(units: Sequence[Unit], seats: int, tolerance: Fraction = DEFAULT_TOL
     division = _Division(graph, scorer)
     walk_position: dict[int, tuple[int, int]] = {}
     for number, (key, members) in enumerate(zip(keys, components, strict=True)):
-        order = _walk(graph, members)
+        starts: list[int | None] = [None, *(members if len(members) <= _EXHAUSTIVE else [])]
+        found = _best_cut(graph, members, component_seats[key], scorer, starts)
+        assert found is not None, "every prefix of a walk is contiguous, so a cut always exists"
+        _, runs, order = found
         walk_position.update({u: (number, i) for i, u in enumerate(order)})
-        runs = (
-            _cut(graph, order, component_seats[key], scorer, windowed=True, capped=True)
-            or _cut(graph, order, component_seats[key], scorer, windowed=False, capped=True)
-            or _cut(graph, order, component_seats[key], scorer, windowed=False, capped=False)
-        )
-        assert runs is not None, "every prefix of a walk is contiguous, so a cut always exists"
         for run, s in runs:
             division.add(run, s)
     division.improve()
