@@ -283,7 +283,7 @@ def grids(draw):
 
 
 @given(grids(), st.data(), st.sampled_from([Fraction(1, 10), Fraction(15, 100), Fraction(1, 4)]))
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_proposals_are_contiguous_and_within_bounds_or_say_why(units, data, tolerance):
     if sum(u.population for u in units) == 0:
         units = [Unit(u.code, u.name, 1, u.row, u.parent, u.neighbours) for u in units]

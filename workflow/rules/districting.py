@@ -30,7 +30,6 @@ proposal does not depend on the order of the rows.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,7 +46,7 @@ METHOD_TEXT = (
     "优先满足偏差限度、其次不跨乡镇、再次每名代表人口最接近平均数），再逐个调整边界单元和名额直至不能改进"
 )
 _SLACK = 3  # seats of leeway around the tolerance window in the DP (for districts that cannot fit)
-_EXHAUSTIVE = 24  # up to this many units, walks from every start are tried
+_EXHAUSTIVE = 16  # up to this many units, walks from every start are tried
 _DRIFT = 6  # how far a prefix of the walk may stray from its proportional share of seats
 _MAX_RUN = 80  # units in one district, a bound that keeps the DP linear in practice
 
@@ -301,26 +300,26 @@ def _cut(graph: _Graph, order: list[int], seats: int, scorer: _Scorer, *, window
     """Best cut of the walk into contiguous runs of 1–3 seats using exactly `seats` seats."""
     length = len(order)
     prefix = [0]
-    prefix_capped = [0]
-    three = Fraction(MAX_SEATS * scorer.P * (scorer.a + scorer.b), scorer.N * scorer.b)
+    prefix_capped = [0]  # populations capped at three seats' worth (a unit cannot use more)
+    P, N, ta, tb = scorer.P, scorer.N, scorer.a, scorer.b
+    three = MAX_SEATS * P * (ta + tb) // (N * tb)
     for u in order:
         prefix.append(prefix[-1] + graph.population[u])
-        prefix_capped.append(prefix_capped[-1] + min(Fraction(graph.population[u]), three))
+        prefix_capped.append(prefix_capped[-1] + min(graph.population[u], three))
     total, total_capped = prefix[-1], prefix_capped[-1]
-    mean = Fraction(scorer.P, scorer.N)
-    high = mean * (1 + Fraction(scorer.a, scorer.b))
-    low = mean * (1 - Fraction(scorer.a, scorer.b))
 
     def window(i: int) -> tuple[int, int]:
         """Seats a prefix may use: near its share of the seats (drift at most _DRIFT) and
-        near what the tolerance allows (give or take _SLACK)."""
-        if not windowed:
+        near what the tolerance allows (give or take _SLACK). Integer arithmetic:
+        x / (m·(1 ± t)) = x·N·b / (P·(b ± a)) for t = a/b."""
+        if not windowed or not total_capped:
             return 0, seats
-        share = seats * prefix_capped[i] / total_capped if total_capped else Fraction(0)
-        lo = max(int(prefix_capped[i] / high) - _SLACK, math.ceil(share) - _DRIFT)
-        hi = min((int(prefix[i] / low) + 1 + _SLACK) if low > 0 else seats, int(share) + _DRIFT)
-        rest_lo = int((total_capped - prefix_capped[i]) / high) - _SLACK
-        rest_hi = (int((total - prefix[i]) / low) + 1 + _SLACK) if low > 0 else seats
+        share_floor = seats * prefix_capped[i] // total_capped
+        share_ceil = -(-seats * prefix_capped[i] // total_capped)
+        lo = max(prefix_capped[i] * N * tb // (P * (ta + tb)) - _SLACK, share_ceil - _DRIFT)
+        hi = min(prefix[i] * N * tb // (P * (tb - ta)) + 1 + _SLACK, share_floor + _DRIFT)
+        rest_lo = (total_capped - prefix_capped[i]) * N * tb // (P * (ta + tb)) - _SLACK
+        rest_hi = (total - prefix[i]) * N * tb // (P * (tb - ta)) + 1 + _SLACK
         return max(lo, seats - rest_hi, 0), min(hi, seats - rest_lo, seats)
 
     best: list[dict[int, tuple[int, int, int]]] = [dict() for _ in range(length + 1)]
@@ -518,7 +517,7 @@ class _Division:
         seats = sum(self.seats[d] for d in region)
         before = sum(self.cost[d] for d in region)
         starts: list[int | None] = [None, *sorted(self.members[district])[:3]]
-        if len(units) <= _EXHAUSTIVE:
+        if len(units) <= _EXHAUSTIVE // 2 + 4:
             starts += [u for u in units if u not in starts]
         found = _best_cut(self.graph, units, seats, self.scorer, starts)
         best_runs = found[1] if found is not None and found[0] < before else None
