@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.districts_data import synthetic_county, to_csv  # noqa: E402
-from workflow.kinds import get_kind  # noqa: E402
-from workflow.rules.apportion import apportion  # noqa: E402
-from workflow.rules.districting import _Graph, propose  # noqa: E402
-from workflow.rules.quota import total_seats  # noqa: E402
-from workflow.rules.units import read_units  # noqa: E402
+from tests.districts_data import synthetic_county, to_csv
+from workflow.kinds import get_kind
+from workflow.rules.apportion import apportion
+from workflow.rules.districting import _Graph, propose
+from workflow.rules.quota import total_seats
+from workflow.rules.units import read_units
 
 
 def best_of(repeat: int, action) -> tuple[float, object]:
