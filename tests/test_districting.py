@@ -131,6 +131,7 @@ def test_unit_too_populous_for_three_seats_is_reported():
     problem = next(p for p in proposal.unsatisfied if p.kind == "unit_too_populous")
     assert problem.units == ("U0",)
     assert "U0" in problem.message and "三名代表" in problem.message and "拆" in problem.message
+    assert next(d for d in proposal.districts if d.units == ("U0",)).seats == 3  # EL 25: never more
 
 
 def test_isolated_unit_is_reported_when_it_cannot_fit():

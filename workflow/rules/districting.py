@@ -20,7 +20,9 @@ Method (see docs/districts.md):
 5. Improve. Boundary units move to a neighbouring district, and single seats move between
    districts, whenever that strictly lowers the same lexicographic cost and keeps every
    district contiguous, until no such move is left (a local optimum; each move strictly
-   decreases a cost over a finite set, so it terminates).
+   decreases a cost over a finite set, so it terminates). A district still outside the
+   tolerance is re-cut together with one to three rings of neighbouring districts (same
+   seats, several walk starts), kept only when cheaper; then the moves run again.
 
 Arithmetic is exact (integers): a district with population Q and s seats deviates by
 d = Q·N − s·P (deviation = d / (s·P)); it is within tolerance t = a/b when b·|d| ≤ a·s·P.
