@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import random
+import subprocess
+import sys
 import time
 from collections import deque
 from fractions import Fraction
@@ -381,3 +384,25 @@ def test_neighbour_separators():
         with_graph=True,
     )
     assert [u.neighbours for u in units] == [("B", "C"), ("A", "C"), ("A", "B")]
+
+
+def test_proposal_does_not_depend_on_hash_randomisation(tmp_path):
+    path = tmp_path / "county.csv"
+    path.write_text(to_csv(synthetic_county(columns=10, rows=6, seed=11)), encoding="utf-8")
+    script = (
+        "import sys, json; from workflow.rules.districting import propose; "
+        "from workflow.rules.units import read_units; "
+        "p = propose(read_units(open(sys.argv[1], encoding='utf-8').read(), with_graph=True), 60); "
+        "print(json.dumps(p.as_dict(), ensure_ascii=False))"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(path)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("0", "12345")
+    }
+    assert len(outputs) == 1
