@@ -12,6 +12,7 @@ from stdnum.cn import ric
 from typer.testing import CliRunner
 
 from service.cli import app
+from tests.candidates_counter import counting  # noqa: F401  (fixture)
 from workflow.clock import FixedClock
 from workflow.commands import elections
 from workflow.demo import progress
@@ -95,8 +96,8 @@ def test_candidates_flow_on_the_command_line(setup):
     assert code == 2 and json.loads(out)["error"]["code"] == "E_RESULTS_PENDING"
 
 
+@pytest.mark.usefixtures("counting")
 def test_tallies_record_counts_with_the_tally_rules(setup):
-    pytest.importorskip("workflow.rules.tally")
     eid, run, tmp = setup
     e = str(eid)
     run("candidates", "district", e, "--district", "01", "--seats", "1")

@@ -81,14 +81,20 @@ def rules_for(election: Election) -> rules.CandidateRules:
     return rules.CandidateRules.of(kind_of(election))
 
 
-def _active_election(session: Session, election_id: int) -> Election:
+def _active_election(session: Session, election_id: int, historical: bool = False) -> Election:
+    """The election, refused when finished, suspended or cancelled. `historical` loads a past
+    election's records (the demo's 2011 round): no state checks, no milestones completed."""
     election = get_election(session, election_id, for_update=True)
+    if historical:
+        return election
     if election.state in FINAL_STATES or election.state == SUSPENDED:
         raise Conflict("E_ELECTION_NOT_ACTIVE", "选举已结束、暂停或取消，不能办理", "election_id")
     return election
 
 
-def _before_voting(election: Election) -> None:
+def _before_voting(election: Election, historical: bool = False) -> None:
+    if historical:
+        return
     kind = kind_of(election)
     voting = kind.candidates.get("voting_phase")
     phases = kind.phase_keys
@@ -174,10 +180,11 @@ def open_district(
     clock: Clock,
     actor: str,
     name: str | None = None,
+    historical: bool = False,
 ) -> DistrictList:
     """Open a district's candidate list with its seats (from the registry when it knows them)."""
-    election = _active_election(session, election_id)
-    _before_voting(election)
+    election = _active_election(session, election_id, historical)
+    _before_voting(election, historical)
     district = district.strip()
     if not district:
         raise DomainError("E_DISTRICT_REQUIRED", "请填写选区代码", "district")
@@ -253,10 +260,11 @@ def nominate(
     nominators: Sequence[str] = (),
     supporters: Sequence[str] = (),
     id_number: str | None = None,
+    historical: bool = False,
 ) -> Candidate:
     """Record a nomination (EL 30), checked against the limits and, when wired, the voter list."""
-    election = _active_election(session, election_id)
-    _before_voting(election)
+    election = _active_election(session, election_id, historical)
+    _before_voting(election, historical)
     lst = get_list(session, election_id, district)
     if lst.status != ListStatus.OPEN:
         raise Conflict("E_LIST_CLOSED", f"选区 {district} 的候选人名单已公布，不再接受推荐", "district")
@@ -350,12 +358,12 @@ def _ratio_view(candidate_rules: rules.CandidateRules, lst: DistrictList, count:
 
 def publish_preliminary(
     session: Session, election_id: int, *, clock: Clock, actor: str, on: date | None = None,
-    complete: bool = True,
+    historical: bool = False,
 ) -> dict:  # fmt: skip
     """Publish every district's preliminary list (EL 32: by E − 15) and complete the milestone
     in the same transaction. Districts outside the ratio are reported: above the upper bound
     they go to consultation or a primary; below the lower bound more nominations are needed."""
-    election = _active_election(session, election_id)
+    election = _active_election(session, election_id, historical)
     kind = kind_of(election)
     milestone = kind.candidates.get("preliminary_milestone")
     if not milestone:
@@ -381,9 +389,11 @@ def publish_preliminary(
             else ("more_nominations" if len(nominated) < view["min_candidates"] else "official")
         )
         report.append(view)
-    if complete:
+    if not historical:
         done = complete_milestone(session, election_id, milestone, clock=clock, actor=actor, on=on)
         on = done.done_on
+    elif on is None:
+        on = election.milestone(milestone).done_on
     for lst in lists:
         lst.preliminary_on = on
     session.flush()
@@ -456,12 +466,12 @@ def _select(
 
 def publish_official(
     session: Session, election_id: int, *, clock: Clock, actor: str, on: date | None = None,
-    complete: bool = True,
+    historical: bool = False,
 ) -> dict:  # fmt: skip
     """Publish every district's official list (EL 32: by E − 7) and complete the milestone in
     the same transaction. A list outside the kind's competitive ratio is refused, naming the
     district and the rule. Committee conflicts and structure warnings are reported."""
-    election = _active_election(session, election_id)
+    election = _active_election(session, election_id, historical)
     kind = kind_of(election)
     milestone = kind.candidates.get("official_milestone")
     has_preliminary = bool(kind.candidates.get("preliminary_milestone"))
@@ -485,9 +495,11 @@ def publish_official(
         lst.status = ListStatus.OFFICIAL
         lst.method = lst.method or "direct"
         report.append({"district": lst.district, **check.as_dict(), "method": lst.method})
-    if complete and milestone:
+    if milestone and not historical:
         done = complete_milestone(session, election_id, milestone, clock=clock, actor=actor, on=on)
         on = done.done_on
+    elif milestone and on is None:
+        on = election.milestone(milestone).done_on
     for lst in lists:
         lst.official_on = on
     session.flush()

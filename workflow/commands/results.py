@@ -284,7 +284,7 @@ def results_view(session: Session, election_id: int) -> dict:
 # -- publication (EL 46), qualification (EL 47), certificates --------------------------------
 def publish_results(
     session: Session, election_id: int, *, clock: Clock, actor: str, district: str | None = None,
-    on: date | None = None, complete: bool = True,
+    on: date | None = None,
 ) -> dict:  # fmt: skip
     """Publish the results of one district, or of all (which completes the results milestone
     in the same transaction). A district still waiting for a vote is refused, by name."""
@@ -328,7 +328,7 @@ def publish_results(
         raise Conflict("E_ALREADY_PUBLISHED", f"选区 {district} 的选举结果已公布", "district")
     milestone = kind.candidates.get("results_milestone")
     completed = None
-    if district is None and complete and milestone:
+    if district is None and milestone:
         m = election.milestone(milestone)
         if not m.settled:
             completed = complete_milestone(
