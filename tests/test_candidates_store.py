@@ -299,6 +299,8 @@ def test_rounds_runoff_tie_break_publication_review_certificates(db, clock, elec
         data = res.certificate_data(s, election, deps["乙"].id)
         assert data["elected_on"] == date(2011, 10, 18) and "乙同志于2011年10月18日当选" in data["text"]
         assert res.issue_certificates(s, election, clock=clock, actor=A) == []  # nothing twice
+        view = {d["district"]: d for d in res.results_view(s, election)["districts"]}
+        assert view["02"]["invalidated"] == 1 and view["01"]["invalidated"] == 0
     with db.reading() as s:
         assert verify(s).ok
 
@@ -338,3 +340,48 @@ def test_void_round_write_in_and_phase_guard(db, clock, election):
         )
         deputy = s.execute(select(Deputy)).scalar_one()
         assert deputy.write_in and deputy.name == "某选民" and deputy.round == 2
+
+
+@pytest.mark.parametrize(
+    ("plan", "seats", "too_few", "enough", "milestone"),
+    [
+        ("party_branch.toml", 5, 5, 6, "candidates_approved"),  # ≥ 20% more: the seed's 6 for 5
+        ("village_committee.toml", 3, 3, 4, "candidates_published"),  # VCL 15: more than seats
+    ],
+)
+def test_other_kinds_official_list_without_preliminary(db, plan, seats, too_few, enough, milestone):
+    from workflow.clock import FixedClock
+
+    clock = FixedClock(datetime(2026, 12, 12, 2, tzinfo=UTC))
+    with db.transaction() as s:
+        elections.add_jurisdiction(
+            s, code="420821", name="京山县", level="county", parent_code=None, clock=clock, actor=A
+        )
+        eid = elections.create_election(s, load_plan(EXAMPLES / plan), clock=clock, actor=A).election.id
+        cmd.open_district(s, eid, "main", seats=seats, clock=clock, actor=A)
+        with pytest.raises(DomainError) as info:
+            cmd.publish_preliminary(s, eid, clock=clock, actor=A)
+        assert info.value.code == "E_NO_PRELIMINARY_LIST"
+        fill(s, eid, "main", [f"候选人{i}" for i in range(too_few)], clock)
+    with pytest.raises(DomainError) as info, db.transaction() as s:
+        cmd.publish_official(s, eid, clock=clock, actor=A)
+    assert info.value.code == "E_RATIO_OUT_OF_BOUNDS" and "选区 main" in info.value.message
+    with db.transaction() as s:
+        fill(s, eid, "main", [f"另{i}" for i in range(enough - too_few)], clock)
+        report = cmd.publish_official(s, eid, clock=clock, actor=A)
+        assert report["districts"][0]["count"] == enough and report["milestone"] == milestone
+        assert elections.get_election(s, eid).milestone(milestone).status == "done"
+
+
+def test_residents_committee_allows_uncontested_list(db):
+    from workflow.clock import FixedClock
+
+    clock = FixedClock(datetime(2026, 12, 1, 2, tzinfo=UTC))
+    with db.transaction() as s:
+        eid = elections.create_election(
+            s, load_plan(EXAMPLES / "residents_committee.toml"), clock=clock, actor=A
+        ).election.id
+        cmd.open_district(s, eid, "community", seats=7, clock=clock, actor=A)
+        fill(s, eid, "community", [f"居民{i}" for i in range(7)], clock)
+        report = cmd.publish_official(s, eid, clock=clock, actor=A)  # 等额: 7 for 7
+        assert report["districts"][0]["ok"] and report["districts"][0]["min_candidates"] == 7

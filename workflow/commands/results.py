@@ -266,12 +266,15 @@ def results_view(session: Session, election_id: int) -> dict:
                 DistrictResult.election_id == election_id, DistrictResult.district == lst.district
             )
         ).scalar_one_or_none()
+        elected = deputies(session, election_id, lst.district)
         districts.append(
             {
                 "district": lst.district,
                 "seats": lst.seats,
                 "status": row.status if row else ResultStatus.AWAITING,
-                "elected": [deputy_view(d) for d in deputies(session, election_id, lst.district)],
+                "elected": [deputy_view(d) for d in elected],
+                # EL 47: an election found invalid leaves the seat to a by-election.
+                "invalidated": sum(1 for d in elected if d.qualification == Qualification.INVALID),
                 "vacant": row.vacant if row else 0,
                 "pending": row.pending if row else {"purpose": rules.FIRST, "seats": lst.seats},
                 "rounds": len(rounds_of(session, election_id, lst.district)),
