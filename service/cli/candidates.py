@@ -17,6 +17,7 @@ import typer
 from service.cli.common import finish, handled, print_json, say, state
 from workflow.commands import candidates as cmd
 from workflow.commands import results as res
+from workflow.commands.elections import get_election
 from workflow.errors import DomainError
 from workflow.rules.candidates import OCCUPATION_NAMES
 
@@ -148,6 +149,7 @@ def candidates_list(
     """列出候选人名单及各选区状态。"""
 
     def work(s, cli):
+        get_election(s, election_id)
         lists = [
             {"district": lst.district, "name": lst.name, "seats": lst.seats, "status": lst.status, "method": lst.method,
              "preliminary_on": lst.preliminary_on, "official_on": lst.official_on}
