@@ -167,6 +167,14 @@ def test_bad_or_duplicate_supporter_ids_are_refused():
         rules.normalise_id(make_id(1, birth="19800231"))  # no 31 February
 
 
+def test_voters_nomination_names_no_party():
+    nomination = rules.Nomination("01", "张三", rules.NominatorType.VOTERS, nominators=("中国共产党",),
+                                  supporters=tuple(make_id(i) for i in range(1, 11)))  # fmt: skip
+    with pytest.raises(DomainError) as info:
+        rules.check_nomination(r("people_congress"), nomination, rules.DistrictNominations(2))
+    assert info.value.code == "E_NOMINATORS_NOT_ALLOWED"
+
+
 def test_party_may_not_back_more_candidates_than_seats_jointly_or_singly():
     pc = r("people_congress")
     joint = rules.Nomination("01", "李四", rules.NominatorType.PARTY, nominators=("中国共产党", "共青团"))

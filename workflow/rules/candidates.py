@@ -405,6 +405,10 @@ def check_nomination(
                 f"选民 {'、'.join(over)} 参加联名推荐的候选人将超过本选区应选名额 {seats} 名（选举法第三十条）",
                 "supporters",
             )
+        if any(n.strip() for n in nomination.nominators):
+            raise DomainError(
+                "E_NOMINATORS_NOT_ALLOWED", "选民联名推荐不需填写推荐的政党或人民团体", "nominator"
+            )
         return normalised
     if nomination.supporters:
         raise DomainError("E_SUPPORTERS_NOT_ALLOWED", "政党、人民团体推荐不需填写联名选民", "supporters")
