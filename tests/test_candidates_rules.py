@@ -368,3 +368,33 @@ def test_runoff_list_follows_first_round_order():
         results.check_runoff_list(three, list("bcdg"))  # skips e and f
     with pytest.raises(DomainError):
         results.check_runoff_list(three, list("bcd"))  # fewer than ⌈4k/3⌉
+
+
+@given(
+    st.integers(1, 3),
+    st.lists(st.integers(0, 1000), min_size=2, max_size=7),
+    st.lists(st.integers(0, 1000), min_size=6, max_size=6),
+)
+def test_rounds_never_elect_more_than_seats(seats, first_votes, runoff_votes):
+    """First round, then the runoff the result asks for (with the longest lawful list): the
+    district ends done, with elected + vacant = seats and nobody elected twice."""
+    from tests.candidates_counter import _count_people_congress, _Input
+
+    names = [f"c{i}" for i in range(len(first_votes))]
+    first = {"seats": seats, "registered_voters": 1500, "ballots_issued": 1000, "ballots_returned": 1000,
+             "votes": dict(zip(names, first_votes, strict=True)), "round": 1}  # fmt: skip
+    rounds = [results.Round(1, "first", first["votes"], _count_people_congress(_Input(first)).as_dict())]
+    p = results.progress(seats, rounds)
+    if not p.done:
+        pending = p.pending
+        chosen = pending["candidates"][: pending["max_candidates"]]
+        results.check_runoff_list(pending, chosen)
+        second = {**first, "seats": pending["seats"], "round": 2, "runoff_candidates": chosen,
+                  "votes": dict(zip(chosen, runoff_votes, strict=False))}  # fmt: skip
+        rounds.append(
+            results.Round(2, "runoff", second["votes"], _count_people_congress(_Input(second)).as_dict())
+        )
+        p = results.progress(seats, rounds)
+    assert p.done
+    elected = [e.name for e in p.elected]
+    assert len(elected) == len(set(elected)) and len(elected) + p.vacant == seats
