@@ -76,6 +76,11 @@ def test_candidates_flow_on_the_command_line(setup):
     code, out = run("candidates", "publish-official", e, "--on", "2011-10-10", "--json")
     report = json.loads(out)
     assert code == 0 and report["milestone"] == "official_candidates_published"
+    code, out = run("candidates", "published", e, "--stage", "official", "--json")
+    assert code == 0 and [c["name"] for c in json.loads(out)["districts"][0]["candidates"]] == [
+        "张三",
+        "李四",
+    ]
     code, out = run("candidates", "structure", e, "--json")
     assert code == 0 and json.loads(out)["total"] == 2
     code, out = run("candidates", "conflicts", e, "--json")

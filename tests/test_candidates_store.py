@@ -163,6 +163,17 @@ def test_lists_ratio_primary_and_milestones(db, clock, election):
         assert sorted(c.name for c in official) == ["乙", "甲"]
         assert elections.get_election(s, election).milestone("official_candidates_published").status == "done"
         assert any("妇女" in w for w in report["warnings"])  # 1 of 5 official candidates is a woman
+        notice = cmd.published_list(s, election, "official")
+        first = notice["districts"][0]
+        assert first["published_on"] == date(2011, 10, 10) and [c["name"] for c in first["candidates"]] == [
+            "乙",
+            "甲",
+        ]
+        assert first["candidates"][0]["primary_votes"] == 41 and first["candidates"][0]["sex"] == "男"
+        prelim = cmd.published_list(s, election, "preliminary")
+        assert len(prelim["districts"][0]["candidates"]) == 3 and prelim["districts"][0][
+            "published_on"
+        ] == date(2011, 9, 30)
 
 
 def test_conflicts_proxies_and_mobile_boxes(db, clock, election):

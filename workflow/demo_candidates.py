@@ -51,7 +51,7 @@ def _nominate_all(session: Session, election_id: int, prefix: str, *, clock: Clo
             i = offset + d_index * 10 + c
             common = {
                 "name": _name(i), "sex": "female" if c % 5 in (1, 3) else "male", "occupation": OCCUPATIONS[i % len(OCCUPATIONS)],
-                "party": "中国共产党" if c % 3 != 2 else "群众", "ethnicity": "汉族", "incumbent": c == 0,
+                "party": "中国共产党" if c % 2 == 0 else "群众", "ethnicity": "汉族", "incumbent": c == 0,
                 "birth_date": date(1960 + i % 25, 1 + i % 12, 1 + i % 28), "clock": clock, "actor": actor,
                 "historical": historical,
             }  # fmt: skip

@@ -29,6 +29,12 @@ tallies_app = typer.Typer(help="登记各选区计票结果（含另行选举、
 results_app = typer.Typer(help="选举结果：公布、代表资格审查、当选证书", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="以 JSON 输出到标准输出")
+SHARE_NAMES = {"women": "妇女", "cpc": "中共党员", "cadres": "党政干部"}
+STATUS_NAMES = {
+    "open": "接受推荐", "preliminary": "初步名单已公布", "official": "正式名单已公布", "nominated": "已推荐",
+    "not_selected": "未列入正式名单", "withdrawn": "已退出", "awaiting": "待计票", "revote_pending": "须重新投票",
+    "runoff_pending": "须另行选举", "tie_break_pending": "须就票数相等者再次投票", "complete": "已完成",
+}  # fmt: skip
 DISTRICT = typer.Option(..., "--district", help="选区代码")
 
 
@@ -158,11 +164,35 @@ def candidates_list(
         people = [cmd.candidate_view(c) for c in cmd.candidates_of(s, election_id, district)]
         lines = []
         for lst in lists:
-            lines.append(f"选区 {lst['district']}（应选 {lst['seats']} 名，{lst['status']}）")
+            lines.append(f"选区 {lst['district']}（应选 {lst['seats']} 名，{STATUS_NAMES[lst['status']]}）")
             lines += [
-                f"  {c['id']}\t{c['name']}\t{c['status']}" for c in people if c["district"] == lst["district"]
+                f"  {c['id']}\t{c['name']}\t{STATUS_NAMES[c['status']]}"
+                for c in people
+                if c["district"] == lst["district"]
             ]
         return {"districts": lists, "candidates": people}, "\n".join(lines) or "尚无候选人名单"
+
+    _run(ctx, as_json, work)
+
+
+@candidates_app.command("published")
+def published(
+    ctx: typer.Context,
+    election_id: int = typer.Argument(...),
+    stage: str = typer.Option("official", "--stage", help="preliminary（初步名单）或 official（正式名单）"),
+    as_json: bool = JSON,
+) -> None:
+    """已公布的候选人名单及基本情况（选举法第三十二条），供公告使用；不含身份号码。"""
+
+    def work(s, cli):
+        data = cmd.published_list(s, election_id, stage)
+        lines = []
+        for d in data["districts"]:
+            people = "、".join(c["name"] for c in d["candidates"]) or "（无）"
+            lines.append(
+                f"选区 {d['district']}（应选 {d['seats']} 名，{d['published_on'] or '未公布'}）：{people}"
+            )
+        return data, "\n".join(lines) or "尚无候选人名单"
 
     _run(ctx, as_json, work)
 
@@ -286,7 +316,11 @@ def structure(
     def work(s, cli):
         report = cmd.structure(s, election_id, district).as_dict()
         lines = [f"候选人 {report['total']} 名"]
-        lines += [f"  {x['key']}：{x['count']}/{x['total']}" for x in report["shares"]]
+        lines += [
+            f"  {SHARE_NAMES[x['key']]}：{x['count']}/{x['total']}（{x['percent']}%）"
+            for x in report["shares"]
+            if x["total"]
+        ]
         lines += [f"  ! {w}" for w in report["warnings"]]
         return report, "\n".join(lines)
 
@@ -530,7 +564,7 @@ def results_show(ctx: typer.Context, election_id: int = typer.Argument(...), as_
         for d in view["districts"]:
             names = "、".join(e["name"] for e in d["elected"]) or "无"
             lines.append(
-                f"选区 {d['district']}（应选 {d['seats']}）：{d['status']}；当选 {names}；缺额 {d['vacant']}"
+                f"选区 {d['district']}（应选 {d['seats']}）：{STATUS_NAMES[d['status']]}；当选 {names}；缺额 {d['vacant']}"
             )
         return view, "\n".join(lines) or "尚无选区"
 

@@ -706,3 +706,48 @@ def mobile_boxes(session: Session, election_id: int, district: str | None = None
     if district:
         query = query.where(MobileBox.district == district)
     return list(session.execute(query.order_by(MobileBox.id)).scalars())
+
+
+# -- what a list notice shows (EL 32: the candidates' basic information) --------------------
+SEX_NAMES = {rules.Sex.MALE: "男", rules.Sex.FEMALE: "女"}
+
+
+def published_list(session: Session, election_id: int, stage: str = "official") -> dict:
+    """A published list per district, as the notices print it (no ID numbers). `stage` is
+    "preliminary" (everyone on the preliminary list) or "official"."""
+    if stage not in ("preliminary", "official"):
+        raise DomainError("E_BAD_VALUE", f"名单类型无效：{stage!r}（可用：preliminary、official）", "stage")
+    election = get_election(session, election_id)
+    statuses = (
+        [CandidateStatus.OFFICIAL]
+        if stage == "official"
+        else [CandidateStatus.PRELIMINARY, CandidateStatus.NOT_SELECTED, CandidateStatus.OFFICIAL]
+    )
+    districts = []
+    for lst in district_lists(session, election_id):
+        on = lst.official_on if stage == "official" else lst.preliminary_on
+        people = sorted(candidates_of(session, election_id, lst.district, statuses), key=lambda c: c.name)
+        districts.append(
+            {
+                "district": lst.district,
+                "name": lst.name,
+                "seats": lst.seats,
+                "published_on": on,
+                "candidates": [
+                    {
+                        "name": c.name,
+                        "sex": SEX_NAMES.get(c.sex, c.sex),
+                        "born": f"{c.birth_date.year}年{c.birth_date.month}月" if c.birth_date else None,
+                        "ethnicity": c.ethnicity,
+                        "party": c.party,
+                        "occupation": rules.OCCUPATION_NAMES.get(c.occupation, c.occupation),
+                        "incumbent": c.incumbent,
+                        "nominated_by": rules.NOMINATOR_NAMES.get(c.nominated_by, c.nominated_by),
+                        "nominators": list(c.nominators or []),
+                        "primary_votes": c.primary_votes,
+                    }
+                    for c in people
+                ],
+            }
+        )
+    return {"election_id": election_id, "title": election.title, "stage": stage, "districts": districts}
