@@ -193,5 +193,7 @@ def build_demo(session: Session, *, clock: Clock, actor: str = "demo") -> DemoRe
 
 # Later parts add demo steps here: f(session, result, *, clock, actor) -> None.
 STEPS: list = []
+from workflow.demo_candidates import step as _candidates_step  # noqa: E402, I001
+STEPS.append(_candidates_step)
 
 __all__ = ["DemoResult", "DomainError", "build_demo", "progress"]

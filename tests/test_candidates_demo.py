@@ -1,0 +1,32 @@
+"""The demo county gains candidates and, for the 2011 Jingshan round, counted results."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from workflow.clock import FixedClock
+from workflow.commands import candidates as cmd
+from workflow.commands import results as res
+from workflow.demo import build_demo
+from workflow.store.audit import verify
+from workflow.store.candidates import CandidateStatus
+
+
+def test_demo_has_candidates_and_2011_results(db):
+    clock = FixedClock(datetime(2026, 11, 26, 2, tzinfo=UTC))
+    with db.transaction() as s:
+        result = build_demo(s, clock=clock, actor="demo")
+    seed, county = result.elections["jingshan_2011"], result.elections["county"]
+    with db.reading() as s:
+        official = cmd.candidates_of(s, seed, None, [CandidateStatus.OFFICIAL])
+        assert len(official) == 10 and {lst.status for lst in cmd.district_lists(s, seed)} == {"official"}
+        assert len(cmd.committee(s, seed)) == 15 and cmd.conflicts(s, seed) == []
+        view = {d["district"]: d for d in res.results_view(s, seed)["districts"]}
+        assert [len(view[k]["elected"]) for k in sorted(view)] == [3, 2, 1]
+        assert view["420821-01"]["rounds"] == 2  # the third seat filled in a runoff (EL 45)
+        assert all(d["published_on"] is not None for d in view.values())
+        deputies = res.deputies(s, seed)
+        assert sorted(d.certificate_number for d in deputies) == [f"420821-2011-{i:04d}" for i in range(1, 7)]
+        nominated = cmd.candidates_of(s, county, None, [CandidateStatus.NOMINATED])
+        assert len(nominated) == 10 and sum(len(c.supporters) for c in nominated) == 30
+        assert verify(s).ok

@@ -1,0 +1,581 @@
+"""Candidates, pure: competitive ratio, list structure, nomination limits, committee conflicts,
+proxies, mobile ballot boxes and primaries (预选). Exact integers and fractions only.
+
+The numbers are data: a kind's `[candidates]` table (ratio bounds, voter nominators, structure
+targets) and `[counting]` table (proxy and mobile-box limits). Bad input raises DomainError;
+a lawful "no" (an out-of-bounds ratio, a structure warning) is returned as a report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
+
+from workflow.errors import DomainError
+from workflow.kinds import KindSpec
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class Occupation(StrEnum):
+    """Occupation categories of the structure report (seed: 工人、农民、专业技术人员、干部 …)."""
+
+    WORKER = "worker"
+    FARMER = "farmer"
+    TECHNICIAN = "technician"
+    CADRE = "cadre"
+    BUSINESS = "business"
+    MILITARY = "military"
+    OTHER = "other"
+
+
+OCCUPATION_NAMES = {
+    Occupation.WORKER: "工人",
+    Occupation.FARMER: "农民",
+    Occupation.TECHNICIAN: "专业技术人员",
+    Occupation.CADRE: "党政干部",
+    Occupation.BUSINESS: "企业负责人",
+    Occupation.MILITARY: "军人",
+    Occupation.OTHER: "其他",
+}
+FRONT_LINE = frozenset({Occupation.WORKER, Occupation.FARMER, Occupation.TECHNICIAN})
+
+
+class NominatorType(StrEnum):
+    PARTY = "party"  # 政党
+    ORGANISATION = "organisation"  # 人民团体
+    VOTERS = "voters"  # 选民十人以上联名 (EL 30)
+
+
+NOMINATOR_NAMES = {
+    NominatorType.PARTY: "政党推荐",
+    NominatorType.ORGANISATION: "人民团体推荐",
+    NominatorType.VOTERS: "选民联名推荐",
+}
+
+CPC_NAMES = frozenset({"中国共产党", "中共", "中共党员", "共产党员", "中共预备党员", "cpc"})
+# Civil Code art. 1045: close relatives (近亲属), for village proxies (VCL 15).
+CLOSE_RELATIVES = frozenset(
+    {"配偶", "父母", "父亲", "母亲", "子女", "儿子", "女儿", "兄弟姐妹", "兄弟", "姐妹", "哥哥", "弟弟",
+     "姐姐", "妹妹", "祖父母", "祖父", "祖母", "外祖父母", "外祖父", "外祖母", "孙子女", "孙子", "孙女",
+     "外孙子女", "外孙子", "外孙女"}
+)  # fmt: skip
+
+
+def is_cpc(party: str | None) -> bool:
+    return bool(party) and party.strip().lower() in CPC_NAMES
+
+
+# -- ID numbers (GB 11643) ------------------------------------------------------------------
+def normalise_id(number: str, field: str = "id_number") -> str:
+    """A valid 18-character resident ID number (check digit and birth date verified)."""
+    text = (number or "").strip().upper()
+    try:
+        # Length, digits, check digit (ISO 7064 MOD 11-2) and birth date. The region code is not
+        # looked up: python-stdnum's table lags behind new and renamed counties.
+        if len(text) != 18 or not text[:17].isdigit() or text[-1] != ric.calc_check_digit(text):
+            raise ValidationError()
+        ric.get_birth_date(text)
+        return text
+    except ValidationError:
+        raise DomainError(
+            "E_BAD_ID_NUMBER", f"公民身份号码 {mask_id(text)} 无效（GB 11643 校验码或出生日期不符）", field
+        ) from None
+
+
+def id_hash(number: str) -> str:
+    """The stored form of an ID number: SHA-256 of the normalised number (never stored whole)."""
+    return hashlib.sha256(number.strip().upper().encode("ascii")).hexdigest()
+
+
+def mask_id(number: str) -> str:
+    """Region and last two characters only, e.g. 420821************1X."""
+    text = (number or "").strip()
+    if len(text) <= 8:
+        return "*" * len(text)
+    return text[:6] + "*" * (len(text) - 8) + text[-2:]
+
+
+# -- the kind's parameters ------------------------------------------------------------------
+def _fraction(value: Any, key: str) -> Fraction | None:
+    if value is None:
+        return None
+    try:
+        return Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        raise DomainError(
+            "E_KIND_INVALID", f"选举类型参数 candidates.{key} 不是有效的分数：{value!r}", key
+        ) from None
+
+
+@dataclass(frozen=True)
+class CandidateRules:
+    kind: str
+    kind_name: str
+    ratio_min: Fraction | None = None  # candidates ≥ seats × (1 + ratio_min)
+    ratio_min_exclusive: Fraction | None = None  # candidates > seats × (1 + r)
+    ratio_max: Fraction | None = None  # candidates ≤ seats × (1 + ratio_max)
+    voter_nominators_min: int = 1
+    women_min: Fraction | None = None
+    cpc_max: Fraction | None = None
+    cadre_max_exclusive: Fraction | None = None
+    proxy_max: int | None = None
+    proxy_close_relatives_only: bool = False
+    mobile_box_min_scrutineers: int = 2
+    ratio_source: str = ""
+
+    @classmethod
+    def of(cls, kind: KindSpec) -> CandidateRules:
+        c, counting = kind.candidates, kind.counting
+        return cls(
+            kind=kind.key,
+            kind_name=kind.name,
+            ratio_min=_fraction(c.get("ratio_min"), "ratio_min"),
+            ratio_min_exclusive=_fraction(c.get("ratio_min_exclusive"), "ratio_min_exclusive"),
+            ratio_max=_fraction(c.get("ratio_max"), "ratio_max"),
+            voter_nominators_min=int(c.get("voter_nominators_min", 1)),
+            women_min=_fraction(c.get("women_min"), "women_min"),
+            cpc_max=_fraction(c.get("cpc_max"), "cpc_max"),
+            cadre_max_exclusive=_fraction(c.get("cadre_max_exclusive"), "cadre_max_exclusive"),
+            proxy_max=counting.get("proxy_max"),
+            proxy_close_relatives_only=bool(counting.get("proxy_close_relatives_only", False)),
+            mobile_box_min_scrutineers=int(counting.get("mobile_box_min_scrutineers", 2)),
+            ratio_source=str(c.get("ratio_source", "")),
+        )
+
+
+# -- competitive ratio (差额比例) -------------------------------------------------------------
+@dataclass(frozen=True)
+class RatioCheck:
+    seats: int
+    count: int
+    min_candidates: int
+    max_candidates: int | None
+    rule: str
+
+    @property
+    def ok(self) -> bool:
+        return self.count >= self.min_candidates and (
+            self.max_candidates is None or self.count <= self.max_candidates
+        )
+
+    @property
+    def too_many(self) -> bool:
+        return self.max_candidates is not None and self.count > self.max_candidates
+
+    def as_dict(self) -> dict:
+        return {
+            "seats": self.seats,
+            "count": self.count,
+            "min_candidates": self.min_candidates,
+            "max_candidates": self.max_candidates,
+            "ok": self.ok,
+            "rule": self.rule,
+        }
+
+
+def ratio_bounds(rules: CandidateRules, seats: int) -> tuple[int, int | None]:
+    """Least and most candidates the kind allows for `seats` (None: no upper bound).
+
+    people_congress (EL 31): more than seats by 1/3 to 1× → ⌈4s/3⌉ … 2s (2 for one seat);
+    party_branch: at least 20% more → ⌈1.2s⌉; village (VCL 15): more than seats → s + 1;
+    residents: uncontested allowed → s.
+    """
+    if seats < 1:
+        raise DomainError("E_BAD_SEATS", f"应选名额必须至少为 1（收到 {seats}）", "seats")
+    if rules.ratio_min_exclusive is not None:
+        least = math.floor(seats * (1 + rules.ratio_min_exclusive)) + 1
+    elif rules.ratio_min is not None:
+        least = math.ceil(seats * (1 + rules.ratio_min))
+    else:
+        least = seats
+    most = math.floor(seats * (1 + rules.ratio_max)) if rules.ratio_max is not None else None
+    return least, most
+
+
+def ratio_rule_text(rules: CandidateRules) -> str:
+    if rules.kind == "people_congress":
+        return "选举法第三十一条：由选民直接选举人民代表大会代表的，代表候选人的人数应多于应选代表名额三分之一至一倍"
+    if rules.kind == "village_committee":
+        return "村委会组织法第十五条：候选人的名额应当多于应选名额"
+    parts = []
+    if rules.ratio_min_exclusive is not None:
+        parts.append(f"候选人数应多于应选名额的 {1 + rules.ratio_min_exclusive} 倍")
+    elif rules.ratio_min is not None:
+        parts.append(f"候选人数应不少于应选名额的 {1 + rules.ratio_min} 倍")
+    if rules.ratio_max is not None:
+        parts.append(f"不多于应选名额的 {1 + rules.ratio_max} 倍")
+    source = rules.ratio_source or rules.kind_name
+    return f"{source}：" + ("，".join(parts) if parts else "候选人数不少于应选名额")
+
+
+def check_ratio(rules: CandidateRules, seats: int, count: int) -> RatioCheck:
+    least, most = ratio_bounds(rules, seats)
+    return RatioCheck(seats, count, least, most, ratio_rule_text(rules))
+
+
+def ratio_error(district: str, check: RatioCheck) -> DomainError:
+    """The refusal for an official list out of bounds, naming the district and the rule."""
+    if check.too_many:
+        bound = f"至多 {check.max_candidates} 名"
+    elif check.max_candidates is None:
+        bound = f"至少 {check.min_candidates} 名"
+    else:
+        bound = f"应为 {check.min_candidates}–{check.max_candidates} 名"
+    return DomainError(
+        "E_RATIO_OUT_OF_BOUNDS",
+        f"选区 {district} 应选 {check.seats} 名，正式候选人 {check.count} 名，{bound}（{check.rule}）",
+        "district",
+    )
+
+
+# -- structure report -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Profile:
+    """What the structure report needs to know about one candidate."""
+
+    name: str
+    sex: str
+    party: str | None
+    occupation: str
+    ethnicity: str | None = None
+    incumbent: bool = False
+
+
+@dataclass(frozen=True)
+class Share:
+    key: str
+    count: int
+    total: int
+    target: Fraction | None
+    comparison: str  # "at_least" / "at_most" / "below"
+    warning: str | None
+
+    @property
+    def share(self) -> Fraction | None:
+        return Fraction(self.count, self.total) if self.total else None
+
+    def as_dict(self) -> dict:
+        share = self.share
+        return {
+            "key": self.key,
+            "count": self.count,
+            "total": self.total,
+            "share": None if share is None else f"{share.numerator}/{share.denominator}",
+            "percent": None if share is None else f"{float(share * 100):.1f}",  # display only
+            "target": None if self.target is None else str(self.target),
+            "comparison": self.comparison,
+            "ok": self.warning is None,
+            "warning": self.warning,
+        }
+
+
+@dataclass(frozen=True)
+class StructureReport:
+    total: int
+    shares: tuple[Share, ...]
+    occupations: dict[str, int]
+    ethnicities: dict[str, int]
+    incumbents: int
+    front_line: int
+
+    @property
+    def warnings(self) -> list[str]:
+        return [s.warning for s in self.shares if s.warning]
+
+    def as_dict(self) -> dict:
+        return {
+            "total": self.total,
+            "shares": [s.as_dict() for s in self.shares],
+            "occupations": self.occupations,
+            "ethnicities": self.ethnicities,
+            "incumbents": self.incumbents,
+            "front_line": self.front_line,
+            "warnings": self.warnings,
+        }
+
+
+def _pct(value: Fraction) -> str:
+    return f"{float(value * 100):g}%"
+
+
+def structure_report(rules: CandidateRules, people: Sequence[Profile], scope: str = "") -> StructureReport:
+    """Women ≥ 30%, CPC ≤ 65%, cadres < 25% (seed, provincial practice): warnings, not errors."""
+    total = len(people)
+    women = sum(1 for p in people if p.sex == Sex.FEMALE)
+    cpc = sum(1 for p in people if is_cpc(p.party))
+    cadres = sum(1 for p in people if p.occupation == Occupation.CADRE)
+    prefix = f"{scope}：" if scope else ""
+    shares = []
+
+    def warn(bad: bool, text: str) -> str | None:
+        return f"{prefix}{text}（结构要求，仅作提示）" if bad and total else None
+
+    if rules.women_min is not None:
+        bad = total > 0 and Fraction(women, total) < rules.women_min
+        shares.append(
+            Share("women", women, total, rules.women_min, "at_least",
+                  warn(bad, f"妇女 {women}/{total}，低于 {_pct(rules.women_min)}"))
+        )  # fmt: skip
+    if rules.cpc_max is not None:
+        bad = total > 0 and Fraction(cpc, total) > rules.cpc_max
+        shares.append(
+            Share("cpc", cpc, total, rules.cpc_max, "at_most",
+                  warn(bad, f"中共党员 {cpc}/{total}，超过 {_pct(rules.cpc_max)}"))
+        )  # fmt: skip
+    if rules.cadre_max_exclusive is not None:
+        bad = total > 0 and Fraction(cadres, total) >= rules.cadre_max_exclusive
+        shares.append(
+            Share("cadres", cadres, total, rules.cadre_max_exclusive, "below",
+                  warn(bad, f"党政干部 {cadres}/{total}，未低于 {_pct(rules.cadre_max_exclusive)}"))
+        )  # fmt: skip
+    occupations = Counter(str(p.occupation) for p in people)
+    ethnicities = Counter(p.ethnicity or "未填" for p in people)
+    return StructureReport(
+        total=total,
+        shares=tuple(shares),
+        occupations=dict(sorted(occupations.items())),
+        ethnicities=dict(sorted(ethnicities.items())),
+        incumbents=sum(1 for p in people if p.incumbent),
+        front_line=sum(1 for p in people if p.occupation in FRONT_LINE),
+    )
+
+
+# -- nominations (EL 30) ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Nomination:
+    district: str
+    name: str
+    nominated_by: NominatorType
+    nominators: tuple[str, ...] = ()  # parties / organisations, jointly or singly
+    supporters: tuple[str, ...] = ()  # voters' ID numbers (joint nomination)
+
+
+@dataclass(frozen=True)
+class DistrictNominations:
+    """What is already nominated in the district: candidates per nominator and per voter."""
+
+    seats: int
+    by_nominator: Mapping[str, int] = field(default_factory=dict)
+    by_supporter: Mapping[str, int] = field(default_factory=dict)  # normalised ID → count
+
+
+def check_nomination(
+    rules: CandidateRules, nomination: Nomination, existing: DistrictNominations
+) -> list[str]:
+    """Validate a nomination; returns the supporters' normalised ID numbers.
+
+    EL 30: parties and organisations may nominate jointly or singly; ten or more voters may
+    nominate jointly; no party, organisation or voter may back more candidates than the
+    district's seats.
+    """
+    if not nomination.name.strip():
+        raise DomainError("E_NAME_REQUIRED", "候选人姓名不能为空", "name")
+    seats = existing.seats
+    if nomination.nominated_by is NominatorType.VOTERS:
+        normalised = [normalise_id(n, "supporters") for n in nomination.supporters]
+        duplicates = sorted({mask_id(n) for n, c in Counter(normalised).items() if c > 1})
+        if duplicates:
+            raise DomainError(
+                "E_DUPLICATE_SUPPORTER", f"联名推荐人重复：{'、'.join(duplicates)}", "supporters"
+            )
+        if len(normalised) < rules.voter_nominators_min:
+            raise DomainError(
+                "E_TOO_FEW_NOMINATORS",
+                f"选民联名推荐需 {rules.voter_nominators_min} 人以上，本次仅 {len(normalised)} 人（选举法第三十条）",
+                "supporters",
+            )
+        over = sorted(mask_id(n) for n in normalised if existing.by_supporter.get(n, 0) + 1 > seats)
+        if over:
+            raise DomainError(
+                "E_SUPPORTER_LIMIT",
+                f"选民 {'、'.join(over)} 参加联名推荐的候选人将超过本选区应选名额 {seats} 名（选举法第三十条）",
+                "supporters",
+            )
+        if any(n.strip() for n in nomination.nominators):
+            raise DomainError(
+                "E_NOMINATORS_NOT_ALLOWED", "选民联名推荐不需填写推荐的政党或人民团体", "nominator"
+            )
+        return normalised
+    if nomination.supporters:
+        raise DomainError("E_SUPPORTERS_NOT_ALLOWED", "政党、人民团体推荐不需填写联名选民", "supporters")
+    names = [n.strip() for n in nomination.nominators if n.strip()]
+    if not names:
+        raise DomainError("E_NOMINATOR_REQUIRED", "请填写推荐的政党或人民团体名称", "nominator")
+    over = sorted(n for n in set(names) if existing.by_nominator.get(n, 0) + 1 > seats)
+    if over:
+        raise DomainError(
+            "E_NOMINATOR_LIMIT",
+            f"{'、'.join(over)} 推荐的候选人将超过本选区应选名额 {seats} 名（选举法第三十条）",
+            "nominator",
+        )
+    return []
+
+
+# -- conflicts: committee members who are candidates (EL 10) ----------------------------------
+@dataclass(frozen=True)
+class Person:
+    name: str
+    id_hash: str | None = None
+    birth_date: date | None = None
+    district: str | None = None
+
+
+@dataclass(frozen=True)
+class CommitteeSeat:
+    name: str
+    role: str
+    id_hash: str | None = None
+    birth_date: date | None = None
+    resigned_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CommitteeConflict:
+    candidate: str
+    district: str | None
+    member: str
+    role: str
+    certain: bool  # matched by ID number (else by name and, where known, birth date)
+
+    def as_dict(self) -> dict:
+        how = "身份号码一致" if self.certain else "姓名一致，请核实"
+        return {
+            "candidate": self.candidate,
+            "district": self.district,
+            "member": self.member,
+            "role": self.role,
+            "certain": self.certain,
+            "message": f"候选人{self.candidate}（选区 {self.district}）是选举委员会{self.role}（{how}），"
+            "应当辞去选举委员会的职务（选举法第十条）",
+        }
+
+
+def committee_conflicts(
+    candidates: Iterable[Person], members: Iterable[CommitteeSeat]
+) -> list[CommitteeConflict]:
+    """Candidates who sit on the election committee and have not resigned (EL 10)."""
+    sitting = [m for m in members if m.resigned_on is None]
+    found = []
+    for person in candidates:
+        for member in sitting:
+            if person.id_hash and member.id_hash:
+                if person.id_hash == member.id_hash:
+                    found.append(
+                        CommitteeConflict(person.name, person.district, member.name, member.role, True)
+                    )
+                continue
+            if person.name == member.name and (
+                person.birth_date is None
+                or member.birth_date is None
+                or person.birth_date == member.birth_date
+            ):
+                found.append(CommitteeConflict(person.name, person.district, member.name, member.role, False))
+    return found
+
+
+# -- proxies (EL 42) and mobile boxes (EL 38) --------------------------------------------------
+@dataclass(frozen=True)
+class ProxyRequest:
+    grantor_id: str  # normalised
+    holder_id: str
+    consent_document: str  # the written authorisation (书面委托) on file
+    approved: bool  # the committee's consent (经选举委员会同意)
+    relationship: str | None = None
+
+
+def check_proxy(rules: CandidateRules, request: ProxyRequest, holder_count: int, grantor_count: int) -> None:
+    """EL 42: written, approved, at most `proxy_max` per holder; VCL 15: close relatives only."""
+    if request.grantor_id == request.holder_id:
+        raise DomainError("E_PROXY_SELF", "委托人与受托人不能是同一人", "holder")
+    if not request.consent_document.strip():
+        raise DomainError(
+            "E_PROXY_NO_CONSENT", "委托投票须有书面委托（选举法第四十二条），请登记委托书编号", "consent"
+        )
+    if not request.approved:
+        raise DomainError(
+            "E_PROXY_NOT_APPROVED", "委托投票须经选举委员会同意（选举法第四十二条）", "approved"
+        )
+    if grantor_count > 0:
+        raise DomainError("E_PROXY_DUPLICATE", f"委托人 {mask_id(request.grantor_id)} 已登记委托", "grantor")
+    if rules.proxy_max is not None and holder_count + 1 > rules.proxy_max:
+        raise DomainError(
+            "E_PROXY_LIMIT",
+            f"受托人 {mask_id(request.holder_id)} 已接受 {holder_count} 人委托，每一选民接受的委托不得超过"
+            f" {rules.proxy_max} 人（选举法第四十二条）",
+            "holder",
+        )
+    if rules.proxy_close_relatives_only and (request.relationship or "").strip() not in CLOSE_RELATIVES:
+        raise DomainError(
+            "E_PROXY_NOT_RELATIVE",
+            "村民只能书面委托本村有选举权的近亲属代为投票（村委会组织法第十五条）",
+            "relationship",
+        )
+
+
+def check_mobile_box(
+    rules: CandidateRules, scrutineers: Sequence[str], candidate_names: Iterable[str]
+) -> list[str]:
+    """At least N distinct scrutineers (EL 38 and provincial rules); no candidate scrutinises
+    (EL 43 bars even their close relatives). Returns the cleaned scrutineer names."""
+    cleaned = [s.strip() for s in scrutineers if s.strip()]
+    if len(set(cleaned)) != len(cleaned):
+        raise DomainError("E_DUPLICATE_SCRUTINEER", "监票人重复", "scrutineers")
+    if len(cleaned) < rules.mobile_box_min_scrutineers:
+        raise DomainError(
+            "E_TOO_FEW_SCRUTINEERS",
+            f"流动票箱至少须有 {rules.mobile_box_min_scrutineers} 名监票人（选举法第三十八条及省级实施细则），"
+            f"本次仅 {len(cleaned)} 名",
+            "scrutineers",
+        )
+    clash = sorted(set(cleaned) & set(candidate_names))
+    if clash:
+        raise DomainError(
+            "E_SCRUTINEER_IS_CANDIDATE",
+            f"{'、'.join(clash)} 是候选人，不能担任监票人（选举法第四十三条）",
+            "scrutineers",
+        )
+    return cleaned
+
+
+# -- primaries (预选, EL 32) and tie-break votes (EL 45) -----------------------------------------
+@dataclass(frozen=True)
+class Ranking:
+    selected: tuple[str, ...]
+    tied: tuple[str, ...]  # a tie across the cut-off, to be settled by a new vote
+    open_places: int  # places among the tied still to fill
+
+    def as_dict(self) -> dict:
+        return {"selected": list(self.selected), "tied": list(self.tied), "open_places": self.open_places}
+
+
+def rank_by_votes(votes: Mapping[str, int], places: int) -> Ranking:
+    """The `places` names with most votes (EL 32: 根据预选时得票多少的顺序); a tie that crosses
+    the cut-off is not broken by name: it is reported for a new vote among the tied."""
+    if places < 0:
+        raise DomainError("E_BAD_SIZE", "名额不能为负数", "size")
+    for name, count in votes.items():
+        if count < 0:
+            raise DomainError("E_BAD_VOTES", f"{name} 的票数不能为负数", "votes")
+    ordered = sorted(votes.items(), key=lambda item: (-item[1], item[0]))
+    if len(ordered) <= places:
+        return Ranking(tuple(n for n, _ in ordered), (), 0)
+    cut = ordered[places - 1][1] if places else None
+    if places == 0 or ordered[places][1] != cut:
+        return Ranking(tuple(n for n, _ in ordered[:places]), (), 0)
+    above = tuple(n for n, v in ordered if v > cut)
+    tied = tuple(n for n, v in ordered if v == cut)
+    return Ranking(above, tied, places - len(above))
