@@ -5,3 +5,6 @@ Every module that defines tables is imported here so that one metadata holds the
 
 from workflow.store import models  # noqa: F401
 from workflow.store.db import Database  # noqa: F401
+
+# isort: split
+from workflow.store import notices  # noqa: F401  (notices part)
