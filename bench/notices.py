@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from jinja2 import Environment  # noqa: E402
+from jinja2 import Environment
 
-from notices import samples  # noqa: E402
-from notices.context import sanitize  # noqa: E402
-from notices.output import to_pdf  # noqa: E402
-from notices.render import render_html  # noqa: E402
+from notices import samples
+from notices.context import sanitize
+from notices.output import to_pdf
+from notices.render import render_html
 
 BARE = Environment(autoescape=True).from_string(
     "<table>{% for v in voters %}<tr><td>{{ loop.index }}</td><td>{{ v.name }}</td><td>{{ v.sex }}</td>"
