@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from notices.catalog import PROVIDER_NAMES, Numbering, Scope, TemplateSpec, get_spec
+from notices.render import mask_id
 from workflow.errors import DomainError
 from workflow.events import jsonable
 from workflow.kinds import get_kind
@@ -73,9 +74,11 @@ def sanitize(value: Any) -> Any:
             if key in PRIVATE_KEYS:
                 continue
             if key in ID_KEYS:
-                from notices.render import mask_id
-
                 out[key] = mask_id(item)
+            elif isinstance(item, str | int | float | bool) or item is None:
+                out[key] = item  # the common case, kept cheap: voter rows are millions
+            elif isinstance(item, date):
+                out[key] = item.isoformat()
             else:
                 out[key] = sanitize(item)
         return out

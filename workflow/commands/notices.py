@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from notices.catalog import SPECS, Scope, TemplateSpec, get_spec
@@ -19,7 +20,7 @@ from notices.output import FORMATS, to_bytes
 from notices.render import render_html, template_hash
 from workflow.clock import Clock
 from workflow.commands.elections import complete_milestone, get_election, kind_of
-from workflow.errors import DomainError
+from workflow.errors import Conflict, DomainError
 from workflow.events import Recorded
 from workflow.store.audit import record
 from workflow.store.models import Election
@@ -196,7 +197,10 @@ def publish_notice(
         published_by=actor,
     )
     session.add(notice)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # another committee member published the same number a moment ago
+        raise Conflict("E_NOTICE_CONFLICT", "文号或版本已被同时发布的公告占用，请重试", "template") from None
     record(
         session,
         Recorded(
