@@ -40,7 +40,14 @@ def to_pdf(html: str) -> bytes:
     check_glyphs(html)
     import logging
 
-    from weasyprint import HTML
+    try:
+        from weasyprint import HTML
+    except OSError as error:  # Pango/HarfBuzz libraries missing on this machine
+        raise DomainError(
+            "E_PDF_UNAVAILABLE",
+            f"无法生成 PDF：缺少系统库（{error}）；请安装 libpango-1.0-0 等依赖",
+            "format",
+        ) from None
 
     # WeasyPrint logs every unsupported CSS property at WARNING; the layout is ours and tested.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)

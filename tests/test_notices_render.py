@@ -359,3 +359,15 @@ def test_mask_id_keeps_first_six_and_last_four_only(number):
     assert len(masked) == len(number)
     assert masked[:6] == number[:6] and masked[-4:] == number[-4:]
     assert set(masked[6:-4]) <= {"*"}
+
+
+def test_deadline_warning_as_plain_text_for_the_outbox(demo):
+    database, elections = demo
+    with database.reading() as session:
+        message = commands.deadline_warning_message(
+            session, elections["county"], "official_candidates_published", today=TODAY
+        )
+    assert message["milestone"] == "official_candidates_published"
+    assert message["subject"].startswith("【期限提醒】") and "公布正式代表候选人名单" in message["subject"]
+    assert f"距今还有{message['days_left']}天" in message["body"]
+    assert "<" not in message["body"] and message["body"].endswith("2026年11月26日")

@@ -298,3 +298,25 @@ def notice_catalog(session: Session, election_id: int) -> dict:
         "kind": election.kind,
         "templates": templates,
     }
+
+
+def deadline_warning_message(
+    session: Session, election_id: int, milestone: str | None, *, today: date
+) -> dict:
+    """The staff warning as plain text for the outbox (subject, body), from the same template."""
+    from notices.output import doc_model
+
+    election = get_election(session, election_id)
+    context = build_context(
+        session, election, "deadline_warning", issued_on=today, options={"milestone": milestone}
+    )
+    model = doc_model(render_html("deadline_warning", context))
+    lines = [block[1] for block in model.body if block[0] == "para"]
+    lines += ["", model.fields.get("issuer", ""), model.fields.get("date", "")]
+    warning = context["warning"]
+    return {
+        "subject": f"【期限提醒】{election.title}：{warning['name']}（最迟 {warning['latest']}）",
+        "body": "\n".join(lines).strip(),
+        "milestone": warning["key"],
+        "days_left": warning["days_left"],
+    }
