@@ -55,7 +55,7 @@ def to_pdf(html: str) -> bytes:
 
 
 # -- DOCX -----------------------------------------------------------------------------------
-TOP_FIELDS = ("title", "number", "closing", "issuer", "date")
+TOP_FIELDS = ("title", "number", "issuer", "date")  # the closing (特此公告。) stays in the body's order
 
 
 @dataclass
@@ -196,10 +196,6 @@ def docx_template() -> bytes:
     number.alignment = WD_ALIGN_PARAGRAPH.CENTER
     tag("{%p endif %}")
     tag("{{p body }}")
-    tag("{%p if closing %}")
-    closing = document.add_paragraph("{{ closing }}")
-    closing.paragraph_format.first_line_indent = Pt(32)
-    tag("{%p endif %}")
     tag("{%p if issuer %}")
     for text in ("{{ issuer }}", "{{ date }}"):
         paragraph = document.add_paragraph(text)

@@ -252,6 +252,12 @@ def test_docx_carries_title_number_rows_and_issuer(demo):
     assert rendered.number in paragraphs
     assert "京山县选举委员会" in paragraphs and "2026年11月26日" in paragraphs
     assert "特此公告。" in paragraphs
+    # GB/T 9704 order: body, 特此公告, 附件说明, issuer, date, then the annex on a new page.
+    annex_note = f"附件：{DISTRICTS[0]['name']}选区选民名单"
+    order = [
+        paragraphs.index(p) for p in ("特此公告。", annex_note, "京山县选举委员会", "2026年11月26日", "附件")
+    ]
+    assert order == sorted(order)
     table = document.tables[-1]
     names = [row.cells[1].text for row in table.rows[1:]]
     assert names == [v["name"] for v in VOTERS[DISTRICTS[0]["code"]]]
