@@ -216,8 +216,13 @@ def build_context(
             "E_BAD_DATE_STYLE", "日期样式只能是 arabic（阿拉伯数字）或 chinese（汉字）", "date_style"
         )
     data: dict[str, Any] = {}
-    for name in (*spec.needs, *spec.optional):
+    names = (*spec.needs, *spec.optional)
+    # Districts first: an unknown district is named as such, not as "no voters".
+    for name in sorted(names, key=lambda n: n != "districts"):
         data[name] = _fetch(session, election, spec, name, district)
+        known = data[name] if name == "districts" and district else None
+        if known and not any(row.get("code") == district for row in known):
+            raise DomainError("E_UNKNOWN_DISTRICT", f"本次选举没有选区 {district}", "district")
     by = issuer(election, spec)
     district_info = None
     if district:

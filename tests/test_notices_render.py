@@ -218,6 +218,11 @@ def test_scope_and_kind_are_checked(demo):
         with pytest.raises(DomainError) as caught:
             commands.render_notice(session, elections["county"], "no_such", clock=CLOCK)
         assert caught.value.code == "E_UNKNOWN_TEMPLATE"
+        with pytest.raises(DomainError) as caught:
+            commands.render_notice(
+                session, elections["county"], "voter_list", district="420821-999", clock=CLOCK
+            )
+        assert caught.value.code == "E_UNKNOWN_DISTRICT"
 
 
 def test_public_voter_list_hides_addresses_and_id_numbers(demo):
