@@ -260,4 +260,20 @@ def to_docx(html: str) -> bytes:
     template.render(context, autoescape=True)
     out = io.BytesIO()
     template.save(out)
+    return _fixed_zip(out.getvalue())
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The same package with fixed entry times, so one notice always gives the same bytes
+    (its SHA-256 can be checked again by re-rendering the stored snapshot)."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            target.writestr(entry, source.read(info.filename))
     return out.getvalue()

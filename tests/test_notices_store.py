@@ -238,3 +238,22 @@ def test_cli_list_render_publish(county, tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["code"] == "E_NO_DATA"
     assert not (tmp_path / "v.pdf").exists()
+
+
+@pytest.mark.parametrize("fmt", ["html", "docx", "pdf"])
+def test_verify_rerenders_the_snapshot_to_the_same_bytes(county, fmt):
+    db, election_id = county
+    with db.transaction() as session:
+        published = commands.publish_notice(
+            session, election_id, "election_day", fmt=fmt, clock=CLOCK, actor="a"
+        )
+        notice_id = published.notice.id
+    with db.reading() as session:
+        report = commands.verify_notice(session, notice_id)
+    assert report["ok"] and report["rerender_matches"] and report["template_unchanged"]
+    with db.transaction() as session:  # tamper with the stored file
+        notice = session.get(Notice, notice_id)
+        notice.content = notice.content[:-1] + bytes([notice.content[-1] ^ 1])
+    with db.reading() as session:
+        report = commands.verify_notice(session, notice_id)
+    assert not report["ok"] and not report["content_matches_hash"]

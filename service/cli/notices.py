@@ -185,5 +185,31 @@ def notices_get(
     finish(0)
 
 
+@notices_app.command("verify")
+def notices_verify(
+    ctx: typer.Context,
+    notice_id: int = typer.Argument(..., help="已发布公告的编号（notices list 中的 id）"),
+    as_json: bool = JSON,
+) -> None:
+    """核验已发布公告：存档内容与哈希一致，且按存档数据重新生成得到同一文件（0 一致，1 不一致）。"""
+    cli = state(ctx)
+    with handled(as_json), cli.database().reading() as session:
+        report = commands.verify_notice(session, notice_id)
+    if as_json:
+        print_json(report)
+    elif report["ok"]:
+        say(
+            f"公告 {report['number'] or report['id']}（第{report['version']}版）核验一致：SHA-256 {report['sha256'][:16]}…"
+        )
+    else:
+        say(
+            f"公告 {report['number'] or report['id']} 核验不一致：存档哈希 {report['sha256'][:16]}…，"
+            f"重新生成 {report['rerendered_sha256'][:16]}…"
+            + ("" if report["template_unchanged"] else "（模板已更新）")
+            + ("" if report["content_matches_hash"] else "（存档内容与哈希不符，可能被篡改）")
+        )
+    finish(0 if report["ok"] else 1)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(notices_app, name="notices")
