@@ -3,6 +3,8 @@
 Every module that defines tables is imported here so that one metadata holds them all.
 """
 
-import workflow.store.candidates  # noqa: F401
-from workflow.store import models  # noqa: F401
+from workflow.store import models  # noqa: F401  (isort: the engine's tables first)
 from workflow.store.db import Database  # noqa: F401
+
+# isort: split
+from workflow.store import candidates, notices  # noqa: F401

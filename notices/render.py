@@ -1,0 +1,114 @@
+"""The pure renderer: a template name and a context dict in, HTML out. No database, no clock.
+
+Filters: `doc_date` (Arabic `2021年9月20日` or Chinese `二〇二一年九月二十日`), `mask_id` (keep the
+first 6 and last 4 characters of an ID number), `age_on` (full years on a date), `cn_number`.
+Contexts hold dates as ISO strings, so a notice re-rendered from its stored snapshot gives the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LAYOUT_FILES = ("base.html", "certificate_base.html", "notice.css")
+
+_DIGITS = "〇一二三四五六七八九"
+
+
+def as_date(value: date | str | None) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def cn_number(n: int) -> str:
+    """1–99 in Chinese numerals as used in dates: 十, 十一, 二十, 三十一."""
+    if not 0 < n < 100:
+        raise ValueError(n)
+    tens, ones = divmod(n, 10)
+    text = ("" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")) + (
+        _DIGITS[ones] if ones else ""
+    )
+    return text
+
+
+def doc_date(value: date | str | None, style: str = "arabic") -> str:
+    """GB/T 9704-2012 7.3.5.3: the date in full, Arabic numerals (default) or Chinese ones."""
+    day = as_date(value)
+    if day is None:
+        return ""
+    if style == "chinese":
+        year = "".join(_DIGITS[int(c)] for c in f"{day.year:04d}")
+        return f"{year}年{cn_number(day.month)}月{cn_number(day.day)}日"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def mask_id(value: str | None) -> str:
+    """An ID number with all but its first 6 and last 4 characters hidden (DESIGN.md §6)."""
+    if not value:
+        return ""
+    text = str(value).strip()
+    if len(text) <= 10:
+        return "*" * len(text)
+    return text[:6] + "*" * (len(text) - 10) + text[-4:]
+
+
+def age_on(birth: date | str | None, on: date | str | None) -> int | str:
+    born, day = as_date(birth), as_date(on)
+    if born is None or day is None:
+        return ""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def weekday_cn(value: date | str | None) -> str:
+    day = as_date(value)
+    return "" if day is None else "星期" + "一二三四五六日"[day.weekday()]
+
+
+def year_month(value: date | str | None) -> str:
+    day = as_date(value)
+    return "" if day is None else f"{day.year}年{day.month}月"
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        doc_date=doc_date, mask_id=mask_id, age_on=age_on, year_month=year_month, weekday_cn=weekday_cn
+    )
+    env.filters["cn_number"] = cn_number
+    return env
+
+
+def template_file(name: str) -> str:
+    return f"{name}.html"
+
+
+@cache
+def template_hash(name: str) -> str:
+    """SHA-256 over the template and the shared layout: what the stored notice was made with."""
+    digest = hashlib.sha256()
+    for file in (template_file(name), *LAYOUT_FILES):
+        digest.update(file.encode())
+        digest.update((TEMPLATES / file).read_bytes())
+    return digest.hexdigest()
+
+
+def render_html(name: str, context: dict) -> str:
+    """Render one notice to a complete HTML document (pure)."""
+    return environment().get_template(template_file(name)).render(**context)

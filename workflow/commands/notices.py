@@ -1,0 +1,349 @@
+"""Notice commands: preview (render) and publish, in the caller's transaction.
+
+Publishing stores a new version (never an overwrite) with its number, template hash, data
+snapshot and SHA-256, audits it, and completes the milestone the kind binds to the template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from notices.catalog import SPECS, Scope, TemplateSpec, get_spec
+from notices.context import build_context, call_provider, format_number, number_prefix, registered
+from notices.output import FORMATS, to_bytes
+from notices.render import render_html, template_hash
+from workflow.clock import Clock
+from workflow.commands.elections import complete_milestone, get_election, kind_of
+from workflow.errors import Conflict, DomainError
+from workflow.events import Recorded
+from workflow.store.audit import record
+from workflow.store.models import Election
+from workflow.store.notices import Notice
+from workflow.timeutil import local_date
+
+
+@dataclass(frozen=True)
+class Rendered:
+    template: str
+    title: str
+    number: str | None
+    context: dict
+    html: str
+    content: bytes
+    format: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass(frozen=True)
+class Published:
+    notice: Notice
+    milestone_completed: str | None
+    milestone_note: str | None
+
+
+def template_version(spec: TemplateSpec) -> str:
+    return f"{spec.version}:{template_hash(spec.key)[:16]}"
+
+
+def bound_milestone(election: Election, spec: TemplateSpec) -> str | None:
+    """The milestone whose kind config names this template (`template = "…"`)."""
+    for key, milestone in kind_of(election).milestones.items():
+        if milestone.template == spec.key:
+            return key
+    return None
+
+
+def _latest(session: Session, election_id: int, template: str, district: str) -> Notice | None:
+    return session.execute(
+        select(Notice)
+        .where(Notice.election_id == election_id, Notice.template == template, Notice.district == district)
+        .order_by(Notice.version.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _next_seq(session: Session, jurisdiction_id: int, prefix: str, year: int) -> int:
+    """Numbers run per committee (jurisdiction), prefix and year: 1, 2, 3 …"""
+    top = session.execute(
+        select(func.max(Notice.number_seq)).where(
+            Notice.jurisdiction_id == jurisdiction_id,
+            Notice.number_prefix == prefix,
+            Notice.number_year == year,
+        )
+    ).scalar_one()
+    return (top or 0) + 1
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise DomainError("E_BAD_FORMAT", f"不支持的格式 {fmt!r}（可用：html、pdf、docx）", "format")
+
+
+def _numbering(session: Session, election: Election, spec: TemplateSpec, district: str, on: date):
+    """(prefix, year, seq, number, version) for the next version of this notice."""
+    previous = _latest(session, election.id, spec.key, district)
+    if previous is not None:  # a new version keeps its number
+        return (
+            previous.number_prefix,
+            previous.number_year,
+            previous.number_seq,
+            previous.number,
+            previous.version + 1,
+        )
+    prefix = number_prefix(election, spec)
+    if prefix is None:
+        return None, None, None, None, 1
+    seq = _next_seq(session, election.jurisdiction_id, prefix, on.year)
+    return prefix, on.year, seq, format_number(prefix, on.year, seq), 1
+
+
+def render_notice(
+    session: Session,
+    election_id: int,
+    template: str,
+    *,
+    fmt: str = "html",
+    district: str | None = None,
+    on: date | None = None,
+    clock: Clock,
+    date_style: str = "arabic",
+    options: dict | None = None,
+) -> Rendered:
+    """A preview: the notice as it would be published today (or `on`), with the number it
+    already has or the next free one. Nothing is stored."""
+    _check_format(fmt)
+    election = get_election(session, election_id)
+    spec = get_spec(template)
+    on = on or local_date(clock.now(), election.jurisdiction.timezone)
+    *_, number, _version = _numbering(session, election, spec, district or "", on)
+    context = build_context(
+        session,
+        election,
+        template,
+        district=district,
+        issued_on=on,
+        number=number,
+        date_style=date_style,
+        options=options,
+    )
+    html = render_html(template, context)
+    return Rendered(template, context["doc"]["heading"], number, context, html, to_bytes(html, fmt), fmt)
+
+
+def publish_notice(
+    session: Session,
+    election_id: int,
+    template: str,
+    *,
+    fmt: str = "pdf",
+    district: str | None = None,
+    on: date | None = None,
+    clock: Clock,
+    actor: str,
+    date_style: str = "arabic",
+    options: dict | None = None,
+) -> Published:
+    """Render, store a new version, audit, and complete the bound milestone, in one transaction."""
+    _check_format(fmt)
+    election = get_election(session, election_id, for_update=True)
+    spec = get_spec(template)
+    today = local_date(clock.now(), election.jurisdiction.timezone)
+    on = on or today
+    if on > today:
+        raise DomainError("E_DATE_IN_FUTURE", f"公布日期 {on} 晚于今天 {today}", "on")
+    prefix, year, seq, number, version = _numbering(session, election, spec, district or "", on)
+    context = build_context(
+        session,
+        election,
+        template,
+        district=district,
+        issued_on=on,
+        number=number,
+        date_style=date_style,
+        options=options,
+    )
+    html = render_html(template, context)
+    content = to_bytes(html, fmt)
+    milestone_key = bound_milestone(election, spec)
+    notice = Notice(
+        election_id=election.id,
+        jurisdiction_id=election.jurisdiction_id,
+        template=spec.key,
+        template_version=template_version(spec),
+        district=district or "",
+        title=context["doc"]["heading"],
+        number=number,
+        number_prefix=prefix,
+        number_year=year,
+        number_seq=seq,
+        issued_on=on,
+        version=version,
+        format=fmt,
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        content=content,
+        data=context,
+        milestone_key=milestone_key,
+        published_at=clock.now(),
+        published_by=actor,
+    )
+    session.add(notice)
+    try:
+        session.flush()
+    except IntegrityError:  # another committee member published the same number a moment ago
+        raise Conflict("E_NOTICE_CONFLICT", "文号或版本已被同时发布的公告占用，请重试", "template") from None
+    record(
+        session,
+        Recorded(
+            action="notice.published",
+            entity="notice",
+            entity_id=str(notice.id),
+            before=None,
+            after={
+                "election_id": election.id,
+                "template": spec.key,
+                "district": district,
+                "number": number,
+                "version": version,
+                "format": fmt,
+                "sha256": notice.sha256,
+                "template_version": notice.template_version,
+                "issued_on": on,
+            },
+        ),
+        actor=actor,
+        clock=clock,
+    )
+    completed, note = _complete_bound(session, election, spec, milestone_key, district, on, clock, actor)
+    return Published(notice, completed, note)
+
+
+def _complete_bound(session, election, spec, milestone_key, district, on, clock, actor):
+    if milestone_key is None:
+        return None, None
+    milestone = election.milestone(milestone_key)
+    if milestone.settled:
+        return None, f"「{kind_of(election).milestones[milestone_key].name}」此前已办结，本次为更新版本"
+    if spec.scope is Scope.DISTRICT:
+        # A county's voter list is published when every district's list is: the milestone is
+        # completed by the last district's publication (EL 28).
+        if not registered("districts"):
+            return None, "尚无选区数据，无法判断是否所有选区均已公布；请全部公布后手工办结该节点"
+        codes = {d["code"] for d in call_provider("districts", session, election, None) or []}
+        done = set(
+            session.execute(
+                select(Notice.district).where(Notice.election_id == election.id, Notice.template == spec.key)
+            ).scalars()
+        )
+        left = sorted(codes - done)
+        if left:
+            return None, f"还有 {len(left)} 个选区未公布（如 {left[0]}），全部公布后自动办结"
+    complete_milestone(session, election.id, milestone_key, clock=clock, actor=actor, on=on)
+    return milestone_key, None
+
+
+def notice_catalog(session: Session, election_id: int) -> dict:
+    """The notices this election's kind uses, their data readiness and published versions."""
+    election = get_election(session, election_id)
+    rows = (
+        session.execute(select(Notice).where(Notice.election_id == election_id).order_by(Notice.id))
+        .scalars()
+        .all()
+    )
+    templates = []
+    for spec in SPECS.values():
+        if election.kind not in spec.kinds:
+            continue
+        milestone_key = bound_milestone(election, spec)
+        milestone = election.milestone(milestone_key) if milestone_key else None
+        missing = [name for name in spec.needs if not registered(name)]
+        templates.append(
+            {
+                "template": spec.key,
+                "name": spec.name,
+                "scope": str(spec.scope),
+                "milestone": milestone_key,
+                "milestone_status": milestone.status if milestone else None,
+                "ready": not missing,
+                "missing_data": missing,
+                "published": [
+                    {
+                        "id": n.id,
+                        "district": n.district or None,
+                        "version": n.version,
+                        "number": n.number,
+                        "format": n.format,
+                        "issued_on": n.issued_on,
+                        "sha256": n.sha256,
+                        "published_at": n.published_at,
+                        "published_by": n.published_by,
+                    }
+                    for n in rows
+                    if n.template == spec.key
+                ],
+            }
+        )
+    return {
+        "election_id": election.id,
+        "title": election.title,
+        "kind": election.kind,
+        "templates": templates,
+    }
+
+
+def deadline_warning_message(
+    session: Session, election_id: int, milestone: str | None, *, today: date
+) -> dict:
+    """The staff warning as plain text for the outbox (subject, body), from the same template."""
+    from notices.output import doc_model
+
+    election = get_election(session, election_id)
+    context = build_context(
+        session, election, "deadline_warning", issued_on=today, options={"milestone": milestone}
+    )
+    model = doc_model(render_html("deadline_warning", context))
+    lines = [block[1] for block in model.body if block[0] == "para"]
+    lines += ["", model.fields.get("issuer", ""), model.fields.get("date", "")]
+    warning = context["warning"]
+    return {
+        "subject": f"【期限提醒】{election.title}：{warning['name']}（最迟 {warning['latest']}）",
+        "body": "\n".join(lines).strip(),
+        "milestone": warning["key"],
+        "days_left": warning["days_left"],
+    }
+
+
+def verify_notice(session: Session, notice_id: int) -> dict:
+    """Re-render a published notice from its stored snapshot and compare the SHA-256: proves
+    that the stored bytes are what this template and this data give (and were not altered)."""
+    from workflow.errors import not_found
+
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise not_found("公告", notice_id, "notice_id")
+    spec = get_spec(notice.template)
+    content = to_bytes(render_html(notice.template, notice.data), notice.format)
+    stored_ok = hashlib.sha256(notice.content).hexdigest() == notice.sha256
+    current_version = template_version(spec)
+    again = hashlib.sha256(content).hexdigest()
+    return {
+        "id": notice.id,
+        "number": notice.number,
+        "version": notice.version,
+        "sha256": notice.sha256,
+        "content_matches_hash": stored_ok,
+        "rerendered_sha256": again,
+        "rerender_matches": again == notice.sha256,
+        "template_version": notice.template_version,
+        "template_unchanged": current_version == notice.template_version,
+        "ok": stored_ok and again == notice.sha256,
+    }
