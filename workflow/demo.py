@@ -195,3 +195,7 @@ def build_demo(session: Session, *, clock: Clock, actor: str = "demo") -> DemoRe
 STEPS: list = []
 
 __all__ = ["DemoResult", "DomainError", "build_demo", "progress"]
+
+from workflow.voters_demo import add_demo_voters  # noqa: E402
+
+STEPS.append(add_demo_voters)
