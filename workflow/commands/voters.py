@@ -809,10 +809,10 @@ def publish(
                 func.row_number().over(order_by=(func.coalesce(Voter.voter_group, ""), Voter.id)),
                 Voter.id,
             ).where(Voter.district_id == district.id, Voter.status == VoterStatus.ACTIVE)
-            result = session.execute(
-                insert(VoterListEntry).from_select(["version_id", "seq", "voter_id"], ordered)
-            )
-            version.voters = result.rowcount
+            session.execute(insert(VoterListEntry).from_select(["version_id", "seq", "voter_id"], ordered))
+            version.voters = session.execute(
+                select(func.count()).where(VoterListEntry.version_id == version.id)
+            ).scalar_one()
             out.append(
                 {
                     "code": district.code,
