@@ -4,7 +4,7 @@ and nothing committed, 2 bad input), masking, and the registrar-only full IDs.""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -136,3 +136,61 @@ def test_demo_has_districts_and_voters(tmp_path):
     assert code == 0
     lines = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) == 2401 and ",420821****" in lines[1]
+
+
+def test_appeals_cli_before_and_after_publication(setup, tmp_path):
+    url, election_id = setup
+    run(url, "voters", "import", str(synthetic_csv(tmp_path / "v.csv", 4)), "--election", str(election_id))
+    args = [
+        "appeals",
+        "file",
+        "--election",
+        str(election_id),
+        "--filer",
+        "甲",
+        "--request",
+        "add",
+        "--subject-name",
+        "乙",
+        "--subject-id",
+        number(date(1970, 1, 1), 60),
+        "--district",
+        "01",
+        "--reason",
+        "漏登",
+        "--json",
+    ]
+    code, out, _ = run(url, *args)
+    assert code == 2 and json.loads(out)["error"]["code"] == "E_LIST_NOT_PUBLISHED"
+    code, out, _ = run(url, "appeals", "list", "--election", str(election_id), "--json")
+    assert code == 2
+    # The seed plan's election day (2011) is past: publishing today is late but lawful to record.
+    code, out, _ = run(url, "voters", "publish", "--election", str(election_id), "--json")
+    assert code == 0 and json.loads(out)["voters"] == 4
+    code, out, _ = run(url, *args)
+    assert code == 0
+    appeal = json.loads(out)
+    assert appeal["status"] == "pending" and appeal["court_suit_deadline"] == "2011-10-13"
+    assert date.fromisoformat(appeal["decide_by"]) - date.fromisoformat(appeal["filed_on"]) == timedelta(
+        days=3
+    )
+    code, out, _ = run(url, "appeals", "decide", str(appeal["id"]), "--rejected", "--json")
+    assert code == 2 and json.loads(out)["error"]["code"] == "E_REASON_REQUIRED"
+    code, out, _ = run(url, "appeals", "decide", str(appeal["id"]), "--upheld", "--json")
+    assert code == 0 and json.loads(out)["status"] == "upheld"
+    code, out, _ = run(
+        url,
+        "voters",
+        "export",
+        "--election",
+        str(election_id),
+        "--list",
+        "supplementary",
+        "--format",
+        "csv",
+        "-o",
+        str(tmp_path / "s.csv"),
+        "--json",
+    )
+    assert code == 0 and json.loads(out)["rows"] == 1
+    assert "增补" in (tmp_path / "s.csv").read_text(encoding="utf-8-sig")

@@ -197,6 +197,7 @@ def test_export_layouts(db, clock, published, tmp_path):
     sheet = load_workbook(tmp_path / "list.xlsx").active
     rows = list(sheet.iter_rows(values_only=True))
     assert "选民名单" in rows[0][0] and "第01选区" in rows[0][0]
+    assert [str(r) for r in load_workbook(tmp_path / "list.xlsx").active.merged_cells.ranges] == ["A1:J1"]
     assert list(rows[1][:4]) == ["序号", "姓名", "性别", "年龄"] and "选民小组" in rows[1]
     assert [r[0] for r in rows[2:5]] == [1, 2, 3]
     id_column = rows[1].index("公民身份号码")

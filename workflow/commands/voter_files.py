@@ -181,6 +181,7 @@ def write_xlsx(
     title_cell.font = Font(bold=True, size=14)
     title_cell.alignment = Alignment(horizontal="center")
     sheet.append([title_cell])
+    sheet.merged_cells.add(f"A1:{get_column_letter(len(header))}1")
     header_cells = []
     for text in header:
         cell = WriteOnlyCell(sheet, value=text)
