@@ -224,3 +224,48 @@ def test_gbk_csv_is_read(db, clock, tmp_path):
     assert report.accepted == 1
     with db.reading() as session:
         assert session.execute(select(Voter.name)).scalar_one() == "欧阳修"
+
+
+def test_moved_out_and_back_reuses_the_registration(db, clock, tmp_path):
+    election_id = make_election(db, clock)
+    row = person(1, date(1970, 1, 1))
+    import_file(db, clock, election_id, write_csv(tmp_path / "a.csv", HEADER, [row]))
+    with db.transaction() as session:
+        removed = registry.remove_voter(
+            session,
+            election_id,
+            row[3],
+            reason=registry.RemovedReason.MOVED_OUT,
+            note="迁往武汉",
+            clock=clock,
+            actor="t",
+        )
+        assert (removed.status, removed.removed_reason, removed.removed_note) == (
+            "removed",
+            "moved_out",
+            "迁往武汉",
+        )
+        with pytest.raises(DomainError) as error:
+            registry.remove_voter(
+                session, election_id, row[3], reason=registry.RemovedReason.DECEASED, clock=clock, actor="t"
+            )
+        assert error.value.code == "E_ALREADY_REMOVED"
+    # Registered but removed: a re-import does not silently bring them back.
+    report = import_file(db, clock, election_id, write_csv(tmp_path / "b.csv", HEADER, [row]))
+    assert report.accepted == 0 and report.unchanged == 1
+    assert report.warnings == [{"row": 2, "column": "身份证号码", "reason": report.warnings[0]["reason"]}]
+    assert "已除名" in report.warnings[0]["reason"]
+    with db.transaction() as session:
+        back = registry.add_voter(
+            session,
+            election_id,
+            district="02",
+            name=row[1],
+            id_number=row[3],
+            reason=registry.AddedReason.MOVED_IN,
+            clock=clock,
+            actor="t",
+        )
+        assert (back.status, back.added_reason, back.removed_reason) == ("active", "moved_in", None)
+    with db.reading() as session:
+        assert session.execute(select(func.count()).select_from(Voter)).scalar_one() == 1

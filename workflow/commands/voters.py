@@ -363,6 +363,13 @@ def import_voters(
             select(Voter.id_number, Voter.district_id).where(Voter.election_id == election_id)
         ).all()
     )
+    removed = set(
+        session.execute(
+            select(Voter.id_number).where(
+                Voter.election_id == election_id, Voter.status == VoterStatus.REMOVED
+            )
+        ).scalars()
+    )
     deprived = deprived_numbers(session, election)
     cutoff = ric.adult_cutoff(election.anchor_date)
     seen: dict[str, int] = {}  # number → first row in this file
@@ -434,6 +441,15 @@ def import_voters(
         if registered_in is not None:
             if registered_in == district_id:
                 report.unchanged += 1
+                if number in removed:
+                    # A removal is a decision with a reason: a file does not undo it silently.
+                    report.warnings.append(
+                        {
+                            "row": row_number,
+                            "column": id_column,
+                            "reason": "此人已除名，未恢复登记（如需恢复请用 huanjie voters add）",
+                        }
+                    )
             else:
                 against_register.setdefault(number, []).append(row_number)
             continue
