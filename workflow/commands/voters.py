@@ -490,6 +490,8 @@ def import_voters(
 
     codes = {district_id: code for code, district_id in _codes(session, election_id)}
     for number, later in repeats.items():
+        if number in against_register:
+            continue  # reported once below, with every row of this file
         report.duplicates.append({"id_masked": ric.mask(number), "rows": [seen[number], *later]})
     for number, found_rows in against_register.items():
         report.duplicates.append(
