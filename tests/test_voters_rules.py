@@ -246,3 +246,10 @@ def test_parse_birth_forms():
     assert parse_birth("198005") == (1980, 5, None)
     assert parse_birth(date(1980, 5, 6)) == (1980, 5, 6)
     assert parse_birth("不详") is None
+
+
+def test_overlong_cells_are_rejected_not_truncated():
+    n = ric.make_number("420821", date(1980, 5, 6), 0, "F")
+    record, _, errors = row_check(["姓名", "公民身份号码", "住址"], ["丙", n, "村" * 301])
+    assert record is None and errors[0].column == "住址" and "301" in errors[0].reason
+    assert row_check(["姓名", "公民身份号码", "住址"], ["丙", n, "村" * 300])[0] is not None

@@ -27,6 +27,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
 # Known columns we do not store: the row number and an age we derive ourselves.
 IGNORED = frozenset({"序号", "编号", "年龄"})
 REQUIRED = ("name", "id_number")
+# Column widths of the voters table (workflow/store/voters.py).
+LIMITS = {"name": 100, "ethnicity": 40, "voter_group": 100, "address": 300, "hukou": 300}
 _LOOKUP = {header: key for key, headers in HEADERS.items() for header in headers}
 _BLANKS = re.compile(r"[\s\u3000*＊:：]+")
 
@@ -179,9 +181,6 @@ def check_row(
         )
     if errors:
         return None, warnings, errors
-    area = ric.area_warning(number[:6], born.year)
-    if area:
-        warnings.append(Issue(written["id_number"], area))
     record = {
         "name": name,
         "id_number": number,
@@ -194,4 +193,13 @@ def check_row(
         "hukou": cell_text(get("hukou")) or None,
         "note": cell_text(get("note")) or None,
     }
+    for key, limit in LIMITS.items():
+        value = record[key]
+        if value is not None and len(value) > limit:
+            errors.append(Issue(written[key], f"内容过长（{len(value)} 字，最多 {limit} 字）"))
+    if errors:
+        return None, warnings, errors
+    area = ric.area_warning(number[:6], born.year)
+    if area:
+        warnings.append(Issue(written["id_number"], area))
     return record, warnings, errors
