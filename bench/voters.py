@@ -165,7 +165,7 @@ def phase_validate(path: Path, sample: int) -> dict:
     from stdnum.cn import ric as stdnum_ric
 
     from workflow.rules import ric
-    from workflow.rules.voter_rows import check_row, map_headers
+    from workflow.rules.voter_rows import RowChecker, map_headers
 
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
@@ -193,9 +193,10 @@ def phase_validate(path: Path, sample: int) -> dict:
     headers = map_headers(header)
     day = date(2011, 10, 18)
     cutoff = ric.adult_cutoff(day)
+    checker = RowChecker(headers, election_day=day, cutoff=cutoff)
     start = time.perf_counter()
     for cells in rows:
-        check_row(cells, headers, election_day=day, cutoff=cutoff)
+        checker(cells)
     out["check_row_us"] = (time.perf_counter() - start) / sample * 1e6
     small = numbers[: min(sample, 50_000)]
     start = time.perf_counter()

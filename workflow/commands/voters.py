@@ -19,7 +19,7 @@ from workflow.commands import elections
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import Recorded
 from workflow.rules import ric
-from workflow.rules.voter_rows import SEX_NAMES, check_row, map_headers
+from workflow.rules.voter_rows import SEX_NAMES, RowChecker, check_row, map_headers
 from workflow.store.audit import record
 from workflow.store.models import Election
 from workflow.store.voters import (
@@ -372,6 +372,7 @@ def import_voters(
     )
     deprived = deprived_numbers(session, election)
     cutoff = ric.adult_cutoff(election.anchor_date)
+    checker = RowChecker(headers, election_day=election.anchor_date, cutoff=cutoff)
     seen: dict[str, int] = {}  # number → first row in this file
     repeats: dict[str, list[int]] = {}  # number → later rows
     against_register: dict[str, list[int]] = {}  # number → rows of someone registered elsewhere
@@ -379,6 +380,7 @@ def import_voters(
     id_column = headers.written["id_number"]
     pending: list[tuple] = []
     import_row: VoterImport | None = None
+    import_id: int | None = None
     inserting = True
 
     def flush() -> None:
@@ -392,7 +394,7 @@ def import_voters(
     for row_number, cells in rows:
         if not any(c not in (None, "") for c in cells):
             continue  # blank rows between blocks are common
-        data, warnings, errors = check_row(cells, headers, election_day=election.anchor_date, cutoff=cutoff)
+        data, warnings, errors = checker(cells)
         for issue in warnings:
             report.warnings.append({"row": row_number, "column": issue.column, "reason": issue.reason})
         if errors:
@@ -463,6 +465,7 @@ def import_voters(
             )
             session.add(import_row)
             session.flush()
+            import_id = import_row.id
         pending.append(
             (
                 election_id,
@@ -479,7 +482,7 @@ def import_voters(
                 data["note"],
                 VoterStatus.ACTIVE.value,
                 reason.value,
-                import_row.id,
+                import_id,
                 row_number,
             )
         )

@@ -104,6 +104,119 @@ class Issue:
     reason: str
 
 
+def _text(value: object) -> str:
+    return value.strip() if value.__class__ is str else cell_text(value)
+
+
+OPTIONAL = ("ethnicity", "district", "voter_group", "address", "hukou", "note")
+
+
+class RowChecker:
+    """Per-row checks with the header positions resolved once (the import's hot loop)."""
+
+    def __init__(self, headers: HeaderMap, *, election_day: date, cutoff: date):
+        self.written = headers.written
+        index = headers.index
+        self.name_at = index.get("name", -1)
+        self.id_at = index.get("id_number", -1)
+        self.sex_at = index.get("sex", -1)
+        self.birth_at = index.get("birth_date", -1)
+        self.optional = [(key, index.get(key, -1)) for key in OPTIONAL]
+        self.limits = [(key, LIMITS[key]) for key in OPTIONAL if key in LIMITS and key in index]
+        self.name_limit = LIMITS["name"]
+        self.election_day = election_day
+        self.cutoff = cutoff
+
+    def __call__(self, cells: list[object]) -> tuple[dict | None, list[Issue], list[Issue]]:
+        """One data row → (record or None, warnings, errors). Deprivation and duplicates are
+        checked by the caller, which holds the lists."""
+        written = self.written
+        errors: list[Issue] = []
+        warnings: list[Issue] = []
+        width = len(cells)
+        name = _text(cells[self.name_at]) if 0 <= self.name_at < width else ""
+        raw_id = cells[self.id_at] if 0 <= self.id_at < width else None
+        if isinstance(raw_id, float):
+            # Excel stored the number as a float: the last digits are gone.
+            errors.append(
+                Issue(
+                    written["id_number"], "公民身份号码被存为数字，末几位已丢失，请将该列设为文本后重新导出"
+                )
+            )
+            return None, warnings, errors
+        number = ric.normalize(raw_id)
+        if not name:
+            errors.append(Issue(written["name"], "姓名为空"))
+        if not number:
+            errors.append(Issue(written["id_number"], "公民身份号码为空"))
+            return None, warnings, errors
+        parsed = ric.parse(number)
+        if parsed.__class__ is ric.IdProblem:
+            errors.append(Issue(written["id_number"], parsed.message))
+            return None, warnings, errors
+        born = parsed.birth_date
+        sex = parsed.sex
+        if 0 <= self.sex_at < width:
+            sex_text = _text(cells[self.sex_at])
+            if sex_text:
+                given = SEX_WORDS.get(sex_text) or SEX_WORDS.get(sex_text.upper())
+                if given is None:
+                    errors.append(Issue(written["sex"], f"性别「{sex_text}」无法识别（应为 男 或 女）"))
+                elif given != sex:
+                    errors.append(
+                        Issue(
+                            written["sex"],
+                            f"性别「{sex_text}」与公民身份号码不符（第 17 位表示{SEX_NAMES[sex]}）",
+                        )
+                    )
+        if 0 <= self.birth_at < width:
+            raw_birth = cells[self.birth_at]
+            if raw_birth is not None and raw_birth != "":
+                digits = number[6:14]
+                # Fast path: the usual written forms of the very date in the number.
+                if raw_birth != f"{digits[:4]}-{digits[4:6]}-{digits[6:]}" and raw_birth != digits:
+                    parts = parse_birth(raw_birth)
+                    if parts is None:
+                        errors.append(
+                            Issue(written["birth_date"], f"出生日期「{cell_text(raw_birth)}」无法识别")
+                        )
+                    else:
+                        year, month, day = parts
+                        if (year, month) != (born.year, born.month) or (day is not None and day != born.day):
+                            errors.append(
+                                Issue(
+                                    written["birth_date"],
+                                    f"出生日期「{cell_text(raw_birth)}」与公民身份号码不符（号码中为 {born.isoformat()}）",
+                                )
+                            )
+        if born > self.cutoff:
+            # EL 4: 18 or over on election day, i.e. born on or before E minus 18 years.
+            errors.append(
+                Issue(
+                    written["id_number"],
+                    f"选举日 {self.election_day.isoformat()} 未满十八周岁"
+                    f"（{born.isoformat()} 出生，应不晚于 {self.cutoff.isoformat()}）",
+                )
+            )
+        if len(name) > self.name_limit:
+            errors.append(Issue(written["name"], f"内容过长（{len(name)} 字，最多 {self.name_limit} 字）"))
+        if errors:
+            return None, warnings, errors
+        record = {"name": name, "id_number": number, "sex": sex, "birth_date": born}
+        for key, position in self.optional:
+            record[key] = (_text(cells[position]) or None) if 0 <= position < width else None
+        for key, limit in self.limits:
+            value = record[key]
+            if value is not None and len(value) > limit:
+                errors.append(Issue(written[key], f"内容过长（{len(value)} 字，最多 {limit} 字）"))
+        if errors:
+            return None, warnings, errors
+        area = ric.area_warning(number[:6], born.year)
+        if area:
+            warnings.append(Issue(written["id_number"], area))
+        return record, warnings, errors
+
+
 def check_row(
     cells: list[object],
     headers: HeaderMap,
@@ -111,95 +224,5 @@ def check_row(
     election_day: date,
     cutoff: date,
 ) -> tuple[dict | None, list[Issue], list[Issue]]:
-    """One data row → (record or None, warnings, errors). Deprivation and duplicates are
-    checked by the caller, which holds the lists."""
-    index = headers.index
-    written = headers.written
-    errors: list[Issue] = []
-    warnings: list[Issue] = []
-    width = len(cells)
-
-    def get(key: str) -> object:
-        position = index.get(key)
-        return cells[position] if position is not None and position < width else None
-
-    name = cell_text(get("name"))
-    raw_id = get("id_number")
-    if isinstance(raw_id, float):
-        # Excel stored the number as a float: the last digits are gone.
-        errors.append(
-            Issue(written["id_number"], "公民身份号码被存为数字，末几位已丢失，请将该列设为文本后重新导出")
-        )
-        return None, warnings, errors
-    number = ric.normalize(raw_id)
-    if not name:
-        errors.append(Issue(written["name"], "姓名为空"))
-    if not number:
-        errors.append(Issue(written["id_number"], "公民身份号码为空"))
-        return None, warnings, errors
-    parsed = ric.parse(number)
-    if isinstance(parsed, ric.IdProblem):
-        errors.append(Issue(written["id_number"], parsed.message))
-        return None, warnings, errors
-    born = parsed.birth_date
-    sex = parsed.sex
-    if "sex" in index:
-        sex_text = cell_text(get("sex"))
-        if sex_text:
-            given = SEX_WORDS.get(sex_text.upper() if sex_text.isascii() else sex_text)
-            if given is None:
-                errors.append(Issue(written["sex"], f"性别「{sex_text}」无法识别（应为 男 或 女）"))
-            elif given != sex:
-                errors.append(
-                    Issue(
-                        written["sex"],
-                        f"性别「{sex_text}」与公民身份号码不符（第 17 位表示{SEX_NAMES[sex]}）",
-                    )
-                )
-    if "birth_date" in index:
-        raw_birth = get("birth_date")
-        if raw_birth not in (None, ""):
-            parts = parse_birth(raw_birth)
-            if parts is None:
-                errors.append(Issue(written["birth_date"], f"出生日期「{cell_text(raw_birth)}」无法识别"))
-            else:
-                year, month, day = parts
-                if (year, month) != (born.year, born.month) or (day is not None and day != born.day):
-                    errors.append(
-                        Issue(
-                            written["birth_date"],
-                            f"出生日期「{cell_text(raw_birth)}」与公民身份号码不符（号码中为 {born.isoformat()}）",
-                        )
-                    )
-    if born > cutoff:
-        # EL 4: 18 or over on election day, i.e. born on or before E minus 18 years.
-        errors.append(
-            Issue(
-                written["id_number"],
-                f"选举日 {election_day.isoformat()} 未满十八周岁（{born.isoformat()} 出生，应不晚于 {cutoff.isoformat()}）",
-            )
-        )
-    if errors:
-        return None, warnings, errors
-    record = {
-        "name": name,
-        "id_number": number,
-        "sex": sex,
-        "birth_date": born,
-        "ethnicity": cell_text(get("ethnicity")) or None,
-        "district": cell_text(get("district")) or None,
-        "voter_group": cell_text(get("voter_group")) or None,
-        "address": cell_text(get("address")) or None,
-        "hukou": cell_text(get("hukou")) or None,
-        "note": cell_text(get("note")) or None,
-    }
-    for key, limit in LIMITS.items():
-        value = record[key]
-        if value is not None and len(value) > limit:
-            errors.append(Issue(written[key], f"内容过长（{len(value)} 字，最多 {limit} 字）"))
-    if errors:
-        return None, warnings, errors
-    area = ric.area_warning(number[:6], born.year)
-    if area:
-        warnings.append(Issue(written["id_number"], area))
-    return record, warnings, errors
+    """One data row → (record or None, warnings, errors); see RowChecker."""
+    return RowChecker(headers, election_day=election_day, cutoff=cutoff)(cells)
