@@ -197,3 +197,7 @@ from workflow.demo_candidates import step as _candidates_step  # noqa: E402, I00
 STEPS.append(_candidates_step)
 
 __all__ = ["DemoResult", "DomainError", "build_demo", "progress"]
+
+from workflow.voters_demo import add_demo_voters  # noqa: E402
+
+STEPS.append(add_demo_voters)

@@ -15,7 +15,7 @@ from workflow.rules.apportion import METHOD_TEXT, apportion
 from workflow.rules.districting import propose
 from workflow.rules.units import decode, read_units
 
-districts_app = typer.Typer(help="选区划分", no_args_is_help=True)
+districts_app = typer.Typer(help="选区：划分方案、登记与列表", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="以 JSON 输出到标准输出")
 

@@ -1,0 +1,228 @@
+"""Rows of a voter spreadsheet: header variants, cell parsing, per-row checks. Pure.
+
+A committee's spreadsheets name the same column in several ways; each canonical field lists
+the headers we accept. Unknown headers are reported as warnings, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from workflow.rules import ric
+
+HEADERS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "名字", "选民姓名"),
+    "sex": ("性别",),
+    "id_number": ("公民身份号码", "身份证号", "身份证号码", "公民身份证号码", "身份证", "证件号码"),
+    "ethnicity": ("民族",),
+    "birth_date": ("出生日期", "出生年月", "出生年月日"),
+    "district": ("选区", "选区名称", "选区编号", "选区代码"),
+    "voter_group": ("选民小组", "小组", "村民小组", "居民小组"),
+    "address": ("住址", "现住址", "居住地址", "家庭住址", "现居住地"),
+    "hukou": ("户籍地", "户籍所在地", "户口所在地", "户籍地址"),
+    "note": ("备注",),
+}
+# Known columns we do not store: the row number and an age we derive ourselves.
+IGNORED = frozenset({"序号", "编号", "年龄"})
+REQUIRED = ("name", "id_number")
+# Column widths of the voters table (workflow/store/voters.py).
+LIMITS = {"name": 100, "ethnicity": 40, "voter_group": 100, "address": 300, "hukou": 300}
+_LOOKUP = {header: key for key, headers in HEADERS.items() for header in headers}
+_BLANKS = re.compile(r"[\s\u3000*＊:：]+")
+
+
+def clean_header(text: object) -> str:
+    return _BLANKS.sub("", str(text or ""))
+
+
+@dataclass
+class HeaderMap:
+    """Where each canonical field sits in the row, and the header as the file wrote it."""
+
+    index: dict[str, int] = field(default_factory=dict)
+    written: dict[str, str] = field(default_factory=dict)
+    unknown: list[tuple[int, str]] = field(default_factory=list)  # (position, header)
+    repeated: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[str]:
+        return [key for key in REQUIRED if key not in self.index]
+
+
+def map_headers(cells: list[object]) -> HeaderMap:
+    mapping = HeaderMap()
+    for position, cell in enumerate(cells):
+        header = clean_header(cell)
+        if not header:
+            continue
+        key = _LOOKUP.get(header)
+        if key is None:
+            if header not in IGNORED:
+                mapping.unknown.append((position, str(cell).strip()))
+        elif key in mapping.index:
+            mapping.repeated.append((position, str(cell).strip()))
+        else:
+            mapping.index[key] = position
+            mapping.written[key] = str(cell).strip()
+    return mapping
+
+
+SEX_WORDS = {"男": "M", "女": "F", "M": "M", "F": "F", "男性": "M", "女性": "F"}
+SEX_NAMES = {"M": "男", "F": "女"}
+_DATE_PARTS = re.compile(r"^(\d{4})\D{0,2}?(\d{1,2})(?:\D{0,2}?(\d{1,2}))?\D?$")
+
+
+def parse_birth(value: object) -> tuple[int, int, int | None] | None:
+    """(year, month, day or None for 出生年月); None when unreadable. Excel dates come as datetimes."""
+    if isinstance(value, datetime | date):
+        return value.year, value.month, value.day
+    text = str(value).strip()
+    if len(text) == 8 and text.isdigit():
+        return int(text[:4]), int(text[4:6]), int(text[6:])
+    if len(text) == 6 and text.isdigit():
+        return int(text[:4]), int(text[4:]), None
+    match = _DATE_PARTS.match(text.replace(" ", ""))
+    if not match:
+        return None
+    year, month, day = match.groups()
+    return int(year), int(month), int(day) if day else None
+
+
+def cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    column: str
+    reason: str
+
+
+def _text(value: object) -> str:
+    return value.strip() if value.__class__ is str else cell_text(value)
+
+
+OPTIONAL = ("ethnicity", "district", "voter_group", "address", "hukou", "note")
+
+
+class RowChecker:
+    """Per-row checks with the header positions resolved once (the import's hot loop)."""
+
+    def __init__(self, headers: HeaderMap, *, election_day: date, cutoff: date):
+        self.written = headers.written
+        index = headers.index
+        self.name_at = index.get("name", -1)
+        self.id_at = index.get("id_number", -1)
+        self.sex_at = index.get("sex", -1)
+        self.birth_at = index.get("birth_date", -1)
+        self.optional = [(key, index.get(key, -1)) for key in OPTIONAL]
+        self.limits = [(key, LIMITS[key]) for key in OPTIONAL if key in LIMITS and key in index]
+        self.name_limit = LIMITS["name"]
+        self.election_day = election_day
+        self.cutoff = cutoff
+
+    def __call__(self, cells: list[object]) -> tuple[dict | None, list[Issue], list[Issue]]:
+        """One data row → (record or None, warnings, errors). Deprivation and duplicates are
+        checked by the caller, which holds the lists."""
+        written = self.written
+        errors: list[Issue] = []
+        warnings: list[Issue] = []
+        width = len(cells)
+        name = _text(cells[self.name_at]) if 0 <= self.name_at < width else ""
+        raw_id = cells[self.id_at] if 0 <= self.id_at < width else None
+        if isinstance(raw_id, float):
+            # Excel stored the number as a float: the last digits are gone.
+            errors.append(
+                Issue(
+                    written["id_number"], "公民身份号码被存为数字，末几位已丢失，请将该列设为文本后重新导出"
+                )
+            )
+            return None, warnings, errors
+        number = ric.normalize(raw_id)
+        if not name:
+            errors.append(Issue(written["name"], "姓名为空"))
+        if not number:
+            errors.append(Issue(written["id_number"], "公民身份号码为空"))
+            return None, warnings, errors
+        parsed = ric.parse(number)
+        if parsed.__class__ is ric.IdProblem:
+            errors.append(Issue(written["id_number"], parsed.message))
+            return None, warnings, errors
+        born = parsed.birth_date
+        sex = parsed.sex
+        if 0 <= self.sex_at < width:
+            sex_text = _text(cells[self.sex_at])
+            if sex_text:
+                given = SEX_WORDS.get(sex_text) or SEX_WORDS.get(sex_text.upper())
+                if given is None:
+                    errors.append(Issue(written["sex"], f"性别「{sex_text}」无法识别（应为 男 或 女）"))
+                elif given != sex:
+                    errors.append(
+                        Issue(
+                            written["sex"],
+                            f"性别「{sex_text}」与公民身份号码不符（第 17 位表示{SEX_NAMES[sex]}）",
+                        )
+                    )
+        if 0 <= self.birth_at < width:
+            raw_birth = cells[self.birth_at]
+            if raw_birth is not None and raw_birth != "":
+                digits = number[6:14]
+                # Fast path: the usual written forms of the very date in the number.
+                if raw_birth != f"{digits[:4]}-{digits[4:6]}-{digits[6:]}" and raw_birth != digits:
+                    parts = parse_birth(raw_birth)
+                    if parts is None:
+                        errors.append(
+                            Issue(written["birth_date"], f"出生日期「{cell_text(raw_birth)}」无法识别")
+                        )
+                    else:
+                        year, month, day = parts
+                        if (year, month) != (born.year, born.month) or (day is not None and day != born.day):
+                            errors.append(
+                                Issue(
+                                    written["birth_date"],
+                                    f"出生日期「{cell_text(raw_birth)}」与公民身份号码不符（号码中为 {born.isoformat()}）",
+                                )
+                            )
+        if born > self.cutoff:
+            # EL 4: 18 or over on election day, i.e. born on or before E minus 18 years.
+            errors.append(
+                Issue(
+                    written["id_number"],
+                    f"选举日 {self.election_day.isoformat()} 未满十八周岁"
+                    f"（{born.isoformat()} 出生，应不晚于 {self.cutoff.isoformat()}）",
+                )
+            )
+        if len(name) > self.name_limit:
+            errors.append(Issue(written["name"], f"内容过长（{len(name)} 字，最多 {self.name_limit} 字）"))
+        if errors:
+            return None, warnings, errors
+        record = {"name": name, "id_number": number, "sex": sex, "birth_date": born}
+        for key, position in self.optional:
+            record[key] = (_text(cells[position]) or None) if 0 <= position < width else None
+        for key, limit in self.limits:
+            value = record[key]
+            if value is not None and len(value) > limit:
+                errors.append(Issue(written[key], f"内容过长（{len(value)} 字，最多 {limit} 字）"))
+        if errors:
+            return None, warnings, errors
+        area = ric.area_warning(number[:6], born.year)
+        if area:
+            warnings.append(Issue(written["id_number"], area))
+        return record, warnings, errors
+
+
+def check_row(
+    cells: list[object],
+    headers: HeaderMap,
+    *,
+    election_day: date,
+    cutoff: date,
+) -> tuple[dict | None, list[Issue], list[Issue]]:
+    """One data row → (record or None, warnings, errors); see RowChecker."""
+    return RowChecker(headers, election_day=election_day, cutoff=cutoff)(cells)

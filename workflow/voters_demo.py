@@ -1,0 +1,110 @@
+"""Synthetic voters: valid identity numbers and plausible names, deterministic from a seed.
+
+Used by the demo county (a demo step), the tests and bench/voters.py. Jingshan's area code
+420821 is the real one (retired in 2018 when the county became a city; numbers keep it).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from workflow.clock import Clock
+from workflow.rules import ric
+
+JINGSHAN = "420821"
+HEADER = ["序号", "姓名", "性别", "公民身份号码", "民族", "出生日期", "选区", "选民小组", "住址", "户籍地"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN_MALE = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林建国志文海亮成德兵春"
+GIVEN_FEMALE = "芳娜敏静丽艳娟霞秀玲桂英华红梅兰琴云莲萍洁燕婷雪慧颖倩琳晶月凤玉翠珍淑"
+VILLAGES = ["城关", "新市", "永兴", "宋河", "坪坝", "罗店", "孙桥", "石龙", "钱场", "杨集", "曹武", "三阳"]
+
+
+def synthetic_rows(
+    count: int,
+    *,
+    election_day: date,
+    districts: list[str],
+    seed: int = 2026,
+    area: str = JINGSHAN,
+    groups_per_district: int = 8,
+) -> Iterator[list[object]]:
+    """`count` distinct adult voters as spreadsheet rows (HEADER), spread over `districts`."""
+    rng = random.Random(seed)
+    youngest = ric.adult_cutoff(election_day)
+    span = 72 * 365  # ages 18 to ~90
+    oldest = youngest - timedelta(days=span - 1)
+    for index in range(count):
+        born = oldest + timedelta(days=(index * 7919) % span)
+        sequence = index // span
+        sex = "M" if rng.random() < 0.5 else "F"
+        number = ric.make_number(area, born, sequence, sex)
+        given = GIVEN_MALE if sex == "M" else GIVEN_FEMALE
+        name = rng.choice(SURNAMES) + "".join(rng.choice(given) for _ in range(rng.choice((1, 2))))
+        district = districts[index % len(districts)]
+        village = VILLAGES[(index // len(districts)) % len(VILLAGES)]
+        group = f"第{(index // len(districts)) % groups_per_district + 1}组"
+        yield [
+            index + 1,
+            name,
+            "男" if sex == "M" else "女",
+            number,
+            "汉族" if rng.random() < 0.97 else "土家族",
+            born.isoformat(),
+            district,
+            group,
+            f"湖北省京山县{village}村{group}{rng.randint(1, 120)}号",
+            f"湖北省京山县{village}村",
+        ]
+
+
+DEMO_DISTRICTS = [
+    ("01", "新市镇第一选区", 3),
+    ("02", "新市镇第二选区", 3),
+    ("03", "新市镇第三选区", 2),
+    ("04", "永兴镇第一选区", 3),
+    ("05", "永兴镇第二选区", 2),
+    ("06", "宋河镇第一选区", 3),
+    ("07", "宋河镇第二选区", 2),
+    ("08", "坪坝镇选区", 2),
+]
+DEMO_VOTERS = 2400
+
+
+def add_demo_voters(session: Session, result, *, clock: Clock, actor: str) -> None:
+    """Demo step: districts and synthetic voters for the current round's county election."""
+    from workflow.commands import elections
+    from workflow.commands import voters as registry
+
+    election_id = result.elections.get("county")
+    if election_id is None:
+        return
+    election = elections.get_election(session, election_id)
+    per_district = DEMO_VOTERS // len(DEMO_DISTRICTS)
+    for code, name, seats in DEMO_DISTRICTS:
+        registry.add_district(
+            session,
+            election_id,
+            code=code,
+            name=name,
+            seats=seats,
+            population=int(per_district * 1.3),
+            clock=clock,
+            actor=actor,
+        )
+    rows = synthetic_rows(
+        DEMO_VOTERS, election_day=election.anchor_date, districts=[code for code, _n, _s in DEMO_DISTRICTS]
+    )
+    report = registry.import_voters(
+        session,
+        election_id,
+        HEADER,
+        enumerate(rows, start=2),
+        file_name="演示选民登记表.xlsx",
+        clock=clock,
+        actor=actor,
+    )
+    result.notes.append(f"本届县级选举：{len(DEMO_DISTRICTS)} 个选区，{report.accepted} 名选民。")
