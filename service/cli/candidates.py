@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from service.cli.common import finish, handled, print_json, say, state
+from service.cli.common import parse_date as _date
 from workflow.commands import candidates as cmd
 from workflow.commands import results as res
 from workflow.commands.elections import get_election
@@ -38,15 +38,6 @@ STATUS_NAMES = {
 DISTRICT = typer.Option(..., "--district", help="选区代码")
 
 
-def _date(text: str | None, field: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise DomainError(
-            "E_BAD_DATE", f"{field} 的日期格式有误：{text!r}（应为 YYYY-MM-DD）", field
-        ) from None
 
 
 def _votes(pairs: list[str]) -> dict[str, int]:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, NoReturn
 
 import typer
@@ -40,6 +41,18 @@ class CliState:
             self._db = Database(url)
             self._db.migrate()
         return self._db
+
+
+def parse_date(text: str | None, field: str) -> date | None:
+    """An ISO date from the command line, or a DomainError naming the option."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DomainError(
+            "E_BAD_DATE", f"{field} 的日期格式有误：{text!r}（应为 YYYY-MM-DD）", field
+        ) from None
 
 
 def state(ctx: typer.Context) -> CliState:

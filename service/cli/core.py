@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 
 from schedules.calendar import HolidayCalendar, check_plan
 from service.cli.common import finish, handled, print_json, say, state
+from service.cli.common import parse_date as _parse_date
 from workflow.commands import elections as commands
 from workflow.errors import DomainError
 from workflow.kinds import all_kinds, get_kind
@@ -27,15 +27,6 @@ jurisdictions_app = typer.Typer(help="行政区域与选举委员会", no_args_i
 JSON = typer.Option(False, "--json", help="以 JSON 输出到标准输出")
 
 
-def _parse_date(text: str | None, field: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise DomainError(
-            "E_BAD_DATE", f"{field} 的日期格式有误：{text!r}（应为 YYYY-MM-DD）", field
-        ) from None
 
 
 # -- plan ---------------------------------------------------------------------------------

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 from sqlalchemy import select
 
 from service.cli.common import finish, handled, print_json, say, state
+from service.cli.common import parse_date as _date
 from workflow.commands import notices as commands
-from workflow.errors import DomainError, not_found
+from workflow.errors import not_found
 from workflow.store.notices import Notice
 
 notices_app = typer.Typer(help="公告：列出、生成、发布", no_args_is_help=True)
@@ -23,15 +23,6 @@ DATE_STYLE = typer.Option(
 MILESTONE = typer.Option(None, "--milestone", help="期限提醒针对的节点键（deadline_warning；默认最近的期限）")
 
 
-def _date(text: str | None, field: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise DomainError(
-            "E_BAD_DATE", f"{field} 的日期格式有误：{text!r}（应为 YYYY-MM-DD）", field
-        ) from None
 
 
 def _options(milestone: str | None) -> dict | None:

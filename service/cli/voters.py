@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 import typer
 
 from service.cli.common import finish, handled, print_json, say, state
+from service.cli.common import parse_date as _date
 from service.cli.districts import districts_app  # one `districts` group: propose (plan), add/list (stored)
 from workflow.commands import appeals as appeal_commands
 from workflow.commands import voters as registry
@@ -25,15 +25,6 @@ ELECTION = typer.Option(..., "--election", help="选举编号")
 REGISTRAR = "registrar"
 
 
-def _date(text: str | None, field: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise DomainError(
-            "E_BAD_DATE", f"{field} 的日期格式有误：{text!r}（应为 YYYY-MM-DD）", field
-        ) from None
 
 
 def _check_full_ids(full_ids: bool, role: str | None) -> None:
