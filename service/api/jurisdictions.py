@@ -33,11 +33,12 @@ def list_jurisdictions(session: Tx, caller: Caller) -> dict:
     ).scalars()
     rows = list(rows)
     parents = {j.parent_id for j in rows if j.parent_id}
-    codes = dict(
-        session.execute(
+    codes = {
+        jid: code
+        for jid, code in session.execute(
             select(Jurisdiction.id, Jurisdiction.code).where(Jurisdiction.id.in_(parents))
-        ).tuples()
-    )
+        )
+    }
     return {"items": [jurisdiction_dict(j, codes) for j in rows], "total": len(rows)}
 
 

@@ -38,7 +38,7 @@ def status_of(error: DomainError) -> int:
         return 401
     if isinstance(error, Forbidden):
         return 403
-    if error.code in _CODE_STATUS:
+    if error.code in _CODE_STATUS and error.field == "key":
         return _CODE_STATUS[error.code]
     if isinstance(error, NotFound):
         return 404
