@@ -9,10 +9,11 @@ from icalendar import Alarm, Calendar, Event
 
 from service.api.deps import Caller, Svc, Tx
 from service.api.elections import ElectionId, visible_election
+from service.api.problems import PROBLEM_RESPONSES
 from workflow.commands.elections import kind_of
 from workflow.store.models import Election
 
-router = APIRouter(prefix="/api/v1/elections", tags=["calendar"])
+router = APIRouter(prefix="/api/v1/elections", tags=["calendar"], responses=PROBLEM_RESPONSES)
 STATUS_TEXT = {"pending": "待办", "done": "已办结", "overdue": "已逾期", "waived": "已免除"}
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from schedules.calendar import HolidayCalendar
 from service.api.deps import INT_MAX, Caller, Principal, Services, Svc, Tx
-from service.api.problems import Forbidden
+from service.api.problems import PROBLEM_RESPONSES, Forbidden
 from workflow.commands import elections as commands
 from workflow.commands.overview import list_elections_page, progress, summary
 from workflow.errors import DomainError, NotFound
@@ -25,7 +25,7 @@ from workflow.plan import Plan, parse_plan, parse_plan_text
 from workflow.store.models import Election, Jurisdiction
 from workflow.timeutil import local_date
 
-router = APIRouter(prefix="/api/v1/elections", tags=["elections"])
+router = APIRouter(prefix="/api/v1/elections", tags=["elections"], responses=PROBLEM_RESPONSES)
 
 ElectionId = Annotated[int, Path(ge=1, le=INT_MAX, description="选举编号")]
 MilestoneKey = Annotated[

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Path
 from sqlalchemy import select
 
 from service.api.deps import Caller, Tx
+from service.api.problems import PROBLEM_RESPONSES
 from workflow.commands.elections import find_jurisdiction
 from workflow.store.models import Jurisdiction
 
-router = APIRouter(prefix="/api/v1/jurisdictions", tags=["jurisdictions"])
+router = APIRouter(prefix="/api/v1/jurisdictions", tags=["jurisdictions"], responses=PROBLEM_RESPONSES)
 Code = Annotated[str, Path(pattern=r"^[0-9A-Za-z_.\-]{1,32}$", description="行政区划代码")]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workflow.commands.elections import PlanViolations, TransitionRefused
@@ -136,10 +137,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        texts = {404: "未找到该地址", 405: "不支持该请求方法", 401: "需要登录或 API 令牌"}
-        code = {404: "E_NOT_FOUND", 405: "E_METHOD_NOT_ALLOWED", 401: "E_UNAUTHORIZED"}.get(
-            error.status_code, f"E_HTTP_{error.status_code}"
-        )
+        texts = {
+            400: "请求体无法解析（应为有效的 JSON）",
+            404: "未找到该地址",
+            405: "不支持该请求方法",
+            401: "需要登录或 API 令牌",
+        }
+        code = {
+            400: "E_BAD_REQUEST",
+            404: "E_NOT_FOUND",
+            405: "E_METHOD_NOT_ALLOWED",
+            401: "E_UNAUTHORIZED",
+        }.get(error.status_code, f"E_HTTP_{error.status_code}")
         detail = texts.get(error.status_code, str(error.detail))
         return problem(error.status_code, code, detail, None, request.url.path)
 
@@ -147,3 +156,30 @@ def install(app: FastAPI) -> None:
     async def _crash(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
         return problem(500, "E_INTERNAL", "服务器内部错误，已记录日志", None, request.url.path)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with the project's code, field and (for bad input) rule."""
+
+    type: str
+    title: str
+    status: int
+    detail: str = Field(description="中文说明")
+    code: str = Field(description="稳定的错误代码，如 E_BAD_DATE")
+    field: str | None = Field(None, description="出错的输入字段")
+    instance: str
+    rule: str | None = Field(None, description="违反的校验规则（输入格式错误时）")
+
+
+def _problem_response(text: str) -> dict:
+    return {"description": text, "model": Problem, "content": {PROBLEM: {}}}
+
+
+PROBLEM_RESPONSES: dict[int | str, dict] = {
+    400: _problem_response("请求体无法解析"),
+    401: _problem_response("需要 API 令牌或登录"),
+    403: _problem_response("角色或管辖范围不允许"),
+    404: _problem_response("未找到"),
+    409: _problem_response("状态冲突（阶段条件不满足、已办结、版本冲突）"),
+    422: _problem_response("输入有误：字段与规则见 field、rule"),
+}

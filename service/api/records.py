@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from service.api.deps import INT_MAX, Caller, Principal, Tx
 from service.api.elections import visible_election
+from service.api.problems import PROBLEM_RESPONSES
 from workflow.store.audit import verify
 from workflow.store.auth import Role
 from workflow.store.models import AuditEntry, Election, Jurisdiction, Reminder
 
-router = APIRouter(prefix="/api/v1", tags=["records"])
+router = APIRouter(prefix="/api/v1", tags=["records"], responses=PROBLEM_RESPONSES)
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=INT_MAX)]
 OptionalId = Annotated[int | None, Query(ge=1, le=INT_MAX, description="选举编号")]
