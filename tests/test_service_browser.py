@@ -51,7 +51,9 @@ def server(tmp_path):
     clock.set(datetime(2011, 9, 21, 2, 0, tzinfo=UTC))  # a month on: some bounds have passed
     app = create_app(ServiceSettings(db=db.url, migrate_on_start=False), db, clock)
     port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    uv = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

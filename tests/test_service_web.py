@@ -41,7 +41,9 @@ def test_pages_need_a_login(world):
 def test_login_refuses_bad_password_and_missing_csrf(world):
     client = world.client
     page = client.get("/login")
-    wrong = client.post("/login", data={"username": "admin", "password": "nope-nope", "csrf": _csrf(page.text)})
+    wrong = client.post(
+        "/login", data={"username": "admin", "password": "nope-nope", "csrf": _csrf(page.text)}
+    )
     assert wrong.status_code == 401 and "用户名或密码不正确" in wrong.text
     forged = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf": "forged"})
     assert forged.status_code == 403 and "hj_session" not in client.cookies
