@@ -3,10 +3,11 @@ the jurisdiction scope every route checks. Routers of other parts reuse these de
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -29,13 +30,35 @@ class Services:
     db: Database
     clock: Clock
     settings: object
+    _gate: anyio.Semaphore | None = field(default=None, repr=False)
+
+    def gate(self) -> anyio.Semaphore:
+        """How many requests may hold a transaction at once. A request holds its connection
+        across worker-thread hops (dependency, route, commit); if every worker thread were
+        waiting for a connection or SQLite's write lock, the holder could never finish. So
+        requests queue here, in the event loop, without taking a thread: one at a time on
+        SQLite (every transaction takes the write lock), the pool's size on PostgreSQL."""
+        if self._gate is None:
+            pool = self.db.engine.pool
+            capacity = (
+                1 if not self.db.is_postgres else pool.size() + max(getattr(pool, "_max_overflow", 0), 0)
+            )
+            self._gate = anyio.Semaphore(max(1, min(capacity, 30)))
+        return self._gate
 
 
 def services(request: Request) -> Services:
     return request.app.state.services
 
 
-def transaction(request: Request) -> Iterator[Session]:
+async def _admitted(request: Request) -> AsyncIterator[None]:
+    async with services(request).gate():
+        yield
+
+
+def transaction(
+    request: Request, _admission: Annotated[None, Depends(_admitted, scope="function")]
+) -> Iterator[Session]:
     """The request's one transaction: committed when the route returns, rolled back on error."""
     with services(request).db.transaction() as session:
         yield session

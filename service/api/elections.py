@@ -80,8 +80,9 @@ def visible_election(session: Session, caller: Principal, election_id: int) -> E
     return election
 
 
-def election_view(session: Session, svc: Services, election_id: int) -> dict:
-    election = commands.get_election(session, election_id)
+def election_view(session: Session, svc: Services, election: int | Election) -> dict:
+    if not isinstance(election, Election):
+        election = commands.get_election(session, election)
     view = commands.describe(election)
     view["progress"] = progress(election, today_for(svc, election))
     return view
@@ -208,8 +209,7 @@ def list_elections(
 
 @router.get("/{election_id}", summary="选举详情：阶段、节点、法定期限、进度")
 def show_election(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc) -> dict:
-    visible_election(session, caller, election_id)
-    return election_view(session, svc, election_id)
+    return election_view(session, svc, visible_election(session, caller, election_id))
 
 
 # -- transitions --------------------------------------------------------------------------

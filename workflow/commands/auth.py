@@ -12,7 +12,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from workflow.clock import Clock
 from workflow.commands.elections import find_jurisdiction
@@ -154,7 +154,7 @@ def user_for_token(session: Session, token: str) -> User | None:
     row = session.execute(
         select(ApiToken)
         .where(ApiToken.token_hash == _sha256(token), ApiToken.revoked_at.is_(None))
-        .options(selectinload(ApiToken.user).selectinload(User.jurisdiction))
+        .options(joinedload(ApiToken.user).joinedload(User.jurisdiction))
     ).scalar_one_or_none()
     if row is None or not row.user.active:
         return None
@@ -206,7 +206,7 @@ def web_session(session: Session, cookie: str, *, clock: Clock) -> WebSession | 
     row = session.execute(
         select(WebSession)
         .where(WebSession.session_hash == _sha256(cookie))
-        .options(selectinload(WebSession.user).selectinload(User.jurisdiction))
+        .options(joinedload(WebSession.user).joinedload(User.jurisdiction))
     ).scalar_one_or_none()
     if row is None or row.expires_at <= clock.now() or not row.user.active:
         return None
@@ -235,13 +235,7 @@ def _dummy_hash() -> str:
 
 # -- scope --------------------------------------------------------------------------------
 def subtree_ids(session: Session, root_id: int) -> set[int]:
-    """The jurisdiction and everything below it (breadth-first over parent links)."""
-    found = {root_id}
-    frontier = [root_id]
-    while frontier:
-        children = session.execute(
-            select(Jurisdiction.id).where(Jurisdiction.parent_id.in_(frontier))
-        ).scalars()
-        frontier = [c for c in children if c not in found]
-        found.update(frontier)
-    return found
+    """The jurisdiction and everything below it, in one recursive query."""
+    tree = select(Jurisdiction.id).where(Jurisdiction.id == root_id).cte("tree", recursive=True)
+    tree = tree.union(select(Jurisdiction.id).where(Jurisdiction.parent_id == tree.c.id))
+    return set(session.execute(select(tree.c.id)).scalars())
