@@ -75,6 +75,11 @@ def test_election_view_and_completing_a_milestone(world):
     assert "已办结「分配代表名额」（2011-08-19）" in done.text
     audit = world.get("admin", "/api/v1/audit?election_id=3&action=milestone.completed").json()["items"]
     assert audit[0]["actor"] == "xinshi"
+    assert "进入下一阶段：划分选区、选民登记" in done.text  # its guard now passes
+    moved = client.post("/elections/3/advance", data={"csrf": _csrf(done.text)}, follow_redirects=True)
+    assert "已进入「划分选区、选民登记」阶段" in moved.text
+    again = client.post("/elections/3/advance", data={"csrf": _csrf(done.text)}, follow_redirects=True)
+    assert "不能执行：选区划分尚未公布" in again.text
     forged = client.post(
         "/elections/3/milestones/districts_published/complete", data={"csrf": "x"}, follow_redirects=True
     )

@@ -23,7 +23,7 @@ from workflow.commands import elections as commands
 from workflow.commands.overview import list_elections_page, progress
 from workflow.errors import DomainError
 from workflow.kinds import get_kind
-from workflow.machine import state_name
+from workflow.machine import Trigger, state_name
 from workflow.store.models import Election, Jurisdiction, Notification
 from workflow.timeutil import local_date
 
@@ -231,10 +231,45 @@ def election_page(
         timeline=build(election, kind, today, numbers),
         warnings=warnings,
         notices=notices,
+        next_name=state_name(kind, view["next"]["target"]) if view["next"] and view["next"]["target"] else "",
         can_write=auth.can_write(caller.user) and election.state not in ("closed", "cancelled", "suspended"),
         msg=msg,
         err=err,
     )
+
+
+@router.post("/elections/{election_id}/advance")
+def advance_form(
+    request: Request,
+    election_id: Annotated[int, PathParam(ge=1, le=INT_MAX)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    svc = services(request)
+    back = f"/elections/{election_id}"
+    try:
+        with svc.db.transaction() as session:
+            caller = _form_caller(request, session, election_id, csrf)
+            decision = commands.transition(
+                session, election_id, Trigger.ADVANCE, clock=svc.clock, actor=caller.username
+            )
+            kind = commands.kind_of(commands.get_election(session, election_id))
+            text = f"已进入「{state_name(kind, decision.target)}」阶段"
+    except DomainError as error:
+        return RedirectResponse(f"{back}?err={quote(error.message)}", status_code=303)
+    return RedirectResponse(f"{back}?msg={quote(text)}", status_code=303)
+
+
+def _form_caller(request: Request, session: Session, election_id: int, csrf: str) -> Principal:
+    """The logged-in writer of a dashboard form, with its CSRF token and scope checked."""
+    caller = web_principal(request, session)
+    if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
+        raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
+    election: Election = commands.get_election(session, election_id)
+    if not caller.may_see(session, election.jurisdiction_id):
+        raise DomainError("E_OUT_OF_SCOPE", "该选举不在本账号管辖范围内", "election_id")
+    if not auth.can_write(caller.user):
+        raise DomainError("E_READ_ONLY", f"「{caller.role_name}」角色不能修改选举", "role")
+    return caller
 
 
 @router.post("/elections/{election_id}/milestones/{key}/complete")
@@ -249,14 +284,8 @@ def complete_form(
     back = f"/elections/{election_id}"
     try:
         with svc.db.transaction() as session:
-            caller = web_principal(request, session)
-            if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
-                raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
-            election: Election = commands.get_election(session, election_id)
-            if not caller.may_see(session, election.jurisdiction_id):
-                raise DomainError("E_OUT_OF_SCOPE", "该选举不在本账号管辖范围内", "election_id")
-            if not auth.can_write(caller.user):
-                raise DomainError("E_READ_ONLY", f"「{caller.role_name}」角色不能办结节点", "role")
+            caller = _form_caller(request, session, election_id, csrf)
+            election = commands.get_election(session, election_id)
             done_on = None
             if on.strip():
                 try:
