@@ -40,7 +40,13 @@ def serve(
     cli = state(ctx)
     config = configure(json_logs=not plain_logs)
     log = logging.getLogger("huanjie.service")
-    db = cli.database()  # migrated once, here, before any worker starts
+    if ServiceSettings().migrate_on_start:
+        db = cli.database()  # migrated once, here, before any worker process starts
+    else:  # operators run Alembic themselves (docs/operations.md)
+        from workflow.store import Database
+        from workflow.store.db import default_url
+
+        db = Database(cli.db_url or os.environ.get("HUANJIE_DB") or default_url())
     settings = ServiceSettings(db=db.url, migrate_on_start=False)
     if workers > 1:
         if not no_scheduler:
