@@ -9,6 +9,14 @@ import logging.config
 JSON_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+class DropColor(logging.Filter):
+    """uvicorn adds an ANSI-coloured copy of each message; JSON logs keep the plain one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__.pop("color_message", None)
+        return True
+
+
 def log_config(json_logs: bool = True, level: str = "INFO") -> dict:
     formatter = (
         {
@@ -23,8 +31,14 @@ def log_config(json_logs: bool = True, level: str = "INFO") -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
+        "filters": {"drop_color": {"()": DropColor}},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "default", "stream": "ext://sys.stderr"}
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "filters": ["drop_color"],
+                "stream": "ext://sys.stderr",
+            }
         },
         "loggers": {
             "huanjie": {"handlers": ["stderr"], "level": level, "propagate": False},
