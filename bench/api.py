@@ -8,6 +8,7 @@ one database transaction and the election's view). Uses wrk when installed, else
 
     python bench/api.py                 # 100 clients, 10 s per target
     python bench/api.py --seconds 3     # quick run
+    python bench/api.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/test --workers 2
 """
 
 from __future__ import annotations
@@ -124,17 +125,45 @@ def load(url: str, clients: int, seconds: float, headers: dict[str, str], tool: 
     return asyncio.run(run_httpx(url, clients, seconds, headers))
 
 
+def make_pg_database(server_url: str):
+    """A fresh database on the given server for this run, and the function that drops it."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = make_url(server_url)
+    name = f"huanjie_bench_{os.getpid()}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return admin_url.set(database=name).render_as_string(hide_password=False), drop
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10.0, help="load time per target")
     parser.add_argument("--tool", choices=["auto", "wrk", "httpx"], default="auto")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--pg",
+        metavar="URL",
+        help="PostgreSQL server URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test): the bench "
+        "creates its own database there and drops it afterwards; default: a scratch SQLite file",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="API processes of huanjie serve (PostgreSQL)")
     args = parser.parse_args()
     tool = args.tool if args.tool != "auto" else ("wrk" if shutil.which("wrk") else "httpx")
 
     scratch = tempfile.mkdtemp(prefix="huanjie-bench-")
-    db_url = f"sqlite:///{scratch}/bench.sqlite3"
+    db_url, drop = f"sqlite:///{scratch}/bench.sqlite3", None
+    if args.pg:
+        db_url, drop = make_pg_database(args.pg)
     env = {**os.environ, "HUANJIE_DB": db_url}
     elections = json.loads(huanjie(db_url, "demo", "--json"))["elections"]
     huanjie(db_url, "users", "add", "bench", "--role", "county_admin", "--jurisdiction", "420821", "--json")
@@ -143,7 +172,16 @@ def main() -> None:
 
     service_port, bare_port = free_port(), free_port()
     service = subprocess.Popen(
-        [str(BIN / "huanjie"), "serve", "--port", str(service_port), "--no-scheduler", "--plain-logs"],
+        [
+            str(BIN / "huanjie"),
+            "serve",
+            "--port",
+            str(service_port),
+            "--no-scheduler",
+            "--plain-logs",
+            "--workers",
+            str(args.workers),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -170,12 +208,16 @@ def main() -> None:
                 process.kill()
                 process.wait()
         shutil.rmtree(scratch, ignore_errors=True)
+        if drop:
+            drop()
 
     ratio = service_figures["rps"] / bare_figures["rps"]
     result = {
         "clients": args.clients,
         "seconds": args.seconds,
         "tool": tool,
+        "backend": "postgresql" if args.pg else "sqlite",
+        "workers": args.workers,
         "election_status": service_figures,
         "bare_constant": bare_figures,
         "rps_ratio_vs_bare": round(ratio, 3),
@@ -184,8 +226,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
+    backend = "PostgreSQL" if args.pg else "SQLite"
     print(
-        f"{args.clients} clients, {args.seconds:g} s each, load by {tool}, one uvicorn process each, SQLite"
+        f"{args.clients} clients, {args.seconds:g} s each, load by {tool}, {backend}, "
+        f"huanjie serve with {args.workers} process(es), bare app with 1"
     )
     for name, f in (
         ("election status (huanjie serve)", service_figures),
