@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from service.api import problems
-from service.api.deps import Services
+from service.api.deps import Admitted, Services
 from service.metrics import Metrics
 from service.settings import ServiceSettings
 from workflow.clock import Clock, SystemClock
@@ -130,7 +130,7 @@ def create_app(
     problems.install(app)
 
     @app.get("/healthz", tags=["operations"], summary="健康检查（数据库可连接）")
-    def healthz() -> JSONResponse:
+    def healthz(_admission: Admitted) -> JSONResponse:
         try:
             with db.reading() as session:
                 session.execute(text("SELECT 1"))
@@ -140,7 +140,7 @@ def create_app(
         return JSONResponse({"status": "ok", "database": db.engine.dialect.name})
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus 指标", include_in_schema=False)
-    def prometheus():
+    def prometheus(_admission: Admitted):
         return metrics.response()
 
     for module in ROUTERS:

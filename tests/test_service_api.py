@@ -375,3 +375,36 @@ def test_clock_is_injected(world, clock):
     clock.set(datetime(2011, 9, 25, 2, 0, tzinfo=UTC))  # after voter_list_published's bound (09-19)
     row = world.get("admin", "/api/v1/elections/3").json()["progress"]
     assert "voter_list_published" in [o["key"] for o in row["overdue"]]
+
+
+def test_many_concurrent_requests_all_finish(world):
+    """More requests at once than worker threads: none may wait for a connection or the SQLite
+    write lock while holding a thread the lock's holder needs (that would stall for the whole
+    busy timeout). Requests queue for admission in the event loop instead."""
+    import anyio
+    import httpx
+
+    app = world.client.app
+    headers = world.as_("admin")
+    statuses: list[int] = []
+
+    async def one(client: httpx.AsyncClient, i: int) -> None:
+        if i % 10 == 0:
+            response = await client.post("/api/v1/elections/2/advance", headers=headers)  # a refused write
+        else:
+            response = await client.get(f"/api/v1/elections/{2 + i % 7}", headers=headers)
+        statuses.append(response.status_code)
+
+    async def main() -> float:
+        started = anyio.current_time()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            with anyio.fail_after(25):  # SQLite's busy timeout is 30 s: a stall would exceed this
+                async with anyio.create_task_group() as group:
+                    for i in range(80):
+                        group.start_soon(one, client, i)
+        return anyio.current_time() - started
+
+    anyio.run(main)
+    assert len(statuses) == 80
+    assert statuses.count(200) == 72 and statuses.count(409) == 8

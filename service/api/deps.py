@@ -56,9 +56,11 @@ async def _admitted(request: Request) -> AsyncIterator[None]:
         yield
 
 
-def transaction(
-    request: Request, _admission: Annotated[None, Depends(_admitted, scope="function")]
-) -> Iterator[Session]:
+# For routes that open their own transaction (login, dashboard forms, health, metrics).
+Admitted = Annotated[None, Depends(_admitted, scope="function")]
+
+
+def transaction(request: Request, _admission: Admitted) -> Iterator[Session]:
     """The request's one transaction: committed when the route returns, rolled back on error."""
     with services(request).db.transaction() as session:
         yield session

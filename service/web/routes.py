@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.api.deps import INT_MAX, SESSION_COOKIE, Principal, Svc, Tx, principal_from, services
+from service.api.deps import INT_MAX, SESSION_COOKIE, Admitted, Principal, Svc, Tx, principal_from, services
 from workflow.commands import auth
 from workflow.commands import elections as commands
 from workflow.commands.overview import list_elections_page, progress
@@ -91,6 +91,7 @@ def login_form(request: Request, next: str | None = None, error: str | None = No
 def login_submit(
     request: Request,
     svc: Svc,
+    _admission: Admitted,
     username: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
@@ -128,7 +129,9 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(request: Request, svc: Svc, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+def logout(
+    request: Request, svc: Svc, _admission: Admitted, csrf: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         with svc.db.transaction() as session:
@@ -241,6 +244,7 @@ def election_page(
 @router.post("/elections/{election_id}/advance")
 def advance_form(
     request: Request,
+    _admission: Admitted,
     election_id: Annotated[int, PathParam(ge=1, le=INT_MAX)],
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
@@ -275,6 +279,7 @@ def _form_caller(request: Request, session: Session, election_id: int, csrf: str
 @router.post("/elections/{election_id}/milestones/{key}/complete")
 def complete_form(
     request: Request,
+    _admission: Admitted,
     election_id: Annotated[int, PathParam(ge=1, le=INT_MAX)],
     key: Annotated[str, PathParam(max_length=60)],
     csrf: Annotated[str, Form(max_length=100)] = "",
