@@ -117,3 +117,32 @@ def test_logout_ends_the_session(world):
     client.post("/logout", data={"csrf": token})
     client.cookies.clear()
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_warnings_sent_are_listed(world, db, clock):
+    from workflow.store.models import Notification
+
+    with db.transaction() as session:
+        for i, (status, category, error) in enumerate(
+            [("sent", "warning", None), ("failed", "overdue", "SMTP 550 mailbox unavailable")]
+        ):
+            session.add(
+                Notification(
+                    idempotency_key=f"t-{i}",
+                    election_id=3,
+                    channel="email",
+                    recipient={"address": "x@example.gov.cn"},
+                    category=category,
+                    subject=f"提醒 {i}：公布选民名单",
+                    body="…",
+                    status=status,
+                    next_attempt_at=clock.now(),
+                    created_at=clock.now(),
+                    last_error=error,
+                )
+            )
+    html = login(world, "xinshi").get("/elections/3").text
+    assert "提醒 0：公布选民名单 · 已发送" in html
+    assert '<li class="bad">' in html and "发送失败（SMTP 550 mailbox unavailable）" in html
+    assert "尚未发送提醒" not in html
+    assert "\nhuanjie_delivery_failures 1.0" in world.client.get("/metrics").text
