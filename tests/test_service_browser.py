@@ -107,7 +107,10 @@ def test_login_dashboard_election_complete(server, tmp_path):
             phone.screenshot(path=shots / "05-phone-election.png", full_page=False)
             width = phone.evaluate("document.documentElement.scrollWidth")
             assert width <= 400, f"page scrolls sideways on a phone ({width}px)"
+            phone.goto(f"{server}/")
+            phone.screenshot(path=shots / "06-phone-county.png", full_page=False)
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 400
         finally:
             browser.close()
-    for name in ("01-login", "02-county", "03-election", "04-completed", "05-phone-election"):
+    for name in ("01-login", "02-county", "03-election", "04-completed", "05-phone-election", "06-phone-county"):
         assert (shots / f"{name}.png").stat().st_size > 5_000
