@@ -61,8 +61,10 @@ Admitted = Annotated[None, Depends(_admitted, scope="function")]
 
 
 def transaction(request: Request, _admission: Admitted) -> Iterator[Session]:
-    """The request's one transaction: committed when the route returns, rolled back on error."""
-    with services(request).db.transaction() as session:
+    """The request's one transaction: committed when the route returns, rolled back on error.
+    GET and HEAD requests change nothing: theirs is a read-only unit of work, rolled back."""
+    db = services(request).db
+    with db.reading() if request.method in ("GET", "HEAD") else db.transaction() as session:
         yield session
 
 

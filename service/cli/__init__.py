@@ -38,7 +38,6 @@ def _register() -> None:
     core.register(app)
     demo.register(app)
     __import__("service.cli.service", fromlist=["register"]).register(app)
-    from service.cli import service; service.register(app)  # noqa: E702, I001
 
 
 _register()
