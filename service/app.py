@@ -10,11 +10,11 @@ import importlib
 import logging
 import time
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.requests import Request
 
 from service.api import problems
 from service.api.deps import Admitted, Services
@@ -58,8 +58,6 @@ class RequestLog:
         try:
             await self.app(scope, receive, sending)
         finally:
-            from starlette.requests import Request
-
             request = Request(scope)
             self.metrics.observe(request, status["code"], started)
             route = scope.get("route")
@@ -155,6 +153,3 @@ def create_app(
 def create_app_from_env() -> FastAPI:
     """For `uvicorn --factory service.app:create_app_from_env` with several worker processes."""
     return create_app(ServiceSettings())
-
-
-STATIC = Path(__file__).resolve().parent / "web" / "static"
