@@ -24,9 +24,14 @@ setup-test: $(BIN)/python
 	@HUANJIE_DEBIAN_PACKAGES="$(TEST_PACKAGES)" bash scripts/system-packages.sh
 	$(BIN)/pip install --quiet -e '.[test]'
 
+DEMO_USER ?= admin
+DEMO_PASSWORD ?= huanjie-demo
+
 run: setup
 	$(BIN)/huanjie demo
-	$(BIN)/huanjie elections list
+	$(BIN)/huanjie users add $(DEMO_USER) --role county_admin --jurisdiction 420821 --password $(DEMO_PASSWORD) --name 演示管理员 --exists-ok
+	@echo "工作台：http://$(HOST):$(PORT)/    演示登录：$(DEMO_USER) / $(DEMO_PASSWORD)"
+	$(BIN)/huanjie serve --host $(HOST) --port $(PORT)
 
 test: setup-test
 	$(BIN)/ruff check .

@@ -1,0 +1,151 @@
+"""Per-request plumbing: one transaction per request, the caller (token or session cookie) and
+the jurisdiction scope every route checks. Routers of other parts reuse these dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+import anyio
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from service.api.problems import Forbidden, Unauthorized
+from workflow.clock import Clock
+from workflow.commands import auth
+from workflow.store import Database
+from workflow.store.auth import ROLE_NAMES, Role, User
+from workflow.store.models import Election, Jurisdiction
+
+SESSION_COOKIE = "hj_session"
+INT_MAX = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+
+
+@dataclass
+class Services:
+    """What the app factory was given: tests swap the database and the clock."""
+
+    db: Database
+    clock: Clock
+    settings: object
+    _gate: anyio.Semaphore | None = field(default=None, repr=False)
+
+    def gate(self) -> anyio.Semaphore:
+        """How many requests may hold a transaction at once. A request holds its connection
+        across worker-thread hops (dependency, route, commit); if every worker thread were
+        waiting for a connection or SQLite's write lock, the holder could never finish. So
+        requests queue here, in the event loop, without taking a thread: one at a time on
+        SQLite (every transaction takes the write lock), the pool's size on PostgreSQL."""
+        if self._gate is None:
+            pool = self.db.engine.pool
+            capacity = (
+                1 if not self.db.is_postgres else pool.size() + max(getattr(pool, "_max_overflow", 0), 0)
+            )
+            self._gate = anyio.Semaphore(max(1, min(capacity, 30)))
+        return self._gate
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+async def _admitted(request: Request) -> AsyncIterator[None]:
+    async with services(request).gate():
+        yield
+
+
+# For routes that open their own transaction (login, dashboard forms, health, metrics).
+Admitted = Annotated[None, Depends(_admitted, scope="function")]
+
+
+def transaction(request: Request, _admission: Admitted) -> Iterator[Session]:
+    """The request's one transaction: committed when the route returns, rolled back on error.
+    GET and HEAD requests change nothing: theirs is a read-only unit of work, rolled back."""
+    db = services(request).db
+    with db.reading() if request.method in ("GET", "HEAD") else db.transaction() as session:
+        yield session
+
+
+Tx = Annotated[Session, Depends(transaction, scope="function")]
+bearer = HTTPBearer(auto_error=False, description="API 令牌：`huanjie tokens create USERNAME`")
+
+
+@dataclass
+class Principal:
+    """The authenticated caller and the jurisdictions it may see."""
+
+    user: User
+    via: str  # "token" or "session"
+    csrf_token: str | None = None
+    _scope: set[int] | None = field(default=None, repr=False)
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    @property
+    def role_name(self) -> str:
+        return ROLE_NAMES[Role(self.user.role)]
+
+    def scope(self, session: Session) -> set[int]:
+        if self._scope is None:
+            self._scope = auth.subtree_ids(session, self.user.jurisdiction_id)
+        return self._scope
+
+    def may_see(self, session: Session, jurisdiction_id: int) -> bool:
+        return jurisdiction_id in self.scope(session)
+
+    def check_jurisdiction(self, session: Session, jurisdiction: Jurisdiction) -> None:
+        if not self.may_see(session, jurisdiction.id):
+            raise Forbidden(
+                "E_OUT_OF_SCOPE",
+                f"无权访问{jurisdiction.name}（{jurisdiction.code}）：不在本账号管辖范围内",
+                "jurisdiction",
+            )
+
+    def check_election(self, session: Session, election: Election) -> None:
+        if not self.may_see(session, election.jurisdiction_id):
+            raise Forbidden(
+                "E_OUT_OF_SCOPE", f"无权访问选举 {election.id}：不在本账号管辖范围内", "election_id"
+            )
+
+    def check_write(self) -> None:
+        if not auth.can_write(self.user):
+            raise Forbidden("E_READ_ONLY", f"「{self.role_name}」角色不能修改选举和工作节点", "role")
+
+
+def principal_from(request: Request, session: Session, token: str | None) -> Principal | None:
+    if token:
+        user = auth.user_for_token(session, token)
+        return Principal(user, "token") if user else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        row = auth.web_session(session, cookie, clock=services(request).clock)
+        if row is not None:
+            return Principal(row.user, "session", row.csrf_token)
+    return None
+
+
+def current_principal(
+    request: Request,
+    session: Tx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    token = credentials.credentials if credentials else None
+    principal = principal_from(request, session, token)
+    if principal is None:
+        raise Unauthorized(
+            "E_UNAUTHORIZED", "需要有效的 API 令牌（Authorization: Bearer …）或登录", "Authorization"
+        )
+    request.state.username = principal.username  # for the request log
+    # A browser carrying the session cookie must prove the page was ours (CSRF).
+    unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+    if principal.via == "session" and unsafe and request.headers.get("X-CSRF-Token") != principal.csrf_token:
+        raise Forbidden("E_CSRF", "请求缺少有效的 CSRF 令牌（X-CSRF-Token）", "X-CSRF-Token")
+    return principal
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+Svc = Annotated[Services, Depends(services)]

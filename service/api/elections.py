@@ -1,0 +1,333 @@
+"""/api/v1/elections: create from a plan, list, show, transitions, reschedule, milestones.
+
+Every route calls the same command functions as the CLI (workflow/commands/elections.py) in the
+request's one transaction, with the caller's username as the audit actor.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schedules.calendar import HolidayCalendar
+from service.api.deps import INT_MAX, Caller, Principal, Services, Svc, Tx
+from service.api.problems import PROBLEM_RESPONSES, Forbidden
+from workflow.commands import elections as commands
+from workflow.commands.overview import list_elections_page, progress, summary
+from workflow.errors import DomainError, NotFound
+from workflow.machine import Trigger
+from workflow.plan import Plan, parse_plan, parse_plan_text
+from workflow.store.models import Election, Jurisdiction
+from workflow.timeutil import local_date
+
+router = APIRouter(prefix="/api/v1/elections", tags=["elections"], responses=PROBLEM_RESPONSES)
+
+ElectionId = Annotated[int, Path(ge=1, le=INT_MAX, description="选举编号")]
+MilestoneKey = Annotated[
+    str, Path(pattern=r"^[a-z][a-z0-9_]{0,59}$", description="节点键，如 voter_list_published")
+]
+EARLIEST_DAY, LATEST_DAY = date(1949, 10, 1), date(2199, 12, 31)
+LawfulDate = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
+Reason = Annotated[str, Field(max_length=1000)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ElectionCreate(_Body):
+    plan: dict[str, Any] | str = Field(
+        description="计划：JSON 对象（与 TOML 计划文件同样的键），或 TOML 计划文件的全文",
+        examples=[
+            'kind = "people_congress"\ntitle = "…"\njurisdiction = "420821"\nelection_day = 2011-10-18\n'
+        ],
+    )
+    accept_violations: Reason | None = Field(None, description="确需违反法定期限时的理由（记入审计日志）")
+
+
+class TransitionBody(_Body):
+    reason: Reason | None = Field(None, description="理由（暂停、取消时必填）")
+    expected_version: int | None = Field(None, ge=1, le=INT_MAX, description="乐观锁：提交时看到的版本")
+
+
+class RescheduleBody(_Body):
+    anchor_date: LawfulDate = Field(description="新的选举日（党支部为任期届满日）")
+    keep_plan: bool = Field(False, description="未办结节点的计划日期保持不变（默认随选举日平移）")
+    accept_violations: Reason | None = None
+
+
+class CompleteBody(_Body):
+    on: LawfulDate | None = Field(None, description="办结日期（默认今天）")
+    expected_version: int | None = Field(None, ge=1, le=INT_MAX)
+
+
+class WaiveBody(_Body):
+    reason: Reason = Field(description="免除理由")
+
+
+def today_for(svc: Services, election: Election) -> date:
+    return local_date(svc.clock.now(), election.jurisdiction.timezone)
+
+
+def visible_election(session: Session, caller: Principal, election_id: int) -> Election:
+    election = commands.get_election(session, election_id)
+    caller.check_election(session, election)
+    return election
+
+
+def election_view(session: Session, svc: Services, election: int | Election) -> dict:
+    if not isinstance(election, Election):
+        election = commands.get_election(session, election)
+    view = commands.describe(election)
+    view["progress"] = progress(election, today_for(svc, election))
+    return view
+
+
+# -- create -------------------------------------------------------------------------------
+def _parse(body: ElectionCreate) -> Plan:
+    try:
+        plan = parse_plan_text(body.plan, "plan") if isinstance(body.plan, str) else parse_plan(body.plan)
+    except DomainError as error:
+        error.field = f"plan.{error.field}" if error.field else "plan"
+        raise
+    _within_limits(plan)
+    return plan
+
+
+def _within_limits(plan: Plan) -> None:
+    """What the columns and the calendar can hold, checked before anything is written."""
+    ref = plan.jurisdiction
+    if len(plan.title) > 300:
+        raise DomainError("E_TOO_LONG", "标题不能超过 300 个字符", "plan.title")
+    if len(ref.code) > 32 or not ref.code.strip():
+        raise DomainError("E_BAD_CODE", "行政区划代码应为 1–32 个字符", "plan.jurisdiction.code")
+    if ref.name is not None and (len(str(ref.name)) > 200 or not str(ref.name).strip()):
+        raise DomainError("E_BAD_NAME", "行政区域名称应为 1–200 个字符", "plan.jurisdiction.name")
+    if plan.parent_election is not None and plan.parent_election > INT_MAX:
+        raise DomainError("E_NOT_FOUND", f"未找到上级选举：{plan.parent_election}", "plan.parent_election")
+    dates = {"plan.anchor": plan.anchor} | {f"plan.milestones.{k}": v for k, v in plan.milestones.items()}
+    for key, window in plan.phases.items():
+        dates |= {f"plan.phases.{key}.start": window.start, f"plan.phases.{key}.end": window.end}
+    for field, day in dates.items():
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise DomainError("E_DATE_OUT_OF_RANGE", f"{field} 的日期 {day} 超出可处理的范围", field)
+
+
+def _check_plan_scope(session: Session, caller: Principal, plan: Plan) -> None:
+    ref = plan.jurisdiction
+    found = session.execute(select(Jurisdiction).where(Jurisdiction.code == ref.code)).scalar_one_or_none()
+    if found is not None:
+        caller.check_jurisdiction(session, found)
+    elif ref.parent:
+        try:
+            parent = commands.find_jurisdiction(session, ref.parent)
+        except NotFound as error:
+            error.field = "plan.jurisdiction.parent"
+            raise DomainError(error.code, error.message, error.field) from None
+        caller.check_jurisdiction(session, parent)
+    elif ref.name and ref.level:
+        raise Forbidden(
+            "E_OUT_OF_SCOPE",
+            "新的行政区域须指定本账号管辖范围内的上级（jurisdiction.parent）",
+            "plan.jurisdiction.parent",
+        )
+    else:
+        raise DomainError("E_NOT_FOUND", f"未找到行政区域：{ref.code}", "plan.jurisdiction")
+    if plan.parent_election is not None:
+        try:
+            commands.get_election(session, plan.parent_election)
+        except NotFound:
+            raise DomainError(
+                "E_NOT_FOUND", f"未找到上级选举：{plan.parent_election}", "plan.parent_election"
+            ) from None
+
+
+@router.post("", status_code=201, summary="按计划创建选举（计划不符合法定期限时拒绝，除非说明理由）")
+def create_election(body: ElectionCreate, session: Tx, caller: Caller, svc: Svc, response: Response) -> dict:
+    caller.check_write()
+    plan = _parse(body)
+    _check_plan_scope(session, caller, plan)
+    created = commands.create_election(
+        session,
+        plan,
+        clock=svc.clock,
+        actor=caller.username,
+        accept_violations=body.accept_violations,
+        holidays=HolidayCalendar(),
+    )
+    response.headers["Location"] = f"/api/v1/elections/{created.election.id}"
+    return {
+        "election": election_view(session, svc, created.election.id),
+        "warnings": [w.as_dict() for w in created.report.warnings],
+        "accepted_violations": [v.key for v in created.report.violations],
+    }
+
+
+# -- read ---------------------------------------------------------------------------------
+@router.get("", summary="选举列表（分页、筛选；仅本账号管辖范围）")
+def list_elections(
+    session: Tx,
+    caller: Caller,
+    svc: Svc,
+    jurisdiction: Annotated[
+        str | None, Query(pattern=r"^[0-9A-Za-z_.\-]{1,32}$", description="行政区划代码（含下级）")
+    ] = None,
+    state: Annotated[str | None, Query(pattern=r"^[a-z_]{1,30}$", description="阶段或状态键")] = None,
+    kind: Annotated[str | None, Query(pattern=r"^[a-z_]{1,50}$", description="选举类型")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
+) -> dict:
+    from workflow.commands.auth import subtree_ids
+
+    narrowed = None
+    if jurisdiction:
+        j = commands.find_jurisdiction(session, jurisdiction)
+        caller.check_jurisdiction(session, j)
+        narrowed = subtree_ids(session, j.id)
+    page = list_elections_page(
+        session,
+        scope=caller.scope(session),
+        jurisdiction_ids=narrowed,
+        state=state,
+        kind=kind,
+        limit=limit,
+        offset=offset,
+    )
+    today = local_date(svc.clock.now())
+    return {
+        "items": [summary(e, today) for e in page.items],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+@router.get("/{election_id}", summary="选举详情：阶段、节点、法定期限、进度")
+def show_election(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc) -> dict:
+    return election_view(session, svc, visible_election(session, caller, election_id))
+
+
+# -- transitions --------------------------------------------------------------------------
+def _transition(
+    session: Session,
+    svc: Services,
+    caller: Principal,
+    election_id: int,
+    trigger: Trigger,
+    body: TransitionBody,
+) -> dict:
+    caller.check_write()
+    visible_election(session, caller, election_id)
+    decision = commands.transition(
+        session,
+        election_id,
+        trigger,
+        clock=svc.clock,
+        actor=caller.username,
+        reason=body.reason,
+        expected_version=body.expected_version,
+    )
+    return {
+        "id": election_id,
+        "from": decision.source,
+        "to": decision.target,
+        "election": election_view(session, svc, election_id),
+    }
+
+
+OptionalBody = Annotated[TransitionBody | None, Body()]
+
+
+@router.post("/{election_id}/advance", summary="推进到下一阶段（条件不满足时 409 并列出原因）")
+def advance(
+    election_id: ElectionId, session: Tx, caller: Caller, svc: Svc, body: OptionalBody = None
+) -> dict:
+    return _transition(session, svc, caller, election_id, Trigger.ADVANCE, body or TransitionBody())
+
+
+@router.post("/{election_id}/suspend", summary="暂停选举（须说明理由）")
+def suspend(election_id: ElectionId, body: TransitionBody, session: Tx, caller: Caller, svc: Svc) -> dict:
+    return _transition(session, svc, caller, election_id, Trigger.SUSPEND, body)
+
+
+@router.post("/{election_id}/resume", summary="恢复已暂停的选举")
+def resume(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc, body: OptionalBody = None) -> dict:
+    return _transition(session, svc, caller, election_id, Trigger.RESUME, body or TransitionBody())
+
+
+@router.post("/{election_id}/cancel", summary="取消选举（须说明理由）")
+def cancel(election_id: ElectionId, body: TransitionBody, session: Tx, caller: Caller, svc: Svc) -> dict:
+    return _transition(session, svc, caller, election_id, Trigger.CANCEL, body)
+
+
+@router.post("/{election_id}/reschedule", summary="调整选举日（或任期届满日），重新计算全部法定期限")
+def reschedule(election_id: ElectionId, body: RescheduleBody, session: Tx, caller: Caller, svc: Svc) -> dict:
+    caller.check_write()
+    visible_election(session, caller, election_id)
+    report = commands.reschedule(
+        session,
+        election_id,
+        body.anchor_date,
+        clock=svc.clock,
+        actor=caller.username,
+        shift_plan=not body.keep_plan,
+        accept_violations=body.accept_violations,
+        holidays=HolidayCalendar(),
+    )
+    return {
+        "id": election_id,
+        "anchor_date": body.anchor_date.isoformat(),
+        "ok": report.ok,
+        "violations": [m.as_dict() for m in report.violations],
+        "warnings": [w.as_dict() for w in report.warnings],
+        "election": election_view(session, svc, election_id),
+    }
+
+
+# -- milestones ---------------------------------------------------------------------------
+@router.post("/{election_id}/milestones/{key}/complete", summary="办结一个工作节点")
+def complete_milestone(
+    election_id: ElectionId,
+    key: MilestoneKey,
+    session: Tx,
+    caller: Caller,
+    svc: Svc,
+    body: Annotated[CompleteBody | None, Body()] = None,
+) -> dict:
+    caller.check_write()
+    visible_election(session, caller, election_id)
+    body = body or CompleteBody()
+    m = commands.complete_milestone(
+        session,
+        election_id,
+        key,
+        clock=svc.clock,
+        actor=caller.username,
+        on=body.on,
+        expected_version=body.expected_version,
+    )
+    return {
+        "election_id": election_id,
+        "key": key,
+        "status": m.status,
+        "done_on": m.done_on.isoformat() if m.done_on else None,
+        "late": m.late,
+        "done_by": m.done_by,
+    }
+
+
+@router.post("/{election_id}/milestones/{key}/waive", summary="免除一个不适用的节点（须说明理由）")
+def waive_milestone(
+    election_id: ElectionId, key: MilestoneKey, body: WaiveBody, session: Tx, caller: Caller, svc: Svc
+) -> dict:
+    caller.check_write()
+    visible_election(session, caller, election_id)
+    m = commands.waive_milestone(
+        session, election_id, key, reason=body.reason, clock=svc.clock, actor=caller.username
+    )
+    return {"election_id": election_id, "key": key, "status": m.status, "waived_reason": m.waived_reason}

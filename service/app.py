@@ -1,0 +1,155 @@
+"""The FastAPI app factory: API routers, dashboard, metrics, health. No import-time globals:
+the database, the clock and the settings are given to `create_app`, so tests swap them.
+
+Other parts add their API as routers in `service/api/<area>.py` and list them in ROUTERS.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.requests import Request
+
+from service.api import problems
+from service.api.deps import Admitted, Services
+from service.metrics import Metrics
+from service.settings import ServiceSettings
+from workflow.clock import Clock, SystemClock
+from workflow.store import Database
+
+log = logging.getLogger("huanjie.service")
+access = logging.getLogger("huanjie.access")
+
+# Routers, by module path: each module has `router`. Voters, candidates, tallies and notices
+# append theirs here when they land.
+ROUTERS = [
+    "service.api.jurisdictions",
+    "service.api.elections",
+    "service.api.calendar",
+    "service.api.records",
+    "service.web.routes",
+]
+
+
+class RequestLog:
+    """Pure ASGI middleware: one structured log line and the metrics for every request."""
+
+    def __init__(self, app, metrics: Metrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            request = Request(scope)
+            self.metrics.observe(request, status["code"], started)
+            route = scope.get("route")
+            access.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": getattr(route, "path", None),
+                    "status": status["code"],
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                    "user": scope.get("state", {}).get("username"),
+                },
+            )
+
+
+def _start_scheduler(db: Database, clock: Clock):
+    """The scheduler's sweep in this process, when the scheduler part is installed."""
+    try:
+        runner = importlib.import_module("schedules.runner")
+    except ImportError:
+        log.info("scheduler not started: schedules.runner is not installed")
+        return None
+    start = getattr(runner, "start_scheduler", None)
+    if start is None:
+        log.info("scheduler not started: schedules.runner has no start_scheduler")
+        return None
+    scheduler = start(db, clock)
+    log.info("scheduler started")
+    return scheduler
+
+
+def create_app(
+    settings: ServiceSettings | None = None,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    *,
+    start_scheduler: bool = False,
+) -> FastAPI:
+    settings = settings or ServiceSettings()
+    if db is None:
+        from workflow.store.db import default_url
+
+        db = Database(settings.db or default_url())
+        if settings.migrate_on_start:
+            db.migrate()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        scheduler = _start_scheduler(db, clock) if start_scheduler else None
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown()
+
+    app = FastAPI(
+        title="huanjie 换届选举工作编排",
+        version="1.0",
+        description="选举计划、法定期限、阶段推进、提醒与审计。错误以 RFC 9457 problem details 返回。",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    app.state.services = Services(db=db, clock=clock, settings=settings)
+    metrics = Metrics(db, clock)
+    app.state.metrics = metrics
+    problems.install(app)
+
+    @app.get("/healthz", tags=["operations"], summary="健康检查（数据库可连接）")
+    def healthz(_admission: Admitted) -> JSONResponse:
+        try:
+            with db.reading() as session:
+                session.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("health check failed")
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": db.engine.dialect.name})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus 指标", include_in_schema=False)
+    def prometheus(_admission: Admitted):
+        return metrics.response()
+
+    for module in ROUTERS:
+        app.include_router(importlib.import_module(module).router)
+    from service.web.routes import mount_static
+
+    mount_static(app)
+    app.add_middleware(RequestLog, metrics=metrics)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """For `uvicorn --factory service.app:create_app_from_env` with several worker processes."""
+    return create_app(ServiceSettings())

@@ -1,0 +1,309 @@
+"""The committee dashboard: server-rendered Jinja2 pages in Chinese, no JavaScript build step.
+Login with a session cookie; every form carries a CSRF token checked against the session."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.api.deps import INT_MAX, SESSION_COOKIE, Admitted, Principal, Svc, Tx, principal_from, services
+from workflow.commands import auth
+from workflow.commands import elections as commands
+from workflow.commands.overview import list_elections_page, progress
+from workflow.errors import DomainError
+from workflow.kinds import get_kind
+from workflow.machine import Trigger, state_name
+from workflow.store.models import Election, Jurisdiction, Notification
+from workflow.timeutil import local_date
+
+HERE = Path(__file__).resolve().parent
+LOGIN_CSRF = "hj_login_csrf"
+router = APIRouter(include_in_schema=False)
+
+STATUS_TEXT = {"pending": "待办", "done": "已办结", "overdue": "已逾期", "waived": "已免除"}
+LEVEL_ORDER = {
+    "province": 0,
+    "city": 1,
+    "county": 2,
+    "township": 3,
+    "party_org": 4,
+    "community": 5,
+    "village": 6,
+}
+
+# Lists of notices per election, filled by the notices part when it lands:
+# f(session, election) -> [{"title", "status", "preview_url", "download_url"}].
+NOTICE_LISTERS: list = []
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def mount_static(app) -> None:
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals["status_text"] = STATUS_TEXT
+    app.state.templates = templates
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, _exc: LoginRequired):
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def web_principal(request: Request, session: Session) -> Principal:
+    principal = principal_from(request, session, None)
+    if principal is None:
+        raise LoginRequired()
+    request.state.username = principal.username
+    return principal
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+# -- login --------------------------------------------------------------------------------
+@router.get("/login")
+def login_form(request: Request, next: str | None = None, error: str | None = None) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", csrf=token, next=_safe_next(next), error=error)
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", max_age=3600)
+    return response
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    svc: Svc,
+    _admission: Admitted,
+    username: Annotated[str, Form(max_length=100)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF)
+    if not expected or not secrets.compare_digest(expected, csrf):
+        return render(
+            request,
+            "login.html",
+            403,
+            csrf=expected or "",
+            next=_safe_next(next),
+            error="页面已过期，请重新登录",
+        )
+    settings = svc.settings
+    try:
+        with svc.db.transaction() as session:
+            opened = auth.login(
+                session, username, password, clock=svc.clock, lifetime=timedelta(hours=settings.session_hours)
+            )
+    except DomainError as error:
+        return render(request, "login.html", 401, csrf=expected, next=_safe_next(next), error=error.message)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        opened.cookie,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        max_age=settings.session_hours * 3600,
+    )
+    response.delete_cookie(LOGIN_CSRF)
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, svc: Svc, _admission: Admitted, csrf: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        with svc.db.transaction() as session:
+            row = auth.web_session(session, cookie, clock=svc.clock)
+            if row is not None and secrets.compare_digest(row.csrf_token, csrf):
+                auth.logout(session, cookie, clock=svc.clock)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# -- county view --------------------------------------------------------------------------
+@router.get("/")
+def county_view(request: Request, session: Tx, svc: Svc, jurisdiction: str | None = None) -> HTMLResponse:
+    caller = web_principal(request, session)
+    scope = caller.scope(session)
+    root = caller.user.jurisdiction
+    narrowed = None
+    if jurisdiction:
+        found = session.execute(
+            select(Jurisdiction).where(Jurisdiction.code == jurisdiction[:32])
+        ).scalar_one_or_none()
+        if found is not None and found.id in scope:
+            root, narrowed = found, auth.subtree_ids(session, found.id)
+    page = list_elections_page(session, scope=scope, jurisdiction_ids=narrowed, limit=500)
+    today = local_date(svc.clock.now(), root.timezone)
+    rows = []
+    for e in page.items:
+        kind = get_kind(e.kind)
+        rows.append(
+            {
+                "e": e,
+                "kind_name": kind.name,
+                "state_name": state_name(kind, e.state),
+                "p": progress(e, today),
+            }
+        )
+    rows.sort(
+        key=lambda r: (
+            r["e"].state in ("closed", "cancelled"),
+            LEVEL_ORDER.get(r["e"].jurisdiction.level, 9),
+            r["e"].id,
+        )
+    )
+    return render(request, "county.html", caller=caller, root=root, rows=rows, today=today, total=page.total)
+
+
+# -- election view ------------------------------------------------------------------------
+@router.get("/elections/{election_id}")
+def election_page(
+    request: Request,
+    session: Tx,
+    svc: Svc,
+    election_id: Annotated[int, PathParam(ge=1, le=INT_MAX)],
+    msg: str | None = None,
+    err: str | None = None,
+) -> HTMLResponse:
+    from service.web.timeline import build
+
+    caller = web_principal(request, session)
+    election = commands.get_election(session, election_id)
+    if not caller.may_see(session, election.jurisdiction_id):
+        return render(request, "error.html", 403, caller=caller, message="该选举不在本账号管辖范围内。")
+    kind = get_kind(election.kind)
+    today = local_date(svc.clock.now(), election.jurisdiction.timezone)
+    view = commands.describe(election)
+    numbers = {m["key"]: i + 1 for i, m in enumerate(view["milestones"])}
+    for m in view["milestones"]:
+        m["n"] = numbers[m["key"]]
+        m["phase_name"] = kind.phase(m["phase"]).name
+        m["overdue_now"] = (
+            m["status"] == "pending" and m["latest"] and today > date.fromisoformat(m["latest"])
+        )
+        m["plan_late"] = (
+            m["status"] == "pending"
+            and not m["overdue_now"]
+            and m["planned"]
+            and today > date.fromisoformat(m["planned"])
+        )
+    warnings = (
+        session.execute(
+            select(Notification)
+            .where(Notification.election_id == election_id)
+            .order_by(Notification.created_at.desc())
+            .limit(50)
+        )
+        .scalars()
+        .all()
+    )
+    notices = [n for lister in NOTICE_LISTERS for n in lister(session, election)]
+    return render(
+        request,
+        "election.html",
+        caller=caller,
+        election=election,
+        view=view,
+        kind=kind,
+        today=today,
+        p=progress(election, today),
+        timeline=build(election, kind, today, numbers),
+        warnings=warnings,
+        notices=notices,
+        next_name=state_name(kind, view["next"]["target"]) if view["next"] and view["next"]["target"] else "",
+        can_write=auth.can_write(caller.user) and election.state not in ("closed", "cancelled", "suspended"),
+        msg=msg,
+        err=err,
+    )
+
+
+@router.post("/elections/{election_id}/advance")
+def advance_form(
+    request: Request,
+    _admission: Admitted,
+    election_id: Annotated[int, PathParam(ge=1, le=INT_MAX)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    svc = services(request)
+    back = f"/elections/{election_id}"
+    try:
+        with svc.db.transaction() as session:
+            caller = _form_caller(request, session, election_id, csrf)
+            decision = commands.transition(
+                session, election_id, Trigger.ADVANCE, clock=svc.clock, actor=caller.username
+            )
+            kind = commands.kind_of(commands.get_election(session, election_id))
+            text = f"已进入「{state_name(kind, decision.target)}」阶段"
+    except DomainError as error:
+        return RedirectResponse(f"{back}?err={quote(error.message)}", status_code=303)
+    return RedirectResponse(f"{back}?msg={quote(text)}", status_code=303)
+
+
+def _form_caller(request: Request, session: Session, election_id: int, csrf: str) -> Principal:
+    """The logged-in writer of a dashboard form, with its CSRF token and scope checked."""
+    caller = web_principal(request, session)
+    if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
+        raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
+    election: Election = commands.get_election(session, election_id)
+    if not caller.may_see(session, election.jurisdiction_id):
+        raise DomainError("E_OUT_OF_SCOPE", "该选举不在本账号管辖范围内", "election_id")
+    if not auth.can_write(caller.user):
+        raise DomainError("E_READ_ONLY", f"「{caller.role_name}」角色不能修改选举", "role")
+    return caller
+
+
+@router.post("/elections/{election_id}/milestones/{key}/complete")
+def complete_form(
+    request: Request,
+    _admission: Admitted,
+    election_id: Annotated[int, PathParam(ge=1, le=INT_MAX)],
+    key: Annotated[str, PathParam(max_length=60)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    on: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    svc = services(request)
+    back = f"/elections/{election_id}"
+    try:
+        with svc.db.transaction() as session:
+            caller = _form_caller(request, session, election_id, csrf)
+            election = commands.get_election(session, election_id)
+            done_on = None
+            if on.strip():
+                try:
+                    done_on = date.fromisoformat(on.strip())
+                except ValueError:
+                    raise DomainError(
+                        "E_BAD_DATE", f"办结日期格式有误：{on}（应为 YYYY-MM-DD）", "on"
+                    ) from None
+            m = commands.complete_milestone(
+                session, election_id, key, clock=svc.clock, actor=caller.username, on=done_on
+            )
+            name = commands.kind_of(election).milestones[key].name
+            text = f"已办结「{name}」（{m.done_on}）" + ("，已超过法定期限" if m.late else "")
+    except DomainError as error:
+        return RedirectResponse(f"{back}?err={quote(error.message)}#m-{quote(key)}", status_code=303)
+    return RedirectResponse(f"{back}?msg={quote(text)}#m-{quote(key)}", status_code=303)

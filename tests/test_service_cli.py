@@ -1,0 +1,142 @@
+"""`huanjie users add`, `huanjie tokens create`, and the scheduler hook of the app factory."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from service.app import create_app
+from service.cli import app as cli_app
+from service.settings import ServiceSettings
+from workflow.clock import FixedClock
+from workflow.store import Database
+
+
+def _run(url: str, *args: str):
+    result = CliRunner().invoke(cli_app, ["--db", url, "--actor", "tester", *args])
+    return result.exit_code, result.stdout
+
+
+def test_users_and_tokens_from_the_cli(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    assert _run(url, "demo", "--now", "2011-08-20T10:00", "--json")[0] == 0
+    code, out = _run(
+        url, "users", "add", "wang", "--role", "township_staff", "--jurisdiction", "420821100", "--json"
+    )
+    made = json.loads(out)
+    assert code == 0 and made["created"] and len(made["password"]) >= 8  # generated, shown once
+    code, out = _run(url, "users", "add", "wang", "--role", "observer", "--jurisdiction", "420821", "--json")
+    assert code == 2 and json.loads(out)["error"]["field"] == "username"
+    code, out = _run(
+        url, "users", "add", "wang", "--role", "observer", "--jurisdiction", "420821", "--exists-ok", "--json"
+    )
+    assert code == 0 and json.loads(out) == {"username": "wang", "created": False, "role": "township_staff"}
+    code, out = _run(url, "users", "add", "li", "--role", "mayor", "--jurisdiction", "420821", "--json")
+    assert code == 2 and json.loads(out)["error"]["code"] == "E_BAD_ROLE"
+    code, out = _run(
+        url,
+        "users",
+        "add",
+        "li",
+        "--role",
+        "observer",
+        "--jurisdiction",
+        "420821",
+        "--password",
+        "short",
+        "--json",
+    )
+    assert code == 2 and json.loads(out)["error"]["field"] == "password"
+    code, out = _run(url, "tokens", "create", "nobody", "--json")
+    assert code == 2 and json.loads(out)["error"]["field"] == "username"
+    code, out = _run(url, "tokens", "create", "wang", "--json")
+    token = json.loads(out)["token"]
+    assert code == 0 and token.startswith("hj_")
+
+    db = Database(url)
+    client = TestClient(
+        create_app(
+            ServiceSettings(db=url, migrate_on_start=False),
+            db,
+            FixedClock(datetime(2011, 8, 20, 2, tzinfo=UTC)),
+        )
+    )
+    listed = client.get("/api/v1/elections", headers={"Authorization": f"Bearer {token}"}).json()
+    assert {e["jurisdiction"]["code"] for e in listed["items"]} == {"420821100", "420821100-001"}
+    actions = client.get(
+        "/api/v1/audit?action=user.added", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert actions["total"] == 0  # township staff do not see the user log; the county admin does
+    db.dispose()
+
+
+def test_scheduler_started_and_stopped_with_the_app(tmp_path, monkeypatch):
+    calls = []
+
+    class FakeScheduler:
+        def shutdown(self):
+            calls.append("shutdown")
+
+    def start_scheduler(db, clock):
+        calls.append(("start", db.url, clock.now().year))
+        return FakeScheduler()
+
+    runner = types.ModuleType("schedules.runner")
+    runner.start_scheduler = start_scheduler
+    monkeypatch.setitem(sys.modules, "schedules.runner", runner)
+    db = Database(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    db.migrate()
+    app = create_app(
+        ServiceSettings(migrate_on_start=False),
+        db,
+        FixedClock(datetime(2011, 8, 20, tzinfo=UTC)),
+        start_scheduler=True,
+    )
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        assert calls == [("start", db.url, 2011)]
+    assert calls[-1] == "shutdown"
+    db.dispose()
+
+
+def test_no_scheduler_module_is_not_an_error(tmp_path, monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "schedules.runner", None)  # import fails
+    db = Database(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    db.migrate()
+    app = create_app(
+        ServiceSettings(migrate_on_start=False),
+        db,
+        FixedClock(datetime(2011, 8, 20, tzinfo=UTC)),
+        start_scheduler=True,
+    )
+    with caplog.at_level("INFO", logger="huanjie.service"), TestClient(app) as client:
+        assert client.get("/healthz").json()["status"] == "ok"
+    assert "scheduler not started" in caplog.text
+    db.dispose()
+
+
+def test_logs_are_one_json_object_per_line():
+    import io
+    import logging
+
+    from service.logs import configure
+
+    configure(json_logs=True)
+    stream = io.StringIO()
+    handler = logging.getLogger("huanjie").handlers[0]
+    handler.setStream(stream)
+    logging.getLogger("huanjie.access").info(
+        "request", extra={"route": "/api/v1/elections", "status": 200, "user": "wang"}
+    )
+    logging.getLogger("uvicorn.error").info("started", extra={"color_message": "\x1b[36mstarted\x1b[0m"})
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines[0]["logger"] == "huanjie.access" and lines[0]["status"] == 200 and lines[0]["user"] == "wang"
+    assert lines[1]["message"] == "started" and "color_message" not in lines[1]
+    for name in ("huanjie", "uvicorn", "uvicorn.access", "apscheduler"):  # leave logging as pytest had it
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True

@@ -1,0 +1,122 @@
+"""Read-side views shared by the API and the dashboard: scoped, paginated election lists and
+each election's progress, next deadline and overdue items as of a given local date."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from workflow.commands.elections import kind_of
+from workflow.machine import FINAL_STATES, state_name
+from workflow.store.models import Election, Jurisdiction, MilestoneStatus
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Election]
+    total: int
+    limit: int
+    offset: int
+
+
+def list_elections_page(
+    session: Session,
+    *,
+    scope: Collection[int],
+    jurisdiction_ids: Collection[int] | None = None,
+    state: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page:
+    """Elections in `scope` (jurisdiction ids), optionally narrowed, ordered by id."""
+    where = [Election.jurisdiction_id.in_(list(scope))]
+    if jurisdiction_ids is not None:
+        where.append(Election.jurisdiction_id.in_(list(jurisdiction_ids)))
+    if state:
+        where.append(Election.state == state)
+    if kind:
+        where.append(Election.kind == kind)
+    total = session.execute(select(func.count(Election.id)).where(*where)).scalar_one()
+    rows = (
+        session.execute(
+            select(Election)
+            .where(*where)
+            .options(selectinload(Election.jurisdiction), selectinload(Election.milestones))
+            .order_by(Election.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        .scalars()
+        .all()
+    )
+    return Page(list(rows), total, limit, offset)
+
+
+def progress(election: Election, today: date) -> dict:
+    """Progress, the next deadline and what is late, for one election on `today` (local).
+
+    A pending milestone is overdue the day after its statutory latest bound, and late against
+    the committee's own plan the day after its planned date (CONTRACTS.md).
+    """
+    kind = kind_of(election)
+    active = election.state not in FINAL_STATES
+    workable = [m for m in election.milestones if not kind.milestones[m.key].computed]
+    settled = sum(1 for m in workable if m.settled)
+    overdue, plan_late, upcoming = [], [], []
+    for m in workable:
+        if m.settled or not active:
+            continue
+        spec = kind.milestones[m.key]
+        item = {
+            "key": m.key,
+            "name": spec.name,
+            "planned": m.planned_date.isoformat() if m.planned_date else None,
+            "latest": m.latest.isoformat() if m.latest else None,
+        }
+        if m.status == MilestoneStatus.OVERDUE or (m.latest and today > m.latest):
+            overdue.append(item)
+        elif m.planned_date and today > m.planned_date:
+            plan_late.append(item)
+        else:
+            target = m.planned_date or m.latest
+            if target:
+                upcoming.append((target, item))
+    upcoming.sort(key=lambda pair: pair[0])
+    next_deadline = None
+    if upcoming:
+        target, item = upcoming[0]
+        next_deadline = {**item, "date": target.isoformat(), "days_left": (target - today).days}
+    blocked = [
+        r.get("message", str(r)) if isinstance(r, dict) else str(r) for r in election.blocked_reasons or []
+    ]
+    return {
+        "state_name": state_name(kind, election.state),
+        "settled": settled,
+        "total": len(workable),
+        "percent": round(100 * settled / len(workable)) if workable else 100,
+        "next_deadline": next_deadline,
+        "overdue": overdue,
+        "plan_late": plan_late,
+        "blocked": blocked,
+    }
+
+
+def summary(election: Election, today: date) -> dict:
+    """One row of a list: identity, phase and progress."""
+    j: Jurisdiction = election.jurisdiction
+    return {
+        "id": election.id,
+        "kind": election.kind,
+        "title": election.title,
+        "jurisdiction": {"code": j.code, "name": j.name, "level": j.level},
+        "anchor_date": election.anchor_date.isoformat(),
+        "state": election.state,
+        "version": election.version,
+        "parent_election_id": election.parent_election_id,
+        "progress": progress(election, today),
+    }
