@@ -1,0 +1,257 @@
+"""Reminders are rows: what the sweep will fire for an election, written when its dates change.
+
+`desired_reminders` is pure (an election's dates in, reminder specs out). `write_reminders` is
+the schedule hook the engine calls after create, reschedule, complete and waive, inside the
+command's transaction: it cancels pending rows that no longer apply and adds the missing ones,
+never re-adding a reminder that was already handled (no message twice after a rewrite).
+
+Exact times (CONTRACTS.md): countdown to the planned date, else the statutory bound, at the
+kind's hour (09:00 local) 7, 3 and 1 days before and on the day ("due today"); "overdue" at 00:00
+local the day after the bound (statutory, escalated to the parent committee N days later) and,
+separately, "plan_overdue" the day after an earlier planned date (no escalation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from workflow.clock import Clock
+from workflow.kinds import KindSpec, get_kind
+from workflow.machine import FINAL_STATES
+from workflow.store.models import SETTLED, Election, Reminder, ReminderStatus
+from workflow.timeutil import local_date, local_instant
+
+
+class ReminderKind(StrEnum):
+    LEAD = "lead"  # N days before the target date
+    DUE_TODAY = "due_today"
+    PLAN_OVERDUE = "plan_overdue"  # the committee's own earlier date has passed (no escalation)
+    OVERDUE = "overdue"  # the statutory bound has passed
+    ESCALATION = "escalation"  # N days after the statutory overdue, to the parent committee
+    DEADLINE_PASSED = "deadline_passed"  # a computed milestone's date has passed: it is done
+    PHASE_OPENS = "phase_opens"  # a phase window starts: advance if the guards pass
+    ADVANCE_CHECK = "advance_check"  # an open window's guards may pass now: try again
+
+
+# Coalescing after downtime keeps the most urgent message per milestone (higher = more urgent).
+URGENCY = {
+    ReminderKind.LEAD: 0,
+    ReminderKind.DUE_TODAY: 1,
+    ReminderKind.PLAN_OVERDUE: 2,
+    ReminderKind.OVERDUE: 3,
+    ReminderKind.ESCALATION: 4,
+}
+
+MIDNIGHT = time(0, 0)
+
+
+@dataclass(frozen=True)
+class ReminderSpec:
+    milestone_key: str | None
+    kind: ReminderKind
+    lead_days: int | None
+    target_date: date
+    fire_at: datetime
+    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def identity(self) -> tuple:
+        return (
+            self.milestone_key,
+            str(self.kind),
+            self.lead_days,
+            self.target_date,
+            self.details.get("phase"),
+        )
+
+
+def identity_of(row: Reminder) -> tuple:
+    return (row.milestone_key, row.kind, row.lead_days, row.target_date, (row.details or {}).get("phase"))
+
+
+@dataclass(frozen=True)
+class MilestoneDates:
+    """What the reminder calculus needs of one milestone (pure values, no ORM)."""
+
+    key: str
+    planned: date | None
+    latest: date | None
+    settled: bool
+
+
+def milestone_reminders(kind: KindSpec, milestone: MilestoneDates, tz: str) -> Iterator[ReminderSpec]:
+    """The countdown, overdue and escalation reminders of one unsettled milestone."""
+    if milestone.settled:
+        return
+    spec = kind.milestones[milestone.key]
+    settings = kind.reminders
+    if spec.computed:
+        # A computed date (e.g. court_suit_deadline, EL 29) is not the committee's task: no
+        # countdown; the milestone is done once its day is over.
+        if milestone.latest is not None:
+            yield ReminderSpec(
+                milestone.key,
+                ReminderKind.DEADLINE_PASSED,
+                None,
+                milestone.latest,
+                local_instant(milestone.latest + timedelta(days=1), MIDNIGHT, tz),
+            )
+        return
+    target = milestone.planned or milestone.latest
+    if target is None:
+        return
+    at_hour = time(settings.hour, 0)
+    for days in settings.lead_days:
+        yield ReminderSpec(
+            milestone.key,
+            ReminderKind.LEAD,
+            days,
+            target,
+            local_instant(target - timedelta(days=days), at_hour, tz),
+        )
+    yield ReminderSpec(
+        milestone.key, ReminderKind.DUE_TODAY, None, target, local_instant(target, at_hour, tz)
+    )
+    if milestone.planned is not None and (milestone.latest is None or milestone.planned < milestone.latest):
+        yield ReminderSpec(
+            milestone.key,
+            ReminderKind.PLAN_OVERDUE,
+            None,
+            milestone.planned,
+            local_instant(milestone.planned + timedelta(days=1), MIDNIGHT, tz),
+        )
+    if milestone.latest is not None:
+        overdue_day = milestone.latest + timedelta(days=1)
+        yield ReminderSpec(
+            milestone.key,
+            ReminderKind.OVERDUE,
+            None,
+            milestone.latest,
+            local_instant(overdue_day, MIDNIGHT, tz),
+        )
+        after = settings.escalate_after_days
+        yield ReminderSpec(
+            milestone.key,
+            ReminderKind.ESCALATION,
+            after,
+            milestone.latest,
+            local_instant(overdue_day + timedelta(days=after), MIDNIGHT, tz),
+        )
+
+
+def desired_reminders(
+    kind: KindSpec,
+    state: str,
+    milestones: Iterable[MilestoneDates],
+    phase_windows: dict[str, Any],
+    tz: str,
+    today: date,
+) -> list[ReminderSpec]:
+    """Every reminder an election in `state` should have pending or already handled."""
+    if state in FINAL_STATES:
+        return []
+    result: list[ReminderSpec] = []
+    for milestone in milestones:
+        result.extend(milestone_reminders(kind, milestone, tz))
+    phases = kind.phase_keys
+    current = phases.index(state) if state in phases else None
+    for index, phase in enumerate(phases):
+        window = (phase_windows or {}).get(phase) or [None, None]
+        if index == 0 or not window[0]:
+            continue
+        start = date.fromisoformat(window[0])
+        details = {"phase": phase}
+        result.append(
+            ReminderSpec(
+                None, ReminderKind.PHASE_OPENS, None, start, local_instant(start, MIDNIGHT, tz), details
+            )
+        )
+        if current is not None and index == current + 1 and start <= today:
+            # The window is open but the election is still in the phase before it (it was
+            # blocked, or a date just changed): check the guards again at the next sweep.
+            result.append(
+                ReminderSpec(
+                    None, ReminderKind.ADVANCE_CHECK, None, start, local_instant(today, MIDNIGHT, tz), details
+                )
+            )
+    return result
+
+
+def election_desired(election: Election, today: date) -> list[ReminderSpec]:
+    kind = get_kind(election.kind)
+    milestones = [
+        MilestoneDates(m.key, m.planned_date, m.latest, m.status in SETTLED) for m in election.milestones
+    ]
+    return desired_reminders(
+        kind, election.state, milestones, election.phase_windows or {}, election.jurisdiction.timezone, today
+    )
+
+
+def write_reminders(session: Session, election: Election, clock: Clock) -> None:
+    """Bring an election's reminder rows in line with its dates (the schedule hook).
+
+    Pending rows that no longer apply are cancelled; missing ones are added. A reminder that
+    was already handled (done or superseded) is never written again, so a rewrite after a
+    completion does not repeat yesterday's warning. ADVANCE_CHECK is the exception: it is a
+    retry, so only a pending one counts.
+    """
+    now = clock.now()
+    today = local_date(now, election.jurisdiction.timezone)
+    desired = {spec.identity: spec for spec in election_desired(election, today)}
+    rows = session.execute(select(Reminder).where(Reminder.election_id == election.id)).scalars().all()
+    kept: set[tuple] = set()
+    for row in rows:
+        ident = identity_of(row)
+        if row.status == ReminderStatus.PENDING:
+            if ident in desired:
+                kept.add(ident)
+            else:
+                row.status = ReminderStatus.CANCELLED
+                row.handled_at = now
+        elif (
+            row.status in (ReminderStatus.DONE, ReminderStatus.SUPERSEDED)
+            and row.kind != ReminderKind.ADVANCE_CHECK
+        ):
+            kept.add(ident)
+    new = [spec for ident, spec in desired.items() if ident not in kept]
+    if new:
+        session.flush()
+        session.execute(insert(Reminder), [_row(election.id, spec, now) for spec in new])
+
+
+def _row(election_id: int, spec: ReminderSpec, now: datetime) -> dict[str, Any]:
+    return {
+        "election_id": election_id,
+        "milestone_key": spec.milestone_key,
+        "kind": str(spec.kind),
+        "lead_days": spec.lead_days,
+        "target_date": spec.target_date,
+        "fire_at": spec.fire_at,
+        "status": ReminderStatus.PENDING,
+        "created_at": now,
+        "handled_at": None,
+        "details": spec.details,
+    }
+
+
+def bulk_rows(election_id: int, specs: Iterable[ReminderSpec], now: datetime) -> list[dict[str, Any]]:
+    """Rows for a bulk insert of a new election's reminders (used by imports and the bench)."""
+    return [_row(election_id, spec, now) for spec in specs]
+
+
+def register() -> None:
+    """Put the writer into the engine's schedule hooks (idempotent)."""
+    from workflow.commands.elections import SCHEDULE_HOOKS
+
+    if write_reminders not in SCHEDULE_HOOKS:
+        SCHEDULE_HOOKS.append(write_reminders)
+
+
+register()
