@@ -161,7 +161,9 @@ class Outbox:
         written = 0
         for start in range(0, len(self.rows), 1000):
             chunk = self.rows[start : start + 1000]
-            statement = module.insert(Notification.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+            statement = module.insert(Notification.__table__).on_conflict_do_nothing(
+                index_elements=["idempotency_key"]
+            )
             count = self.session.execute(statement, chunk).rowcount
             written += count if count is not None and count >= 0 else len(chunk)
         self.rows = []

@@ -37,6 +37,7 @@ def _register() -> None:
 
     core.register(app)
     demo.register(app)
+    from service.cli import scheduler; scheduler.register(app)  # noqa: E702, I001
 
 
 _register()

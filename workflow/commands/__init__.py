@@ -1,1 +1,1 @@
-from schedules import reminders as _reminders  # noqa: F401, E402  (registers the reminder writer in SCHEDULE_HOOKS)
+from schedules import reminders as _reminders  # noqa: F401  (registers the reminder writer in SCHEDULE_HOOKS)
