@@ -218,6 +218,16 @@ def _batch(
     for reminder in reminders:
         by_election[reminder.election_id].append(reminder)
 
+    result = SweepResult()
+    outbox = Outbox(session, now)
+    # Phase changes first, so that this sweep's messages name the phase the election is now in.
+    handled_phase = 0
+    for election_id, due in by_election.items():
+        phase_due = [r for r in due if r.kind in PHASE_KINDS]
+        if phase_due and _phases(session, election_id, phase_due, clock, actor, outbox, result):
+            handled_phase += len(phase_due)
+            by_election[election_id] = [r for r in due if r.kind not in PHASE_KINDS]
+
     elections = {
         e.id: e
         for e in session.execute(
@@ -232,9 +242,6 @@ def _batch(
         ).where(Milestone.election_id.in_(list(by_election)))
     )
     milestones: dict[tuple[int, str], Any] = {(m.election_id, m.key): m for m in milestone_rows}
-    outbox = Outbox(session, now)
-
-    result = SweepResult()
     done: list[int] = []
     superseded: dict[int, int] = {}
     cancelled: list[int] = []
@@ -251,10 +258,7 @@ def _batch(
         groups: dict[str, list[Reminder]] = defaultdict(list)
         needs_orm: list[Reminder] = []
         for reminder in due:
-            if reminder.kind in PHASE_KINDS:
-                needs_orm.append(reminder)
-            else:
-                groups[reminder.milestone_key].append(reminder)
+            groups[reminder.milestone_key].append(reminder)
         for key, group in groups.items():
             milestone = milestones.get((election_id, key))
             if milestone is None or milestone.status in (MilestoneStatus.DONE, MilestoneStatus.WAIVED):
@@ -335,7 +339,7 @@ def _batch(
     for election_id, needing in followups:
         _state_changes(session, election_id, needing, clock, actor, outbox, result)
 
-    result.handled = len(done) + sum(1 for _e, rs in followups for r in rs if r.kind in PHASE_KINDS)
+    result.handled = len(done) + handled_phase
     result.superseded = len(superseded)
     result.cancelled = len(cancelled)
     result.notifications = outbox.flush()
@@ -356,14 +360,10 @@ def _state_changes(
     outbox: Outbox,
     result: SweepResult,
 ) -> None:
-    """Overdue marks, computed deadlines and phase changes: ORM work, audited."""
+    """Overdue marks and computed deadlines: ORM work, audited."""
     election = commands.get_election(session, election_id)
-    kind = commands.kind_of(election)
     changed_dates = False
-    phase_reminders = [r for r in reminders if r.kind in PHASE_KINDS]
     for reminder in reminders:
-        if reminder.kind in PHASE_KINDS:
-            continue
         milestone = election.milestone(reminder.milestone_key)
         if milestone.settled:
             continue
@@ -398,17 +398,37 @@ def _state_changes(
                 actor=actor,
                 clock=clock,
             )
-    if phase_reminders:
-        moved = _advance(session, election, kind, clock, actor, outbox, result, phase_reminders[-1].id)
-        changed_dates = changed_dates or moved
-        session.execute(
-            update(Reminder)
-            .where(Reminder.id.in_([r.id for r in phase_reminders]))
-            .values(status=ReminderStatus.DONE, handled_at=clock.now())
-        )
     if changed_dates:
         session.flush()
         write_reminders(session, election, clock)
+
+
+def _phases(
+    session: Session,
+    election_id: int,
+    reminders: list[Any],
+    clock: FixedClock,
+    actor: str,
+    outbox: Outbox,
+    result: SweepResult,
+) -> bool:
+    """A phase window opened (or its guards may pass now): advance or flag blocked.
+
+    Returns False, leaving the reminders alone, for an ended or suspended election.
+    """
+    election = commands.get_election(session, election_id)
+    if election.state in FINAL_STATES or election.state == SUSPENDED:
+        return False
+    session.execute(
+        update(Reminder)
+        .where(Reminder.id.in_([r.id for r in reminders]))
+        .values(status=ReminderStatus.DONE, handled_at=clock.now())
+    )
+    kind = commands.kind_of(election)
+    if _advance(session, election, kind, clock, actor, outbox, result, reminders[-1].id):
+        session.flush()
+        write_reminders(session, election, clock)
+    return True
 
 
 def _advance(
