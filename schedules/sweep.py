@@ -150,8 +150,9 @@ def sweep(
     total = SweepResult()
     with db.reading() as session:
         total.backlog = due_count(session, now)
-    if total.backlog:
-        log.info("sweep at %s: backlog of %d due reminders", now.isoformat(), total.backlog)
+    if not total.backlog:
+        return total  # nothing due: no write transaction, no lock taken
+    log.info("sweep at %s: backlog of %d due reminders", now.isoformat(), total.backlog)
     seen = 0
     while limit is None or seen < limit:
         with db.transaction() as session:
