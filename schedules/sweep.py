@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from schedules.notify import Outbox, committee_recipients
@@ -177,17 +177,37 @@ def sweep(
 
 
 def _claim(session: Session, now: datetime, batch: int) -> list[int]:
-    """Lock up to `batch` elections that have due reminders; skip those other workers hold."""
-    due = (
+    """Lock up to `batch` elections that have due reminders, most overdue first; skip those
+    other workers hold (PostgreSQL), and look further when the most urgent are all taken."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    window = (
         select(Reminder.election_id)
         .where(Reminder.status == ReminderStatus.PENDING, Reminder.fire_at <= now)
         .order_by(Reminder.fire_at)
+        .limit(batch * 8)
+    )
+    query = (
+        select(Election.id)
+        .where(Election.id.in_(window.scalar_subquery()))
+        .order_by(Election.id)
         .limit(batch)
     )
-    query = select(Election.id).where(Election.id.in_(due.scalar_subquery())).order_by(Election.id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(session.execute(query).scalars())
+    if not postgres:
+        return list(session.execute(query).scalars())  # one writer: nothing to skip
+    ids = list(session.execute(query.with_for_update(skip_locked=True)).scalars())
+    if ids:
+        return ids
+    due = (
+        select(Reminder.id)
+        .where(
+            Reminder.election_id == Election.id,
+            Reminder.status == ReminderStatus.PENDING,
+            Reminder.fire_at <= now,
+        )
+        .exists()
+    )
+    further = select(Election.id).where(due).order_by(Election.id).limit(batch)
+    return list(session.execute(further.with_for_update(skip_locked=True)).scalars())
 
 
 def _batch(
@@ -317,24 +337,23 @@ def _batch(
             followups.append((election_id, needs_orm))
 
     # Reminder statuses first (Core, in bulk), so that a rewrite below sees them handled.
+    table = Reminder.__table__
     if done:
         session.execute(
-            update(Reminder).where(Reminder.id.in_(done)).values(status=ReminderStatus.DONE, handled_at=now)
+            update(table).where(table.c.id.in_(done)).values(status=ReminderStatus.DONE, handled_at=now)
         )
     if cancelled:
         session.execute(
-            update(Reminder)
-            .where(Reminder.id.in_(cancelled))
+            update(table)
+            .where(table.c.id.in_(cancelled))
             .values(status=ReminderStatus.CANCELLED, handled_at=now)
         )
-    by_chosen: dict[int, list[int]] = defaultdict(list)
-    for rid, chosen_id in superseded.items():
-        by_chosen[chosen_id].append(rid)
-    for chosen_id, rids in by_chosen.items():
+    if superseded:
         session.execute(
-            update(Reminder)
-            .where(Reminder.id.in_(rids))
-            .values(status=ReminderStatus.SUPERSEDED, handled_at=now, details={"superseded_by": chosen_id})
+            update(table)
+            .where(table.c.id == bindparam("rid"))
+            .values(status=ReminderStatus.SUPERSEDED, handled_at=now, details=bindparam("why")),
+            [{"rid": rid, "why": {"superseded_by": chosen}} for rid, chosen in superseded.items()],
         )
 
     for election_id, needing in followups:
