@@ -13,11 +13,13 @@ separately, "plan_overdue" the day after an earlier planned date (no escalation)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -52,14 +54,19 @@ URGENCY = {
 MIDNIGHT = time(0, 0)
 
 
-@dataclass(frozen=True)
-class ReminderSpec:
+@lru_cache(maxsize=65536)
+def _at(day: date, at: time, tz: str) -> datetime:
+    """`local_instant`, memoised: many elections share their dates (a province votes together)."""
+    return local_instant(day, at, tz)
+
+
+class ReminderSpec(NamedTuple):
     milestone_key: str | None
     kind: ReminderKind
     lead_days: int | None
     target_date: date
     fire_at: datetime
-    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    details: dict[str, Any] = {}
 
     @property
     def identity(self) -> tuple:
@@ -101,7 +108,7 @@ def milestone_reminders(kind: KindSpec, milestone: MilestoneDates, tz: str) -> I
                 ReminderKind.DEADLINE_PASSED,
                 None,
                 milestone.latest,
-                local_instant(milestone.latest + timedelta(days=1), MIDNIGHT, tz),
+                _at(milestone.latest + timedelta(days=1), MIDNIGHT, tz),
             )
         return
     target = milestone.planned or milestone.latest
@@ -114,18 +121,16 @@ def milestone_reminders(kind: KindSpec, milestone: MilestoneDates, tz: str) -> I
             ReminderKind.LEAD,
             days,
             target,
-            local_instant(target - timedelta(days=days), at_hour, tz),
+            _at(target - timedelta(days=days), at_hour, tz),
         )
-    yield ReminderSpec(
-        milestone.key, ReminderKind.DUE_TODAY, None, target, local_instant(target, at_hour, tz)
-    )
+    yield ReminderSpec(milestone.key, ReminderKind.DUE_TODAY, None, target, _at(target, at_hour, tz))
     if milestone.planned is not None and (milestone.latest is None or milestone.planned < milestone.latest):
         yield ReminderSpec(
             milestone.key,
             ReminderKind.PLAN_OVERDUE,
             None,
             milestone.planned,
-            local_instant(milestone.planned + timedelta(days=1), MIDNIGHT, tz),
+            _at(milestone.planned + timedelta(days=1), MIDNIGHT, tz),
         )
     if milestone.latest is not None:
         overdue_day = milestone.latest + timedelta(days=1)
@@ -134,7 +139,7 @@ def milestone_reminders(kind: KindSpec, milestone: MilestoneDates, tz: str) -> I
             ReminderKind.OVERDUE,
             None,
             milestone.latest,
-            local_instant(overdue_day, MIDNIGHT, tz),
+            _at(overdue_day, MIDNIGHT, tz),
         )
         after = settings.escalate_after_days
         yield ReminderSpec(
@@ -142,7 +147,7 @@ def milestone_reminders(kind: KindSpec, milestone: MilestoneDates, tz: str) -> I
             ReminderKind.ESCALATION,
             after,
             milestone.latest,
-            local_instant(overdue_day + timedelta(days=after), MIDNIGHT, tz),
+            _at(overdue_day + timedelta(days=after), MIDNIGHT, tz),
         )
 
 
@@ -169,17 +174,13 @@ def desired_reminders(
         start = date.fromisoformat(window[0])
         details = {"phase": phase}
         result.append(
-            ReminderSpec(
-                None, ReminderKind.PHASE_OPENS, None, start, local_instant(start, MIDNIGHT, tz), details
-            )
+            ReminderSpec(None, ReminderKind.PHASE_OPENS, None, start, _at(start, MIDNIGHT, tz), details)
         )
         if current is not None and index == current + 1 and start <= today:
             # The window is open but the election is still in the phase before it (it was
             # blocked, or a date just changed): check the guards again at the next sweep.
             result.append(
-                ReminderSpec(
-                    None, ReminderKind.ADVANCE_CHECK, None, start, local_instant(today, MIDNIGHT, tz), details
-                )
+                ReminderSpec(None, ReminderKind.ADVANCE_CHECK, None, start, _at(today, MIDNIGHT, tz), details)
             )
     return result
 
@@ -244,6 +245,85 @@ def _row(election_id: int, spec: ReminderSpec, now: datetime) -> dict[str, Any]:
 def bulk_rows(election_id: int, specs: Iterable[ReminderSpec], now: datetime) -> list[dict[str, Any]]:
     """Rows for a bulk insert of a new election's reminders (used by imports and the bench)."""
     return [_row(election_id, spec, now) for spec in specs]
+
+
+_COLUMNS = (
+    "election_id",
+    "milestone_key",
+    "kind",
+    "lead_days",
+    "target_date",
+    "fire_at",
+    "status",
+    "created_at",
+    "handled_at",
+    "details",
+)
+
+
+def insert_bulk(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert many new reminder rows at once (`COPY` on PostgreSQL, one prepared `executemany`
+    on SQLite), for scheduling whole provinces; the values are stored exactly as the ORM
+    stores them (UTC instants without offset, ISO dates, JSON text)."""
+    if not rows:
+        return 0
+    connection = session.connection()
+    names = ", ".join(_COLUMNS)
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY reminders ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    (
+                        row["election_id"],
+                        row["milestone_key"],
+                        row["kind"],
+                        row["lead_days"],
+                        row["target_date"],
+                        _naive_utc(row["fire_at"]),
+                        str(row["status"]),
+                        _naive_utc(row["created_at"]),
+                        _naive_utc(row["handled_at"]),
+                        _json(tuple(row["details"].items())),
+                    )
+                )
+        return len(rows)
+    marks = ", ".join("?" for _ in _COLUMNS)
+    connection.exec_driver_sql(
+        f"INSERT INTO reminders ({names}) VALUES ({marks})",
+        [
+            (
+                row["election_id"],
+                row["milestone_key"],
+                row["kind"],
+                row["lead_days"],
+                row["target_date"].isoformat() if row["target_date"] else None,
+                _sqlite_instant(row["fire_at"]),
+                str(row["status"]),
+                _sqlite_instant(row["created_at"]),
+                _sqlite_instant(row["handled_at"]),
+                _json(tuple(row["details"].items())),
+            )
+            for row in rows
+        ],
+    )
+    return len(rows)
+
+
+@lru_cache(maxsize=65536)
+def _naive_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
+
+
+@lru_cache(maxsize=65536)
+def _sqlite_instant(value: datetime | None) -> str | None:
+    # SQLAlchemy's SQLite DateTime storage format, so that string comparisons in queries hold.
+    return None if value is None else _naive_utc(value).isoformat(sep=" ", timespec="microseconds")
+
+
+@lru_cache(maxsize=1024)
+def _json(items: tuple) -> str:
+    return json.dumps(dict(items), ensure_ascii=False)
 
 
 def register() -> None:

@@ -24,7 +24,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from schedules.notify import Outbox, committee_recipients
 from schedules.reminders import URGENCY, ReminderKind, write_reminders
@@ -243,9 +243,12 @@ def _batch(
     outbox = Outbox(session, now)
     # Phase changes first, so that this sweep's messages name the phase the election is now in.
     handled_phase = 0
+    loaded = _load(
+        session, [eid for eid, due in by_election.items() if any(r.kind in PHASE_KINDS for r in due)]
+    )
     for election_id, due in by_election.items():
         phase_due = [r for r in due if r.kind in PHASE_KINDS]
-        if phase_due and _phases(session, election_id, phase_due, clock, actor, outbox, result):
+        if phase_due and _phases(session, loaded[election_id], phase_due, clock, actor, outbox, result):
             handled_phase += len(phase_due)
             by_election[election_id] = [r for r in due if r.kind not in PHASE_KINDS]
 
@@ -356,8 +359,9 @@ def _batch(
             [{"rid": rid, "why": {"superseded_by": chosen}} for rid, chosen in superseded.items()],
         )
 
+    loaded.update(_load(session, [eid for eid, _ in followups if eid not in loaded]))
     for election_id, needing in followups:
-        _state_changes(session, election_id, needing, clock, actor, outbox, result)
+        _state_changes(session, loaded[election_id], needing, clock, actor, outbox, result)
 
     result.handled = len(done) + handled_phase
     result.superseded = len(superseded)
@@ -371,9 +375,21 @@ def _urgency(reminder: Reminder) -> tuple[int, int]:
     return (URGENCY[ReminderKind(reminder.kind)], -(reminder.lead_days or 0))
 
 
+def _load(session: Session, election_ids: list[int]) -> dict[int, Election]:
+    """The elections (with milestones and jurisdiction) that need ORM work, in one go."""
+    if not election_ids:
+        return {}
+    query = (
+        select(Election)
+        .where(Election.id.in_(election_ids))
+        .options(selectinload(Election.milestones), selectinload(Election.jurisdiction))
+    )
+    return {e.id: e for e in session.execute(query).scalars()}
+
+
 def _state_changes(
     session: Session,
-    election_id: int,
+    election: Election,
     reminders: list[Reminder],
     clock: FixedClock,
     actor: str,
@@ -381,7 +397,6 @@ def _state_changes(
     result: SweepResult,
 ) -> None:
     """Overdue marks and computed deadlines: ORM work, audited."""
-    election = commands.get_election(session, election_id)
     changed_dates = False
     for reminder in reminders:
         milestone = election.milestone(reminder.milestone_key)
@@ -425,7 +440,7 @@ def _state_changes(
 
 def _phases(
     session: Session,
-    election_id: int,
+    election: Election,
     reminders: list[Any],
     clock: FixedClock,
     actor: str,
@@ -436,12 +451,11 @@ def _phases(
 
     Returns False, leaving the reminders alone, for an ended or suspended election.
     """
-    election = commands.get_election(session, election_id)
     if election.state in FINAL_STATES or election.state == SUSPENDED:
         return False
     session.execute(
-        update(Reminder)
-        .where(Reminder.id.in_([r.id for r in reminders]))
+        update(Reminder.__table__)
+        .where(Reminder.__table__.c.id.in_([r.id for r in reminders]))
         .values(status=ReminderStatus.DONE, handled_at=clock.now())
     )
     kind = commands.kind_of(election)
