@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from schedules.calendar import check_plan
-from schedules.reminders import MilestoneDates, bulk_rows, desired_reminders, insert_bulk
+from schedules.reminders import MilestoneDates, desired_cached, insert_bulk, windows_key
 from schedules.sweep import sweep
 from workflow.clock import FixedClock
 from workflow.kinds import get_kind
@@ -157,10 +157,10 @@ def load_elections(db: Database, count: int) -> list[dict]:
             elections.append(
                 {
                     "id": eid,
-                    "windows": windows,
-                    "milestones": [
+                    "windows": windows_key(windows),
+                    "milestones": tuple(
                         MilestoneDates(m.key, m.planned, m.latest, False) for m in report.milestones
-                    ],
+                    ),
                 }
             )
         with db.transaction() as session:
@@ -175,25 +175,27 @@ def load_elections(db: Database, count: int) -> list[dict]:
 
 # -- our design -----------------------------------------------------------------------------
 def schedule_rows(db: Database, elections: list[dict]) -> tuple[int, float]:
-    """Compute each election's reminders (as the schedule hook does) and bulk-insert them."""
-    kind = get_kind("people_congress")
+    """Compute each election's reminders (the pure calculus, memoised for elections sharing a
+    timetable) and bulk-insert them, 20,000 rows per transaction."""
     now = datetime(2027, 1, 1, tzinfo=UTC)
     today = date(2027, 1, 1)
     total = 0
     started = time.perf_counter()
-    buffer: list[dict] = []
+    buffer: list[tuple[int, tuple]] = []
+    pending = 0
     for election in elections:
-        specs = desired_reminders(kind, "preparation", election["milestones"], election["windows"], TZ, today)
-        buffer.extend(bulk_rows(election["id"], specs, now))
-        if len(buffer) >= 20000:
+        specs = desired_cached(
+            "people_congress", "preparation", election["milestones"], election["windows"], TZ, today
+        )
+        buffer.append((election["id"], specs))
+        pending += len(specs)
+        if pending >= 20000:
             with db.transaction() as session:
-                insert_bulk(session, buffer)
-            total += len(buffer)
-            buffer = []
+                total += insert_bulk(session, buffer, now)
+            buffer, pending = [], 0
     if buffer:
         with db.transaction() as session:
-            insert_bulk(session, buffer)
-        total += len(buffer)
+            total += insert_bulk(session, buffer, now)
     return total, time.perf_counter() - started
 
 

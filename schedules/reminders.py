@@ -14,7 +14,7 @@ separately, "plan_overdue" the day after an earlier planned date (no escalation)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -66,7 +66,11 @@ class ReminderSpec(NamedTuple):
     lead_days: int | None
     target_date: date
     fire_at: datetime
-    details: dict[str, Any] = {}
+    phase: str | None = None  # the phase a PHASE_OPENS / ADVANCE_CHECK reminder is about
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return {"phase": self.phase} if self.phase else {}
 
     @property
     def identity(self) -> tuple:
@@ -75,7 +79,7 @@ class ReminderSpec(NamedTuple):
             str(self.kind),
             self.lead_days,
             self.target_date,
-            self.details.get("phase"),
+            self.phase,
         )
 
 
@@ -172,17 +176,35 @@ def desired_reminders(
         if index == 0 or not window[0]:
             continue
         start = date.fromisoformat(window[0])
-        details = {"phase": phase}
         result.append(
-            ReminderSpec(None, ReminderKind.PHASE_OPENS, None, start, _at(start, MIDNIGHT, tz), details)
+            ReminderSpec(None, ReminderKind.PHASE_OPENS, None, start, _at(start, MIDNIGHT, tz), phase)
         )
         if current is not None and index == current + 1 and start <= today:
             # The window is open but the election is still in the phase before it (it was
             # blocked, or a date just changed): check the guards again at the next sweep.
             result.append(
-                ReminderSpec(None, ReminderKind.ADVANCE_CHECK, None, start, _at(today, MIDNIGHT, tz), details)
+                ReminderSpec(None, ReminderKind.ADVANCE_CHECK, None, start, _at(today, MIDNIGHT, tz), phase)
             )
     return result
+
+
+@lru_cache(maxsize=4096)
+def desired_cached(
+    kind_key: str,
+    state: str,
+    milestones: tuple[MilestoneDates, ...],
+    phase_windows: tuple[tuple[str, tuple], ...],
+    tz: str,
+    today: date,
+) -> tuple[ReminderSpec, ...]:
+    """`desired_reminders`, memoised on hashable arguments: elections of one provincial round
+    share their timetable, so their reminders are computed once (a pure function)."""
+    windows = {key: list(window) for key, window in phase_windows}
+    return tuple(desired_reminders(get_kind(kind_key), state, milestones, windows, tz, today))
+
+
+def windows_key(phase_windows: dict[str, Any]) -> tuple[tuple[str, tuple], ...]:
+    return tuple(sorted((key, tuple(window or ())) for key, window in (phase_windows or {}).items()))
 
 
 def election_desired(election: Election, today: date) -> list[ReminderSpec]:
@@ -261,53 +283,91 @@ _COLUMNS = (
 )
 
 
-def insert_bulk(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert many new reminder rows at once (`COPY` on PostgreSQL, one prepared `executemany`
-    on SQLite), for scheduling whole provinces; the values are stored exactly as the ORM
-    stores them (UTC instants without offset, ISO dates, JSON text)."""
-    if not rows:
-        return 0
+def insert_bulk(session: Session, items: Iterable[tuple[int, Sequence[ReminderSpec]]], now: datetime) -> int:
+    """Insert the reminders of many new elections at once (`COPY` on PostgreSQL, one prepared
+    `executemany` on SQLite), for scheduling whole provinces. `items` pairs an election id with
+    its specs; elections with equal timetables share their converted values. Values are stored
+    exactly as the ORM stores them (UTC instants without offset, ISO dates, JSON text)."""
     connection = session.connection()
     names = ", ".join(_COLUMNS)
     if connection.dialect.name == "postgresql":
+        created = _naive_utc(now).isoformat(sep=" ")
+        count = 0
         raw = connection.connection.driver_connection
         with raw.cursor() as cursor, cursor.copy(f"COPY reminders ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(
-                    (
-                        row["election_id"],
-                        row["milestone_key"],
-                        row["kind"],
-                        row["lead_days"],
-                        row["target_date"],
-                        _naive_utc(row["fire_at"]),
-                        str(row["status"]),
-                        _naive_utc(row["created_at"]),
-                        _naive_utc(row["handled_at"]),
-                        _json(tuple(row["details"].items())),
-                    )
-                )
-        return len(rows)
+            chunk: list[str] = []
+            for election_id, specs in items:
+                lines = _copy_lines(tuple(specs), created)
+                prefix = f"{election_id}\t"
+                chunk.extend(prefix + line for line in lines)
+                count += len(lines)
+                if len(chunk) >= 10000:
+                    copy.write("".join(chunk))
+                    chunk = []
+            if chunk:
+                copy.write("".join(chunk))
+        return count
+    created = _sqlite_instant(now)
+    rows: list[tuple] = []
+    for election_id, specs in items:
+        rows.extend((election_id, *tail) for tail in _tails(tuple(specs), created))
+    if not rows:
+        return 0
+    # A bigger page cache for this connection keeps the (status, fire_at) index in memory
+    # while rows arrive in no particular order of fire_at.
+    connection.exec_driver_sql("PRAGMA cache_size=-65536")
     marks = ", ".join("?" for _ in _COLUMNS)
-    connection.exec_driver_sql(
-        f"INSERT INTO reminders ({names}) VALUES ({marks})",
-        [
-            (
-                row["election_id"],
-                row["milestone_key"],
-                row["kind"],
-                row["lead_days"],
-                row["target_date"].isoformat() if row["target_date"] else None,
-                _sqlite_instant(row["fire_at"]),
-                str(row["status"]),
-                _sqlite_instant(row["created_at"]),
-                _sqlite_instant(row["handled_at"]),
-                _json(tuple(row["details"].items())),
-            )
-            for row in rows
-        ],
-    )
+    connection.exec_driver_sql(f"INSERT INTO reminders ({names}) VALUES ({marks})", rows)
     return len(rows)
+
+
+@lru_cache(maxsize=4096)
+def _tails(specs: tuple[ReminderSpec, ...], created: str) -> tuple[tuple, ...]:
+    """SQLite values of a spec list after the election id (shared by equal timetables)."""
+    return tuple(
+        (
+            spec.milestone_key,
+            str(spec.kind),
+            spec.lead_days,
+            spec.target_date.isoformat(),
+            _sqlite_instant(spec.fire_at),
+            "pending",
+            created,
+            None,
+            _json(tuple(spec.details.items())),
+        )
+        for spec in specs
+    )
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+@lru_cache(maxsize=4096)
+def _copy_lines(specs: tuple[ReminderSpec, ...], created: str) -> tuple[str, ...]:
+    """PostgreSQL COPY text lines of a spec list after the election id."""
+    return tuple(
+        "\t".join(
+            _copy_text(value)
+            for value in (
+                spec.milestone_key,
+                str(spec.kind),
+                spec.lead_days,
+                spec.target_date.isoformat(),
+                _naive_utc(spec.fire_at).isoformat(sep=" "),
+                "pending",
+                created,
+                None,
+                _json(tuple(spec.details.items())),
+            )
+        )
+        + "\n"
+        for spec in specs
+    )
 
 
 @lru_cache(maxsize=65536)

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from schedules.reminders import (
     MilestoneDates,
     ReminderKind,
-    bulk_rows,
     desired_reminders,
     insert_bulk,
     milestone_reminders,
@@ -104,14 +103,10 @@ def test_bulk_insert_stores_what_the_orm_stores(db):
     from schedules.reminders import ReminderSpec
 
     with db.transaction() as session:
-        insert_bulk(
-            session,
-            bulk_rows(
-                election_id,
-                [ReminderSpec(k, ReminderKind(kind), d, t, f, det) for k, kind, d, t, f, det in specs],
-                clock.now(),
-            ),
-        )
+        rebuilt = [
+            ReminderSpec(k, ReminderKind(kind), d, t, f, det.get("phase")) for k, kind, d, t, f, det in specs
+        ]
+        assert insert_bulk(session, [(election_id, rebuilt)], clock.now()) == len(specs)
     with db.reading() as session:
         again = session.execute(select(Reminder).order_by(Reminder.id)).scalars().all()
         assert [
