@@ -24,6 +24,8 @@ from workflow.store.models import Election, Milestone, Notification, Reminder, R
 from workflow.timeutil import parse_instant
 
 HUANJIE = str(Path(sys.executable).parent / "huanjie")
+# The digest job must not fire during the test: schedule it twelve hours away.
+QUIET_HOUR = str((datetime.now(UTC).hour + 8 + 12) % 24)
 
 
 def clone_elections(db: Database, source_id: int, copies: int) -> None:
@@ -91,7 +93,18 @@ class Worker:
     def __init__(self, url: str, env: dict[str, str] | None = None):
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [HUANJIE, "--db", url, "worker", "--sweep-every", "3600", "--batch", "2"],
+            [
+                HUANJIE,
+                "--db",
+                url,
+                "worker",
+                "--sweep-every",
+                "3600",
+                "--batch",
+                "2",
+                "--digest-hour",
+                QUIET_HOUR,
+            ],
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             text=True,
