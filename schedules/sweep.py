@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -32,7 +33,7 @@ from workflow.clock import Clock, FixedClock
 from workflow.commands import elections as commands
 from workflow.events import ElectionBlocked, MilestoneCompleted, MilestoneOverdue
 from workflow.kinds import get_kind
-from workflow.machine import FINAL_STATES, SUSPENDED, Trigger, state_name
+from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Trigger, state_name
 from workflow.store import Database
 from workflow.store.audit import record
 from workflow.store.models import (
@@ -465,6 +466,13 @@ def _phases(
     return True
 
 
+@lru_cache(maxsize=4096)
+def _decide(kind_key: str, state: str, settled: frozenset[str], suspended_from: str | None) -> Decision:
+    """The kind's machine on ADVANCE, memoised: it is pure, and the elections of one round
+    mostly share their state and settled milestones (this keeps a big sweep fast)."""
+    return commands.machine_for(get_kind(kind_key)).decide(state, Trigger.ADVANCE, settled, suspended_from)
+
+
 def _advance(
     session: Session,
     election: Election,
@@ -485,7 +493,9 @@ def _advance(
         window = (election.phase_windows or {}).get(target) if target else None
         if not window or not window[0] or date.fromisoformat(window[0]) > today:
             break
-        decision = commands.decide(election, Trigger.ADVANCE)
+        decision = _decide(
+            election.kind, election.state, frozenset(commands.settled_keys(election)), election.suspended_from
+        )
         source = election.state
         if decision.allowed:
             commands.apply_decision(
