@@ -176,7 +176,7 @@ def load_elections(db: Database, count: int) -> list[dict]:
 # -- our design -----------------------------------------------------------------------------
 def schedule_rows(db: Database, elections: list[dict]) -> tuple[int, float]:
     """Compute each election's reminders (the pure calculus, memoised for elections sharing a
-    timetable) and bulk-insert them, 20,000 rows per transaction."""
+    timetable) and bulk-insert them, 100,000 rows per transaction."""
     now = datetime(2027, 1, 1, tzinfo=UTC)
     today = date(2027, 1, 1)
     total = 0
@@ -189,7 +189,7 @@ def schedule_rows(db: Database, elections: list[dict]) -> tuple[int, float]:
         )
         buffer.append((election["id"], specs))
         pending += len(specs)
-        if pending >= 20000:
+        if pending >= 100_000:
             with db.transaction() as session:
                 total += insert_bulk(session, buffer, now)
             buffer, pending = [], 0
