@@ -297,8 +297,6 @@ def insert_bulk(session: Session, items: Iterable[tuple[int, Sequence[ReminderSp
             prefix = f"{election_id}\t"
             lines.extend(prefix + line for line in _copy_lines(tuple(specs), created))
         count = len(lines)
-        # In order of fire_at (the 6th column), so the (status, fire_at) index grows in order.
-        lines.sort(key=_copy_fire_at)
         raw = connection.connection.driver_connection
         with raw.cursor() as cursor, cursor.copy(f"COPY reminders ({names}) FROM STDIN") as copy:
             for start in range(0, count, 10000):
@@ -340,10 +338,6 @@ def _tails(specs: tuple[ReminderSpec, ...], created: str) -> tuple[tuple, ...]:
 
 def _fire_at_of_row(row: tuple) -> str:
     return row[5]
-
-
-def _copy_fire_at(line: str) -> str:
-    return line.split("\t", 6)[5]
 
 
 def _copy_text(value: Any) -> str:
