@@ -1,0 +1,183 @@
+"""Writing to the outbox: one `notifications` row per (committee contact, channel).
+
+Recipients and channels come from the jurisdiction's committee `contacts` JSON:
+`[{"name", "role", "email", "channels": {"log": true, "email": "…", "dingtalk": {…},
+"wecom": {…}, "webhook": {…}}}]`. The delivery worker (schedules/delivery.py) sends the rows;
+this module only writes them, inside the caller's transaction. Each row's idempotency key is
+unique, so a reminder can never produce the same message twice, even if two workers raced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from workflow.store.models import Jurisdiction, Notification, NotificationStatus
+
+
+@dataclass(frozen=True)
+class Recipient:
+    jurisdiction_id: int
+    jurisdiction_code: str
+    committee: str | None
+    label: str  # stable within the reminder: contact index, "p0" for the parent's first contact
+    name: str | None
+    role: str | None
+    channel: str
+    address: Any  # the channel's setting: True for log, an address, or a robot/webhook table
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "jurisdiction": self.jurisdiction_code,
+            "committee": self.committee,
+            "name": self.name,
+            "role": self.role,
+            "address": self.address,
+        }
+
+
+def _recipients_of(jurisdiction: Jurisdiction, prefix: str) -> list[Recipient]:
+    result: list[Recipient] = []
+    for index, contact in enumerate(jurisdiction.contacts or []):
+        channels = contact.get("channels") or {}
+        for channel, setting in channels.items():
+            if not setting:
+                continue
+            address = contact.get("email") if channel == "email" and setting is True else setting
+            result.append(
+                Recipient(
+                    jurisdiction.id,
+                    jurisdiction.code,
+                    jurisdiction.committee_name,
+                    f"{prefix}{index}",
+                    contact.get("name"),
+                    contact.get("role"),
+                    channel,
+                    address,
+                )
+            )
+    if not result:
+        # A committee without contacts still gets its message in the log, never silently lost.
+        result.append(
+            Recipient(
+                jurisdiction.id,
+                jurisdiction.code,
+                jurisdiction.committee_name,
+                f"{prefix}0",
+                jurisdiction.committee_name,
+                None,
+                "log",
+                True,
+            )
+        )
+    return result
+
+
+_CACHE_KEY = "huanjie_recipients"
+
+
+def committee_recipients(session: Session, jurisdiction_id: int, *, parent: bool = False) -> list[Recipient]:
+    """The committee's (or its parent committee's) recipients; cached for the transaction."""
+    cache = session.info.setdefault(_CACHE_KEY, {})
+    key = (jurisdiction_id, parent)
+    if key not in cache:
+        jurisdiction = session.get(Jurisdiction, jurisdiction_id)
+        if parent:
+            jurisdiction = (
+                session.get(Jurisdiction, jurisdiction.parent_id) if jurisdiction.parent_id else None
+            )
+        cache[key] = [] if jurisdiction is None else _recipients_of(jurisdiction, "p" if parent else "")
+    return cache[key]
+
+
+def clear_cache(session: Session) -> None:
+    session.info.pop(_CACHE_KEY, None)
+
+
+class Outbox:
+    """Collects notification rows during a batch and inserts them at once."""
+
+    def __init__(self, session: Session, now: datetime):
+        self.session = session
+        self.now = now
+        self.rows: list[dict[str, Any]] = []
+        clear_cache(session)
+
+    def add(
+        self,
+        source_id: int | str,
+        election_id: int | None,
+        recipients: list[Recipient],
+        category: str,
+        item,
+        reminder=None,
+        *,
+        suffix: str | None = None,
+        subject: str | None = None,
+    ) -> None:
+        payload = item.as_dict()
+        if reminder is not None:
+            payload |= {
+                "reminder_id": reminder.id,
+                "reminder_kind": reminder.kind,
+                "lead_days": reminder.lead_days,
+                "target_date": reminder.target_date.isoformat() if reminder.target_date else None,
+            }
+        for recipient in recipients:
+            key = f"{source_id}:{recipient.channel}:{recipient.label}"
+            if suffix:
+                key = f"{key}:{suffix}"
+            self.rows.append(
+                {
+                    "idempotency_key": key,
+                    "election_id": election_id,
+                    "jurisdiction_id": recipient.jurisdiction_id,
+                    "channel": recipient.channel,
+                    "recipient": recipient.as_json(),
+                    "category": category,
+                    "subject": subject or _subject(item.message),
+                    "body": item.message,
+                    "payload": payload,
+                    "status": NotificationStatus.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": self.now,
+                    "last_error": None,
+                    "created_at": self.now,
+                    "sent_at": None,
+                }
+            )
+
+    def flush(self) -> int:
+        """Insert the collected rows; a key already present is skipped (idempotency)."""
+        if not self.rows:
+            return 0
+        dialect = self.session.get_bind().dialect.name
+        module = postgresql if dialect == "postgresql" else sqlite
+        written = 0
+        for start in range(0, len(self.rows), 1000):
+            chunk = self.rows[start : start + 1000]
+            statement = module.insert(Notification.__table__).on_conflict_do_nothing(
+                index_elements=["idempotency_key"]
+            )
+            count = self.session.execute(statement, chunk).rowcount
+            written += count if count is not None and count >= 0 else len(chunk)
+        self.rows = []
+        return written
+
+
+def _subject(message: str) -> str:
+    head = message.split("：", 1)[0]
+    return head[:300]
+
+
+def existing_keys(session: Session, keys: list[str]) -> set[str]:
+    return set(
+        session.execute(
+            select(Notification.idempotency_key).where(Notification.idempotency_key.in_(keys))
+        ).scalars()
+    )
