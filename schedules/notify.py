@@ -32,13 +32,20 @@ class Recipient:
     address: Any  # the channel's setting: True for log, an address, or a robot/webhook table
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        """The recipient in the shape the delivery channels read (schedules/channels.py):
+        `email` for e-mail, the robot's or webhook's table (webhook, secret, url, key …)
+        spread in for the others."""
+        recipient: dict[str, Any] = {
             "jurisdiction": self.jurisdiction_code,
             "committee": self.committee,
             "name": self.name,
             "role": self.role,
-            "address": self.address,
         }
+        if self.channel == "email":
+            recipient["email"] = self.address
+        elif isinstance(self.address, dict):
+            recipient.update(self.address)
+        return recipient
 
 
 def _recipients_of(jurisdiction: Jurisdiction, prefix: str) -> list[Recipient]:

@@ -4,7 +4,7 @@ window dates, a missing official candidate list blocking the vote and escalated 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -121,7 +121,7 @@ def test_jingshan_warnings_on_a_moving_clock(db):
             ("420821", "email"),
             ("420821", "log"),
         ]
-        assert {n.recipient["address"] for n in escalations if n.channel == "email"} == {
+        assert {n.recipient["email"] for n in escalations if n.channel == "email"} == {
             "jingmen@example.gov.cn",
             "jingshan@example.gov.cn",
         }
@@ -172,3 +172,22 @@ def test_reschedule_rewrites_reminders_in_the_same_transaction(db):
         )
     assert len(before) == len(cancelled) == len(after) == 7
     assert {row.target_date for row in after} == {date(2011, 9, 27), date(2011, 10, 5)}
+
+
+def test_swept_notifications_are_deliverable(db):
+    """What the sweep writes, the delivery worker can send: the recipient carries the keys
+    each channel reads (an e-mail address for e-mail)."""
+    from schedules.channels import _require
+    from schedules.sweep import sweep
+    from workflow.store.models import Notification
+
+    clock = start()
+    election_id = setup_jingshan(db, clock)
+    clock.set(datetime(2011, 9, 20, 1, 0, tzinfo=UTC))
+    sweep(db, clock)
+    with db.reading() as s:
+        rows = s.query(Notification).filter(Notification.election_id == election_id).all()
+        emails = [n.recipient for n in rows if n.channel == "email"]
+    assert emails
+    for recipient in emails:
+        assert "@" in _require(recipient, "email", "email")
