@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import workflow.providers  # noqa: F401  (registers the notices' data providers)
 from notices.catalog import SPECS, Scope, TemplateSpec, get_spec
 from notices.context import build_context, call_provider, format_number, number_prefix, registered
 from notices.output import FORMATS, to_bytes
