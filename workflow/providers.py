@@ -142,7 +142,9 @@ def voter_corrections(session: Session, election: Election, district: str | None
 
 # -- candidates -----------------------------------------------------------------------------------
 def _candidate_rows(session: Session, election: Election, district: str | None, stage: str) -> list[dict]:
-    listed = (ListStatus.PRELIMINARY, ListStatus.OFFICIAL) if stage == "preliminary" else (ListStatus.OFFICIAL,)
+    listed = (
+        (ListStatus.PRELIMINARY, ListStatus.OFFICIAL) if stage == "preliminary" else (ListStatus.OFFICIAL,)
+    )
     statuses = (
         [CandidateStatus.PRELIMINARY, CandidateStatus.NOT_SELECTED, CandidateStatus.OFFICIAL]
         if stage == "preliminary"

@@ -32,9 +32,7 @@ class VoterTables:
         """The numbers that are active voters of the district. None (nothing to check against)
         when the election has no voter registered at all, e.g. a past round loaded without its
         register; once any voter is registered, an unknown district registers nobody."""
-        anyone = session.execute(
-            select(Voter.id).where(Voter.election_id == election_id).limit(1)
-        ).first()
+        anyone = session.execute(select(Voter.id).where(Voter.election_id == election_id).limit(1)).first()
         if anyone is None:
             return None
         by_hash = {ric.id_hash(ric.normalize(n)): n for n in id_numbers}
