@@ -9,13 +9,14 @@ address; candidate and committee rows come from tables that never store a whole 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from notices.context import register_provider
 from workflow.commands import candidates as cand
 from workflow.commands import results as res
-from workflow.commands.voters import CHANGE_NAMES, REASON_NAMES
+from workflow.commands import voters as voter_commands
+from workflow.commands.voters import CHANGE_NAMES, LIST_MILESTONE, REASON_NAMES
 from workflow.errors import Conflict
 from workflow.rules import candidates as cand_rules
 from workflow.store.candidates import (
@@ -114,7 +115,7 @@ def voters(session: Session, election: Election, district: str | None) -> list[d
         people = session.execute(
             select(Voter)
             .where(Voter.district_id == found.id, Voter.status == VoterStatus.ACTIVE)
-            .order_by(Voter.voter_group, Voter.id)
+            .order_by(func.coalesce(Voter.voter_group, ""), Voter.id)  # as `voters publish` numbers them
         ).scalars()
     return [_voter_row(v) for v in people]
 
@@ -265,10 +266,22 @@ PROVIDERS = {
 }
 
 
+def freeze_voter_list(session: Session, election_id: int, milestone: str, *, on, clock, actor) -> None:
+    """When the last district's 选民名单公告 completes `voter_list_published` (EL 28), the list
+    is frozen as version 1 (list numbers, 选民证 numbers) in the same transaction, as
+    `voters publish` does when it is the one that publishes."""
+    if milestone == LIST_MILESTONE:
+        voter_commands.publish(session, election_id, clock=clock, actor=actor)
+
+
 def install() -> None:
-    """Register every provider (idempotent)."""
+    """Register every provider and the notice hook (idempotent)."""
+    from workflow.commands import notices
+
     for name, fn in PROVIDERS.items():
         register_provider(name, fn)
+    if freeze_voter_list not in notices.COMPLETION_HOOKS:
+        notices.COMPLETION_HOOKS.append(freeze_voter_list)
 
 
 install()
