@@ -105,6 +105,9 @@ def test_providers_rows_are_stored_data_without_ids_or_addresses(db, clock, tmp_
         voters = PROVIDERS["voters"](s, election, "01")
         assert len(voters) == 4 and set(voters[0]) == {"name", "sex", "birth_date", "ethnicity", "group"}
         assert PROVIDERS["results"](s, election, None) == []  # nothing counted: E_NO_DATA
+        with pytest.raises(DomainError) as caught:  # seats not allocated yet: no quota notice
+            notices.render_notice(s, election_id, "quota_allocation", clock=clock)
+        assert caught.value.code == "E_NO_DATA" and "01、02" in caught.value.message
         assert PROVIDERS["official_candidates"](s, election, None) == []
     # The voter list goes out district by district; the last notice publishes and freezes it.
     clock.set(noon(LIST_DAY))
