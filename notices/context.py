@@ -34,6 +34,10 @@ PRIVATE_KEYS = frozenset({"address", "home_address", "phone", "mobile", "email",
 ID_KEYS = frozenset({"id_number", "id_card", "identity_number"})
 
 
+# Notices that print every district's seats (and add them up).
+SEATED = frozenset({"quota_allocation", "districts_published"})
+
+
 def register_provider(name: str, fn: Provider) -> None:
     """Make data of `name` (voters, districts, results …) available to notices."""
     if name not in PROVIDER_NAMES:
@@ -223,6 +227,12 @@ def build_context(
         known = data[name] if name == "districts" and district else None
         if known and not any(row.get("code") == district for row in known):
             raise DomainError("E_UNKNOWN_DISTRICT", f"本次选举没有选区 {district}", "district")
+    if spec.key in SEATED and data.get("districts"):  # EL 25: every district elects 1–3 deputies
+        unseated = [row.get("code") for row in data["districts"] if not row.get("seats")]
+        if unseated:
+            raise DomainError(
+                "E_NO_DATA", f"选区 {'、'.join(unseated)} 尚未确定应选代表名额，无法生成{spec.name}", "template"
+            )
     by = issuer(election, spec)
     district_info = None
     if district:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from workflow.clock import FixedClock
 from workflow.commands import candidates as cmd
 from workflow.commands import results as res
+from workflow.commands.voters import list_districts
 from workflow.demo import build_demo
 from workflow.store.audit import verify
 from workflow.store.candidates import CandidateStatus
@@ -27,6 +28,13 @@ def test_demo_has_candidates_and_2011_results(db):
         assert all(d["published_on"] is not None for d in view.values())
         deputies = res.deputies(s, seed)
         assert sorted(d.certificate_number for d in deputies) == [f"420821-2011-{i:04d}" for i in range(1, 7)]
+        # The current round: every district of the District table (the voters demo's eight,
+        # 20 seats) has candidates; joint nominators are registered voters of the district.
         nominated = cmd.candidates_of(s, county, None, [CandidateStatus.NOMINATED])
-        assert len(nominated) == 10 and sum(len(c.supporters) for c in nominated) == 30
+        assert {c.district for c in nominated} == {d["code"] for d in list_districts(s, county)}
+        assert len(nominated) == 4 * 5 + 4 * 3 and sum(len(c.supporters) for c in nominated) == 80
+        assert {c.supporters_checked for c in nominated if c.nominated_by == "voters"} == {True}
+        assert {lst.district: lst.seats for lst in cmd.district_lists(s, county)} == {
+            d["code"]: d["seats"] for d in list_districts(s, county)
+        }
         assert verify(s).ok

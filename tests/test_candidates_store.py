@@ -98,6 +98,7 @@ def test_nominations_limits_and_registry_hook(db, clock, election):
         def registered(self, session, election_id, district, id_numbers):
             return {n for n in id_numbers if n != ids[4]}
 
+    previous = cmd.voter_registry()
     cmd.use_voter_registry(Registry())
     try:
         with pytest.raises(DomainError) as info, db.transaction() as s:
@@ -114,7 +115,7 @@ def test_nominations_limits_and_registry_hook(db, clock, election):
                 s, election, "02", "周九", clock, nominated_by="voters", nominators=[], supporters=new
             ).supporters_checked
     finally:
-        cmd.use_voter_registry(cmd.NoVoterRegistry())
+        cmd.use_voter_registry(previous)
     with db.reading() as s:
         entries = (
             s.execute(select(AuditEntry).where(AuditEntry.action == "candidate.nominated")).scalars().all()

@@ -165,7 +165,8 @@ def test_publish_refuses_future_dates_and_missing_data(county):
             commands.publish_notice(
                 session, election_id, "voter_list", district="420821-001", clock=CLOCK, actor="a"
             )
-        assert caught.value.code == "E_NO_DATA"
+        # The demo county's districts come from the District table: this one is not among them.
+        assert caught.value.code == "E_UNKNOWN_DISTRICT"
 
 
 def test_pdf_publication_is_stored(county):
@@ -218,7 +219,8 @@ def test_cli_list_render_publish(county, tmp_path, monkeypatch):
     result = runner.invoke(app, ["notices", "list", str(election_id), "--json"])
     listing = {t["template"]: t for t in json.loads(result.stdout)["templates"]}
     assert listing["election_day"]["published"][0]["sha256"] == published["sha256"]
-    assert listing["voter_list"]["ready"] is False and listing["voter_list"]["missing_data"] == ["voters"]
+    # workflow.providers registers the voter, candidate and result data.
+    assert listing["voter_list"]["ready"] is True and listing["voter_list"]["missing_data"] == []
     result = runner.invoke(
         app,
         [
@@ -236,7 +238,7 @@ def test_cli_list_render_publish(county, tmp_path, monkeypatch):
         ],
     )
     assert result.exit_code == 2
-    assert json.loads(result.stdout)["error"]["code"] == "E_NO_DATA"
+    assert json.loads(result.stdout)["error"]["code"] == "E_UNKNOWN_DISTRICT"
     assert not (tmp_path / "v.pdf").exists()
 
 

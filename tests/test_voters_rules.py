@@ -31,6 +31,13 @@ def test_known_valid_number_and_stdnum_agree_on_check_digit():
     assert ric.check_digit("36042619910101007") == stdnum_ric.calc_check_digit("360426199101010071")
 
 
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_check_digit_agrees_with_stdnum_for_any_number(first17):
+    # Regression: `int(first17 + "0", 13)` agreed with stdnum on the sample above by chance
+    # and gave the wrong check digit for most numbers (real ID cards were refused).
+    assert ric.check_digit(first17) == stdnum_ric.calc_check_digit(first17 + "0")
+
+
 def test_wrong_check_digit_is_rejected():
     problem = ric.parse("360426199101010072")
     assert isinstance(problem, ric.IdProblem) and problem.code == "E_ID_CHECKSUM"

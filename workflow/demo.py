@@ -193,11 +193,10 @@ def build_demo(session: Session, *, clock: Clock, actor: str = "demo") -> DemoRe
 
 # Later parts add demo steps here: f(session, result, *, clock, actor) -> None.
 STEPS: list = []
+from workflow.voters_demo import add_demo_voters  # noqa: E402
+
+STEPS.append(add_demo_voters)  # first: the District table is the source of districts
 from workflow.demo_candidates import step as _candidates_step  # noqa: E402, I001
 STEPS.append(_candidates_step)
 
 __all__ = ["DemoResult", "DomainError", "build_demo", "progress"]
-
-from workflow.voters_demo import add_demo_voters  # noqa: E402
-
-STEPS.append(add_demo_voters)

@@ -42,11 +42,45 @@ def _id(seq: int, birth: str = "19700101") -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def _nominate_all(session: Session, election_id: int, prefix: str, *, clock: Clock, actor: str, historical: bool, offset: int) -> None:  # fmt: skip
-    for d_index, (suffix, name, seats, count) in enumerate(DISTRICTS):
-        district = f"{prefix}-{suffix}"
-        cmd.open_district(session, election_id, district, seats=seats, name=name, clock=clock, actor=actor,
+SIZES = {1: 2, 2: 3, 3: 5}  # seats → candidates nominated (EL 31: 1/3 to 1× more than seats)
+
+
+def _districts_2011(session: Session, election_id: int, *, clock: Clock, actor: str) -> None:
+    """The 2011 round's districts, as records of the District table (the source of districts)."""
+    from workflow.commands import voters as registry
+
+    for suffix, name, seats, _count in DISTRICTS:
+        registry.add_district(session, election_id, code=f"420821-{suffix}", name=name, seats=seats,
+                              clock=clock, actor=actor)  # fmt: skip
+
+
+def _registered_ids(session: Session, election_id: int, district: str, count: int) -> list[str]:
+    """The first `count` registered voters of a district (joint nominators, EL 30)."""
+    from sqlalchemy import select
+
+    from workflow.store.voters import District, Voter, VoterStatus
+
+    return list(
+        session.execute(
+            select(Voter.id_number)
+            .join(District, District.id == Voter.district_id)
+            .where(Voter.election_id == election_id, District.code == district, Voter.status == VoterStatus.ACTIVE)
+            .order_by(Voter.id)
+            .limit(count)
+        ).scalars()
+    )
+
+
+def _nominate_all(session: Session, election_id: int, *, clock: Clock, actor: str, historical: bool, offset: int) -> None:  # fmt: skip
+    """Candidates for every district of the District table; the last of each district is
+    nominated by ten voters: registered voters of the district where there is a register."""
+    from workflow.commands import voters as registry
+
+    for d_index, d in enumerate(registry.list_districts(session, election_id)):
+        district, seats = d["code"], d["seats"]
+        cmd.open_district(session, election_id, district, seats=None, name=d["name"], clock=clock, actor=actor,
                           historical=historical)  # fmt: skip
+        count = SIZES[seats]
         for c in range(count):
             i = offset + d_index * 10 + c
             common = {
@@ -56,7 +90,9 @@ def _nominate_all(session: Session, election_id: int, prefix: str, *, clock: Clo
                 "historical": historical,
             }  # fmt: skip
             if c == count - 1:  # the last one of each district: ten voters jointly (EL 30)
-                supporters = [_id(100 * (d_index + 1) + k + offset) for k in range(10)]
+                supporters = _registered_ids(session, election_id, district, 10) if d["voters"] else []
+                if len(supporters) < 10:  # no register loaded (the 2011 round): numbers as on the forms
+                    supporters = [_id(100 * (d_index + 1) + k + offset) for k in range(10)]
                 cmd.nominate(
                     session, election_id, district, nominated_by="voters", supporters=supporters, **common
                 )
@@ -126,7 +162,8 @@ def step(session: Session, result, *, clock: Clock, actor: str) -> None:
         for i, (name, role) in enumerate(COMMITTEE):
             cmd.add_committee_member(session, seed, name=name, role=role, appointed_on=date(2011, 8, 26), clock=clock, actor=actor,
                                      id_number=_id(900 + i, "19650101"))  # fmt: skip
-        _nominate_all(session, seed, "420821", clock=clock, actor=actor, historical=True, offset=0)
+        _districts_2011(session, seed, clock=clock, actor=actor)
+        _nominate_all(session, seed, clock=clock, actor=actor, historical=True, offset=0)
         cmd.publish_preliminary(session, seed, clock=clock, actor=actor, historical=True)
         cmd.publish_official(session, seed, clock=clock, actor=actor, historical=True)
         if _results_2011(session, seed, clock=clock, actor=actor):
@@ -139,5 +176,5 @@ def step(session: Session, result, *, clock: Clock, actor: str) -> None:
             )
     county = result.elections.get("county")
     if county is not None:
-        _nominate_all(session, county, "420821-C", clock=clock, actor=actor, historical=False, offset=40)
+        _nominate_all(session, county, clock=clock, actor=actor, historical=False, offset=40)
         result.notes.append("本届京山县选举：已载入各选区代表候选人推荐。")

@@ -35,7 +35,7 @@ def _root(
 
 
 # Each part of the project adds its commands in service/cli/<part>.py with register(app).
-PARTS = ("core", "demo", "tally", "outbox", "districts", "candidates", "notices", "voters", "service", "scheduler")
+PARTS = ("core", "demo", "tally", "outbox", "districts", "candidates", "notices", "voters", "service", "scheduler", "integration")
 
 
 def _register() -> None:

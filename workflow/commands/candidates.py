@@ -64,7 +64,14 @@ class NoVoterRegistry:
         return None
 
 
-_REGISTRY: list[VoterRegistry] = [NoVoterRegistry()]
+def _default_registry() -> VoterRegistry:
+    # The voter tables are part of huanjie: nominations are checked against them by default.
+    from workflow.commands.voter_registry import VoterTables
+
+    return VoterTables()
+
+
+_REGISTRY: list[VoterRegistry] = [_default_registry()]
 
 
 def use_voter_registry(registry: VoterRegistry) -> None:

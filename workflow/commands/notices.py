@@ -248,7 +248,14 @@ def _complete_bound(session, election, spec, milestone_key, district, on, clock,
         if left:
             return None, f"还有 {len(left)} 个选区未公布（如 {left[0]}），全部公布后自动办结"
     complete_milestone(session, election.id, milestone_key, clock=clock, actor=actor, on=on)
+    for hook in COMPLETION_HOOKS:
+        hook(session, election.id, milestone_key, on=on, clock=clock, actor=actor)
     return milestone_key, None
+
+
+# Other parts act when a notice completes a milestone, in the same transaction:
+# hook(session, election_id, milestone_key, *, on, clock, actor) (workflow/providers.py).
+COMPLETION_HOOKS: list = []
 
 
 def notice_catalog(session: Session, election_id: int) -> dict:
@@ -347,3 +354,7 @@ def verify_notice(session: Session, notice_id: int) -> dict:
         "template_unchanged": current_version == notice.template_version,
         "ok": stored_ok and again == notice.sha256,
     }
+
+
+# The data providers and completion hooks of the other parts; last, as they use this module.
+import workflow.providers  # noqa: E402, F401

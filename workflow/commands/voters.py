@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Date, Integer, func, insert, literal, select
+from sqlalchemy import Date, Integer, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
@@ -803,16 +803,29 @@ def publish(
     if not districts:
         raise DomainError("E_NO_DISTRICTS", "尚未设置选区，不能公布选民名单", "election_id")
     now = clock.now()
-    if not _is_published(election):
+    frozen = session.execute(
+        select(VoterListVersion.id).where(VoterListVersion.election_id == election_id).limit(1)
+    ).first()
+    if not frozen:
         active = session.execute(
             select(func.count()).where(Voter.election_id == election_id, Voter.status == VoterStatus.ACTIVE)
         ).scalar_one()
         if not active:
             raise DomainError("E_NO_VOTERS", "尚未登记选民，不能公布选民名单", "election_id")
-        milestone = elections.complete_milestone(
-            session, election_id, LIST_MILESTONE, clock=clock, actor=actor, on=on
-        )
-        published_on = milestone.done_on
+        if _is_published(election):
+            # The voter-list notices completed the milestone (workflow/providers.py): freeze
+            # version 1 as of that day; changes recorded meanwhile are already in it.
+            published_on = election.milestone(LIST_MILESTONE).done_on
+            session.execute(
+                delete(SupplementaryEntry).where(
+                    SupplementaryEntry.election_id == election_id, SupplementaryEntry.version_id.is_(None)
+                )
+            )
+        else:
+            milestone = elections.complete_milestone(
+                session, election_id, LIST_MILESTONE, clock=clock, actor=actor, on=on
+            )
+            published_on = milestone.done_on
         out = []
         for district in districts:
             version = VoterListVersion(

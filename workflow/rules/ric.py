@@ -41,7 +41,7 @@ def normalize(raw: object) -> str:
 
 def check_digit(first17: str) -> str:
     """GB 11643 ISO 7064 MOD 11-2 check character (stdnum's arithmetic: int(…, 13) trick)."""
-    checksum = (1 - 2 * int(first17 + "0", 13)) % 11
+    checksum = (1 - 2 * int(first17, 13)) % 11
     return "X" if checksum == 10 else str(checksum)
 
 

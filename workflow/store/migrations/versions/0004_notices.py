@@ -1,7 +1,7 @@
 """notices
 
-Revision ID: 0002_notices
-Revises: 0001_engine
+Revision ID: 0004_notices
+Revises: 0003_candidates
 Create Date: 2026-11-26 08:10:58.257502
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import workflow.store.models
 
-revision = "0002_notices"
-down_revision = "0001_engine"
+revision = "0004_notices"
+down_revision = "0003_candidates"
 branch_labels = None
 depends_on = None
 

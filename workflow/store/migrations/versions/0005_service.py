@@ -1,7 +1,7 @@
 """service
 
-Revision ID: 0002_service
-Revises: 0001_engine
+Revision ID: 0005_service
+Revises: 0004_notices
 Create Date: 2026-11-26 08:12:02.081849
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import workflow.store.models
 
-revision = "0002_service"
-down_revision = "0001_engine"
+revision = "0005_service"
+down_revision = "0004_notices"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """candidates
 
-Revision ID: 0002_candidates
-Revises: 0001_engine
+Revision ID: 0003_candidates
+Revises: 0002_voters
 Create Date: 2026-11-26 08:15:12.584893
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import workflow.store.models
 
-revision = "0002_candidates"
-down_revision = "0001_engine"
+revision = "0003_candidates"
+down_revision = "0002_voters"
 branch_labels = None
 depends_on = None
 

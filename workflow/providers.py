@@ -1,0 +1,287 @@
+"""Data providers for notices (docs/notices.md, "Data providers"), from the stored records of
+the voters and candidates parts. Imported by `workflow.commands.notices`, so they are registered
+wherever a notice is rendered or published.
+
+Nothing is invented: a provider returns only what is stored, and an empty list when there is
+nothing yet (the notice is then refused with E_NO_DATA). Voter rows carry no ID number and no
+address; candidate and committee rows come from tables that never store a whole ID number.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from notices.context import register_provider
+from workflow.commands import candidates as cand
+from workflow.commands import results as res
+from workflow.commands import voters as voter_commands
+from workflow.commands.voters import CHANGE_NAMES, LIST_MILESTONE, REASON_NAMES
+from workflow.errors import Conflict
+from workflow.rules import candidates as cand_rules
+from workflow.store.candidates import (
+    CandidateStatus,
+    CommitteeMember,
+    DistrictResult,
+    ListStatus,
+    ResultStatus,
+)
+from workflow.store.models import Election
+from workflow.store.voters import (
+    District,
+    SupplementaryEntry,
+    Voter,
+    VoterListEntry,
+    VoterListVersion,
+    VoterStatus,
+)
+
+VOTER_SEX = {"M": "男", "F": "女"}
+CANDIDATE_SEX = {cand_rules.Sex.MALE.value: "男", cand_rules.Sex.FEMALE.value: "女"}
+
+
+def bare_name(name: str | None) -> str | None:
+    """Templates print `<name>选区`: the stored name loses a trailing 选区."""
+    if name and name.endswith("选区") and len(name) > 2:
+        return name[: -len("选区")]
+    return name
+
+
+def _district_rows(session: Session, election_id: int) -> list[District]:
+    return list(
+        session.execute(
+            select(District).where(District.election_id == election_id).order_by(District.code)
+        ).scalars()
+    )
+
+
+# -- districts ------------------------------------------------------------------------------------
+def districts(session: Session, election: Election, district: str | None) -> list[dict]:
+    """The District table (the source of districts). An election whose districts exist only as
+    candidate lists (no voter register) shows those."""
+    rows = [
+        {"code": d.code, "name": bare_name(d.name), "seats": d.seats, "population": d.population}
+        for d in _district_rows(session, election.id)
+    ]
+    if not rows:
+        rows = [
+            {"code": lst.district, "name": bare_name(lst.name) or lst.district, "seats": lst.seats}
+            for lst in cand.district_lists(session, election.id)
+        ]
+    return rows
+
+
+def _names(session: Session, election_id: int) -> dict[str, str]:
+    names = {lst.district: lst.name for lst in cand.district_lists(session, election_id) if lst.name}
+    names.update({d.code: d.name for d in _district_rows(session, election_id)})
+    return {code: bare_name(name) for code, name in names.items()}
+
+
+# -- voters ---------------------------------------------------------------------------------------
+def _voter_row(v: Voter) -> dict:
+    return {
+        "name": v.name,
+        "sex": VOTER_SEX.get(v.sex, v.sex),
+        "birth_date": v.birth_date,
+        "ethnicity": v.ethnicity,
+        "group": v.voter_group,
+    }
+
+
+def voters(session: Session, election: Election, district: str | None) -> list[dict]:
+    """A district's list in list-number order: the latest published version when the list is
+    published (EL 28), else the register's active voters by group and registration."""
+    if district is None:
+        return []
+    found = session.execute(
+        select(District).where(District.election_id == election.id, District.code == district)
+    ).scalar_one_or_none()
+    if found is None:
+        return []
+    version = session.execute(
+        select(VoterListVersion.id)
+        .where(VoterListVersion.district_id == found.id)
+        .order_by(VoterListVersion.version.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if version is not None:
+        people = session.execute(
+            select(Voter)
+            .join(VoterListEntry, VoterListEntry.voter_id == Voter.id)
+            .where(VoterListEntry.version_id == version)
+            .order_by(VoterListEntry.seq)
+        ).scalars()
+    else:
+        people = session.execute(
+            select(Voter)
+            .where(Voter.district_id == found.id, Voter.status == VoterStatus.ACTIVE)
+            .order_by(func.coalesce(Voter.voter_group, ""), Voter.id)  # as `voters publish` numbers them
+        ).scalars()
+    return [_voter_row(v) for v in people]
+
+
+def voter_corrections(session: Session, election: Election, district: str | None) -> list[dict]:
+    """The district's supplementary list (补正名单): every change since publication."""
+    if district is None:
+        return []
+    rows = session.execute(
+        select(SupplementaryEntry, Voter)
+        .join(Voter, Voter.id == SupplementaryEntry.voter_id)
+        .join(District, District.id == SupplementaryEntry.district_id)
+        .where(SupplementaryEntry.election_id == election.id, District.code == district)
+        .order_by(SupplementaryEntry.id)
+    ).all()
+    return [
+        {
+            **_voter_row(voter),
+            "change": CHANGE_NAMES.get(entry.change, entry.change),
+            "reason": REASON_NAMES.get(entry.reason, entry.reason),
+        }
+        for entry, voter in rows
+    ]
+
+
+# -- candidates -----------------------------------------------------------------------------------
+def _candidate_rows(session: Session, election: Election, district: str | None, stage: str) -> list[dict]:
+    listed = (
+        (ListStatus.PRELIMINARY, ListStatus.OFFICIAL) if stage == "preliminary" else (ListStatus.OFFICIAL,)
+    )
+    statuses = (
+        [CandidateStatus.PRELIMINARY, CandidateStatus.NOT_SELECTED, CandidateStatus.OFFICIAL]
+        if stage == "preliminary"
+        else [CandidateStatus.OFFICIAL]
+    )
+    names = _names(session, election.id)
+    rows = []
+    for lst in cand.district_lists(session, election.id):
+        if lst.status not in listed or (district is not None and lst.district != district):
+            continue
+        people = cand.candidates_of(session, election.id, lst.district, statuses)
+        for c in sorted(people, key=lambda c: c.name):
+            rows.append(
+                {
+                    "district_code": lst.district,
+                    "district_name": names.get(lst.district) or lst.district,
+                    "seats": lst.seats,
+                    "name": c.name,
+                    "sex": CANDIDATE_SEX.get(c.sex, c.sex),
+                    "birth_date": c.birth_date,
+                    "ethnicity": c.ethnicity,
+                    "party": c.party,
+                    "position": cand_rules.OCCUPATION_NAMES.get(c.occupation, c.occupation),
+                    "nominated_by": cand_rules.NOMINATOR_NAMES.get(c.nominated_by, c.nominated_by),
+                }
+            )
+    return rows
+
+
+def preliminary_candidates(session: Session, election: Election, district: str | None) -> list[dict]:
+    return _candidate_rows(session, election, district, "preliminary")
+
+
+def official_candidates(session: Session, election: Election, district: str | None) -> list[dict]:
+    return _candidate_rows(session, election, district, "official")
+
+
+def committee_members(session: Session, election: Election, district: str | None) -> list[dict]:
+    """The election committee as it stands (members who resigned are left out)."""
+    members = session.execute(
+        select(CommitteeMember)
+        .where(CommitteeMember.election_id == election.id, CommitteeMember.resigned_on.is_(None))
+        .order_by(CommitteeMember.id)
+    ).scalars()
+    return [{"name": m.name, "role": m.role} for m in members]
+
+
+# -- results --------------------------------------------------------------------------------------
+def results(session: Session, election: Election, district: str | None) -> list[dict]:
+    """Per district: the turnout of the round that decided validity (the last first-round
+    vote; a void round voted again counts its new vote) and the deputies elected in every
+    round (EL 45). Refused while a district still waits for a vote: a notice never announces
+    partial results as final."""
+    names = _names(session, election.id)
+    lists = [lst for lst in cand.district_lists(session, election.id) if district in (None, lst.district)]
+    status = {
+        r.district: r.status
+        for r in session.execute(
+            select(DistrictResult).where(DistrictResult.election_id == election.id)
+        ).scalars()
+    }
+    pending = [lst.district for lst in lists if status.get(lst.district) != ResultStatus.COMPLETE]
+    if lists and pending:
+        if all(status.get(code) is None for code in pending) and len(pending) == len(lists):
+            return []  # nothing counted at all: E_NO_DATA
+        raise Conflict(
+            "E_RESULTS_PENDING",
+            f"选区 {'、'.join(pending)} 尚未完成计票（或须另行选举、再次投票），不能公布选举结果",
+            "district",
+        )
+    sex_of = {
+        c.id: CANDIDATE_SEX.get(c.sex, c.sex) for c in cand.candidates_of(session, election.id, district)
+    }
+    out = []
+    for lst in lists:
+        rounds = res.rounds_of(session, election.id, lst.district)
+        first = [r for r in rounds if r.purpose in ("first", "revote")][-1]
+        data = first.input
+        issued = int(data.get("ballots_issued") or 0)
+        returned = int(data.get("ballots_returned") or 0)
+        invalid = int(data.get("invalid_ballots") or 0)
+        elected = res.deputies(session, election.id, lst.district)
+        out.append(
+            {
+                "code": lst.district,
+                "name": names.get(lst.district) or lst.district,
+                "seats": lst.seats,
+                "registered": int(data.get("registered_voters") or 0),
+                # EL 45: those who took part are counted by the ballots issued (the tally's rule).
+                "participated": issued,
+                "ballots_issued": issued,
+                "ballots_returned": returned,
+                "valid_ballots": returned - invalid,
+                "invalid_ballots": invalid,
+                "valid": bool(first.result.get("valid")),
+                "elected": [
+                    {
+                        "name": d.name,
+                        "sex": sex_of.get(d.candidate_id) if d.candidate_id else None,
+                        "votes": d.votes,
+                        **({"role": "另行选举当选"} if d.round > 1 else {}),
+                    }
+                    for d in elected
+                ],
+            }
+        )
+    return out
+
+
+PROVIDERS = {
+    "districts": districts,
+    "voters": voters,
+    "voter_corrections": voter_corrections,
+    "preliminary_candidates": preliminary_candidates,
+    "official_candidates": official_candidates,
+    "committee_members": committee_members,
+    "results": results,
+}
+
+
+def freeze_voter_list(session: Session, election_id: int, milestone: str, *, on, clock, actor) -> None:
+    """When the last district's 选民名单公告 completes `voter_list_published` (EL 28), the list
+    is frozen as version 1 (list numbers, 选民证 numbers) in the same transaction, as
+    `voters publish` does when it is the one that publishes."""
+    if milestone == LIST_MILESTONE:
+        voter_commands.publish(session, election_id, clock=clock, actor=actor)
+
+
+def install() -> None:
+    """Register every provider and the notice hook (idempotent)."""
+    from workflow.commands import notices
+
+    for name, fn in PROVIDERS.items():
+        register_provider(name, fn)
+    if freeze_voter_list not in notices.COMPLETION_HOOKS:
+        notices.COMPLETION_HOOKS.append(freeze_voter_list)
+
+
+install()
