@@ -50,6 +50,15 @@ log = logging.getLogger("huanjie.sweep")
 ACTOR = "scheduler"
 MILESTONE_KINDS = set(URGENCY) | {ReminderKind.DEADLINE_PASSED}
 PHASE_KINDS = {ReminderKind.PHASE_OPENS, ReminderKind.ADVANCE_CHECK}
+APPEAL_DUE = "appeal_due"  # written by workflow/commands/appeals.py
+
+
+def _appeal_message(election: Election, reminder, details: dict[str, Any]) -> str:
+    when = "今天" if (reminder.lead_days or 0) == 0 else "明天"
+    return (
+        f"{election.title}：{details.get('filer', '')}就{details.get('subject', '')}提出的选民资格申诉"
+        f"应于{when}（{reminder.target_date}）作出处理决定（选举法第二十九条：三日内作出处理决定）"
+    )
 
 
 @dataclass(frozen=True)
@@ -280,6 +289,18 @@ def _batch(
             cancelled.extend(r.id for r in due)
             continue
         kind = get_kind(election.kind)
+        # Appeal decision limits (EL 29: decided within three days of filing) are written by the
+        # voters part and cancelled when the appeal is decided: a due one is for an open appeal.
+        for reminder in (r for r in due if r.kind == APPEAL_DUE):
+            # Rare rows: their details are read one by one, off the batch query's hot path.
+            details = session.execute(select(Reminder.details).where(Reminder.id == reminder.id)).scalar()
+            item = SweepItem(election_id, reminder.milestone_key, election.state, None,
+                             _appeal_message(election, reminder, details or {}))  # fmt: skip
+            result.warnings.append(item)
+            done.append(reminder.id)
+            recipients = committee_recipients(session, election.jurisdiction_id)
+            outbox.add(reminder.id, election_id, recipients, "warning", item, reminder)
+        due = [r for r in due if r.kind != APPEAL_DUE]
         groups: dict[str, list[Reminder]] = defaultdict(list)
         needs_orm: list[Reminder] = []
         for reminder in due:

@@ -88,7 +88,11 @@ def test_reminders_for_the_decision_limit(db, clock, election):
     appeal = file(db, clock, election, date(2011, 9, 22))
     assert appeal.decide_by == date(2011, 9, 25)
     with db.reading() as session:
-        reminders = session.execute(select(Reminder).order_by(Reminder.fire_at)).scalars().all()
+        reminders = (
+            session.execute(select(Reminder).where(Reminder.kind == "appeal_due").order_by(Reminder.fire_at))
+            .scalars()
+            .all()
+        )
         assert [(r.kind, r.milestone_key, r.target_date, r.lead_days) for r in reminders] == [
             ("appeal_due", "voter_appeals_closed", date(2011, 9, 25), 1),
             ("appeal_due", "voter_appeals_closed", date(2011, 9, 25), 0),
@@ -106,7 +110,8 @@ def test_reminders_for_the_decision_limit(db, clock, election):
         )
         assert decided.status == "rejected" and not decided.late
     with db.reading() as session:
-        assert {r.status for r in session.execute(select(Reminder)).scalars()} == {"cancelled"}
+        appeal_reminders = select(Reminder).where(Reminder.kind == "appeal_due")
+        assert {r.status for r in session.execute(appeal_reminders).scalars()} == {"cancelled"}
 
 
 def test_upheld_add_remove_and_correct_update_the_supplementary_list(db, clock, election):
@@ -198,3 +203,22 @@ def test_listing_reports_court_deadline_and_close(db, clock, election):
         assert (milestone.status, milestone.done_on) == ("done", date(2011, 9, 26))
     with db.reading() as session:
         assert elections.get_election(session, election).milestone("voter_appeals_closed").late is False
+
+
+def test_sweep_warns_of_an_open_appeal_and_not_of_a_decided_one(db, clock, election):
+    from schedules.sweep import sweep
+    from workflow.timeutil import local_instant
+
+    open_appeal = file(db, clock, election, date(2011, 9, 22), filer="王某")  # decide by 09-25
+    decided = file(db, clock, election, date(2011, 9, 22), filer="赵某")
+    with db.transaction() as session:
+        appeals.decide_appeal(session, decided.id, upheld=False, reason="不属实", clock=clock, actor="t")
+    clock.set(local_instant(date(2011, 9, 24), datetime.min.time().replace(hour=9, minute=1)))
+    result = sweep(db, clock)
+    appeal_items = [w for w in result.warnings if "提出的选民资格申诉" in w.message]
+    assert len(appeal_items) == 1
+    assert "王某" in appeal_items[0].message and "明天" in appeal_items[0].message
+    assert "2011-09-25" in appeal_items[0].message
+    assert open_appeal.decide_by == date(2011, 9, 25)
+    again = sweep(db, clock)  # idempotent: nothing fires twice
+    assert not [w for w in again.warnings if "提出的选民资格申诉" in w.message]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from tests.service_fixtures import COUNTY, XINSHI, YONGXING, make_world
 from workflow.store.models import AuditEntry, Milestone, Reminder
@@ -52,6 +52,7 @@ def test_health_openapi_and_metrics(world):
 
 def test_metrics_count_due_reminders(world, db, clock):
     with db.transaction() as session:
+        session.execute(delete(Reminder))  # the scheduler's own rows for the demo elections
         for minutes in (-5, 60):  # one due, one not yet
             session.add(
                 Reminder(
@@ -291,6 +292,7 @@ def test_waive_milestone(world):
 # -- reminders, audit, calendar -----------------------------------------------------------
 def test_reminders_are_listed_within_scope(world, db, clock):
     with db.transaction() as session:
+        session.execute(delete(Reminder))  # the scheduler's own rows for the demo elections
         for election_id in (3, 4):
             session.add(
                 Reminder(
