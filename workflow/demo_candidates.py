@@ -16,6 +16,7 @@ from workflow.clock import Clock
 from workflow.commands import candidates as cmd
 from workflow.commands import results as res
 from workflow.commands.elections import get_election
+from workflow.timeutil import local_date
 
 # The seed's county election committee (京山县选举委员会).
 COMMITTEE = [("董烈宏", "主任")] + [(n, "副主任") for n in ("严欣友", "吴天文", "朱秋娣", "熊德芳")] + [
@@ -64,7 +65,11 @@ def _registered_ids(session: Session, election_id: int, district: str, count: in
         session.execute(
             select(Voter.id_number)
             .join(District, District.id == Voter.district_id)
-            .where(Voter.election_id == election_id, District.code == district, Voter.status == VoterStatus.ACTIVE)
+            .where(
+                Voter.election_id == election_id,
+                District.code == district,
+                Voter.status == VoterStatus.ACTIVE,
+            )
             .order_by(Voter.id)
             .limit(count)
         ).scalars()
@@ -116,14 +121,12 @@ def _tally(seats: int, names: list[str], shares: list[int], registered: int, rou
     return data
 
 
-def _results_2011(session: Session, election_id: int, *, clock: Clock, actor: str) -> bool:
-    try:
-        from workflow.commands import tallies
+HISTORY_COMPLETE = date(2011, 10, 28)  # the last record of the 2011 round: certificates issued
 
-        tallies.count  # noqa: B018
-        import workflow.rules.tally  # noqa: F401
-    except ImportError:
-        return False
+
+def _results_2011(session: Session, election_id: int, *, clock: Clock, actor: str) -> None:
+    from workflow.commands import tallies
+
     # Shares per candidate (percent of ballots issued); district 01 elects two in the first
     # round and fills its third seat in a runoff between the next two (EL 45).
     shares = {"01": [78, 64, 45, 38, 20], "02": [71, 58, 30], "03": [66, 31]}
@@ -152,12 +155,15 @@ def _results_2011(session: Session, election_id: int, *, clock: Clock, actor: st
             session, election_id, deputy.id, valid=True, on=date(on.year, 10, 25), clock=clock, actor=actor
         )
     res.issue_certificates(session, election_id, on=date(on.year, 10, 28), clock=clock, actor=actor)
-    return True
 
 
 def step(session: Session, result, *, clock: Clock, actor: str) -> None:
     """Add candidates (and, for 2011, results) to the demo county's elections."""
     seed = result.elections.get("jingshan_2011")
+    if seed is not None and local_date(clock.now()) < HISTORY_COMPLETE:
+        # A demo dated inside the 2011 round (tests do this) cannot hold its later records.
+        result.notes.append("演示日期早于2011年选举结束，未载入2011年候选人与选举结果。")
+        seed = None
     if seed is not None:
         for i, (name, role) in enumerate(COMMITTEE):
             cmd.add_committee_member(session, seed, name=name, role=role, appointed_on=date(2011, 8, 26), clock=clock, actor=actor,
@@ -166,14 +172,8 @@ def step(session: Session, result, *, clock: Clock, actor: str) -> None:
         _nominate_all(session, seed, clock=clock, actor=actor, historical=True, offset=0)
         cmd.publish_preliminary(session, seed, clock=clock, actor=actor, historical=True)
         cmd.publish_official(session, seed, clock=clock, actor=actor, historical=True)
-        if _results_2011(session, seed, clock=clock, actor=actor):
-            result.notes.append(
-                "2011 年京山县选举：已载入候选人、计票（含一次另行选举）、选举结果与当选证书。"
-            )
-        else:
-            result.notes.append(
-                "2011 年京山县选举：已载入候选人；计票规则模块（workflow.rules.tally）未安装，未载入选举结果。"
-            )
+        _results_2011(session, seed, clock=clock, actor=actor)
+        result.notes.append("2011 年京山县选举：已载入候选人、计票（含一次另行选举）、选举结果与当选证书。")
     county = result.elections.get("county")
     if county is not None:
         _nominate_all(session, county, clock=clock, actor=actor, historical=False, offset=40)
