@@ -136,7 +136,7 @@ def test_import_with_rejected_rows_writes_nothing_unless_accept_valid(registrati
         assert session.execute(select(func.count()).select_from(Voter)).scalar_one() == 4
 
 
-def test_import_authorisation_and_bad_files(registration):
+def test_import_authorisation_and_bad_files(registration, monkeypatch):
     world = registration
     content = csv_bytes(voter_rows(2))
     problem_of(upload(world, "observer", content), 403, "role", "E_READ_ONLY")
@@ -151,6 +151,9 @@ def test_import_authorisation_and_bad_files(registration):
     )
     problem_of(upload(world, "registrar", csv_bytes(no_district, header), district="99"), 404, "district")
     assert upload(world, "registrar", csv_bytes(no_district, header), district="02").json()["accepted"] == 2
+    monkeypatch.setattr("service.api.voters.MAX_UPLOAD", len(content) - 1)
+    problem_of(upload(world, "registrar", content), 422, "file", "E_FILE_TOO_LARGE")
+    monkeypatch.undo()
     missing = world.post("registrar", f"/api/v1/elections/{XINSHI_ELECTION}/voters/import")
     problem_of(missing, 422, "file", "E_INVALID_INPUT")
     problem_of(

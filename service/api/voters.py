@@ -8,7 +8,6 @@ appeals.py, voter_files.py) in the request's one transaction. Writes need `can_w
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -140,10 +139,13 @@ def _spool(upload: UploadFile, directory: str) -> Path:
             "E_FILE_FORMAT", f"不支持的文件格式：{suffix or '无扩展名'}（应为 .csv 或 .xlsx）", "file"
         )
     target = Path(directory) / f"upload{suffix}"
+    written = 0
     with target.open("wb") as out:
-        shutil.copyfileobj(upload.file, out, 1 << 20)
-    if target.stat().st_size > MAX_UPLOAD:
-        raise DomainError("E_FILE_TOO_LARGE", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB", "file")
+        while block := upload.file.read(1 << 20):
+            written += len(block)
+            if written > MAX_UPLOAD:
+                raise DomainError("E_FILE_TOO_LARGE", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB", "file")
+            out.write(block)
     return target
 
 
