@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from notices.context import providers
 from tests.service_fixtures import PASSWORD, make_world
 from tests.test_service_api import problem_of
 from workflow.demo import progress
@@ -468,6 +469,7 @@ def test_dashboard_lists_notices_with_preview_and_download_links(world):
     assert client.get(preview).status_code == 200
     assert any("format=pdf" in link for link in links)
     assert "上传选民登记表" not in page  # observers cannot upload
+    assert "选民名单公告 · 尚无选区" in page  # per-district notices wait for the districts
 
 
 def test_dashboard_upload_form_shows_the_report_in_chinese(registration):
@@ -490,6 +492,18 @@ def test_dashboard_upload_form_shows_the_report_in_chinese(registration):
     )
     done = client.post(url, data={"csrf": token}, files={"file": ("v.csv", csv_bytes(rows), "text/csv")})
     assert done.status_code == 200 and "已导入 4 名选民" in done.text
+    # Per-district notices are listed per district. With the voters' data wired to notices
+    # (a provider; here a stand-in row), each district gets its preview and download links.
+    page = client.get(f"/elections/{XINSHI_ELECTION}").text
+    assert "选民名单公告（选区 01） · 缺少数据：voters" in page and "选民名单公告（选区 02）" in page
+    row = {"name": "张三", "sex": "男", "birth_date": "1970-01-01", "group": "第1组"}
+    with providers(voters=lambda session, election, district: [row]):
+        page = client.get(f"/elections/{XINSHI_ELECTION}").text
+        link = re.search(
+            r'href="(/api/v1/elections/3/notices/voter_list/preview[?]district=01)"', page
+        ).group(1)
+        preview = client.get(link)
+        assert preview.status_code == 200 and "张三" in preview.text
     forged = client.post(url, data={"csrf": "forged"}, files={"file": ("v.csv", csv_bytes(rows), "text/csv")})
     assert forged.status_code == 403 and "页面已过期" in forged.text
     observer = _login(world, "observer")
