@@ -495,7 +495,7 @@ def test_dashboard_upload_form_shows_the_report_in_chinese(registration):
     # Per-district notices are listed per district. With the voters' data wired to notices
     # (a provider; here a stand-in row), each district gets its preview and download links.
     page = client.get(f"/elections/{XINSHI_ELECTION}").text
-    assert "选民名单公告（选区 01） · 缺少数据：voters" in page and "选民名单公告（选区 02）" in page
+    assert "选民名单公告（选区 01） · 缺少数据：选民名单" in page and "选民名单公告（选区 02）" in page
     row = {"name": "张三", "sex": "男", "birth_date": "1970-01-01", "group": "第1组"}
     with providers(voters=lambda session, election, district: [row]):
         page = client.get(f"/elections/{XINSHI_ELECTION}").text

@@ -45,6 +45,19 @@ FILE_RESPONSES = {
 }
 
 
+# What each notice data provider supplies, as the dashboard names it (notices/catalog.py).
+DATA_NAMES = {
+    "districts": "选区",
+    "voters": "选民名单",
+    "voter_corrections": "选民补正名单",
+    "preliminary_candidates": "初步候选人名单",
+    "official_candidates": "正式候选人名单",
+    "results": "选举结果",
+    "committee_members": "选举委员会组成人员",
+    "party_branch": "党支部情况",
+}
+
+
 class PublishBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -202,7 +215,7 @@ def dashboard_notices(session: Session, election: Election) -> list[dict]:
             query = f"?district={quote(code)}" if code else ""
             title = f"{t['name']}（选区 {code}）" if code else t["name"]
             if not t["ready"]:
-                status = "缺少数据：" + "、".join(t["missing_data"])
+                status = "缺少数据：" + "、".join(DATA_NAMES.get(m, m) for m in t["missing_data"])
                 items.append({"title": title, "status": status, "preview_url": None, "download_url": None})
                 continue
             preview = f"{base}/{t['template']}/preview{query}"
