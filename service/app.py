@@ -33,7 +33,11 @@ ROUTERS = [
     "service.api.elections",
     "service.api.calendar",
     "service.api.records",
+    "service.api.voters",
+    "service.api.candidates",
+    "service.api.notices",
     "service.web.routes",
+    "service.web.voters",
 ]
 
 

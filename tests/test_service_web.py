@@ -66,7 +66,7 @@ def test_election_view_and_completing_a_milestone(world):
     assert page.status_code == 200
     html = page.text
     assert "<svg" in html and 'class="vline today"' in html and 'class="vline anchor"' in html
-    assert "法定最迟 2011-09-19" in html and "暂无公告" in html and "尚未发送提醒" in html
+    assert "法定最迟 2011-09-19" in html and "选举委员会成立公告" in html and "尚未发送提醒" in html
     done = client.post(
         "/elections/3/milestones/quotas_allocated/complete",
         data={"csrf": _csrf(html), "on": "2011-08-19"},

@@ -236,6 +236,7 @@ def election_page(
         notices=notices,
         next_name=state_name(kind, view["next"]["target"]) if view["next"] and view["next"]["target"] else "",
         can_write=auth.can_write(caller.user) and election.state not in ("closed", "cancelled", "suspended"),
+        can_upload_voters=auth.can_write_voters(caller.user) and election.state not in ("closed", "cancelled"),
         msg=msg,
         err=err,
     )

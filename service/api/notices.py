@@ -1,0 +1,236 @@
+"""/api/v1/elections/{id}/notices: the catalog, previews (HTML, PDF, DOCX), publication and
+downloads of published versions, through workflow/commands/notices.py as `huanjie notices` does.
+
+Also lists the election's notices on the dashboard (service.web.routes.NOTICE_LISTERS).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Body, Query
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from notices.output import MEDIA_TYPES
+from service.api.deps import INT_MAX, Caller, Svc, Tx
+from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
+from service.api.problems import PROBLEM_RESPONSES
+from service.web.routes import NOTICE_LISTERS
+from workflow.commands import notices as commands
+from workflow.errors import not_found
+from workflow.store.models import Election
+from workflow.store.notices import Notice
+
+router = APIRouter(prefix="/api/v1/elections", tags=["notices"], responses=PROBLEM_RESPONSES)
+
+CODE = r"^[0-9A-Za-z_.\-]{1,32}$"
+Template = Annotated[str, PathParam(pattern=r"^[a-z][a-z0-9_]{0,59}$", description="模板名，如 voter_list")]
+NoticeId = Annotated[int, PathParam(ge=1, le=INT_MAX, description="已发布公告的编号")]
+Format = Annotated[str, Query(pattern=r"^(html|pdf|docx)$", description="html、pdf 或 docx")]
+DateStyle = Annotated[
+    str, Query(pattern=r"^(arabic|chinese)$", description="成文日期写法：arabic 或 chinese（二〇一一年）")
+]
+LawfulDate = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
+FILE_RESPONSES = {
+    200: {
+        "description": "公告文件",
+        "content": {media.split(";")[0]: {} for media in MEDIA_TYPES.values()},
+    }
+}
+
+
+# What each notice data provider supplies, as the dashboard names it (notices/catalog.py).
+DATA_NAMES = {
+    "districts": "选区",
+    "voters": "选民名单",
+    "voter_corrections": "选民补正名单",
+    "preliminary_candidates": "初步候选人名单",
+    "official_candidates": "正式候选人名单",
+    "results": "选举结果",
+    "committee_members": "选举委员会组成人员",
+    "party_branch": "党支部情况",
+}
+
+
+class PublishBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: str = Field("pdf", pattern=r"^(html|pdf|docx)$", description="存档格式")
+    district: str | None = Field(None, pattern=CODE, description="选区代码（按选区生成的公告必填）")
+    on: LawfulDate | None = Field(None, description="公告日期（默认今天）")
+    date_style: str = Field("arabic", pattern=r"^(arabic|chinese)$")
+
+
+def file_response(content: bytes, fmt: str, stem: str, title: str, *, download: bool) -> Response:
+    """The file with its media type and a filename: ASCII for old clients, the Chinese title
+    for the rest (RFC 6266 / 5987)."""
+    disposition = "attachment" if download else "inline"
+    header = f"{disposition}; filename=\"{stem}.{fmt}\"; filename*=UTF-8''{quote(f'{title}.{fmt}')}"
+    return Response(content, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": header})
+
+
+@router.get("/{election_id}/notices", summary="本选举适用的公告、所需数据是否齐备、已发布的版本")
+def list_notices(election_id: ElectionId, session: Tx, caller: Caller) -> dict:
+    visible_election(session, caller, election_id)
+    return commands.notice_catalog(session, election_id)
+
+
+@router.get(
+    "/{election_id}/notices/{template}/preview",
+    summary="公告预览（不发布；显示已有或下一个可用文号）",
+    response_class=Response,
+    responses=FILE_RESPONSES,
+)
+def preview_notice(
+    election_id: ElectionId,
+    template: Template,
+    session: Tx,
+    caller: Caller,
+    svc: Svc,
+    format: Format = "html",
+    district: Annotated[str | None, Query(pattern=CODE, description="选区代码")] = None,
+    on: Annotated[date | None, Query(ge=EARLIEST_DAY, le=LATEST_DAY, description="成文日期")] = None,
+    date_style: DateStyle = "arabic",
+    download: Annotated[bool, Query(description="作为附件下载（默认 HTML 在浏览器中打开）")] = False,
+) -> Response:
+    visible_election(session, caller, election_id)
+    rendered = commands.render_notice(
+        session,
+        election_id,
+        template,
+        fmt=format,
+        district=district,
+        on=on,
+        clock=svc.clock,
+        date_style=date_style,
+    )
+    stem = "-".join(filter(None, [f"election{election_id}", template, district, "preview"]))
+    return file_response(
+        rendered.content,
+        format,
+        stem,
+        f"{rendered.title}（预览）",
+        download=download or format != "html",
+    )
+
+
+@router.post(
+    "/{election_id}/notices/{template}/publish",
+    status_code=201,
+    summary="发布公告：编号、存档（新版本，不覆盖）、记入审计，并办结对应节点",
+)
+def publish_notice(
+    election_id: ElectionId,
+    template: Template,
+    session: Tx,
+    caller: Caller,
+    svc: Svc,
+    body: Annotated[PublishBody | None, Body()] = None,
+) -> dict:
+    visible_election(session, caller, election_id)
+    caller.check_write()
+    body = body or PublishBody()
+    result = commands.publish_notice(
+        session,
+        election_id,
+        template,
+        fmt=body.format,
+        district=body.district,
+        on=body.on,
+        clock=svc.clock,
+        actor=caller.username,
+        date_style=body.date_style,
+    )
+    n = result.notice
+    return {
+        "id": n.id,
+        "election_id": election_id,
+        "template": template,
+        "district": body.district,
+        "title": n.title,
+        "number": n.number,
+        "version": n.version,
+        "format": n.format,
+        "issued_on": n.issued_on,
+        "sha256": n.sha256,
+        "template_version": n.template_version,
+        "milestone_completed": result.milestone_completed,
+        "note": result.milestone_note,
+        "download_url": f"/api/v1/elections/{election_id}/notices/published/{n.id}",
+    }
+
+
+@router.get(
+    "/{election_id}/notices/published/{notice_id}",
+    summary="下载已发布的公告（存档原文件）",
+    response_class=Response,
+    responses=FILE_RESPONSES,
+)
+def download_notice(election_id: ElectionId, notice_id: NoticeId, session: Tx, caller: Caller) -> Response:
+    visible_election(session, caller, election_id)
+    notice = session.execute(
+        select(Notice).where(Notice.id == notice_id, Notice.election_id == election_id)
+    ).scalar_one_or_none()
+    if notice is None:
+        raise not_found("公告", notice_id, "notice_id")
+    stem = "-".join(
+        filter(None, [f"election{election_id}", notice.template, notice.district, f"v{notice.version}"])
+    )
+    title = f"{notice.title}{'（' + notice.number + '）' if notice.number else ''}"
+    response = file_response(notice.content, notice.format, stem, title, download=True)
+    response.headers["X-Content-SHA256"] = notice.sha256
+    return response
+
+
+# -- dashboard ------------------------------------------------------------------------------------
+def dashboard_notices(session: Session, election: Election) -> list[dict]:
+    """Each notice of the election's kind, per district where the notice is per district: its
+    state, a link to preview it (HTML) and one to download (the latest published version, or a
+    PDF preview while unpublished)."""
+    from workflow.commands.voters import list_districts
+
+    catalog = commands.notice_catalog(session, election.id)
+    base = f"/api/v1/elections/{election.id}/notices"
+    codes: list[str] | None = None
+    items = []
+    for t in catalog["templates"]:
+        targets: list[str | None] = [None]
+        if t["scope"] == "district":
+            if codes is None:
+                codes = [d["code"] for d in list_districts(session, election.id)]
+            targets = list(codes)
+            if not targets:
+                items.append(
+                    {"title": t["name"], "status": "尚无选区", "preview_url": None, "download_url": None}
+                )
+                continue
+        for code in targets:
+            versions = [p for p in t["published"] if p["district"] == code]
+            query = f"?district={quote(code)}" if code else ""
+            title = f"{t['name']}（选区 {code}）" if code else t["name"]
+            if not t["ready"]:
+                status = "缺少数据：" + "、".join(DATA_NAMES.get(m, m) for m in t["missing_data"])
+                items.append({"title": title, "status": status, "preview_url": None, "download_url": None})
+                continue
+            preview = f"{base}/{t['template']}/preview{query}"
+            if versions:
+                latest = versions[-1]
+                status = f"已发布第 {latest['version']} 版" + (
+                    f" {latest['number']}" if latest["number"] else ""
+                )
+                download = f"{base}/published/{latest['id']}"
+            else:
+                status = "未发布"
+                download = f"{base}/{t['template']}/preview{query}{'&' if query else '?'}format=pdf"
+            items.append({"title": title, "status": status, "preview_url": preview, "download_url": download})
+    return items
+
+
+if dashboard_notices not in NOTICE_LISTERS:
+    NOTICE_LISTERS.append(dashboard_notices)

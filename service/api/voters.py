@@ -1,0 +1,388 @@
+"""/api/v1/elections/{id}/districts, …/voters and …/appeals: registration over HTTP.
+
+The same command functions as `huanjie districts|voters|appeals` (workflow/commands/voters.py,
+appeals.py, voter_files.py) in the request's one transaction. Writes need `can_write_voters`
+(county admin, township staff, registrar); whole ID numbers only for registrars
+(`can_see_full_ids`), and every time they are shown it is audited.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.api.deps import INT_MAX, Caller, Principal, Services, Svc, Tx
+from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
+from service.api.problems import PROBLEM, PROBLEM_RESPONSES, Forbidden
+from workflow.commands import appeals as appeal_commands
+from workflow.commands import auth
+from workflow.commands import voters as registry
+from workflow.commands.voter_files import CSV_SUFFIXES, XLSX_SUFFIXES, file_digest, open_sheet
+from workflow.errors import DomainError, not_found
+from workflow.store.voters import District, Voter, VoterListVersion, VoterStatus
+
+router = APIRouter(prefix="/api/v1/elections", tags=["voters"], responses=PROBLEM_RESPONSES)
+
+DistrictCode = Annotated[str, Field(pattern=r"^[0-9A-Za-z_.\-]{1,32}$", description="选区代码")]
+DistrictQuery = Annotated[str | None, Query(pattern=r"^[0-9A-Za-z_.\-]{1,32}$", description="选区代码")]
+LawfulDate = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
+MAX_UPLOAD = 200 * 1024 * 1024  # a county's register as CSV is well under 100 MB
+REPORT_KEYS = ("accepted", "unchanged", "warnings", "rejected", "duplicates", "committed")
+# The printed lists' columns (workflow.commands.voters.list_view) as JSON keys.
+COLUMN_KEYS = {
+    "序号": "seq",
+    "选民证号": "certificate_no",
+    "类别": "change",
+    "姓名": "name",
+    "性别": "sex",
+    "年龄": "age",
+    "出生日期": "birth_date",
+    "民族": "ethnicity",
+    "选民小组": "voter_group",
+    "住址": "address",
+    "公民身份号码": "id_number",
+    "选区": "district",
+    "原因": "reason",
+    "日期": "on",
+    "状态": "status",
+    "选举日": "election_day",
+}
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DistrictCreate(_Body):
+    code: DistrictCode
+    name: str = Field(min_length=1, max_length=200, description="选区名称")
+    seats: int | None = Field(None, ge=1, le=100, description="应选代表名额")
+    population: int | None = Field(None, ge=0, le=INT_MAX, description="选区人口数")
+
+
+class PublishBody(_Body):
+    on: LawfulDate | None = Field(None, description="公布日期（默认今天）")
+
+
+class AppealCreate(_Body):
+    filer: str = Field(min_length=1, max_length=100, description="申诉人")
+    request: str = Field(
+        pattern=r"^(add|remove|correct)$", description="add 增列 / remove 除名 / correct 更正"
+    )
+    subject_name: str = Field(min_length=1, max_length=100, description="所涉人员姓名")
+    subject_id: str | None = Field(None, max_length=32, description="所涉人员公民身份号码")
+    reason: str = Field(min_length=1, max_length=1000, description="申诉理由")
+    district: DistrictCode | None = Field(None, description="请求增列时所在选区")
+    correction: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=200)]] | None = (
+        Field(None, description='更正项，如 {"name": "张三"}')
+    )
+    on: LawfulDate | None = Field(None, description="申诉日期（默认今天）")
+
+
+class AppealDecision(_Body):
+    upheld: bool = Field(description="true 支持 / false 驳回")
+    reason: str | None = Field(None, max_length=1000, description="处理理由（驳回时必填）")
+    on: LawfulDate | None = Field(None, description="处理日期（默认今天）")
+
+
+def check_write_voters(caller: Principal) -> None:
+    if not auth.can_write_voters(caller.user):
+        raise Forbidden("E_READ_ONLY", f"「{caller.role_name}」角色不能办理选民登记", "role")
+
+
+def writable_election(session: Session, caller: Principal, election_id: int):
+    election = visible_election(session, caller, election_id)
+    check_write_voters(caller)
+    return election
+
+
+# -- districts ---------------------------------------------------------------------------------
+@router.get("/{election_id}/districts", summary="选区及其选民人数")
+def list_districts(election_id: ElectionId, session: Tx, caller: Caller) -> dict:
+    visible_election(session, caller, election_id)
+    return {"election_id": election_id, "districts": registry.list_districts(session, election_id)}
+
+
+@router.post("/{election_id}/districts", status_code=201, summary="添加一个选区")
+def add_district(
+    election_id: ElectionId, body: DistrictCreate, session: Tx, caller: Caller, svc: Svc
+) -> dict:
+    writable_election(session, caller, election_id)
+    d = registry.add_district(
+        session,
+        election_id,
+        code=body.code,
+        name=body.name,
+        seats=body.seats,
+        population=body.population,
+        clock=svc.clock,
+        actor=caller.username,
+    )
+    return {"code": d.code, "name": d.name, "seats": d.seats, "population": d.population}
+
+
+# -- import ------------------------------------------------------------------------------------
+def _spool(upload: UploadFile, directory: str) -> Path:
+    """The upload as a file with its own suffix (open_sheet reads CSV or XLSX by suffix)."""
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in CSV_SUFFIXES | XLSX_SUFFIXES:
+        raise DomainError(
+            "E_FILE_FORMAT", f"不支持的文件格式：{suffix or '无扩展名'}（应为 .csv 或 .xlsx）", "file"
+        )
+    target = Path(directory) / f"upload{suffix}"
+    written = 0
+    with target.open("wb") as out:
+        while block := upload.file.read(1 << 20):
+            written += len(block)
+            if written > MAX_UPLOAD:
+                raise DomainError("E_FILE_TOO_LARGE", f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB", "file")
+            out.write(block)
+    return target
+
+
+def import_upload(
+    session: Session,
+    svc: Services,
+    caller: Principal,
+    election_id: int,
+    upload: UploadFile,
+    *,
+    district: str | None,
+    sheet: str | None,
+    accept_valid: bool,
+) -> registry.ImportReport:
+    """Import an uploaded file in the caller's transaction. Rejected rows without accept_valid:
+    the savepoint is rolled back, nothing is written, and the report is returned uncommitted."""
+    name = Path(upload.filename or "upload").name[:200]
+    with tempfile.TemporaryDirectory(prefix="huanjie-upload-") as scratch:
+        path = _spool(upload, scratch)
+        digest = file_digest(path)
+        opened = open_sheet(path, sheet=sheet)
+        try:
+            with session.begin_nested():
+                return registry.import_voters(
+                    session,
+                    election_id,
+                    opened.header,
+                    opened.rows,
+                    file_name=name,
+                    file_sha256=digest,
+                    district=district,
+                    accept_valid=accept_valid,
+                    clock=svc.clock,
+                    actor=caller.username,
+                )
+        except registry.ImportRejected as rejected:
+            return rejected.report
+        finally:
+            opened.close()
+
+
+def report_json(report: registry.ImportReport) -> dict:
+    payload = report.as_dict()
+    return {k: payload[k] for k in REPORT_KEYS}
+
+
+@router.post(
+    "/{election_id}/voters/import",
+    summary="导入选民登记表（CSV 或 XLSX）：有被拒绝的行时不导入（422，附报告），除非 accept_valid",
+)
+def import_voters(
+    election_id: ElectionId,
+    session: Tx,
+    caller: Caller,
+    svc: Svc,
+    file: Annotated[UploadFile, File(description="选民登记表 .csv / .xlsx")],
+    accept_valid: Annotated[bool, Query(description="有被拒绝的行时，仍导入其余有效行")] = False,
+    district: DistrictQuery = None,
+    sheet: Annotated[str | None, Query(max_length=100, description="工作表名称（默认第一个）")] = None,
+):
+    writable_election(session, caller, election_id)
+    report = import_upload(
+        session, svc, caller, election_id, file, district=district, sheet=sheet, accept_valid=accept_valid
+    )
+    body = report_json(report)
+    if report.committed:
+        return body
+    first = report.rejected[0] if report.rejected else {}
+    detail = (
+        f"有 {len(report.rejected)} 行被拒绝，未导入任何记录（可改正后重导，或用 accept_valid 只导入有效行）"
+    )
+    if first:
+        detail += f"；如第 {first.get('row')} 行「{first.get('column')}」：{first.get('reason')}"
+    problem = {
+        "type": "urn:huanjie:problem:E_IMPORT_REJECTED",
+        "title": "E_IMPORT_REJECTED",
+        "status": 422,
+        "detail": detail,
+        "code": "E_IMPORT_REJECTED",
+        "field": "file",
+        "instance": f"/api/v1/elections/{election_id}/voters/import",
+    }
+    return JSONResponse(problem | _jsonable(body), status_code=422, media_type=PROBLEM)
+
+
+def _jsonable(value):
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(value)
+
+
+# -- status and lists --------------------------------------------------------------------------
+@router.get("/{election_id}/voters/status", summary="选民登记概况：各选区人数、已公布版本、待处理申诉")
+def voters_status(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc) -> dict:
+    election = visible_election(session, caller, election_id)
+    districts = registry.list_districts(session, election_id)
+    versions = session.execute(
+        select(District.code, VoterListVersion)
+        .join(District, District.id == VoterListVersion.district_id)
+        .where(VoterListVersion.election_id == election_id)
+        .order_by(District.code, VoterListVersion.version)
+    ).all()
+    by_code: dict[str, list[dict]] = {}
+    for code, v in versions:
+        by_code.setdefault(code, []).append(
+            {"version": v.version, "published_on": v.published_on, "voters": v.voters, "changes": v.changes}
+        )
+    for d in districts:
+        d["versions"] = by_code.get(d["code"], [])
+    removed = session.execute(
+        select(func.count()).where(Voter.election_id == election_id, Voter.status != VoterStatus.ACTIVE)
+    ).scalar_one()
+    appeals = None
+    list_milestone = next((m for m in election.milestones if m.key == registry.LIST_MILESTONE), None)
+    if list_milestone is not None and list_milestone.done_on is not None:
+        listed = appeal_commands.list_appeals(session, election_id, clock=svc.clock)
+        appeals = {
+            "filing_ends": listed["filing_ends"],
+            "window_open": listed["window_open"],
+            "pending": listed["pending"],
+            "overdue": listed["overdue"],
+            "total": len(listed["appeals"]),
+        }
+    return {
+        "election_id": election_id,
+        "voters": sum(d["voters"] for d in districts),
+        "removed": removed,
+        "published": list_milestone.done_on if list_milestone is not None else None,
+        "districts": districts,
+        "appeals": appeals,
+    }
+
+
+@router.get(
+    "/{election_id}/voters", summary="选民登记册或名单（分页；身份号码仅对登记员完整显示，且记入审计）"
+)
+def list_voters(
+    election_id: ElectionId,
+    session: Tx,
+    caller: Caller,
+    svc: Svc,
+    which: Annotated[
+        str,
+        Query(
+            alias="list",
+            pattern=r"^(register|published|supplementary|certificates)$",
+            description="register 登记册 / published 已公布名单 / supplementary 补正名单 / certificates 选民证",
+        ),
+    ] = "register",
+    district: DistrictQuery = None,
+    full_ids: Annotated[bool, Query(description="显示完整身份号码（仅登记员）")] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
+):
+    visible_election(session, caller, election_id)
+    if full_ids and not auth.can_see_full_ids(caller.user):
+        raise Forbidden(
+            "E_FULL_IDS_FORBIDDEN",
+            f"只有登记员可以查看完整的公民身份号码（本账号为「{caller.role_name}」）",
+            "full_ids",
+        )
+    view = registry.list_view(session, election_id, which=which, district=district, full_ids=full_ids)
+    keys = [COLUMN_KEYS.get(h, h) for h in view.header]
+    page, total = [], 0
+    for total, row in enumerate(view.rows, 1):
+        if offset < total <= offset + limit:
+            page.append(dict(zip(keys, row, strict=False)))
+    if full_ids:
+        # Whole ID numbers are personal data: who saw which page is recorded, as the CLI does.
+        # A GET's own unit of work is read-only, so the audit entry has its own transaction.
+        with svc.db.transaction() as writing:
+            registry.audit_full_ids(
+                writing,
+                election_id,
+                what=f"api list={which} district={district or ''} offset={offset} limit={limit}",
+                clock=svc.clock,
+                actor=caller.username,
+            )
+    return {"title": view.title, "items": page, "total": total, "limit": limit, "offset": offset}
+
+
+@router.post("/{election_id}/voters/publish", summary="公布选民名单（首次）或补正名单（此后）")
+def publish_voters(
+    election_id: ElectionId, session: Tx, caller: Caller, svc: Svc, body: PublishBody | None = None
+) -> dict:
+    writable_election(session, caller, election_id)
+    published = registry.publish(
+        session, election_id, on=(body or PublishBody()).on, clock=svc.clock, actor=caller.username
+    )
+    return published.as_dict()
+
+
+# -- appeals -----------------------------------------------------------------------------------
+AppealId = Annotated[int, PathParam(ge=1, le=INT_MAX, description="申诉编号")]
+
+
+@router.get("/{election_id}/appeals", summary="申诉、申诉期限和起诉期限（选举法第二十九条）")
+def list_appeals(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc) -> dict:
+    visible_election(session, caller, election_id)
+    return appeal_commands.list_appeals(session, election_id, clock=svc.clock)
+
+
+@router.post("/{election_id}/appeals", status_code=201, summary="受理申诉（名单公布之日起五日内）")
+def file_appeal(election_id: ElectionId, body: AppealCreate, session: Tx, caller: Caller, svc: Svc) -> dict:
+    election = writable_election(session, caller, election_id)
+    appeal = appeal_commands.file_appeal(
+        session,
+        election_id,
+        filer=body.filer,
+        request=body.request,
+        subject_name=body.subject_name,
+        subject_id_number=body.subject_id,
+        reason=body.reason,
+        district=body.district,
+        correction=body.correction,
+        filed_on=body.on,
+        clock=svc.clock,
+        actor=caller.username,
+    )
+    return appeal_commands.appeal_dict(appeal, election)
+
+
+@router.post("/{election_id}/appeals/{appeal_id}/decide", summary="对申诉作出处理决定（三日内）")
+def decide_appeal(
+    election_id: ElectionId, appeal_id: AppealId, body: AppealDecision, session: Tx, caller: Caller, svc: Svc
+) -> dict:
+    election = writable_election(session, caller, election_id)
+    appeal = appeal_commands.get_appeal(session, appeal_id)
+    if appeal.election_id != election_id:
+        raise not_found("申诉", appeal_id, "appeal_id")
+    appeal = appeal_commands.decide_appeal(
+        session,
+        appeal_id,
+        upheld=body.upheld,
+        reason=body.reason,
+        decided_on=body.on,
+        clock=svc.clock,
+        actor=caller.username,
+    )
+    return appeal_commands.appeal_dict(appeal, election)

@@ -1,0 +1,80 @@
+"""Dashboard: upload a voter file (registrars, township staff, county admins) and see the import
+report in Chinese. The import is the API's (service.api.voters.import_upload), in one transaction."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+
+from service.api.deps import INT_MAX, Admitted, services
+from service.api.voters import import_upload
+from service.web.routes import render, web_principal
+from workflow.commands import auth
+from workflow.commands import elections as commands
+from workflow.errors import DomainError
+
+router = APIRouter(include_in_schema=False)
+SHOWN = 200  # rows of each list shown on the page; the counts give the rest
+
+
+@router.post("/elections/{election_id}/voters/import")
+def import_form(
+    request: Request,
+    _admission: Admitted,
+    election_id: Annotated[int, PathParam(ge=1, le=INT_MAX)],
+    file: Annotated[UploadFile | None, File()] = None,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    district: Annotated[str, Form(max_length=32)] = "",
+    accept_valid: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    svc = services(request)
+    report = error = None
+    status = 200
+    with svc.db.reading() as session:
+        caller = web_principal(request, session)
+        election = commands.get_election(session, election_id)
+        if not caller.may_see(session, election.jurisdiction_id):
+            return render(request, "error.html", 403, caller=caller, message="该选举不在本账号管辖范围内。")
+        title = election.title
+    try:
+        with svc.db.transaction() as session:
+            caller = web_principal(request, session)
+            if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
+                raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
+            if not auth.can_write_voters(caller.user):
+                raise DomainError("E_READ_ONLY", f"「{caller.role_name}」角色不能办理选民登记", "role")
+            if file is None or not file.filename:
+                raise DomainError("E_FILE_MISSING", "请选择要上传的选民登记表（.csv 或 .xlsx）", "file")
+            report = import_upload(
+                session,
+                svc,
+                caller,
+                election_id,
+                file,
+                district=district.strip() or None,
+                sheet=None,
+                accept_valid=accept_valid in ("1", "on", "true"),
+            )
+            if not report.committed:
+                status = 422
+    except DomainError as failure:
+        error = failure.message
+        status = 403 if failure.code in ("E_CSRF", "E_READ_ONLY") else 422
+    with svc.db.reading() as session:  # the page shows the caller: load it in an open session
+        caller = web_principal(request, session)
+        return render(
+            request,
+            "voter_import.html",
+            status,
+            caller=caller,
+            election_id=election_id,
+            title=title,
+            report=report,
+            error=error,
+            file_name=file.filename if file is not None else None,
+            shown=SHOWN,
+        )
