@@ -231,3 +231,25 @@ def test_audit_chain_detects_tampering(db, clock):
     with db.reading() as s:
         report = verify(s)
     assert not report.ok and report.broken_at == 2 and "修改" in report.reason
+
+
+def test_audit_chain_survives_a_rolled_back_savepoint(db, clock):
+    """Entries appended in one transaction chain on each other; one rolled back with its
+    savepoint is not a link of the chain."""
+    from workflow.events import Recorded
+    from workflow.store.audit import record
+
+    with db.transaction() as s:
+        record(s, Recorded(action="test.kept", entity="test", entity_id="1"), actor="t", clock=clock)
+        try:
+            with s.begin_nested():
+                record(s, Recorded(action="test.undone", entity="test", entity_id="2"), actor="t", clock=clock)
+                raise RuntimeError("refused")
+        except RuntimeError:
+            pass
+        record(s, Recorded(action="test.after", entity="test", entity_id="3"), actor="t", clock=clock)
+    with db.reading() as s:
+        report = verify(s)
+        actions = s.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()
+    assert actions == ["test.kept", "test.after"]
+    assert report.ok and report.entries == 2

@@ -20,6 +20,7 @@ from workflow.events import Event, jsonable
 from workflow.store.models import AuditEntry
 
 GENESIS = "0" * 64
+_HEAD_KEY = "huanjie_audit_head"
 _AUDIT_LOCK = 72_011_026  # PostgreSQL advisory lock id: one appender at a time keeps one chain
 
 
@@ -44,14 +45,25 @@ def _digest(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def record(session: Session, event: Event, *, actor: str, clock: Clock) -> AuditEntry:
-    """Append one event to the log inside the caller's transaction."""
+def _chain_head(session: Session) -> str:
+    """The newest entry's hash. Read once per transaction, then carried along: the lock taken
+    with the first read (PostgreSQL; SQLite has one writer) keeps every other appender out
+    until this transaction ends, so nobody else can move the head meanwhile."""
+    cached = session.info.get(_HEAD_KEY)
+    # The entry leaves the session when a savepoint holding it rolls back: then read again.
+    if cached is not None and cached[0] is session.get_transaction() and cached[1] in session:
+        return cached[1].hash
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _AUDIT_LOCK})
-    prev = (
+    return (
         session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar_one_or_none()
         or GENESIS
     )
+
+
+def record(session: Session, event: Event, *, actor: str, clock: Clock) -> AuditEntry:
+    """Append one event to the log inside the caller's transaction."""
+    prev = _chain_head(session)
     at = clock.now()
     before = jsonable(event.before) if event.before is not None else None
     after = jsonable(event.after) if event.after is not None else None
@@ -68,6 +80,7 @@ def record(session: Session, event: Event, *, actor: str, clock: Clock) -> Audit
     )
     session.add(entry)
     session.flush()
+    session.info[_HEAD_KEY] = (session.get_transaction(), entry)
     return entry
 
 
