@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,27 +103,33 @@ def _address(channel: str, recipient: dict[str, Any]) -> str:
     return str(recipient.get("name") or "")
 
 
-def recipients(jurisdiction: Jurisdiction) -> list[tuple[str, dict[str, Any]]]:
-    """(channel, recipient) pairs from the committee's contacts.
+def contact_channels(jurisdiction: Jurisdiction) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """(contact index, channel, recipient) for every channel of every committee contact.
 
     A contact is {name, role, email, channels: {"log": true, "email": true | "addr",
-    "dingtalk": {"webhook", "secret"}, "wecom": {"webhook"} | {"key"}, "webhook": {"url", "secret"}}}.
-    Unknown channels are kept: the worker parks them as failed with the reason visible. A
-    committee without any channel still gets a log entry, so no notice vanishes silently.
+    "dingtalk": {"webhook", "secret"}, "wecom": {"webhook"} | {"key"}, "webhook": {"url", "secret"}}};
+    the recipient is what the channel reads (schedules/channels.py). Unknown channels are kept:
+    the worker parks them as failed with the reason visible. The one fan-out rule, shared by
+    `enqueue` here and the scheduler's outbox (schedules/notify.py).
     """
-    found: list[tuple[str, dict[str, Any]]] = []
-    for contact in jurisdiction.contacts or []:
+    for index, contact in enumerate(jurisdiction.contacts or []):
         base = {"name": contact.get("name"), "role": contact.get("role")}
         for channel, spec in (contact.get("channels") or {}).items():
             if spec is None or spec is False:
                 continue
             if channel == "email":
                 address = contact.get("email") if spec is True else spec
-                found.append((channel, {**base, "email": address}))
+                yield index, channel, {**base, "email": address}
             elif isinstance(spec, dict):
-                found.append((channel, {**base, **spec}))
+                yield index, channel, {**base, **spec}
             else:
-                found.append((channel, base))
+                yield index, channel, base
+
+
+def recipients(jurisdiction: Jurisdiction) -> list[tuple[str, dict[str, Any]]]:
+    """(channel, recipient) pairs from the committee's contacts. A committee without any
+    channel still gets a log entry, so no notice vanishes silently."""
+    found = [(channel, recipient) for _, channel, recipient in contact_channels(jurisdiction)]
     if not found:
         found.append(("log", {"name": jurisdiction.committee_name or jurisdiction.name, "role": "committee"}))
     return found

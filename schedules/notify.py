@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from schedules.delivery import contact_channels
 from workflow.store.models import Jurisdiction, Notification, NotificationStatus
 
 
@@ -26,62 +27,25 @@ class Recipient:
     jurisdiction_code: str
     committee: str | None
     label: str  # stable within the reminder: contact index, "p0" for the parent's first contact
-    name: str | None
-    role: str | None
     channel: str
-    address: Any  # the channel's setting: True for log, an address, or a robot/webhook table
+    details: dict[str, Any]  # what the channel reads: name, role, email / robot or webhook table
 
     def as_json(self) -> dict[str, Any]:
-        """The recipient in the shape the delivery channels read (schedules/channels.py):
-        `email` for e-mail, the robot's or webhook's table (webhook, secret, url, key …)
-        spread in for the others."""
-        recipient: dict[str, Any] = {
-            "jurisdiction": self.jurisdiction_code,
-            "committee": self.committee,
-            "name": self.name,
-            "role": self.role,
-        }
-        if self.channel == "email":
-            recipient["email"] = self.address
-        elif isinstance(self.address, dict):
-            recipient.update(self.address)
-        return recipient
+        """The recipient in the shape the delivery channels read (schedules/channels.py)."""
+        return {"jurisdiction": self.jurisdiction_code, "committee": self.committee, **self.details}
 
 
 def _recipients_of(jurisdiction: Jurisdiction, prefix: str) -> list[Recipient]:
-    result: list[Recipient] = []
-    for index, contact in enumerate(jurisdiction.contacts or []):
-        channels = contact.get("channels") or {}
-        for channel, setting in channels.items():
-            if not setting:
-                continue
-            address = contact.get("email") if channel == "email" and setting is True else setting
-            result.append(
-                Recipient(
-                    jurisdiction.id,
-                    jurisdiction.code,
-                    jurisdiction.committee_name,
-                    f"{prefix}{index}",
-                    contact.get("name"),
-                    contact.get("role"),
-                    channel,
-                    address,
-                )
-            )
+    def make(label: str, channel: str, details: dict[str, Any]) -> Recipient:
+        return Recipient(jurisdiction.id, jurisdiction.code, jurisdiction.committee_name, label, channel, details)
+
+    result = [
+        make(f"{prefix}{index}", channel, details)
+        for index, channel, details in contact_channels(jurisdiction)
+    ]
     if not result:
         # A committee without contacts still gets its message in the log, never silently lost.
-        result.append(
-            Recipient(
-                jurisdiction.id,
-                jurisdiction.code,
-                jurisdiction.committee_name,
-                f"{prefix}0",
-                jurisdiction.committee_name,
-                None,
-                "log",
-                True,
-            )
-        )
+        result.append(make(f"{prefix}0", "log", {"name": jurisdiction.committee_name, "role": None}))
     return result
 
 
