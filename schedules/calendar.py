@@ -165,12 +165,6 @@ def check_plan(
     return PlanReport(kind=kind.key, anchor=anchor, milestones=tuple(checks), warnings=tuple(warnings))
 
 
-def reschedule_dates(old_anchor: date, new_anchor: date, planned: Mapping[str, date]) -> dict[str, date]:
-    """Planned dates moved with the anchor, keeping each one's distance to election day."""
-    delta = new_anchor - old_anchor
-    return {key: when + delta for key, when in planned.items()}
-
-
 class HolidayCalendar:
     """Statutory public holidays from the State Council's calendar (chinese-calendar).
 

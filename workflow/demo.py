@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
 from workflow.commands import elections as commands
-from workflow.errors import DomainError
 from workflow.machine import Trigger
 from workflow.plan import JurisdictionRef, PhaseWindow, Plan, load_plan
 from workflow.store.models import Jurisdiction
@@ -199,4 +198,3 @@ STEPS.append(add_demo_voters)  # first: the District table is the source of dist
 from workflow.demo_candidates import step as _candidates_step  # noqa: E402, I001
 STEPS.append(_candidates_step)
 
-__all__ = ["DemoResult", "DomainError", "build_demo", "progress"]
