@@ -6,8 +6,11 @@
 
 For each backend, in the same run:
 - scheduling: the reminder rows of N people's congress elections (the seed's plan, election days
-  spread over a year), computed per election and bulk-inserted — against the naive design, one
-  APScheduler 3 job per deadline added to a SQLAlchemyJobStore (at `--naive-jobs`, default 20,000);
+  spread over a year), computed per election and written by `insert_bulk` (the writer every
+  command uses), 10,000 elections per transaction — against the naive design, one APScheduler 3
+  job per deadline added to a SQLAlchemyJobStore in the same database (at `--naive-jobs`, default
+  20,000). The two are interleaved, a transaction of ours then a slice of naive jobs, so that a
+  change in the machine's load during the run weighs on both alike;
 - a sweep that finds nothing due, at full size (target < 10 ms), next to the naive store's
   `get_due_jobs` at its size;
 - sweep throughput (reminders handled per second) on a 30-day backlog, capped at `--sweep-limit`,
@@ -174,29 +177,26 @@ def load_elections(db: Database, count: int) -> list[dict]:
 
 
 # -- our design -----------------------------------------------------------------------------
-def schedule_rows(db: Database, elections: list[dict]) -> tuple[int, float]:
+ELECTIONS_PER_TRANSACTION = 10_000
+
+
+def chunks(elections: list[dict]) -> list[list[dict]]:
+    step = ELECTIONS_PER_TRANSACTION
+    return [elections[start : start + step] for start in range(0, len(elections), step)]
+
+
+def specs_of(election: dict) -> tuple:
+    return desired_cached(
+        "people_congress", "preparation", election["milestones"], election["windows"], TZ, date(2027, 1, 1)
+    )
+
+
+def schedule_chunk(db: Database, chunk: list[dict]) -> int:
     """Compute each election's reminders (the pure calculus, memoised for elections sharing a
-    timetable) and bulk-insert them, 100,000 rows per transaction."""
+    timetable) and write them with the one writer every command uses, in one transaction."""
     now = datetime(2027, 1, 1, tzinfo=UTC)
-    today = date(2027, 1, 1)
-    total = 0
-    started = time.perf_counter()
-    buffer: list[tuple[int, tuple]] = []
-    pending = 0
-    for election in elections:
-        specs = desired_cached(
-            "people_congress", "preparation", election["milestones"], election["windows"], TZ, today
-        )
-        buffer.append((election["id"], specs))
-        pending += len(specs)
-        if pending >= 100_000:
-            with db.transaction() as session:
-                total += insert_bulk(session, buffer, now)
-            buffer, pending = [], 0
-    if buffer:
-        with db.transaction() as session:
-            total += insert_bulk(session, buffer, now)
-    return total, time.perf_counter() - started
+    with db.transaction() as session:
+        return insert_bulk(session, [(election["id"], specs_of(election)) for election in chunk], now)
 
 
 def median_ms(action, runs: int = 30) -> float:
@@ -209,46 +209,70 @@ def median_ms(action, runs: int = 30) -> float:
 
 
 # -- the naive design -----------------------------------------------------------------------
-def naive(url: str, deadlines: list[tuple[int, int, str, datetime]]) -> dict:
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.background import BackgroundScheduler
+class Naive:
+    """One APScheduler 3 job per deadline, in a SQLAlchemyJobStore in the same database."""
 
-    store = SQLAlchemyJobStore(url=url, tablename=f"naive_jobs_{uuid.uuid4().hex[:6]}")
-    scheduler = BackgroundScheduler(jobstores={"default": store}, timezone=TZ)
-    scheduler.start(paused=True)  # jobs go straight to the store; nothing runs
-    started = time.perf_counter()
-    for reminder_id, election_id, key, when in deadlines:
-        scheduler.add_job(
-            "bench.sweep:fire",
-            "date",
-            run_date=when,
-            args=[election_id, key],
-            id=f"{reminder_id}",
-            misfire_grace_time=None,
-            coalesce=True,
-        )
-    add_seconds = time.perf_counter() - started
-    earliest = min(when for _r, _e, _k, when in deadlines)
-    nothing_ms = median_ms(lambda: store.get_due_jobs(earliest - timedelta(hours=1)))
-    # Firing: what the scheduler does per due job in the naive design (fetch, then remove the
-    # one-shot job), over a 30-day backlog.
-    due_at = earliest + timedelta(days=30)
-    started = time.perf_counter()
-    due = store.get_due_jobs(due_at)
-    for job in due:
-        store.remove_job(job.id)
-    fire_seconds = time.perf_counter() - started
-    scheduler.shutdown(wait=False)
-    store.shutdown()
-    with create_engine(url).begin() as conn:
-        conn.execute(text(f"DROP TABLE {store.jobs_t.name}"))
-    return {
-        "jobs": len(deadlines),
-        "add_per_job_us": add_seconds / len(deadlines) * 1e6,
-        "nothing_due_ms": nothing_ms,
-        "fire_per_s": len(due) / fire_seconds if fire_seconds and due else float("nan"),
-        "fired": len(due),
-    }
+    def __init__(self, url: str, deadlines: list[tuple[int, int, str, datetime]]):
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self.url = url
+        self.deadlines = deadlines
+        self.store = SQLAlchemyJobStore(url=url, tablename=f"naive_jobs_{uuid.uuid4().hex[:6]}")
+        self.scheduler = BackgroundScheduler(jobstores={"default": self.store}, timezone=TZ)
+        self.scheduler.start(paused=True)  # jobs go straight to the store; nothing runs
+        self.added = 0
+        self.add_seconds = 0.0
+
+    def add(self, count: int) -> None:
+        started = time.perf_counter()
+        for job_id, election_id, key, when in self.deadlines[self.added : self.added + count]:
+            self.scheduler.add_job(
+                "bench.sweep:fire",
+                "date",
+                run_date=when,
+                args=[election_id, key],
+                id=f"{job_id}",
+                misfire_grace_time=None,
+                coalesce=True,
+            )
+        self.add_seconds += time.perf_counter() - started
+        self.added = min(len(self.deadlines), self.added + count)
+
+    def finish(self) -> dict:
+        store = self.store
+        earliest = min(when for _r, _e, _k, when in self.deadlines)
+        nothing_ms = median_ms(lambda: store.get_due_jobs(earliest - timedelta(hours=1)))
+        # Firing: what the scheduler does per due job in the naive design (fetch, then remove
+        # the one-shot job), over a 30-day backlog.
+        due_at = earliest + timedelta(days=30)
+        started = time.perf_counter()
+        due = store.get_due_jobs(due_at)
+        for job in due:
+            store.remove_job(job.id)
+        fire_seconds = time.perf_counter() - started
+        self.scheduler.shutdown(wait=False)
+        store.shutdown()
+        with create_engine(self.url).begin() as conn:
+            conn.execute(text(f"DROP TABLE {store.jobs_t.name}"))
+        return {
+            "jobs": self.added,
+            "add_per_job_us": self.add_seconds / self.added * 1e6,
+            "nothing_due_ms": nothing_ms,
+            "fire_per_s": len(due) / fire_seconds if fire_seconds and due else float("nan"),
+            "fired": len(due),
+        }
+
+
+def naive_deadlines(elections: list[dict], count: int) -> list[tuple[int, int, str, datetime]]:
+    """The same deadlines as our rows, for the first elections, one job each."""
+    deadlines: list[tuple[int, int, str, datetime]] = []
+    for election in elections:
+        for spec in specs_of(election):
+            deadlines.append((len(deadlines) + 1, election["id"], str(spec.kind), spec.fire_at))
+            if len(deadlines) == count:
+                return deadlines
+    return deadlines
 
 
 def run(backend: str, args) -> None:
@@ -260,7 +284,18 @@ def run(backend: str, args) -> None:
             t0 = time.perf_counter()
             elections = load_elections(db, count)
             print(f"[{backend}] set-up: {count:,} elections in {time.perf_counter() - t0:.1f} s", flush=True)
-            rows, seconds = schedule_rows(db, elections)
+
+            # Scheduling, interleaved: a transaction of ours, then a slice of the naive jobs, so
+            # that both designs see the same machine (its load drifts during a long run).
+            baseline = Naive(url, naive_deadlines(elections, naive_jobs))
+            parts = chunks(elections)
+            rows, seconds = 0, 0.0
+            for number, chunk in enumerate(parts):
+                started = time.perf_counter()
+                rows += schedule_chunk(db, chunk)
+                seconds += time.perf_counter() - started
+                baseline.add(-(-naive_jobs // len(parts)))
+                print(f"[{backend}] scheduled {number + 1}/{len(parts)}: {rows:,} rows", flush=True)
             ours_us = seconds / rows * 1e6
             print(
                 f"[{backend}] scheduled {rows:,} reminder rows in {seconds:.1f} s ({ours_us:.1f} µs per deadline)",
@@ -271,15 +306,7 @@ def run(backend: str, args) -> None:
                 first = session.execute(select(func.min(Reminder.fire_at))).scalar_one()
             quiet = FixedClock(first - timedelta(hours=1))
             nothing_ms = median_ms(lambda: sweep(db, quiet))
-
-            # The naive design at a size it can take, fed with the same kind of deadlines.
-            with db.reading() as session:
-                sample = session.execute(
-                    select(Reminder.id, Reminder.election_id, Reminder.kind, Reminder.fire_at)
-                    .order_by(Reminder.id)
-                    .limit(naive_jobs)
-                ).all()
-            baseline = naive(url, [tuple(row) for row in sample])
+            baseline = baseline.finish()
 
             backlog_clock = FixedClock(first + timedelta(days=30))
             started = time.perf_counter()

@@ -21,7 +21,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
@@ -243,31 +243,49 @@ def write_reminders(session: Session, election: Election, clock: Clock) -> None:
             and row.kind != ReminderKind.ADVANCE_CHECK
         ):
             kept.add(ident)
-    new = [spec for ident, spec in desired.items() if ident not in kept]
+    new = tuple(spec for ident, spec in desired.items() if ident not in kept)
     if new:
         session.flush()
-        session.execute(insert(Reminder), [_row(election.id, spec, now) for spec in new])
+        insert_bulk(session, [(election.id, new)], now)
 
 
-def _row(election_id: int, spec: ReminderSpec, now: datetime) -> dict[str, Any]:
-    return {
-        "election_id": election_id,
-        "milestone_key": spec.milestone_key,
-        "kind": str(spec.kind),
-        "lead_days": spec.lead_days,
-        "target_date": spec.target_date,
-        "fire_at": spec.fire_at,
-        "status": ReminderStatus.PENDING,
-        "created_at": now,
-        "handled_at": None,
-        "details": spec.details,
-    }
+def insert_bulk(session: Session, items: Iterable[tuple[int, Sequence[ReminderSpec]]], now: datetime) -> int:
+    """Insert the reminders of many elections at once; the one writer of new reminder rows.
+
+    `items` pairs an election id with its specs. A provincial round gives thousands of elections
+    one timetable: the distinct timetables are staged once in temporary tables and the database
+    fans them out in a single `INSERT … SELECT`, so per row nothing crosses from Python but the
+    row itself inside the engine. Without such sharing, rows go directly (`COPY` on PostgreSQL,
+    one prepared `executemany` on SQLite). Values are stored exactly as the ORM stores them (UTC
+    instants without offset, ISO dates, JSON text).
+    """
+    timetables: dict[int, tuple[int, tuple[ReminderSpec, ...]]] = {}  # id(specs) → (number, specs)
+    pairs: list[tuple[int, int]] = []
+    rows = 0
+    for election_id, specs in items:
+        shared = specs if isinstance(specs, tuple) else tuple(specs)
+        # Keyed by identity: memoised timetables (`desired_cached`) are the same object; the
+        # dict keeps each one alive, so an id is never reused within this call.
+        entry = timetables.get(id(shared))
+        if entry is None:
+            entry = timetables[id(shared)] = (len(timetables), shared)
+        pairs.append((election_id, entry[0]))
+        rows += len(shared)
+    if not rows:
+        return 0
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    staged_rows = sum(len(specs) for _number, specs in timetables.values())
+    if rows < STAGE_MIN_ROWS or staged_rows * 2 > rows:
+        # Little sharing: staging would write nearly every row twice.
+        (_copy_direct if postgres else _executemany_direct)(connection, pairs, timetables, now)
+    else:
+        (_stage_postgres if postgres else _stage_sqlite)(connection, pairs, timetables, now)
+    return rows
 
 
-def bulk_rows(election_id: int, specs: Iterable[ReminderSpec], now: datetime) -> list[dict[str, Any]]:
-    """Rows for a bulk insert of a new election's reminders (used by imports and the bench)."""
-    return [_row(election_id, spec, now) for spec in specs]
-
+# Below this many rows the direct path is as fast as staging (measured with bench/sweep.py).
+STAGE_MIN_ROWS = 5000
 
 _COLUMNS = (
     "election_id",
@@ -281,40 +299,110 @@ _COLUMNS = (
     "handled_at",
     "details",
 )
+_NAMES = ", ".join(_COLUMNS)
+_STAGED = "t.milestone_key, t.kind, t.lead_days, t.target_date, t.fire_at"
 
 
-def insert_bulk(session: Session, items: Iterable[tuple[int, Sequence[ReminderSpec]]], now: datetime) -> int:
-    """Insert the reminders of many new elections at once (`COPY` on PostgreSQL, one prepared
-    `executemany` on SQLite), for scheduling whole provinces. `items` pairs an election id with
-    its specs; elections with equal timetables share their converted values. Values are stored
-    exactly as the ORM stores them (UTC instants without offset, ISO dates, JSON text)."""
-    connection = session.connection()
-    names = ", ".join(_COLUMNS)
-    if connection.dialect.name == "postgresql":
-        created = _naive_utc(now).isoformat(sep=" ")
-        lines: list[str] = []
-        for election_id, specs in items:
-            prefix = f"{election_id}\t"
-            lines.extend(prefix + line for line in _copy_lines(tuple(specs), created))
-        count = len(lines)
-        raw = connection.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f"COPY reminders ({names}) FROM STDIN") as copy:
-            for start in range(0, count, 10000):
-                copy.write("".join(lines[start : start + 10000]))
-        return count
+def _by_number(timetables: dict) -> list[tuple[ReminderSpec, ...]]:
+    return [specs for _number, specs in timetables.values()]  # numbered in insertion order
+
+
+def _executemany_direct(connection, pairs, timetables, now: datetime) -> None:
     created = _sqlite_instant(now)
-    rows: list[tuple] = []
-    for election_id, specs in items:
-        rows.extend((election_id, *tail) for tail in _tails(tuple(specs), created))
-    if not rows:
-        return 0
-    # In order of fire_at, so the (status, fire_at) index grows in order; a bigger page cache
-    # for this connection keeps the rest of it in memory.
-    rows.sort(key=_fire_at_of_row)
-    connection.exec_driver_sql("PRAGMA cache_size=-65536")
+    tails = [_tails(specs, created) for specs in _by_number(timetables)]
+    rows = [(election_id, *tail) for election_id, number in pairs for tail in tails[number]]
     marks = ", ".join("?" for _ in _COLUMNS)
-    connection.exec_driver_sql(f"INSERT INTO reminders ({names}) VALUES ({marks})", rows)
-    return len(rows)
+    connection.exec_driver_sql(f"INSERT INTO reminders ({_NAMES}) VALUES ({marks})", rows)
+
+
+def _stage_sqlite(connection, pairs, timetables, now: datetime) -> None:
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE reminder_stage_timetables (timetable INTEGER NOT NULL, seq INTEGER NOT NULL,"
+        " milestone_key TEXT, kind TEXT NOT NULL, lead_days INTEGER, target_date TEXT,"
+        " fire_at TEXT NOT NULL, details TEXT NOT NULL, PRIMARY KEY (timetable, seq))"
+    )
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE reminder_stage_elections (election_id INTEGER NOT NULL, timetable INTEGER NOT NULL)"
+    )
+    connection.exec_driver_sql(
+        "INSERT INTO temp.reminder_stage_timetables VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (number, seq, tail[0], tail[1], tail[2], tail[3], tail[4], tail[8])
+            for number, specs in enumerate(_by_number(timetables))
+            for seq, tail in enumerate(_tails(specs, ""))
+        ],
+    )
+    connection.exec_driver_sql("INSERT INTO temp.reminder_stage_elections VALUES (?, ?)", pairs)
+    # Scanned in staging order, each election's rows together: the reminders' rowids and their
+    # election_id index grow at the end, as they would one election at a time.
+    connection.exec_driver_sql(
+        f"INSERT INTO reminders ({_NAMES}) SELECT e.election_id, {_STAGED}, 'pending', ?, NULL, t.details"
+        " FROM temp.reminder_stage_elections AS e JOIN temp.reminder_stage_timetables AS t"
+        " ON t.timetable = e.timetable ORDER BY e.rowid, t.seq",
+        (_sqlite_instant(now),),
+    )
+    connection.exec_driver_sql("DROP TABLE temp.reminder_stage_elections")
+    connection.exec_driver_sql("DROP TABLE temp.reminder_stage_timetables")
+
+
+def _copy(connection, statement: str, lines: Iterable[str]) -> None:
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        chunk: list[str] = []
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) >= 10000:
+                copy.write("".join(chunk))
+                chunk = []
+        if chunk:
+            copy.write("".join(chunk))
+
+
+def _copy_direct(connection, pairs, timetables, now: datetime) -> None:
+    created = _naive_utc(now).isoformat(sep=" ")
+    lines = [_copy_lines(specs, created) for specs in _by_number(timetables)]
+    _copy(
+        connection,
+        f"COPY reminders ({_NAMES}) FROM STDIN",
+        (f"{election_id}\t{line}" for election_id, number in pairs for line in lines[number]),
+    )
+
+
+def _stage_postgres(connection, pairs, timetables, now: datetime) -> None:
+    # ON COMMIT DROP also removes them if the transaction fails half-way.
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE reminder_stage_timetables (timetable integer NOT NULL, seq integer NOT NULL,"
+        " milestone_key varchar(60), kind varchar(30) NOT NULL, lead_days integer, target_date date,"
+        " fire_at timestamp NOT NULL, status varchar(12), created_at timestamp, handled_at timestamp,"
+        " details json NOT NULL, PRIMARY KEY (timetable, seq)) ON COMMIT DROP"
+    )
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE reminder_stage_elections (ord serial, election_id integer NOT NULL,"
+        " timetable integer NOT NULL) ON COMMIT DROP"
+    )
+    _copy(
+        connection,
+        "COPY reminder_stage_timetables FROM STDIN",
+        (
+            f"{number}\t{seq}\t{line}"
+            for number, specs in enumerate(_by_number(timetables))
+            for seq, line in enumerate(_copy_lines(specs, "2000-01-01 00:00:00"))
+        ),
+    )
+    _copy(
+        connection,
+        "COPY reminder_stage_elections (election_id, timetable) FROM STDIN",
+        (f"{election_id}\t{number}\n" for election_id, number in pairs),
+    )
+    connection.exec_driver_sql("ANALYZE reminder_stage_elections")
+    connection.exec_driver_sql(
+        f"INSERT INTO reminders ({_NAMES}) SELECT e.election_id, {_STAGED}, 'pending', %s, NULL, t.details"
+        " FROM reminder_stage_elections AS e JOIN reminder_stage_timetables AS t"
+        " ON t.timetable = e.timetable ORDER BY e.ord, t.seq",
+        (_naive_utc(now),),
+    )
+    connection.exec_driver_sql("DROP TABLE reminder_stage_elections")
+    connection.exec_driver_sql("DROP TABLE reminder_stage_timetables")
 
 
 @lru_cache(maxsize=4096)
@@ -334,10 +422,6 @@ def _tails(specs: tuple[ReminderSpec, ...], created: str) -> tuple[tuple, ...]:
         )
         for spec in specs
     )
-
-
-def _fire_at_of_row(row: tuple) -> str:
-    return row[5]
 
 
 def _copy_text(value: Any) -> str:

@@ -5,22 +5,27 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
+from schedules import reminders
 from schedules.reminders import (
     MilestoneDates,
     ReminderKind,
     desired_reminders,
+    election_desired,
     insert_bulk,
     milestone_reminders,
 )
 from schedules.sweep import sweep
-from tests.scheduler_helpers import setup_jingshan, start
+from tests.scheduler_helpers import JINGSHAN, setup_jingshan, start
 from workflow.clock import FixedClock
 from workflow.kinds import get_kind
-from workflow.store.models import Reminder
+from workflow.store.models import Election, Reminder
+from workflow.timeutil import local_date
 
 KIND = get_kind("people_congress")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -89,32 +94,75 @@ def test_ended_elections_have_no_reminders():
     assert desired_reminders(KIND, "closed", milestones, {}, "Asia/Shanghai", date(2011, 9, 1)) == []
 
 
-def test_bulk_insert_stores_what_the_orm_stores(db):
+@pytest.mark.parametrize("path", ["direct", "staged"])
+def test_bulk_insert_stores_what_the_orm_stores(db, path, monkeypatch):
+    """Both bulk paths (rows straight in, or timetables staged and fanned out by the database)
+    store exactly what the ORM stores for the same specs, each election's rows together."""
+    from workflow.commands import elections as commands
+    from workflow.plan import load_plan
+
+    clock = start()
+    first = setup_jingshan(db, clock)
+    with db.transaction() as session:
+        others = [
+            commands.create_election(session, load_plan(JINGSHAN), clock=clock, actor="test").election.id
+            for _ in range(3)
+        ]
+        election = session.get(Election, first)
+        specs = tuple(election_desired(election, local_date(clock.now(), "Asia/Shanghai")))
+        session.query(Reminder).delete()
+        for spec in specs:  # the ORM's way, one object per row, for the first election
+            session.add(
+                Reminder(
+                    election_id=first,
+                    milestone_key=spec.milestone_key,
+                    kind=str(spec.kind),
+                    lead_days=spec.lead_days,
+                    target_date=spec.target_date,
+                    fire_at=spec.fire_at,
+                    status="pending",
+                    created_at=clock.now(),
+                    details=spec.details,
+                )
+            )
+    monkeypatch.setattr(reminders, "STAGE_MIN_ROWS", 1 if path == "staged" else 10**9)
+    with db.transaction() as session:
+        assert insert_bulk(session, [(eid, specs) for eid in others], clock.now()) == 3 * len(specs)
+    with db.reading() as session:
+        stored = [
+            (r.election_id, r.milestone_key, r.kind, r.lead_days, r.target_date, r.fire_at, r.status,
+             r.created_at, r.handled_at, r.details)  # fmt: skip
+            for r in session.execute(select(Reminder).order_by(Reminder.id)).scalars()
+        ]
+    by_election = {eid: [r[1:] for r in stored if r[0] == eid] for eid in [first, *others]}
+    assert len(by_election[first]) == len(specs) > 50
+    for eid in others:
+        assert by_election[eid] == by_election[first]  # the same values, in the specs' order
+    owners = [r[0] for r in stored]
+    assert owners == sorted(owners)  # each election's rows together, in the order given
+    # And the sweep reads them like any other row: the first countdown message on its hour,
+    # once per election.
+    earliest = min(spec.fire_at for spec in specs)
+    assert sweep(db, FixedClock(earliest - timedelta(seconds=1))).as_dict()["warnings"] == []
+    assert len(sweep(db, FixedClock(earliest)).as_dict()["warnings"]) == 4
+
+
+def test_a_bulk_insert_rolls_back_with_its_transaction(db, monkeypatch):
+    """A failing statement after the staged insert leaves no reminder and no staging table."""
     clock = start()
     election_id = setup_jingshan(db, clock)
-    with db.transaction() as session:
-        orm_rows = (
-            session.execute(select(Reminder).where(Reminder.election_id == election_id)).scalars().all()
-        )
-        specs = [
-            (r.milestone_key, r.kind, r.lead_days, r.target_date, r.fire_at, r.details) for r in orm_rows
-        ]
-        session.query(Reminder).delete()
-    from schedules.reminders import ReminderSpec
-
-    with db.transaction() as session:
-        rebuilt = [
-            ReminderSpec(k, ReminderKind(kind), d, t, f, det.get("phase")) for k, kind, d, t, f, det in specs
-        ]
-        assert insert_bulk(session, [(election_id, rebuilt)], clock.now()) == len(specs)
     with db.reading() as session:
-        again = session.execute(select(Reminder).order_by(Reminder.id)).scalars().all()
-        stored = [(r.milestone_key, r.kind, r.lead_days, r.target_date, r.fire_at, r.details) for r in again]
-        assert sorted(stored, key=repr) == sorted(specs, key=repr)
-    # And the sweep reads them like any other row: the first countdown message on its hour.
-    first = min(f for *_rest, f, _d in specs)
-    assert sweep(db, FixedClock(first - timedelta(seconds=1))).as_dict()["warnings"] == []
-    assert len(sweep(db, FixedClock(first)).as_dict()["warnings"]) == 1
+        before = session.execute(select(func.count()).select_from(Reminder)).scalar_one()
+        election = session.get(Election, election_id)
+        specs = tuple(election_desired(election, local_date(clock.now(), "Asia/Shanghai")))
+    monkeypatch.setattr(reminders, "STAGE_MIN_ROWS", 1)
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        insert_bulk(session, [(election_id, specs), (election_id, specs)], clock.now())
+        insert_bulk(session, [(election_id + 999, specs)] * 2, clock.now())  # no such election
+    with db.transaction() as session:
+        assert session.execute(select(func.count()).select_from(Reminder)).scalar_one() == before
+        # The staging tables went with the transaction: the next bulk insert creates them again.
+        assert insert_bulk(session, [(election_id, specs)] * 2, clock.now()) == 2 * len(specs)
 
 
 def test_a_rewrite_never_repeats_a_handled_reminder(db):
