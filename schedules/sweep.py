@@ -284,8 +284,8 @@ def _batch(
     for election_id, due in by_election.items():
         election = elections[election_id]
         if election.state in FINAL_STATES or election.state == SUSPENDED:
-            # Nothing fires for an ended or suspended election (a resume rewrites on the next
-            # schedule change; see docs/scheduler.md).
+            # Nothing fires for an ended or suspended election (a resume writes back what fell
+            # due meanwhile; see docs/scheduler.md).
             cancelled.extend(r.id for r in due)
             continue
         kind = get_kind(election.kind)

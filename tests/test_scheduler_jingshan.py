@@ -4,7 +4,7 @@ window dates, a missing official candidate list blocking the vote and escalated 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -191,3 +191,54 @@ def test_swept_notifications_are_deliverable(db):
     assert emails
     for recipient in emails:
         assert "@" in _require(recipient, "email", "email")
+
+
+def test_a_resumed_election_catches_up_on_what_fell_due_while_suspended(db):
+    """Suspended 09-01 to 09-10: nothing is sent meanwhile; the first sweep after the resume
+    sends one message per milestone still open (the most urgent) and lets the election into
+    the registration phase whose window opened on 09-04."""
+    from schedules.sweep import sweep
+    from tests.scheduler_helpers import SWEEP_TIMES, flatten
+    from workflow.commands import elections as commands
+    from workflow.machine import Trigger
+    from workflow.timeutil import local_instant
+
+    clock = start()
+    election_id = setup_jingshan(db, clock)
+    run_days(db, clock, election_id, date(2011, 8, 18), date(2011, 9, 1))
+    clock.set(local_instant(date(2011, 9, 1), time(18, 0)))
+    with db.transaction() as session:  # quotas done early, then the province says: wait
+        commands.complete_milestone(session, election_id, Q, clock=clock, actor="test", on=date(2011, 9, 1))
+    with db.transaction() as session:
+        commands.transition(
+            session, election_id, Trigger.SUSPEND, clock=clock, actor="test", reason="上级通知暂停"
+        )
+    day = date(2011, 9, 2)
+    while day <= date(2011, 9, 10):
+        for at in SWEEP_TIMES:
+            when = local_instant(day, at)
+            if when > clock.now():
+                clock.set(when)
+                assert flatten(clock.now(), sweep(db, clock)) == [], day
+        day += timedelta(days=1)
+    with db.reading() as session:
+        cancelled = session.execute(
+            select(Reminder.milestone_key, Reminder.kind).where(
+                Reminder.election_id == election_id, Reminder.status == ReminderStatus.CANCELLED
+            )
+        ).all()
+    # D's countdown and the registration window: cancelled as they fell due.
+    assert (D, "lead") in cancelled and (D, "due_today") in cancelled and (None, "phase_opens") in cancelled
+
+    clock.set(local_instant(date(2011, 9, 10), time(15, 0)))
+    with db.transaction() as session:
+        commands.transition(session, election_id, Trigger.RESUME, clock=clock, actor="test")
+    clock.set(local_instant(date(2011, 9, 10), time(15, 1)))
+    caught_up = flatten(clock.now(), sweep(db, clock))
+    assert caught_up == [
+        # D's lead 7, lead 3, lead 1 and due today all fell due: only the most urgent is sent,
+        # naming the phase the election has just entered.
+        ("09-10 15:01", "warnings", D, "registration", None, "due_today"),
+        ("09-10 15:01", "advanced", None, "preparation", "registration", "advanced"),
+    ]
+    assert flatten(clock.now(), sweep(db, clock)) == []  # and nothing twice

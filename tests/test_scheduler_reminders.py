@@ -131,7 +131,7 @@ def test_bulk_insert_stores_what_the_orm_stores(db, path, monkeypatch):
     with db.reading() as session:
         stored = [
             (r.election_id, r.milestone_key, r.kind, r.lead_days, r.target_date, r.fire_at, r.status,
-             r.created_at, r.handled_at, r.details)  # fmt: skip
+             r.created_at, r.handled_at, r.details)
             for r in session.execute(select(Reminder).order_by(Reminder.id)).scalars()
         ]
     by_election = {eid: [r[1:] for r in stored if r[0] == eid] for eid in [first, *others]}
