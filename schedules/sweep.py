@@ -42,6 +42,7 @@ from workflow.store.models import (
     MilestoneStatus,
     Reminder,
     ReminderStatus,
+    pending_due,
 )
 from workflow.timeutil import local_date
 
@@ -138,7 +139,7 @@ def due_count(session: Session, now: datetime) -> int:
     return session.execute(
         select(func.count())
         .select_from(Reminder)
-        .where(Reminder.status == ReminderStatus.PENDING, Reminder.fire_at <= now)
+        .where(pending_due(now))
     ).scalar_one()
 
 
@@ -192,7 +193,7 @@ def _claim(session: Session, now: datetime, batch: int) -> list[int]:
     postgres = session.get_bind().dialect.name == "postgresql"
     window = (
         select(Reminder.election_id)
-        .where(Reminder.status == ReminderStatus.PENDING, Reminder.fire_at <= now)
+        .where(pending_due(now))
         .order_by(Reminder.fire_at)
         .limit(batch * 8)
     )
@@ -209,11 +210,7 @@ def _claim(session: Session, now: datetime, batch: int) -> list[int]:
         return ids
     due = (
         select(Reminder.id)
-        .where(
-            Reminder.election_id == Election.id,
-            Reminder.status == ReminderStatus.PENDING,
-            Reminder.fire_at <= now,
-        )
+        .where(Reminder.election_id == Election.id, pending_due(now))
         .exists()
     )
     further = select(Election.id).where(due).order_by(Election.id).limit(batch)
@@ -235,11 +232,7 @@ def _batch(
             Reminder.lead_days,
             Reminder.target_date,
         )
-        .where(
-            Reminder.election_id.in_(election_ids),
-            Reminder.status == ReminderStatus.PENDING,
-            Reminder.fire_at <= now,
-        )
+        .where(Reminder.election_id.in_(election_ids), pending_due(now))
         .order_by(Reminder.election_id, Reminder.fire_at, Reminder.id)
     )
     if session.get_bind().dialect.name == "postgresql":

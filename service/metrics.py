@@ -14,7 +14,13 @@ from starlette.responses import Response
 
 from workflow.clock import Clock
 from workflow.store import Database
-from workflow.store.models import Election, Notification, NotificationStatus, Reminder, ReminderStatus
+from workflow.store.models import (
+    Election,
+    Notification,
+    NotificationStatus,
+    Reminder,
+    pending_due,
+)
 
 
 class DatabaseCollector:
@@ -38,9 +44,7 @@ class DatabaseCollector:
             due.add_metric(
                 [],
                 session.execute(
-                    select(func.count(Reminder.id)).where(
-                        Reminder.status == ReminderStatus.PENDING, Reminder.fire_at <= now
-                    )
+                    select(func.count(Reminder.id)).where(pending_due(now))
                 ).scalar_one(),
             )
             for status, family in (

@@ -23,6 +23,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
+    literal_column,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -172,7 +175,17 @@ class Reminder(Base):
     """A deadline's reminder as a row: the sweep claims due rows; no in-memory timers."""
 
     __tablename__ = "reminders"
-    __table_args__ = (Index("ix_reminders_status_fire_at", "status", "fire_at"),)
+    # The sweep's lookup, status = 'pending' AND fire_at <= now, over the pending rows only
+    # (migration 0006 says why). Queries must spell the status as the literal PENDING_DUE
+    # below: a bound parameter does not let SQLite prove the partial index applies.
+    __table_args__ = (
+        Index(
+            "ix_reminders_due",
+            "fire_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"), index=True)
@@ -186,6 +199,12 @@ class Reminder(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+def pending_due(now: datetime):
+    """The sweep's predicate: pending reminders whose time has come. The status is a literal,
+    not a bound parameter, so that both backends can use the partial index ix_reminders_due."""
+    return and_(Reminder.status == literal_column("'pending'"), Reminder.fire_at <= now)
 
 
 class NotificationStatus(StrEnum):
