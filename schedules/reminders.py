@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
@@ -361,15 +362,20 @@ def _fan_out_sqlite(connection, pairs, timetables, now: datetime) -> None:
 
 def _copy(connection, statement: str, lines: Iterable[str]) -> None:
     raw = connection.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        chunk: list[str] = []
-        for line in lines:
-            chunk.append(line)
-            if len(chunk) >= 10000:
+    driver_error = connection.dialect.loaded_dbapi.Error
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            chunk: list[str] = []
+            for line in lines:
+                chunk.append(line)
+                if len(chunk) >= 10000:
+                    copy.write("".join(chunk))
+                    chunk = []
+            if chunk:
                 copy.write("".join(chunk))
-                chunk = []
-        if chunk:
-            copy.write("".join(chunk))
+    except driver_error as error:
+        # The driver's own error, wrapped as SQLAlchemy wraps it elsewhere (IntegrityError …).
+        raise DBAPIError.instance(statement, None, error, driver_error) from error
 
 
 def _copy_direct(connection, pairs, timetables, now: datetime) -> None:
