@@ -91,3 +91,23 @@ def test_deleting_an_election_deletes_its_reminders(db):
             session.execute(select(Reminder.election_id, func.count()).group_by(Reminder.election_id)).all()
         )
     assert left == {kept: per_election[kept]}
+
+
+def test_new_reminders_lock_their_election_against_deletion(db):
+    """Like a foreign key: until the inserting transaction ends, the election cannot be
+    deleted (its row is locked FOR KEY SHARE), so no reminder is left without its election."""
+    if not db.is_postgres:
+        pytest.skip("SQLite has one writer: nothing can delete meanwhile")
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    clock = start()
+    election_id = setup_jingshan(db, clock)
+    specs = _specs(db, election_id, clock)
+    with db.transaction() as session:
+        insert_bulk(session, [(election_id, specs)], clock.now())
+        with db.engine.connect() as other:
+            other.execute(text("SET lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                other.execute(delete(Election).where(Election.id == election_id))
+            other.rollback()

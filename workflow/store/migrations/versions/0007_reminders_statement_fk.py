@@ -32,12 +32,14 @@ CREATE FUNCTION reminders_elections_exist() RETURNS trigger LANGUAGE plpgsql AS 
 DECLARE
     missing integer;
 BEGIN
-    PERFORM 1 FROM elections AS e
-     WHERE e.id IN (SELECT DISTINCT election_id FROM new_rows)
-       FOR KEY SHARE OF e;
-    SELECT n.election_id INTO missing
-      FROM new_rows AS n LEFT JOIN elections AS e ON e.id = n.election_id
-     WHERE e.id IS NULL
+    -- One pass over the new rows: their distinct elections, locked like a foreign key locks
+    -- its parents, and the first one missing, if any.
+    WITH ids AS MATERIALIZED (SELECT DISTINCT election_id FROM new_rows),
+         locked AS (SELECT e.id FROM elections AS e WHERE e.id IN (SELECT election_id FROM ids)
+                    FOR KEY SHARE OF e)
+    SELECT i.election_id INTO missing
+      FROM ids AS i
+     WHERE i.election_id NOT IN (SELECT id FROM locked)
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'insert on table "reminders" violates foreign key "{FK}"'
