@@ -250,6 +250,31 @@ def write_reminders(session: Session, election: Election, clock: Clock) -> None:
         insert_bulk(session, [(election.id, new)], now)
 
 
+def write_round_reminders(session: Session, elections: Sequence[Election], clock: Clock) -> None:
+    """The reminders of elections a round has just created, written together (the round hook).
+
+    They have no rows yet, so nothing is diffed: each election's specs come from the memoised
+    calculus — elections with the same dates, state and time zone get the very same tuple — and
+    one `insert_bulk` lets the database fan the shared timetable out."""
+    now = clock.now()
+    items = []
+    for election in elections:
+        tz = election.jurisdiction.timezone
+        milestones = tuple(
+            MilestoneDates(m.key, m.planned_date, m.latest, m.status in SETTLED) for m in election.milestones
+        )
+        specs = desired_cached(
+            election.kind,
+            election.state,
+            milestones,
+            windows_key(election.phase_windows),
+            tz,
+            local_date(now, tz),
+        )
+        items.append((election.id, specs))
+    insert_bulk(session, items, now)
+
+
 def insert_bulk(session: Session, items: Iterable[tuple[int, Sequence[ReminderSpec]]], now: datetime) -> int:
     """Insert the reminders of many elections at once; the one writer of new reminder rows.
 
@@ -491,11 +516,13 @@ def _json(items: tuple) -> str:
 
 
 def register() -> None:
-    """Put the writer into the engine's schedule hooks (idempotent)."""
-    from workflow.commands.elections import SCHEDULE_HOOKS
+    """Put the writers into the engine's schedule hooks (idempotent)."""
+    from workflow.commands.elections import ROUND_HOOKS, SCHEDULE_HOOKS
 
     if write_reminders not in SCHEDULE_HOOKS:
         SCHEDULE_HOOKS.append(write_reminders)
+    if write_round_reminders not in ROUND_HOOKS:
+        ROUND_HOOKS.append(write_round_reminders)
 
 
 register()

@@ -150,19 +150,22 @@ def build_demo(session: Session, *, clock: Clock, actor: str = "demo") -> DemoRe
     county = commands.create_election(session, current, clock=clock, actor=actor)
     progress(session, county.election.id, today=today, clock=clock, actor=actor)
     result.elections["county"] = county.election.id
-    for code, name, _level, parent in JURISDICTIONS:
-        if parent == COUNTY and _level == "township":
-            township = _shifted(
-                seed,
-                election_day,
-                f"{name}{election_day.year}年乡级人民代表大会代表换届选举",
-                "2020",
-                JurisdictionRef(code),
-                parent=county.election.id,
-            )
-            made = commands.create_election(session, township, clock=clock, actor=actor)
-            progress(session, made.election.id, today=today, clock=clock, actor=actor)
-            result.elections[code] = made.election.id
+    # Its townships: one round, the same dates, under the county election.
+    townships = [code for code, _name, level, parent in JURISDICTIONS if parent == COUNTY and level == "township"]
+    round_plan = _shifted(
+        seed,
+        election_day,
+        f"{election_day.year}年乡级人民代表大会代表换届选举",
+        "2020",
+        county_ref,
+        parent=county.election.id,
+    )
+    made = commands.create_round(
+        session, round_plan, townships, clock=clock, actor=actor, title_format="{name}{title}"
+    )
+    for election in made.elections:
+        progress(session, election.id, today=today, clock=clock, actor=actor)
+        result.elections[election.jurisdiction.code] = election.id
 
     # 3. A party branch whose term ends in about a month, and a residents' committee.
     branch_seed = load_plan(EXAMPLES / "party_branch.toml")

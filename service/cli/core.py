@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import typer
@@ -25,8 +26,6 @@ kinds_app = typer.Typer(help="选举类型", no_args_is_help=True)
 jurisdictions_app = typer.Typer(help="行政区域与选举委员会", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="以 JSON 输出到标准输出")
-
-
 
 
 # -- plan ---------------------------------------------------------------------------------
@@ -183,6 +182,72 @@ def elections_create(
     else:
         typer.echo(election_id)
         say(f"已创建选举 {election_id}：{plan.title}")
+    finish(0)
+
+
+@elections_app.command("create-round")
+def elections_create_round(
+    ctx: typer.Context,
+    plan_file: Path = typer.Option(..., "--plan", help="计划文件（TOML）：日期、阶段时间与上级选举"),
+    jurisdictions: list[str] = typer.Option(None, "--jurisdiction", help="行政区划代码（可重复）"),
+    under: str = typer.Option(None, "--under", help="为该行政区域的全部直接下级各建一次选举"),
+    parent_election: int = typer.Option(None, "--parent-election", help="上级选举编号（如县级选举）"),
+    level: str = typer.Option(None, "--level", help="与 --under 同用：只取该层级（如 township）"),
+    title: str = typer.Option(
+        "{title}（{name}）", "--title", help="选举名称格式：{title} 计划名称，{name} 区域名称，{code} 代码"
+    ),
+    accept_violations: str = typer.Option(
+        None, "--accept-violations", help="确需违反法定期限时的理由（记入审计日志）"
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """按同一计划为多个行政区域同时创建选举（如县乡两级换届中的各乡镇），一个事务完成。"""
+    cli = state(ctx)
+    with handled(as_json):
+        plan = load_plan(plan_file)
+        if parent_election is not None:
+            plan = dataclasses.replace(plan, parent_election=parent_election)
+        if level and level not in LEVELS:
+            raise DomainError("E_BAD_LEVEL", f"未知的层级 {level!r}（可用：{'、'.join(LEVELS)}）", "level")
+        if level and not under:
+            raise DomainError("E_BAD_OPTION", "--level 须与 --under 同用", "level")
+        with cli.database().transaction() as session:
+            codes = list(jurisdictions or [])
+            if under:
+                codes += commands.child_codes(session, under, level)
+                if not codes:
+                    raise DomainError(
+                        "E_NO_JURISDICTIONS",
+                        f"行政区域 {under} 下没有{'该层级的' if level else ''}下级区域",
+                        "under",
+                    )
+            created = commands.create_round(
+                session,
+                plan,
+                codes,
+                clock=cli.clock,
+                actor=cli.actor,
+                title_format=title,
+                accept_violations=accept_violations,
+                holidays=HolidayCalendar(),
+            )
+            rows = [
+                {"id": e.id, "jurisdiction": e.jurisdiction.code, "title": e.title} for e in created.elections
+            ]
+            warnings = [w.as_dict() for w in created.report.warnings]
+    if as_json:
+        print_json(
+            {
+                "elections": rows,
+                "count": len(rows),
+                "warnings": warnings,
+                "accepted_violations": [v.key for v in created.report.violations],
+            }
+        )
+    else:
+        for row in rows:
+            typer.echo(f"{row['id']}\t{row['jurisdiction']}\t{row['title']}")
+        say(f"已按计划为 {len(rows)} 个行政区域创建选举")
     finish(0)
 
 

@@ -6,6 +6,7 @@ takes the clock and the actor explicitly; nothing here reads the wall clock.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -157,12 +158,23 @@ def create_election(
     jurisdiction = resolve_jurisdiction(session, plan.jurisdiction, clock, actor)
     if plan.parent_election is not None:
         get_election(session, plan.parent_election)
+    election = _new_election(plan, report, jurisdiction, plan.title, clock)
+    session.add(election)
+    session.flush()
+    _record_created(session, election, report, accept_violations, clock, actor)
+    _after_schedule_change(session, election, clock)
+    return Created(election, report)
+
+
+def _new_election(
+    plan: Plan, report: PlanReport, jurisdiction: Jurisdiction, title: str, clock: Clock
+) -> Election:
     now = clock.now()
     first_phase = plan.kind.phase_keys[0]
     election = Election(
         kind=plan.kind.key,
         kind_version=plan.kind.version,
-        title=plan.title,
+        title=title,
         jurisdiction=jurisdiction,
         anchor_date=plan.anchor,
         statute=plan.statute,
@@ -188,17 +200,108 @@ def create_election(
                 status=MilestoneStatus.PENDING,
             )
         )
-    session.add(election)
-    session.flush()
-    after = election_summary(election)
+    return election
+
+
+def _record_created(
+    session: Session,
+    election: Election,
+    report: PlanReport,
+    accept_violations: str | None,
+    clock: Clock,
+    actor: str,
+    **extra,
+) -> None:
+    after = election_summary(election) | extra
     if report.violations:
         after["accepted_violations"] = {
             "reason": accept_violations,
             "milestones": [v.key for v in report.violations],
         }
     record(session, ElectionCreated(entity_id=str(election.id), after=after), actor=actor, clock=clock)
-    _after_schedule_change(session, election, clock)
-    return Created(election, report)
+
+
+@dataclass(frozen=True)
+class RoundCreated:
+    elections: list[Election]
+    report: PlanReport
+
+
+TITLE_FIELDS = ("title", "name", "code")
+
+
+def round_title(title_format: str, plan: Plan, jurisdiction: Jurisdiction) -> str:
+    """An election's title in a round: `{title}` (the plan's), `{name}` and `{code}` (the
+    jurisdiction's) in the committee's own wording."""
+    try:
+        title = title_format.format(title=plan.title, name=jurisdiction.name, code=jurisdiction.code)
+    except (KeyError, IndexError, ValueError):
+        raise DomainError(
+            "E_BAD_TITLE",
+            f"标题格式 {title_format!r} 有误：只能使用 {{title}}、{{name}}、{{code}}",
+            "title",
+        ) from None
+    if not title.strip() or len(title) > 300:
+        raise DomainError("E_BAD_TITLE", "选举名称不能为空，且不超过 300 字", "title")
+    return title
+
+
+def create_round(
+    session: Session,
+    plan: Plan,
+    jurisdiction_codes: Sequence[str],
+    *,
+    clock: Clock,
+    actor: str,
+    title_format: str = "{title}（{name}）",
+    accept_violations: str | None = None,
+    holidays: HolidayCalendar | None = None,
+) -> RoundCreated:
+    """One plan for many jurisdictions at once — every township of a county in a 县乡两级
+    round, every county of a province — one election each, the same dates, in one
+    transaction. The plan's own jurisdiction is not used; its dates, windows and parent
+    election are. The reminders are written together (`ROUND_HOOKS`): the elections share one
+    timetable, computed once and fanned out by the database."""
+    codes = [code.strip() for code in jurisdiction_codes if code and code.strip()]
+    if not codes:
+        raise DomainError("E_NO_JURISDICTIONS", "请至少指定一个行政区域", "jurisdictions")
+    seen: set[str] = set()
+    for code in codes:
+        if code in seen:
+            raise DomainError("E_DUPLICATE_JURISDICTION", f"行政区域 {code} 重复出现", "jurisdictions")
+        seen.add(code)
+    report = check_plan(plan.kind, plan.anchor, plan.milestones, holidays)
+    if report.violations and not (accept_violations and accept_violations.strip()):
+        raise PlanViolations(report)
+    found = {
+        j.code: j
+        for j in session.execute(select(Jurisdiction).where(Jurisdiction.code.in_(codes))).scalars()
+    }
+    missing = [code for code in codes if code not in found]
+    if missing:
+        raise DomainError(
+            "E_NOT_FOUND", f"未找到行政区域：{'、'.join(missing)}", "jurisdictions"
+        )
+    if plan.parent_election is not None:
+        get_election(session, plan.parent_election)
+    titles = {code: round_title(title_format, plan, found[code]) for code in codes}
+    elections = [_new_election(plan, report, found[code], titles[code], clock) for code in codes]
+    session.add_all(elections)
+    session.flush()
+    for election in elections:
+        _record_created(session, election, report, accept_violations, clock, actor, round_size=len(codes))
+    for hook in ROUND_HOOKS:
+        hook(session, elections, clock)
+    return RoundCreated(elections, report)
+
+
+def child_codes(session: Session, parent_code: str, level: str | None = None) -> list[str]:
+    """The codes of a jurisdiction's direct children (optionally of one level), in code order."""
+    parent = find_jurisdiction(session, parent_code)
+    query = select(Jurisdiction.code).where(Jurisdiction.parent_id == parent.id).order_by(Jurisdiction.code)
+    if level:
+        query = query.where(Jurisdiction.level == level)
+    return list(session.execute(query).scalars())
 
 
 def election_summary(election: Election) -> dict:
@@ -372,6 +475,8 @@ def _after_schedule_change(session: Session, election: Election, clock: Clock) -
 # Functions called after an election's dates change, in the same transaction. The scheduler
 # registers its reminder writer here, so the engine does not import the scheduler.
 SCHEDULE_HOOKS: list = []
+# Functions called once with all the elections a round has just created (same transaction).
+ROUND_HOOKS: list = []
 
 
 def complete_milestone(
