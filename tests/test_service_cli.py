@@ -140,3 +140,73 @@ def test_logs_are_one_json_object_per_line():
     for name in ("huanjie", "uvicorn", "uvicorn.access", "apscheduler"):  # leave logging as pytest had it
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+
+
+def test_revoking_tokens_and_deactivating_users(tmp_path):
+    """Staff leave: their token is revoked, or their login deactivated — refused at once, the
+    records kept and audited; reactivating brings back what was not revoked."""
+    from datetime import timedelta
+
+    from workflow.commands import auth as auth_commands
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    assert _run(url, "demo", "--now", "2011-08-20T10:00", "--json")[0] == 0
+    assert _run(url, "users", "add", "wang", "--role", "township_staff", "--jurisdiction", "420821100",
+                "--password", "wang-secret-1", "--json")[0] == 0  # fmt: skip
+    first = json.loads(_run(url, "tokens", "create", "wang", "--name", "报表脚本", "--json")[1])
+    second = json.loads(_run(url, "tokens", "create", "wang", "--json")[1])
+    clock = FixedClock(datetime(2011, 8, 20, 2, tzinfo=UTC))
+    db = Database(url)
+    client = TestClient(create_app(ServiceSettings(db=url, migrate_on_start=False), db, clock))
+
+    def status(token: dict) -> int:
+        return client.get("/api/v1/elections", headers={"Authorization": f"Bearer {token['token']}"}).status_code
+
+    assert status(first) == status(second) == 200
+    code, out = _run(url, "tokens", "list", "wang", "--json")
+    listed = json.loads(out)
+    assert code == 0 and [(t["prefix"], t["name"], t["usable"]) for t in listed] == [
+        (first["prefix"], "报表脚本", True),
+        (second["prefix"], None, True),
+    ]
+    assert "token" not in listed[0] and first["token"] not in out  # never shown again
+
+    code, out = _run(url, "tokens", "revoke", listed[0]["prefix"], "--json")
+    assert code == 0 and json.loads(out)["changed"] is True
+    assert (status(first), status(second)) == (401, 200)
+    code, out = _run(url, "tokens", "revoke", str(listed[0]["id"]), "--json")
+    assert code == 0 and json.loads(out)["changed"] is False  # already revoked: nothing changes
+    code, out = _run(url, "tokens", "revoke", "hj_nothing", "--json")
+    assert code == 2 and json.loads(out)["error"]["field"] == "token"
+
+    with db.transaction() as session:
+        opened = auth_commands.login(session, "wang", "wang-secret-1", clock=clock, lifetime=timedelta(hours=8))
+    code, out = _run(url, "users", "deactivate", "wang", "--json")
+    assert code == 0 and json.loads(out)["changed"] is True
+    assert status(second) == 401
+    with db.transaction() as session:
+        assert auth_commands.web_session(session, opened.cookie, clock=clock) is None  # logged out
+    code, out = _run(url, "users", "activate", "wang", "--json")
+    assert code == 0 and json.loads(out)["changed"] is True
+    assert (status(first), status(second)) == (401, 200)  # the revoked one stays revoked
+    code, out = _run(url, "users", "deactivate", "nobody", "--json")
+    assert code == 2 and json.loads(out)["error"]["field"] == "username"
+
+    code, out = _run(url, "audit", "verify", "--json")
+    assert json.loads(out)["ok"] is True
+    with db.reading() as session:
+        from sqlalchemy import select
+
+        from workflow.store.models import AuditEntry
+
+        actions = list(
+            session.execute(
+                select(AuditEntry.action).where(AuditEntry.entity_id == "wang").order_by(AuditEntry.id)
+            ).scalars()
+        )
+    assert [a for a in actions if a.startswith(("token.revoked", "user.de", "user.act"))] == [
+        "token.revoked",
+        "user.deactivated",
+        "user.activated",
+    ]
+    db.dispose()

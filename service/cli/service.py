@@ -1,4 +1,5 @@
-"""`huanjie serve`, `huanjie users add`, `huanjie tokens create`: the HTTP service and its logins."""
+"""`huanjie serve`, `huanjie users add|deactivate|activate`, `huanjie tokens create|list|revoke`: the
+HTTP service and its logins."""
 
 from __future__ import annotations
 
@@ -134,6 +135,88 @@ def tokens_create(
         typer.echo(issued.token)
         say("请妥善保存此令牌（Authorization: Bearer …），它只显示这一次。")
     finish(0)
+
+
+@tokens_app.command("list")
+def tokens_list(
+    ctx: typer.Context,
+    username: str = typer.Argument(None, help="只列出该用户的令牌"),
+    as_json: bool = JSON,
+) -> None:
+    """列出 API 令牌（编号、用户、前缀、用途、状态；不显示令牌本身）。"""
+    cli = state(ctx)
+    with handled(as_json), cli.database().reading() as session:
+        rows = [
+            {
+                "id": t.id,
+                "username": t.user.username,
+                "prefix": t.prefix,
+                "name": t.name,
+                "created_at": t.created_at,
+                "revoked_at": t.revoked_at,
+                "usable": t.revoked_at is None and t.user.active,
+            }
+            for t in auth_commands.list_tokens(session, username)
+        ]
+    if as_json:
+        print_json(rows)
+    else:
+        for r in rows:
+            status = "可用" if r["usable"] else ("已吊销" if r["revoked_at"] else "账号已停用")
+            typer.echo(f"{r['id']}\t{r['username']}\t{r['prefix']}…\t{r['name'] or ''}\t{status}")
+    finish(0)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    ctx: typer.Context,
+    token: str = typer.Argument(..., help="令牌编号或前缀（见 huanjie tokens list）"),
+    as_json: bool = JSON,
+) -> None:
+    """吊销 API 令牌：立即失效，不可恢复（记入审计日志）。"""
+    cli = state(ctx)
+    with handled(as_json), cli.database().transaction() as session:
+        row, changed = auth_commands.revoke_token(session, token, clock=cli.clock, actor=cli.actor)
+        payload = {"id": row.id, "username": row.user.username, "prefix": row.prefix,
+                   "revoked_at": row.revoked_at, "changed": changed}  # fmt: skip
+    if as_json:
+        print_json(payload)
+    elif changed:
+        say(f"已吊销令牌 {payload['prefix']}…（用户 {payload['username']}）")
+    else:
+        say(f"令牌 {payload['prefix']}… 此前已吊销，未作修改。")
+    finish(0)
+
+
+def _set_active(ctx: typer.Context, username: str, active: bool, as_json: bool) -> None:
+    cli = state(ctx)
+    with handled(as_json), cli.database().transaction() as session:
+        changed = auth_commands.set_user_active(session, username, active, clock=cli.clock, actor=cli.actor)
+    if as_json:
+        print_json({"username": username, "active": active, "changed": changed})
+    elif not changed:
+        say(f"用户 {username} 已是{'启用' if active else '停用'}状态，未作修改。")
+    elif active:
+        say(f"已重新启用用户 {username}（其未吊销的令牌恢复可用）")
+    else:
+        say(f"已停用用户 {username}：工作台登录已全部退出，API 令牌不再可用")
+    finish(0)
+
+
+@users_app.command("deactivate")
+def users_deactivate(
+    ctx: typer.Context, username: str = typer.Argument(..., help="用户名"), as_json: bool = JSON
+) -> None:
+    """停用登录账号（如人员调离）：立即退出所有登录，令牌失效；记录保留。"""
+    _set_active(ctx, username, False, as_json)
+
+
+@users_app.command("activate")
+def users_activate(
+    ctx: typer.Context, username: str = typer.Argument(..., help="用户名"), as_json: bool = JSON
+) -> None:
+    """重新启用已停用的登录账号。"""
+    _set_active(ctx, username, True, as_json)
 
 
 def register(app: typer.Typer) -> None:

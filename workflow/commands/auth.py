@@ -150,6 +150,79 @@ def create_token(
     return IssuedToken(token, prefix, username)
 
 
+def list_tokens(session: Session, username: str | None = None) -> list[ApiToken]:
+    """Tokens with their prefix, purpose and state (never the token itself), oldest first."""
+    query = select(ApiToken).options(joinedload(ApiToken.user)).order_by(ApiToken.id)
+    if username:
+        user = find_user(session, username)
+        if user is None:
+            raise DomainError("E_NOT_FOUND", f"未找到用户：{username}", "username")
+        query = query.where(ApiToken.user_id == user.id)
+    return list(session.execute(query).scalars())
+
+
+def revoke_token(session: Session, ref: str, *, clock: Clock, actor: str) -> tuple[ApiToken, bool]:
+    """Revoke a token named by its id or by its prefix (as `tokens list` shows them). Returns
+    the token and whether this call revoked it (False: it already was; nothing changes)."""
+    ref = (ref or "").strip()
+    query = select(ApiToken).options(joinedload(ApiToken.user))
+    if ref.isdigit():
+        rows = list(session.execute(query.where(ApiToken.id == int(ref))).scalars())
+    else:
+        rows = list(session.execute(query.where(ApiToken.prefix == ref)).scalars())
+    if not rows:
+        raise DomainError("E_NOT_FOUND", f"未找到令牌：{ref}（可用令牌编号或前缀，见 huanjie tokens list）", "token")
+    if len(rows) > 1:
+        ids = "、".join(str(row.id) for row in rows)
+        raise DomainError("E_AMBIGUOUS", f"前缀 {ref} 对应多个令牌（编号 {ids}），请用编号指定", "token")
+    (token,) = rows
+    if token.revoked_at is not None:
+        return token, False
+    token.revoked_at = clock.now()
+    session.flush()
+    record(
+        session,
+        Recorded(
+            action="token.revoked",
+            entity="user",
+            entity_id=token.user.username,
+            after={"token_id": token.id, "prefix": token.prefix, "name": token.name},
+        ),
+        actor=actor,
+        clock=clock,
+    )
+    return token, True
+
+
+def set_user_active(session: Session, username: str, active: bool, *, clock: Clock, actor: str) -> bool:
+    """Deactivate (or reactivate) a login. A deactivated user's dashboard sessions end at once
+    and their API tokens stop working (they are refused, not deleted: reactivating restores
+    them). Returns whether anything changed."""
+    user = find_user(session, username)
+    if user is None:
+        raise DomainError("E_NOT_FOUND", f"未找到用户：{username}", "username")
+    if user.active == active:
+        return False
+    user.active = active
+    ended = 0
+    if not active:
+        ended = session.execute(delete(WebSession).where(WebSession.user_id == user.id)).rowcount or 0
+    session.flush()
+    record(
+        session,
+        Recorded(
+            action="user.activated" if active else "user.deactivated",
+            entity="user",
+            entity_id=username,
+            before={"active": not active},
+            after={"active": active, "sessions_ended": ended},
+        ),
+        actor=actor,
+        clock=clock,
+    )
+    return True
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     row = session.execute(
         select(ApiToken)
