@@ -193,6 +193,46 @@ def test_create_is_scoped_and_refused_to_observers(world):
     assert world.get("xinshi", "/api/v1/elections").json()["total"] == 2  # nothing leaked to it
 
 
+def test_create_round_for_several_townships_at_once(world, db):
+    before = world.get("admin", "/api/v1/elections").json()["total"]
+    body = {"plan": PLAN_TOML, "jurisdictions": [XINSHI, YONGXING, "420821102"], "title_format": "{name}{title}"}
+    made = world.post("admin", "/api/v1/elections/round", json=body)
+    assert made.status_code == 201, made.text
+    doc = made.json()
+    assert doc["count"] == 3 and [e["jurisdiction"] for e in doc["elections"]] == body["jurisdictions"]
+    assert doc["elections"][0]["title"] == "新市镇新市镇补选"
+    assert world.get("admin", "/api/v1/elections").json()["total"] == before + 3
+    with db.reading() as session:
+        per_election = dict(
+            session.execute(
+                select(Reminder.election_id, func.count())
+                .where(Reminder.election_id.in_([e["id"] for e in doc["elections"]]))
+                .group_by(Reminder.election_id)
+            ).all()
+        )
+    assert len(set(per_election.values())) == 1 and len(per_election) == 3  # one timetable, each
+
+
+def test_create_round_is_scoped_and_checked_before_writing(world):
+    before = world.get("admin", "/api/v1/elections").json()["total"]
+    post = lambda who, **kw: world.post(who, "/api/v1/elections/round", json={"plan": PLAN_TOML, **kw})  # noqa: E731
+    problem_of(post("xinshi", jurisdictions=[XINSHI, YONGXING]), 403, "jurisdiction", "E_OUT_OF_SCOPE")
+    problem_of(post("observer", jurisdictions=[XINSHI]), 403, "role", "E_READ_ONLY")
+    body = problem_of(post("admin", jurisdictions=[XINSHI, "429999"]), 422, "jurisdictions", "E_NOT_FOUND")
+    assert "429999" in body["detail"]
+    problem_of(post("admin", jurisdictions=[XINSHI, XINSHI]), 422, "jurisdictions", "E_DUPLICATE_JURISDICTION")
+    problem_of(post("admin", jurisdictions=[]), 422, "jurisdictions", "E_INVALID_INPUT")
+    problem_of(post("admin", jurisdictions=[XINSHI], title_format="{town}"), 422, "title_format", "E_BAD_TITLE")
+    late = PLAN_TOML.replace("2011-09-20", "2011-10-01")
+    problem_of(
+        world.post("admin", "/api/v1/elections/round", json={"plan": late, "jurisdictions": [XINSHI]}),
+        422,
+        "milestones",
+        "E_PLAN_VIOLATIONS",
+    )
+    assert world.get("admin", "/api/v1/elections").json()["total"] == before  # nothing written
+
+
 # -- transitions and reschedule -----------------------------------------------------------
 def test_advance_refused_then_allowed(world):
     refused = problem_of(

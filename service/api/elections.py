@@ -50,6 +50,20 @@ class ElectionCreate(_Body):
     accept_violations: Reason | None = Field(None, description="确需违反法定期限时的理由（记入审计日志）")
 
 
+class RoundCreate(ElectionCreate):
+    jurisdictions: list[Annotated[str, Field(pattern=r"^[0-9A-Za-z_.\-]{1,32}$")]] = Field(
+        min_length=1,
+        max_length=5000,
+        description="行政区划代码：每个区域按同一计划各建一次选举（计划中的 jurisdiction 不使用）",
+    )
+    title_format: str = Field(
+        "{title}（{name}）",
+        min_length=1,
+        max_length=300,
+        description="选举名称格式：{title} 计划名称，{name} 区域名称，{code} 代码",
+    )
+
+
 class TransitionBody(_Body):
     reason: Reason | None = Field(None, description="理由（暂停、取消时必填）")
     expected_version: int | None = Field(None, ge=1, le=INT_MAX, description="乐观锁：提交时看到的版本")
@@ -163,6 +177,53 @@ def create_election(body: ElectionCreate, session: Tx, caller: Caller, svc: Svc,
     response.headers["Location"] = f"/api/v1/elections/{created.election.id}"
     return {
         "election": election_view(session, svc, created.election.id),
+        "warnings": [w.as_dict() for w in created.report.warnings],
+        "accepted_violations": [v.key for v in created.report.violations],
+    }
+
+
+@router.post(
+    "/round",
+    status_code=201,
+    summary="按同一计划为多个行政区域同时创建选举（如县乡两级换届中的各乡镇；一个事务）",
+)
+def create_round(body: RoundCreate, session: Tx, caller: Caller, svc: Svc) -> dict:
+    caller.check_write()
+    plan = _parse(body)
+    found = {
+        j.code: j
+        for j in session.execute(select(Jurisdiction).where(Jurisdiction.code.in_(body.jurisdictions))).scalars()
+    }
+    for code in body.jurisdictions:  # every one must be the caller's, before anything is written
+        if code in found:
+            caller.check_jurisdiction(session, found[code])
+    if plan.parent_election is not None:
+        try:
+            caller.check_election(session, commands.get_election(session, plan.parent_election))
+        except NotFound:
+            raise DomainError(
+                "E_NOT_FOUND", f"未找到上级选举：{plan.parent_election}", "plan.parent_election"
+            ) from None
+    try:
+        created = commands.create_round(
+            session,
+            plan,
+            body.jurisdictions,
+            clock=svc.clock,
+            actor=caller.username,
+            title_format=body.title_format,
+            accept_violations=body.accept_violations,
+            holidays=HolidayCalendar(),
+        )
+    except DomainError as error:
+        if error.field == "title":  # the CLI's --title is this body's title_format
+            error.field = "title_format"
+        raise
+    return {
+        "elections": [
+            {"id": e.id, "jurisdiction": e.jurisdiction.code, "title": e.title} for e in created.elections
+        ],
+        "count": len(created.elections),
         "warnings": [w.as_dict() for w in created.report.warnings],
         "accepted_violations": [v.key for v in created.report.violations],
     }
