@@ -1,12 +1,16 @@
-"""`huanjie outbox …`: look at the notification outbox, re-queue a parked one, run one delivery pass."""
+"""`huanjie outbox …`: look at the notification outbox, re-queue a parked one, run one delivery pass,
+send a committee's channels a test message."""
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy import select
 
 from schedules import delivery
 from service.cli.common import finish, handled, print_json, say, set_now, state
+from workflow.commands.elections import find_jurisdiction
 from workflow.errors import DomainError
 from workflow.store.models import Notification, NotificationStatus
 from workflow.timeutil import parse_instant
@@ -86,6 +90,56 @@ def deliver(
             f"本轮处理 {report.handled} 条：已发送 {report.sent}，待重试 {report.retrying}，"
             f"发送失败 {report.failed}。"
         )
+    finish(0)
+
+
+@outbox_app.command("test")
+def test_channels(
+    ctx: typer.Context,
+    jurisdiction: str = typer.Argument(..., help="行政区划代码：向其选举委员会的全部联系渠道各发一条测试消息"),
+    send: bool = typer.Option(False, "--send", help="排入后立即发送一轮，并显示每个渠道的结果"),
+    now: str = typer.Option(None, "--now", help="以此时刻为当前时间（ISO 日期时间，供运维与测试使用）"),
+    as_json: bool = JSON,
+) -> None:
+    """发送渠道测试消息：检查钉钉、企业微信、邮件、Webhook 等配置是否可用，早于第一个法定期限发现问题。"""
+    cli = state(ctx)
+    with handled(as_json):
+        if now:
+            set_now(cli, parse_instant(now))
+        now = cli.clock.now()
+        with cli.database().transaction() as session:
+            place = find_jurisdiction(session, jurisdiction)
+            committee = place.committee_name or f"{place.name}选举委员会"
+            rows = delivery.enqueue(
+                session,
+                key=f"channel-test:{place.code}:{now.isoformat()}",
+                jurisdiction=place,
+                category="test",
+                subject=f"【测试】{committee}通知渠道测试",
+                body=(
+                    f"【测试】这是换届选举工作系统发给{committee}的渠道测试消息"
+                    f"（{now.astimezone(ZoneInfo(place.timezone)):%Y-%m-%d %H:%M}）。"
+                    "收到即说明本渠道配置可用，无需回复。"
+                ),
+                clock=cli.clock,
+            )
+            ids = [row.id for row in rows]
+        if send:
+            delivery.deliver_all(cli.database(), cli.clock)
+        with cli.database().reading() as session:
+            shown = [
+                delivery.describe(row)
+                for row in session.scalars(select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id))
+            ]
+    if as_json:
+        print_json({"notifications": shown})
+    else:
+        for row in shown:
+            say(f"{row['id']}\t{row['channel']}\t{STATUS_NAMES.get(row['status'], row['status'])}")
+            if row["last_error"]:
+                say(f"\t错误：{row['last_error']}")
+        if not send:
+            say("测试消息已排入发件箱，由 huanjie worker 发送；也可运行 huanjie outbox deliver 立即发送。")
     finish(0)
 
 
