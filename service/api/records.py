@@ -13,7 +13,7 @@ from service.api.elections import visible_election
 from service.api.problems import PROBLEM_RESPONSES
 from workflow.store.audit import verify
 from workflow.store.auth import Role
-from workflow.store.models import AuditEntry, Election, Jurisdiction, Reminder
+from workflow.store.models import AuditEntry, Election, Jurisdiction, Reminder, reminder_status_is
 
 router = APIRouter(prefix="/api/v1", tags=["records"], responses=PROBLEM_RESPONSES)
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -39,7 +39,7 @@ def list_reminders(
         visible_election(session, caller, election_id)
         where.append(Reminder.election_id == election_id)
     if status:
-        where.append(Reminder.status == status)
+        where.append(reminder_status_is(status))
     base = select(Reminder).join(Election, Election.id == Reminder.election_id).where(*where)
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     rows = session.execute(base.order_by(Reminder.fire_at, Reminder.id).limit(limit).offset(offset)).scalars()

@@ -118,7 +118,7 @@ def reminders_list(
     as_json: bool = JSON,
 ) -> None:
     """列出提醒。"""
-    from workflow.store.models import Election, Jurisdiction, Reminder, ReminderStatus
+    from workflow.store.models import Election, Jurisdiction, Reminder, ReminderStatus, reminder_status_is
 
     cli = state(ctx)
     with handled(as_json):
@@ -147,7 +147,7 @@ def reminders_list(
             if election is not None:
                 query = query.where(Reminder.election_id == election)
             if status != "all":
-                query = query.where(Reminder.status == status)
+                query = query.where(reminder_status_is(status))
             if before is not None:
                 query = query.where(Reminder.fire_at < local_instant(before, time(0, 0)))
             rows = [

@@ -201,10 +201,17 @@ class Reminder(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+def reminder_status_is(status: str):
+    """`Reminder.status == status`, with 'pending' spelled as a literal: a bound parameter does
+    not let SQLite prove that the partial index ix_reminders_due applies."""
+    if status == ReminderStatus.PENDING:
+        return Reminder.status == literal_column("'pending'")
+    return Reminder.status == status
+
+
 def pending_due(now: datetime):
-    """The sweep's predicate: pending reminders whose time has come. The status is a literal,
-    not a bound parameter, so that both backends can use the partial index ix_reminders_due."""
-    return and_(Reminder.status == literal_column("'pending'"), Reminder.fire_at <= now)
+    """The sweep's predicate: pending reminders whose time has come (ix_reminders_due)."""
+    return and_(reminder_status_is(ReminderStatus.PENDING), Reminder.fire_at <= now)
 
 
 class NotificationStatus(StrEnum):
