@@ -26,6 +26,9 @@ kinds_app = typer.Typer(help="选举类型", no_args_is_help=True)
 jurisdictions_app = typer.Typer(help="行政区域与选举委员会", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="以 JSON 输出到标准输出")
+ACCEPT_VIOLATIONS = typer.Option(
+    None, "--accept-violations", help="确需违反法定期限时的理由（记入审计日志）"
+)
 
 
 # -- plan ---------------------------------------------------------------------------------
@@ -151,9 +154,7 @@ def jurisdictions_add(
 def elections_create(
     ctx: typer.Context,
     plan_file: Path = typer.Option(..., "--plan", help="计划文件（TOML）"),
-    accept_violations: str = typer.Option(
-        None, "--accept-violations", help="确需违反法定期限时的理由（记入审计日志）"
-    ),
+    accept_violations: str = ACCEPT_VIOLATIONS,
     as_json: bool = JSON,
 ) -> None:
     """按计划创建选举；计划不符合法定期限时拒绝，除非说明理由。"""
@@ -196,9 +197,7 @@ def elections_create_round(
     title: str = typer.Option(
         "{title}（{name}）", "--title", help="选举名称格式：{title} 计划名称，{name} 区域名称，{code} 代码"
     ),
-    accept_violations: str = typer.Option(
-        None, "--accept-violations", help="确需违反法定期限时的理由（记入审计日志）"
-    ),
+    accept_violations: str = ACCEPT_VIOLATIONS,
     as_json: bool = JSON,
 ) -> None:
     """按同一计划为多个行政区域同时创建选举（如县乡两级换届中的各乡镇），一个事务完成。"""
@@ -393,7 +392,7 @@ def elections_reschedule(
     keep_plan: bool = typer.Option(
         False, "--keep-plan", help="未办结节点的计划日期保持不变（默认随选举日平移）"
     ),
-    accept_violations: str = typer.Option(None, "--accept-violations", help="确需违反法定期限时的理由"),
+    accept_violations: str = ACCEPT_VIOLATIONS,
     as_json: bool = JSON,
 ) -> None:
     """调整选举日（或任期届满日），重新计算全部法定期限。"""
