@@ -169,6 +169,8 @@ def test_demo_has_districts_and_voters(tmp_path):
     code, out, _ = run(url, "districts", "list", str(county), "--json")
     districts = json.loads(out)["districts"]
     assert len(districts) == 8 and all(1 <= d["seats"] <= 3 for d in districts)
+    # Each demo district's scope lies in its own township (新市镇第一选区 → 新市镇城关社区、…).
+    assert all(d["area"].startswith(d["name"][:3]) for d in districts)
     assert sum(d["voters"] for d in districts) == 2400
     code, out, _ = run(
         url, "voters", "export", "--election", str(county), "--format", "csv", "-o", str(tmp_path / "r.csv")
