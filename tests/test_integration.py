@@ -21,6 +21,7 @@ from workflow.commands.voter_registry import VoterTables
 from workflow.errors import DomainError
 from workflow.providers import PROVIDERS
 from workflow.rules.candidates import mask_id
+from workflow.rules.units import Unit
 from workflow.store import Database
 from workflow.store.audit import verify
 from workflow.store.models import AuditEntry
@@ -53,6 +54,80 @@ def test_apply_adds_updates_removes_and_audits_once(db, clock):
         assert get_election(s, election_id).milestone("quotas_allocated").done_on is None
 
 
+def test_plan_from_units_gives_each_district_its_scope():
+    # Apportionment: each unit is a district, and its scope is the unit itself.
+    towns = [Unit("A", "新市镇", 30000, 2), Unit("B", "永兴镇", 20000, 3), Unit("C", "宋河镇", 10000, 4)]
+    plan = cmd.plan_from_units(towns, 6, graph=False)
+    assert [(p.code, p.area) for p in plan["districts"]] == [("A", "新市镇"), ("B", "永兴镇"), ("C", "宋河镇")]
+    # Division: a row of eight villages, two districts of four. The scope names every unit in the
+    # district's own order, where the district's name stops at three (…等4个单元).
+    names = ["城关社区", "东风社区", "五里铺村", "八里途村", "马岭村", "新桥村", "罗桥村", "双河村"]
+    codes = [f"u{i}" for i in range(1, 9)]
+    row = [
+        Unit(code, name, 1000, i + 2, "新市镇", tuple(codes[j] for j in (i - 1, i + 1) if 0 <= j < 8))
+        for i, (code, name) in enumerate(zip(codes, names, strict=True))
+    ]
+    plan = cmd.plan_from_units(row[::-1], 2, graph=True)
+    assert plan["method"] == "propose"
+    by_name = dict(zip(codes, names, strict=True))
+    for p in plan["districts"]:
+        assert len(p.units) == 4 and p.name.endswith("等4个单元")
+        assert p.area == "、".join(by_name[u] for u in p.units)
+    assert sorted(p.area for p in plan["districts"]) == [
+        "八里途村、五里铺村、东风社区、城关社区",
+        "双河村、罗桥村、新桥村、马岭村",
+    ]
+
+
+def test_apply_stores_and_updates_the_area(db, clock):
+    election_id = make_election(db, clock, districts=("01",))  # added without a scope
+    scoped = [
+        cmd.PlannedDistrict("01", "第一选区", 2, 5000, area="城关社区、五里铺村"),
+        cmd.PlannedDistrict("02", "第二选区", 1, 2400, area="  马岭村 "),
+    ]
+    with db.transaction() as s:
+        out = cmd.apply_districts(s, election_id, scoped, clock=clock, actor=A)
+    assert out["added"] == ["02"] and out["changed"] == ["01"]
+    assert [(d["code"], d["area"]) for d in out["districts"]] == [("01", "城关社区、五里铺村"), ("02", "马岭村")]
+    with db.transaction() as s:  # the same plan again: nothing changes
+        again = cmd.apply_districts(s, election_id, scoped, clock=clock, actor=A)
+    assert again["added"] == again["changed"] == again["removed"] == []
+    rescoped = [scoped[0], cmd.PlannedDistrict("02", "第二选区", 1, 2400, area="马岭村、新桥村")]
+    with db.transaction() as s:  # only the scope differs: a change
+        third = cmd.apply_districts(s, election_id, rescoped, clock=clock, actor=A)
+    assert third["added"] == [] and third["changed"] == ["02"]
+    with db.reading() as s:
+        rows = s.execute(select(District).where(District.election_id == election_id).order_by(District.code))
+        assert [(d.code, d.area) for d in rows.scalars()] == [("01", "城关社区、五里铺村"), ("02", "马岭村、新桥村")]
+        audit = s.execute(
+            select(AuditEntry.before, AuditEntry.after)
+            .where(AuditEntry.action == "districts.applied")
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [a.before["01"]["area"] for a in audit] == [None, "城关社区、五里铺村", "城关社区、五里铺村"]
+    assert audit[-1].before["02"]["area"] == "马岭村"
+    assert audit[-1].after["districts"]["02"]["area"] == "马岭村、新桥村"
+
+
+def test_districts_notice_prints_each_districts_scope(db, clock):
+    election_id = make_election(db, clock, districts=())
+    plan = [
+        cmd.PlannedDistrict("01", "新市镇第一选区", 2, 5000, area="新市镇城关社区、五里铺村"),
+        cmd.PlannedDistrict("02", "新市镇第二选区", 1, 2400),
+    ]
+    with db.transaction() as s:
+        cmd.apply_districts(s, election_id, plan, clock=clock, actor=A)
+    with db.reading() as s:
+        html = notices.render_notice(s, election_id, "districts_published", clock=clock).html
+    assert "<th>选区范围</th>" in html
+    # 序号, 选区编号, 选区名称 (without 选区), 选区范围, 应选代表名额: the scope in its own column.
+    assert (
+        '<tr><td>1</td><td>01</td><td class="left">新市镇第一</td>'
+        '<td class="left">新市镇城关社区、五里铺村</td><td>2</td></tr>'
+    ) in html
+    assert '<tr><td>2</td><td>02</td><td class="left">新市镇第二</td><td class="left"></td><td>1</td></tr>' in html
+
+
 def test_apply_refuses_bad_plans_and_districts_in_use(db, clock, tmp_path):
     election_id = make_election(db, clock, districts=("01", "09"))
     clock.set(noon(date(2011, 9, 12)))
@@ -62,6 +137,7 @@ def test_apply_refuses_bad_plans_and_districts_in_use(db, clock, tmp_path):
     for plan, code in [
         (PLAN, "E_DISTRICT_IN_USE"),  # 09 has voters
         ([cmd.PlannedDistrict("09", "x", 4, 1)], "E_DISTRICT_SEATS"),  # EL 25: 1–3
+        ([cmd.PlannedDistrict("09", "x", 1, 1, area="村" * 2001)], "E_DISTRICT_INVALID"),  # 选区范围 too long
         ([], "E_NO_DISTRICTS"),
     ]:
         with pytest.raises(DomainError) as caught, db.transaction() as s:
@@ -99,8 +175,8 @@ def test_providers_rows_are_stored_data_without_ids_or_addresses(db, clock, tmp_
 
         election = get_election(s, election_id)
         assert PROVIDERS["districts"](s, election, None) == [
-            {"code": "01", "name": "第01", "seats": None, "population": None},
-            {"code": "02", "name": "第02", "seats": None, "population": None},
+            {"code": "01", "name": "第01", "seats": None, "population": None, "area": None},
+            {"code": "02", "name": "第02", "seats": None, "population": None, "area": None},
         ]
         voters = PROVIDERS["voters"](s, election, "01")
         assert len(voters) == 4 and set(voters[0]) == {"name", "sex", "birth_date", "ethnicity", "group"}

@@ -95,8 +95,18 @@ def test_districts_list_add_and_scope(registration):
     body = problem_of(world.post("xinshi", url, json={"code": "0 3", "name": "x"}), 422, "code")
     assert body["rule"] == "string_pattern_mismatch"
     problem_of(world.post("xinshi", url, json={"code": "03", "name": "x", "seats": 0}), 422, "seats")
+    problem_of(world.post("xinshi", url, json={"code": "03", "name": "x", "area": "村" * 2001}), 422, "area")
     # A registrar registers voters, so may also set up districts.
     assert world.post("registrar", url, json={"code": "03", "name": "第03选区"}).status_code == 201
+    made = world.post("xinshi", url, json={"code": "04", "name": "第04选区", "area": " 城关社区、五里铺村 "})
+    assert made.status_code == 201 and made.json()["area"] == "城关社区、五里铺村"
+    listed = world.get("observer", url).json()
+    assert [(d["code"], d["area"]) for d in listed["districts"]] == [
+        ("01", None),
+        ("02", None),
+        ("03", None),
+        ("04", "城关社区、五里铺村"),
+    ]
 
 
 # -- import -------------------------------------------------------------------------------------

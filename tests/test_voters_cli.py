@@ -114,11 +114,51 @@ def test_full_ids_only_for_registrars(setup, tmp_path):
 def test_districts_add_and_bad_seats(setup):
     url, election_id = setup
     code, out, _ = run(url, "districts", "add", str(election_id), "03", "第三选区", "--seats", "2", "--json")
-    assert code == 0 and json.loads(out) == {"code": "03", "name": "第三选区", "seats": 2, "population": None}
+    assert code == 0 and json.loads(out) == {
+        "code": "03",
+        "name": "第三选区",
+        "seats": 2,
+        "population": None,
+        "area": None,
+    }
     code, out, _ = run(url, "districts", "add", str(election_id), "04", "第四选区", "--seats", "4", "--json")
     assert code == 2 and json.loads(out)["error"]["code"] == "E_DISTRICT_SEATS"
     code, out, _ = run(url, "districts", "add", str(election_id), "03", "重复", "--json")
     assert code == 2 and json.loads(out)["error"]["code"] == "E_DUPLICATE"
+
+
+def test_districts_add_with_area_and_too_long_area(setup):
+    url, election_id = setup
+    scope = "新市镇城关社区、五里铺村"
+    code, out, _ = run(url, "districts", "add", str(election_id), "03", "第三选区", "--area", f"  {scope} ", "--json")
+    assert code == 0 and json.loads(out)["area"] == scope  # stripped
+    code, out, _ = run(url, "districts", "add", str(election_id), "04", "第四选区", "--area", "  ", "--json")
+    assert code == 0 and json.loads(out)["area"] is None  # blank: no scope
+    code, out, _ = run(url, "districts", "add", str(election_id), "05", "第五选区", "--area", "村" * 2001, "--json")
+    error = json.loads(out)["error"]
+    assert code == 2 and (error["code"], error["field"]) == ("E_DISTRICT_INVALID", "area")
+    assert "选区范围" in error["message"] and "2000" in error["message"]
+    code, out, _ = run(url, "districts", "list", str(election_id), "--json")
+    listed = {d["code"]: d["area"] for d in json.loads(out)["districts"]}
+    assert listed == {"01": None, "02": None, "03": scope, "04": None}  # nothing written for 05
+    code, _, err = run(url, "districts", "list", str(election_id))
+    assert code == 0 and f"范围 {scope}" in err
+    database = Database(url)
+    with database.reading() as session:
+        from sqlalchemy import select
+
+        from workflow.store.models import AuditEntry
+
+        added = session.execute(
+            select(AuditEntry.entity_id, AuditEntry.after).where(AuditEntry.action == "district.added")
+        ).all()
+    database.dispose()
+    assert {entity: after["area"] for entity, after in added} == {
+        f"{election_id}/01": None,
+        f"{election_id}/02": None,
+        f"{election_id}/03": scope,
+        f"{election_id}/04": None,
+    }
 
 
 def test_demo_has_districts_and_voters(tmp_path):
@@ -129,6 +169,8 @@ def test_demo_has_districts_and_voters(tmp_path):
     code, out, _ = run(url, "districts", "list", str(county), "--json")
     districts = json.loads(out)["districts"]
     assert len(districts) == 8 and all(1 <= d["seats"] <= 3 for d in districts)
+    # Each demo district's scope lies in its own township (新市镇第一选区 → 新市镇城关社区、…).
+    assert all(d["area"].startswith(d["name"][:3]) for d in districts)
     assert sum(d["voters"] for d in districts) == 2400
     code, out, _ = run(
         url, "voters", "export", "--election", str(county), "--format", "csv", "-o", str(tmp_path / "r.csv")

@@ -60,12 +60,23 @@ def districts(session: Session, election: Election, district: str | None) -> lis
     """The District table (the source of districts). An election whose districts exist only as
     candidate lists (no voter register) shows those."""
     rows = [
-        {"code": d.code, "name": bare_name(d.name), "seats": d.seats, "population": d.population}
+        {
+            "code": d.code,
+            "name": bare_name(d.name),
+            "seats": d.seats,
+            "population": d.population,
+            "area": d.area,
+        }
         for d in _district_rows(session, election.id)
     ]
     if not rows:
         rows = [
-            {"code": lst.district, "name": bare_name(lst.name) or lst.district, "seats": lst.seats}
+            {
+                "code": lst.district,
+                "name": bare_name(lst.name) or lst.district,
+                "seats": lst.seats,
+                "area": None,  # candidate lists carry no scope
+            }
             for lst in cand.district_lists(session, election.id)
         ]
     return rows

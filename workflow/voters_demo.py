@@ -61,15 +61,16 @@ def synthetic_rows(
         ]
 
 
+# (code, name, seats, scope: the township's communities and villages the district covers)
 DEMO_DISTRICTS = [
-    ("420821-01", "新市镇第一选区", 3),
-    ("420821-02", "新市镇第二选区", 3),
-    ("420821-03", "新市镇第三选区", 2),
-    ("420821-04", "永兴镇第一选区", 3),
-    ("420821-05", "永兴镇第二选区", 2),
-    ("420821-06", "宋河镇第一选区", 3),
-    ("420821-07", "宋河镇第二选区", 2),
-    ("420821-08", "坪坝镇选区", 2),
+    ("420821-01", "新市镇第一选区", 3, "新市镇城关社区、东风社区、五里铺村"),
+    ("420821-02", "新市镇第二选区", 3, "新市镇西门社区、八里途村、马岭村、新桥村"),
+    ("420821-03", "新市镇第三选区", 2, "新市镇汉津社区、罗桥村、双河村"),
+    ("420821-04", "永兴镇第一选区", 3, "永兴镇永兴社区、苏畈村、龙泉村、高桥村"),
+    ("420821-05", "永兴镇第二选区", 2, "永兴镇金河村、新堰村、王岭村"),
+    ("420821-06", "宋河镇第一选区", 3, "宋河镇宋河社区、东坪村、大畈村、何集村"),
+    ("420821-07", "宋河镇第二选区", 2, "宋河镇熊店村、桃园村、白果村"),
+    ("420821-08", "坪坝镇选区", 2, "坪坝镇坪坝社区、青龙村、晏店村、马店村"),
 ]
 DEMO_VOTERS = 2400
 
@@ -84,7 +85,7 @@ def add_demo_voters(session: Session, result, *, clock: Clock, actor: str) -> No
         return
     election = elections.get_election(session, election_id)
     per_district = DEMO_VOTERS // len(DEMO_DISTRICTS)
-    for code, name, seats in DEMO_DISTRICTS:
+    for code, name, seats, area in DEMO_DISTRICTS:
         registry.add_district(
             session,
             election_id,
@@ -92,11 +93,12 @@ def add_demo_voters(session: Session, result, *, clock: Clock, actor: str) -> No
             name=name,
             seats=seats,
             population=int(per_district * 1.3),
+            area=area,
             clock=clock,
             actor=actor,
         )
     rows = synthetic_rows(
-        DEMO_VOTERS, election_day=election.anchor_date, districts=[code for code, _n, _s in DEMO_DISTRICTS]
+        DEMO_VOTERS, election_day=election.anchor_date, districts=[code for code, *_ in DEMO_DISTRICTS]
     )
     report = registry.import_voters(
         session,

@@ -67,6 +67,9 @@ class DistrictCreate(_Body):
     name: str = Field(min_length=1, max_length=200, description="选区名称")
     seats: int | None = Field(None, ge=1, le=100, description="应选代表名额")
     population: int | None = Field(None, ge=0, le=INT_MAX, description="选区人口数")
+    area: str | None = Field(
+        None, max_length=registry.AREA_MAX, description="选区范围：所辖村（居）民委员会或单位"
+    )
 
 
 class PublishBody(_Body):
@@ -124,10 +127,11 @@ def add_district(
         name=body.name,
         seats=body.seats,
         population=body.population,
+        area=body.area,
         clock=svc.clock,
         actor=caller.username,
     )
-    return {"code": d.code, "name": d.name, "seats": d.seats, "population": d.population}
+    return {"code": d.code, "name": d.name, "seats": d.seats, "population": d.population, "area": d.area}
 
 
 # -- import ------------------------------------------------------------------------------------

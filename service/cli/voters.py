@@ -61,6 +61,11 @@ def districts_add(
     name: str = typer.Argument(..., help="选区名称"),
     seats: int = typer.Option(None, "--seats", help="应选代表名额（1–3）"),
     population: int = typer.Option(None, "--population", help="选区人口数"),
+    area: str = typer.Option(
+        None,
+        "--area",
+        help="选区范围：所辖村（居）民委员会或单位，如「城关社区、五里铺村」（印入选区划分公告）",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """添加一个选区。"""
@@ -73,6 +78,7 @@ def districts_add(
             name=name,
             seats=seats,
             population=population,
+            area=area,
             clock=cli.clock,
             actor=cli.actor,
         )
@@ -81,6 +87,7 @@ def districts_add(
             "name": district.name,
             "seats": district.seats,
             "population": district.population,
+            "area": district.area,
         }
     if as_json:
         print_json(payload)
@@ -101,7 +108,8 @@ def districts_list(
         print_json({"districts": items})
     else:
         for d in items:
-            say(f"{d['code']}\t{d['name']}\t名额 {d['seats'] or '未定'}\t选民 {d['voters']}")
+            scope = f"\t范围 {d['area']}" if d["area"] else ""
+            say(f"{d['code']}\t{d['name']}\t名额 {d['seats'] or '未定'}\t选民 {d['voters']}{scope}")
     finish(0)
 
 

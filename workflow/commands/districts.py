@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
 from workflow.commands import elections
+from workflow.commands.voters import clean_area
 from workflow.errors import Conflict, DomainError
 from workflow.events import Recorded
 from workflow.machine import FINAL_STATES, SUSPENDED
@@ -36,21 +37,32 @@ class PlannedDistrict:
     seats: int
     population: int
     units: tuple[str, ...] = ()
+    area: str | None = None  # 选区范围, printed in the 选区划分公告
 
 
 def plan_from_units(units: Sequence[Unit], seats: int, *, graph: bool, tolerance: str = "0.15") -> dict:
     """A plan from a units file: each unit a district (apportionment), or units grouped into
     districts (division, when the file has parent and neighbours columns). A division that
-    leaves a district outside the tolerance or not contiguous is refused, with the reasons."""
+    leaves a district outside the tolerance or not contiguous is refused, with the reasons.
+    Each district's scope (`area`, 选区范围) is its own name in an apportionment, and the names
+    of its units, in the district's order, in a division."""
     if not graph:
         result = apportion([(u.code, u.name, u.population) for u in units], seats)
-        planned = [PlannedDistrict(d.code, d.name, d.seats, d.population) for d in result.districts]
+        planned = [
+            PlannedDistrict(d.code, d.name, d.seats, d.population, area=d.name) for d in result.districts
+        ]
         return {"method": "apportion", "districts": planned, "report": result.as_dict()}
     proposal = propose(units, seats, tolerance)
     if not proposal.ok:
         reasons = "；".join(p.message for p in proposal.unsatisfied) or "划分方案未满足要求"
         raise DomainError("E_PROPOSAL_UNSATISFIED", f"选区划分方案不能采用：{reasons}", "file")
-    planned = [PlannedDistrict(d.code, d.name, d.seats, d.population, d.units) for d in proposal.districts]
+    names = {u.code: u.name for u in units}
+    planned = [
+        PlannedDistrict(
+            d.code, d.name, d.seats, d.population, d.units, area="、".join(names[c] for c in d.units)
+        )
+        for d in proposal.districts
+    ]
     return {"method": "propose", "districts": planned, "report": proposal.as_dict()}
 
 
@@ -63,8 +75,8 @@ def apply_districts(
     actor: str,
     method: str = "manual",
 ) -> dict:
-    """Make `planned` the election's districts: add new codes, update seats, population and
-    name of existing ones, delete those left out (only when nobody is registered there).
+    """Make `planned` the election's districts: add new codes, update seats, population, name
+    and scope (area) of existing ones, delete those left out (only when nobody is registered there).
     Refused once the district division has been published or the voter list is out
     (EL 25-28: districts come before the list)."""
     election = elections.get_election(session, election_id, for_update=True)
@@ -86,6 +98,7 @@ def apply_districts(
             raise DomainError(
                 "E_DISTRICT_SEATS", f"选区 {p.code} 应选一名至三名代表（选举法第二十五条）", "seats"
             )
+    areas = {p.code: clean_area(p.area, code=p.code) for p in planned}
     existing = {
         d.code: d
         for d in session.execute(select(District).where(District.election_id == election_id)).scalars()
@@ -106,24 +119,35 @@ def apply_districts(
             f"选区 {'、'.join(in_use)} 已登记选民，不能从方案中删去；请先调整这些选民的选区",
             "file",
         )
-    before = {c: {"name": d.name, "seats": d.seats, "population": d.population} for c, d in existing.items()}
+    before = {
+        c: {"name": d.name, "seats": d.seats, "population": d.population, "area": d.area}
+        for c, d in existing.items()
+    }
     for code in dropped:
         session.delete(existing[code])
     added, changed = [], []
     for p in planned:
-        row = existing.get(p.code)
+        row, area = existing.get(p.code), areas[p.code]
         if row is None:
             session.add(
                 District(
-                    election_id=election_id, code=p.code, name=p.name, seats=p.seats, population=p.population
+                    election_id=election_id,
+                    code=p.code,
+                    name=p.name,
+                    seats=p.seats,
+                    population=p.population,
+                    area=area,
                 )
             )
             added.append(p.code)
-        elif (row.name, row.seats, row.population) != (p.name, p.seats, p.population):
-            row.name, row.seats, row.population = p.name, p.seats, p.population
+        elif (row.name, row.seats, row.population, row.area) != (p.name, p.seats, p.population, area):
+            row.name, row.seats, row.population, row.area = p.name, p.seats, p.population, area
             changed.append(p.code)
     session.flush()
-    after = {p.code: {"name": p.name, "seats": p.seats, "population": p.population} for p in planned}
+    after = {
+        p.code: {"name": p.name, "seats": p.seats, "population": p.population, "area": areas[p.code]}
+        for p in planned
+    }
     record(
         session,
         Recorded(
@@ -146,6 +170,7 @@ def apply_districts(
                 "name": p.name,
                 "seats": p.seats,
                 "population": p.population,
+                "area": areas[p.code],
                 "units": list(p.units),
             }
             for p in planned

@@ -39,6 +39,7 @@ from workflow.timeutil import local_date
 
 LIST_MILESTONE = "voter_list_published"
 CHUNK = 5000
+AREA_MAX = 2000  # 选区范围: a district's villages, communities or units, printed in the 选区划分公告
 VOTER_COLUMNS = (
     "election_id",
     "district_id",
@@ -64,6 +65,18 @@ def today_for(election: Election, clock: Clock) -> date:
 
 
 # -- districts ------------------------------------------------------------------------------
+def clean_area(area: str | None, *, code: str | None = None) -> str | None:
+    """A district's scope (选区范围) as stored: stripped, empty as None, at most AREA_MAX
+    characters (EL 25: districts are divided by residence area or by production/work units)."""
+    area = (area or "").strip() or None
+    if area is not None and len(area) > AREA_MAX:
+        which = f"选区 {code} 的选区范围" if code else "选区范围"
+        raise DomainError(
+            "E_DISTRICT_INVALID", f"{which}不能超过 {AREA_MAX} 个字符（现为 {len(area)} 个）", "area"
+        )
+    return area
+
+
 def add_district(
     session: Session,
     election_id: int,
@@ -72,6 +85,7 @@ def add_district(
     name: str,
     seats: int | None = None,
     population: int | None = None,
+    area: str | None = None,
     clock: Clock,
     actor: str,
 ) -> District:
@@ -81,13 +95,14 @@ def add_district(
         raise DomainError("E_DISTRICT_INVALID", "选区代码和名称不能为空", "code")
     if seats is not None and not 1 <= seats <= 3:
         raise DomainError("E_DISTRICT_SEATS", "每一选区选一名至三名代表（选举法第二十五条）", "seats")
+    area = clean_area(area)
     exists = session.execute(
         select(District.id).where(District.election_id == election_id, District.code == code)
     ).first()
     if exists:
         raise Conflict("E_DUPLICATE", f"选区代码 {code} 已存在", "code")
     district = District(
-        election_id=election_id, code=code, name=name.strip(), seats=seats, population=population
+        election_id=election_id, code=code, name=name.strip(), seats=seats, population=population, area=area
     )
     session.add(district)
     session.flush()
@@ -97,7 +112,13 @@ def add_district(
             action="district.added",
             entity="district",
             entity_id=f"{election_id}/{code}",
-            after={"code": code, "name": district.name, "seats": seats, "population": population},
+            after={
+                "code": code,
+                "name": district.name,
+                "seats": seats,
+                "population": population,
+                "area": area,
+            },
         ),
         actor=actor,
         clock=clock,
@@ -122,6 +143,7 @@ def list_districts(session: Session, election_id: int) -> list[dict]:
             "name": d.name,
             "seats": d.seats,
             "population": d.population,
+            "area": d.area,
             "voters": counts.get(d.id, 0),
         }
         for d in districts

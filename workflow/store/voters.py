@@ -28,6 +28,7 @@ class District(Base):
     name: Mapped[str] = mapped_column(String(200))
     seats: Mapped[int | None] = mapped_column(Integer)
     population: Mapped[int | None] = mapped_column(Integer)
+    area: Mapped[str | None] = mapped_column(Text)  # 选区范围: the villages, communities or units covered
 
 
 class VoterStatus(StrEnum):
