@@ -60,7 +60,7 @@ def test_plan_from_units_gives_each_district_its_scope():
     plan = cmd.plan_from_units(towns, 6, graph=False)
     assert [(p.code, p.area) for p in plan["districts"]] == [("A", "新市镇"), ("B", "永兴镇"), ("C", "宋河镇")]
     # Division: a row of eight villages, two districts of four. The scope names every unit in the
-    # district's own order, where the district's name stops at three (…等4个单元).
+    # file's order (here reversed), where the district's name stops at three (…等4个单元).
     names = ["城关社区", "东风社区", "五里铺村", "八里途村", "马岭村", "新桥村", "罗桥村", "双河村"]
     codes = [f"u{i}" for i in range(1, 9)]
     row = [
@@ -72,7 +72,7 @@ def test_plan_from_units_gives_each_district_its_scope():
     by_name = dict(zip(codes, names, strict=True))
     for p in plan["districts"]:
         assert len(p.units) == 4 and p.name.endswith("等4个单元")
-        assert p.area == "、".join(by_name[u] for u in p.units)
+        assert p.area == "、".join(by_name[u] for u in sorted(p.units, reverse=True))
     assert sorted(p.area for p in plan["districts"]) == [
         "八里途村、五里铺村、东风社区、城关社区",
         "双河村、罗桥村、新桥村、马岭村",
@@ -272,5 +272,8 @@ def test_cli_districts_apply_apportionment_and_division(tmp_path):
     out = json.loads(result.stdout)
     assert out["method"] == "propose" and out["removed"] == ["A", "B", "C"]
     assert sorted(len(d["units"]) for d in out["districts"]) == [2, 2]
+    # Staff reading the text output see each district's scope (选区范围) too.
+    text_out = runner.invoke(app, args[:-1]).stdout.splitlines()
+    assert sorted(line.split("\t")[-1] for line in text_out) == ["范围 一村、二村", "范围 三村、四村"]
     result = runner.invoke(app, [*args[:-3], "--seats", "13", "--json"])  # EL 25: > 3 × 4 units
     assert result.exit_code == 2 and json.loads(result.stdout)["error"]["field"] == "seats"

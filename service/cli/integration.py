@@ -53,7 +53,8 @@ def districts_apply(
         print_json(payload)
     else:
         for d in payload["districts"]:
-            typer.echo(f"{d['code']}\t{d['name']}\t{d['population']}\t{d['seats']}")
+            scope = f"\t范围 {d['area']}" if d.get("area") else ""
+            typer.echo(f"{d['code']}\t{d['name']}\t{d['population']}\t{d['seats']}{scope}")
         say(
             f"已保存 {len(payload['districts'])} 个选区、{payload['seats']} 名代表"
             f"（新增 {len(payload['added'])}，修改 {len(payload['changed'])}，删除 {len(payload['removed'])}）；"

@@ -45,7 +45,7 @@ def plan_from_units(units: Sequence[Unit], seats: int, *, graph: bool, tolerance
     districts (division, when the file has parent and neighbours columns). A division that
     leaves a district outside the tolerance or not contiguous is refused, with the reasons.
     Each district's scope (`area`, 选区范围) is its own name in an apportionment, and the names
-    of its units, in the district's order, in a division."""
+    of its units, in the file's order, in a division."""
     if not graph:
         result = apportion([(u.code, u.name, u.population) for u in units], seats)
         planned = [
@@ -56,10 +56,17 @@ def plan_from_units(units: Sequence[Unit], seats: int, *, graph: bool, tolerance
     if not proposal.ok:
         reasons = "；".join(p.message for p in proposal.unsatisfied) or "划分方案未满足要求"
         raise DomainError("E_PROPOSAL_UNSATISFIED", f"选区划分方案不能采用：{reasons}", "file")
-    names = {u.code: u.name for u in units}
+    # The scope lists a district's units in the committee's own order (the file's), not in the
+    # order the division happened to walk them.
+    order = {u.code: (index, u.name) for index, u in enumerate(units)}
     planned = [
         PlannedDistrict(
-            d.code, d.name, d.seats, d.population, d.units, area="、".join(names[c] for c in d.units)
+            d.code,
+            d.name,
+            d.seats,
+            d.population,
+            d.units,
+            area="、".join(order[c][1] for c in sorted(d.units, key=lambda code: order[code][0])),
         )
         for d in proposal.districts
     ]
