@@ -136,3 +136,10 @@ def run_days(
 
 def start() -> FixedClock:
     return FixedClock(datetime(2011, 8, 18, 2, 0, tzinfo=UTC))
+
+
+def stage_from(monkeypatch, rows: int) -> None:
+    """Make `insert_bulk` stage shared timetables from `rows` rows on (1: always, 10**9: never)."""
+    from schedules import reminders
+
+    monkeypatch.setattr(reminders, "STAGE_MIN_ROWS", dict.fromkeys(("sqlite", "postgresql"), rows))

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from schedules import reminders
 from schedules.sweep import sweep
 from service.cli import app
-from tests.scheduler_helpers import JINGSHAN, contacts, setup_jingshan, start
+from tests.scheduler_helpers import JINGSHAN, contacts, setup_jingshan, stage_from, start
 from workflow.clock import FixedClock
 from workflow.commands import elections as commands
 from workflow.errors import DomainError
@@ -67,7 +67,7 @@ def test_a_round_gives_every_township_the_county_timetable(db, path, monkeypatch
             return real(connection, pairs, timetables, now)
 
         monkeypatch.setattr(reminders, name, spy)
-    monkeypatch.setattr(reminders, "STAGE_MIN_ROWS", 100 if path == "staged" else 10**9)
+    stage_from(monkeypatch, 100 if path == "staged" else 10**9)
     plan = dataclasses.replace(load_plan(JINGSHAN), parent_election=county)
     with db.transaction() as session:
         codes = commands.child_codes(session, "420821", "township")

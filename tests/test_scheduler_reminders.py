@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from schedules import reminders
 from schedules.reminders import (
     MilestoneDates,
     ReminderKind,
@@ -21,7 +20,7 @@ from schedules.reminders import (
     milestone_reminders,
 )
 from schedules.sweep import sweep
-from tests.scheduler_helpers import JINGSHAN, setup_jingshan, start
+from tests.scheduler_helpers import JINGSHAN, setup_jingshan, stage_from, start
 from workflow.clock import FixedClock
 from workflow.kinds import get_kind
 from workflow.store.models import Election, Reminder
@@ -125,7 +124,7 @@ def test_bulk_insert_stores_what_the_orm_stores(db, path, monkeypatch):
                     details=spec.details,
                 )
             )
-    monkeypatch.setattr(reminders, "STAGE_MIN_ROWS", 1 if path == "staged" else 10**9)
+    stage_from(monkeypatch, 1 if path == "staged" else 10**9)
     with db.transaction() as session:
         assert insert_bulk(session, [(eid, specs) for eid in others], clock.now()) == 3 * len(specs)
     with db.reading() as session:
@@ -155,7 +154,7 @@ def test_a_bulk_insert_rolls_back_with_its_transaction(db, monkeypatch):
         before = session.execute(select(func.count()).select_from(Reminder)).scalar_one()
         election = session.get(Election, election_id)
         specs = tuple(election_desired(election, local_date(clock.now(), "Asia/Shanghai")))
-    monkeypatch.setattr(reminders, "STAGE_MIN_ROWS", 1)
+    stage_from(monkeypatch, 1)
     with pytest.raises(IntegrityError), db.transaction() as session:
         insert_bulk(session, [(election_id, specs), (election_id, specs)], clock.now())
         insert_bulk(session, [(election_id + 999, specs)] * 2, clock.now())  # no such election

@@ -7,9 +7,8 @@ import pytest
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from schedules import reminders
 from schedules.reminders import election_desired, insert_bulk
-from tests.scheduler_helpers import setup_jingshan, start
+from tests.scheduler_helpers import setup_jingshan, stage_from, start
 from workflow.store.models import Election, Milestone, Reminder
 from workflow.timeutil import local_date
 
@@ -35,7 +34,7 @@ def test_a_reminder_for_a_missing_election_is_refused(db, path, monkeypatch):
     election_id = setup_jingshan(db, clock)
     specs = _specs(db, election_id, clock)
     before = _count(db)
-    monkeypatch.setattr(reminders, "STAGE_MIN_ROWS", 1 if path == "staged" else 10**9)
+    stage_from(monkeypatch, 1 if path == "staged" else 10**9)
     missing = election_id + 1000
     with pytest.raises(IntegrityError) as raised, db.transaction() as session:
         if path == "orm":
