@@ -113,6 +113,18 @@ def build_scheduler(
     return scheduler
 
 
+def start_scheduler(
+    db: Database, clock: Clock | None = None, settings: WorkerSettings | None = None
+) -> BackgroundScheduler:
+    """The scheduler inside the HTTP service's process (`huanjie serve`, `make run`): the same
+    jobs as `huanjie worker`, started in the background. The caller shuts it down, which lets a
+    running sweep commit or roll back first."""
+    scheduler = build_scheduler(db, settings or WorkerSettings(), clock)
+    scheduler.start()
+    log.info("scheduler started in the service process")
+    return scheduler
+
+
 def run_worker(
     db: Database,
     settings: WorkerSettings,

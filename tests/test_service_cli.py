@@ -210,3 +210,43 @@ def test_revoking_tokens_and_deactivating_users(tmp_path):
         "user.activated",
     ]
     db.dispose()
+
+
+def test_the_service_runs_the_real_scheduler_in_its_process(db):
+    """`huanjie serve` / `make run`: the app starts schedules.runner's scheduler (sweep,
+    digest, delivery) and stops it on shutdown. A warning due at the start is swept at once."""
+    import threading
+    import time as _time
+    from datetime import date, time
+
+    from sqlalchemy import select
+
+    from tests.scheduler_helpers import setup_jingshan, start
+    from workflow.store.models import Notification, Reminder, ReminderStatus
+    from workflow.timeutil import local_instant
+
+    clock = start()
+    election_id = setup_jingshan(db, clock)
+    clock.set(local_instant(date(2011, 8, 19), time(9, 0, 30)))  # 7 days before the committee is due
+    app = create_app(ServiceSettings(migrate_on_start=False), db, clock, start_scheduler=True)
+
+    def lead7_status() -> str:
+        with db.reading() as session:
+            return session.execute(
+                select(Reminder.status).where(
+                    Reminder.election_id == election_id,
+                    Reminder.milestone_key == "election_committee_formed",
+                    Reminder.lead_days == 7,
+                )
+            ).scalar_one()
+
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        deadline = _time.monotonic() + 20
+        while lead7_status() != ReminderStatus.DONE and _time.monotonic() < deadline:
+            _time.sleep(0.1)
+        assert lead7_status() == ReminderStatus.DONE
+        with db.reading() as session:
+            channels = set(session.execute(select(Notification.channel)).scalars())
+        assert {"log", "email"} <= channels
+    assert not [t for t in threading.enumerate() if t.name == "APScheduler" and t.is_alive()]
