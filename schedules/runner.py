@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from schedules.delivery import deliver_due
 from schedules.digest import write_digests
 from schedules.sweep import sweep
 from workflow.clock import Clock, SystemClock
@@ -36,15 +36,6 @@ class WorkerSettings:
     timezone: str = "Asia/Shanghai"
     delivery_seconds: float = 10.0
     delivery_batch: int = 100
-
-
-def delivery_function() -> Callable | None:
-    """`schedules.delivery.deliver_due(db, clock, *, batch)` when the delivery part is installed."""
-    try:
-        from schedules import delivery
-    except ImportError:
-        return None
-    return getattr(delivery, "deliver_due", None)
 
 
 def build_scheduler(
@@ -88,28 +79,24 @@ def build_scheduler(
         # Never two digests for one morning (the idempotency key also guards across workers).
         coalesce=True,
     )
-    deliver = delivery_function()
-    if deliver is None:
-        log.warning("schedules.delivery.deliver_due not available: notifications stay in the outbox")
-    else:
 
-        def run_delivery() -> None:
-            try:
-                deliver(db, clock, batch=settings.delivery_batch)
-            except Exception:
-                log.exception("delivery failed")
+    def run_delivery() -> None:
+        try:
+            deliver_due(db, clock, batch=settings.delivery_batch)
+        except Exception:
+            log.exception("delivery failed")
 
-        scheduler.add_job(
-            run_delivery,
-            IntervalTrigger(seconds=settings.delivery_seconds, timezone=settings.timezone),
-            id="delivery",
-            next_run_time=datetime.now(UTC),
-            max_instances=1,
-            # The outbox is in the database: a late run sends the same rows, so always run it.
-            misfire_grace_time=None,
-            # Missed runs collapse into one: each run drains what is due anyway.
-            coalesce=True,
-        )
+    scheduler.add_job(
+        run_delivery,
+        IntervalTrigger(seconds=settings.delivery_seconds, timezone=settings.timezone),
+        id="delivery",
+        next_run_time=datetime.now(UTC),
+        max_instances=1,
+        # The outbox is in the database: a late run sends the same rows, so always run it.
+        misfire_grace_time=None,
+        # Missed runs collapse into one: each run drains what is due anyway.
+        coalesce=True,
+    )
     return scheduler
 
 

@@ -79,17 +79,11 @@ class RequestLog:
 
 
 def _start_scheduler(db: Database, clock: Clock):
-    """The scheduler's sweep in this process, when the scheduler part is installed."""
-    try:
-        runner = importlib.import_module("schedules.runner")
-    except ImportError:
-        log.info("scheduler not started: schedules.runner is not installed")
-        return None
-    start = getattr(runner, "start_scheduler", None)
-    if start is None:
-        log.info("scheduler not started: schedules.runner has no start_scheduler")
-        return None
-    scheduler = start(db, clock)
+    """The scheduler's jobs (sweep, digest, delivery) in this process. Imported here, so that
+    an app built without the scheduler does not load APScheduler."""
+    from schedules.runner import start_scheduler
+
+    scheduler = start_scheduler(db, clock)
     log.info("scheduler started")
     return scheduler
 

@@ -104,44 +104,6 @@ def test_scheduler_started_and_stopped_with_the_app(tmp_path, monkeypatch):
     db.dispose()
 
 
-def test_no_scheduler_module_is_not_an_error(tmp_path, monkeypatch, caplog):
-    monkeypatch.setitem(sys.modules, "schedules.runner", None)  # import fails
-    db = Database(f"sqlite:///{tmp_path / 's.sqlite3'}")
-    db.migrate()
-    app = create_app(
-        ServiceSettings(migrate_on_start=False),
-        db,
-        FixedClock(datetime(2011, 8, 20, tzinfo=UTC)),
-        start_scheduler=True,
-    )
-    with caplog.at_level("INFO", logger="huanjie.service"), TestClient(app) as client:
-        assert client.get("/healthz").json()["status"] == "ok"
-    assert "scheduler not started" in caplog.text
-    db.dispose()
-
-
-def test_logs_are_one_json_object_per_line():
-    import io
-    import logging
-
-    from service.logs import configure
-
-    configure(json_logs=True)
-    stream = io.StringIO()
-    handler = logging.getLogger("huanjie").handlers[0]
-    handler.setStream(stream)
-    logging.getLogger("huanjie.access").info(
-        "request", extra={"route": "/api/v1/elections", "status": 200, "user": "wang"}
-    )
-    logging.getLogger("uvicorn.error").info("started", extra={"color_message": "\x1b[36mstarted\x1b[0m"})
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
-    assert lines[0]["logger"] == "huanjie.access" and lines[0]["status"] == 200 and lines[0]["user"] == "wang"
-    assert lines[1]["message"] == "started" and "color_message" not in lines[1]
-    for name in ("huanjie", "uvicorn", "uvicorn.access", "apscheduler"):  # leave logging as pytest had it
-        logging.getLogger(name).handlers.clear()
-        logging.getLogger(name).propagate = True
-
-
 def test_revoking_tokens_and_deactivating_users(tmp_path):
     """Staff leave: their token is revoked, or their login deactivated — refused at once, the
     records kept and audited; reactivating brings back what was not revoked."""

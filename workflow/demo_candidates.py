@@ -2,8 +2,8 @@
 seed's roster), districts, candidates, counted rounds (one district with a runoff), published
 results, reviewed qualifications and certificates; the current round gets nominations.
 
-Everything goes through the same commands staff use. Counting needs `workflow.rules.tally`;
-where it is not installed the 2011 results are left out and a note says so.
+Everything goes through the same commands staff use. When the demo's date is before the 2011
+election ended, its candidates and results are left out and a note says so.
 """
 
 from __future__ import annotations
