@@ -348,7 +348,6 @@ def transition(
     apply_decision(session, election, decision, clock=clock, actor=actor, reason=reason)
     # What is due depends on the state: a resumed election gets back the reminders cancelled
     # while it was suspended (the sweep catches up on them, coalesced), an ended one none.
-    session.flush()
     _after_schedule_change(session, election, clock)
     return decision
 
