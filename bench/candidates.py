@@ -16,10 +16,10 @@ from pathlib import Path
 
 from stdnum.cn import ric
 
+from demo.county import progress
 from workflow.clock import FixedClock
 from workflow.commands import candidates as cmd
 from workflow.commands import elections
-from workflow.demo import progress
 from workflow.plan import load_plan
 from workflow.rules.candidates import id_hash, mask_id
 from workflow.store import Database

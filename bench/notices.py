@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from jinja2 import Environment
 
-from notices import samples
+from demo import samples
 from notices.context import sanitize
 from notices.output import to_pdf
 from notices.render import render_html

@@ -34,14 +34,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from schedules.calendar import check_plan
-from schedules.reminders import MilestoneDates, desired_cached, insert_bulk, windows_key
 from schedules.sweep import sweep
+from workflow.calendar import check_plan
 from workflow.clock import FixedClock
 from workflow.kinds import get_kind
 from workflow.plan import load_plan
 from workflow.store import Database
 from workflow.store.models import Election, Jurisdiction, Milestone, Reminder
+from workflow.store.reminders import insert_bulk
+from workflow.timetable import MilestoneDates, desired_cached, windows_key
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = "Asia/Shanghai"

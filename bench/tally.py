@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from workflow.rules.tally import Ballot, CountingParams, TallyInput, count_ballots, count_round
+from workflow.kinds import counting_params
+from workflow.rules.tally import Ballot, TallyInput, count_ballots, count_round
 
 SEATS = 3
 CANDIDATES = 6
@@ -64,7 +65,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     candidates = tuple(f"候选人{i}" for i in range(CANDIDATES))
 
-    params = CountingParams.for_kind("people_congress")  # kind files load once, outside the timing
+    params = counting_params("people_congress")  # kind files load once, outside the timing
     total = 0
     ours = baseline = 0.0
     outcomes = Counter()

@@ -36,8 +36,8 @@ def _codes() -> list[str]:
 
 
 def generate(path: Path, count: int) -> None:
+    from demo.voters import HEADER, synthetic_rows
     from tests.voters_support import ELECTION_DAY
-    from workflow.voters_demo import HEADER, synthetic_rows
 
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -46,10 +46,10 @@ def generate(path: Path, count: int) -> None:
 
 
 def _setup(url: str) -> tuple:
+    from demo.county import EXAMPLES
     from workflow.clock import FixedClock
     from workflow.commands import elections
     from workflow.commands import voters as registry
-    from workflow.demo import EXAMPLES
     from workflow.plan import load_plan
     from workflow.store import Database
 

@@ -9,10 +9,12 @@ source of every format's wording.
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass, field
 from functools import cache
 from html.parser import HTMLParser
 
+from notices.glyphs import check_glyphs
 from workflow.errors import DomainError
 
 FORMATS = ("html", "pdf", "docx")
@@ -35,12 +37,10 @@ def to_bytes(html: str, fmt: str) -> bytes:
 
 # -- PDF ------------------------------------------------------------------------------------
 def to_pdf(html: str) -> bytes:
-    from notices.glyphs import check_glyphs
-
     check_glyphs(html)
-    import logging
-
     try:
+        # Deferred on purpose: WeasyPrint loads Pango and takes about a second; HTML and Word
+        # output (and the CLI's start-up) do not need it.
         from weasyprint import HTML
     except OSError as error:  # Pango/HarfBuzz libraries missing on this machine
         raise DomainError(

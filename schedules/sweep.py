@@ -28,9 +28,9 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from schedules.notify import Outbox, committee_recipients
-from schedules.reminders import URGENCY, ReminderKind, write_reminders
 from workflow.clock import Clock, FixedClock
 from workflow.commands import elections as commands
+from workflow.commands.reminders import write_reminders
 from workflow.events import ElectionBlocked, MilestoneCompleted, MilestoneOverdue
 from workflow.kinds import get_kind
 from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Trigger, state_name
@@ -44,6 +44,7 @@ from workflow.store.models import (
     ReminderStatus,
     pending_due,
 )
+from workflow.timetable import URGENCY, ReminderKind
 from workflow.timeutil import local_date
 
 log = logging.getLogger("huanjie.sweep")

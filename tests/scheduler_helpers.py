@@ -11,7 +11,7 @@ from schedules.sweep import SweepResult, sweep
 from workflow.clock import FixedClock
 from workflow.commands import elections as commands
 from workflow.plan import load_plan
-from workflow.store import Database
+from workflow.store import Database, reminders
 from workflow.timeutil import local_instant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,6 +140,4 @@ def start() -> FixedClock:
 
 def stage_from(monkeypatch, rows: int) -> None:
     """Make `insert_bulk` stage shared timetables from `rows` rows on (1: always, 10**9: never)."""
-    from schedules import reminders
-
     monkeypatch.setattr(reminders, "STAGE_MIN_ROWS", dict.fromkeys(("sqlite", "postgresql"), rows))

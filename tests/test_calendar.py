@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schedules.calendar import HolidayCalendar, check_plan, compute_bounds, shift
+from workflow.calendar import HolidayCalendar, check_plan, compute_bounds, shift
 from workflow.kinds import BoundSpec, get_kind
 from workflow.plan import load_plan
 

@@ -11,10 +11,10 @@ import pytest
 from stdnum.cn import ric
 from typer.testing import CliRunner
 
+from demo.county import progress
 from service.cli import app
 from workflow.clock import FixedClock
 from workflow.commands import elections
-from workflow.demo import progress
 from workflow.plan import load_plan
 from workflow.store import Database
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from demo.county import build_demo
 from workflow.clock import FixedClock
 from workflow.commands import candidates as cmd
 from workflow.commands import results as res
 from workflow.commands.voters import list_districts
-from workflow.demo import build_demo
 from workflow.store.audit import verify
 from workflow.store.candidates import CandidateStatus
 

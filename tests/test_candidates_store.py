@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 from stdnum.cn import ric
 
+from demo.county import progress
 from workflow.commands import candidates as cmd
 from workflow.commands import elections
 from workflow.commands import results as res
-from workflow.demo import progress
 from workflow.errors import DomainError
 from workflow.plan import load_plan
 from workflow.store.audit import verify

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from schedules import reminders
 from schedules.sweep import sweep
 from service.cli import app
 from tests.scheduler_helpers import JINGSHAN, contacts, setup_jingshan, stage_from, start
@@ -18,6 +17,7 @@ from workflow.clock import FixedClock
 from workflow.commands import elections as commands
 from workflow.errors import DomainError
 from workflow.plan import load_plan
+from workflow.store import reminders
 from workflow.store.audit import verify
 from workflow.store.models import AuditEntry, Election, Milestone, Reminder
 

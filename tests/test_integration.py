@@ -17,9 +17,9 @@ from workflow.commands import candidates as cand
 from workflow.commands import districts as cmd
 from workflow.commands import notices
 from workflow.commands import voters as registry
+from workflow.commands.notice_data import PROVIDERS
 from workflow.commands.voter_registry import VoterTables
 from workflow.errors import DomainError
-from workflow.providers import PROVIDERS
 from workflow.rules.candidates import mask_id
 from workflow.rules.units import Unit
 from workflow.store import Database

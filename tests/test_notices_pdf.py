@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from notices import samples
+from demo import samples
 from notices.context import sanitize
 from notices.output import to_pdf
 from notices.render import age_on, render_html

@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notices import samples
+from demo import samples
+from demo.county import build_demo
 from notices.catalog import SPECS, Numbering, Scope
-from notices.context import providers
 from notices.glyphs import check_glyphs, font_codepoints
 from notices.output import doc_model, to_docx, to_pdf
 from notices.render import cn_number, doc_date, mask_id, render_html
 from workflow.clock import FixedClock
+from workflow.commands import notice_data
 from workflow.commands import notices as commands
-from workflow.demo import build_demo
 from workflow.errors import DomainError
 from workflow.store import Database
 
@@ -62,6 +62,7 @@ def _results(session, election, district):
 
 
 PROVIDERS = dict(
+    notice_data.PROVIDERS,
     districts=lambda s, e, d: DISTRICTS,
     voters=lambda s, e, d: VOTERS.get(d, []) if d else VOTERS[DISTRICTS[0]["code"]],
     voter_corrections=lambda s, e, d: [
@@ -99,9 +100,16 @@ def render(demo, key, fmt="html", district=None, **kw):
     spec = SPECS[key]
     if district is None and spec.scope is Scope.DISTRICT:
         district = DISTRICTS[0]["code"]
-    with providers(**PROVIDERS), database.reading() as session:
+    with database.reading() as session:
         return commands.render_notice(
-            session, election_for(elections, spec), key, fmt=fmt, district=district, clock=CLOCK, **kw
+            session,
+            election_for(elections, spec),
+            key,
+            fmt=fmt,
+            district=district,
+            clock=CLOCK,
+            providers=PROVIDERS,
+            **kw,
         )
 
 
@@ -197,30 +205,29 @@ def test_missing_data_is_refused_in_chinese_never_faked(demo):
                 )
             assert caught.value.code == "E_NO_DATA"
             assert message in caught.value.message
-    with (
-        providers(voters=lambda s, e, d: []),
-        database.reading() as session,
-        pytest.raises(DomainError) as caught,
-    ):
-        commands.render_notice(session, elections["420821100"], "voter_list", district="X", clock=CLOCK)
+    no_voters = {**notice_data.PROVIDERS, "voters": lambda s, e, d: []}
+    with database.reading() as session, pytest.raises(DomainError) as caught:
+        commands.render_notice(
+            session, elections["420821100"], "voter_list", district="X", clock=CLOCK, providers=no_voters
+        )
     assert caught.value.code == "E_NO_DATA" and "选区 X" in caught.value.message
 
 
 def test_scope_and_kind_are_checked(demo):
     database, elections = demo
-    with providers(**PROVIDERS), database.reading() as session:
+    with database.reading() as session:
         with pytest.raises(DomainError) as caught:
-            commands.render_notice(session, elections["county"], "voter_list", clock=CLOCK)
+            commands.render_notice(session, elections["county"], "voter_list", clock=CLOCK, providers=PROVIDERS)
         assert caught.value.code == "E_DISTRICT_REQUIRED"
         with pytest.raises(DomainError) as caught:
-            commands.render_notice(session, elections["county"], "party_request", clock=CLOCK)
+            commands.render_notice(session, elections["county"], "party_request", clock=CLOCK, providers=PROVIDERS)
         assert caught.value.code == "E_TEMPLATE_KIND"
         with pytest.raises(DomainError) as caught:
-            commands.render_notice(session, elections["county"], "no_such", clock=CLOCK)
+            commands.render_notice(session, elections["county"], "no_such", clock=CLOCK, providers=PROVIDERS)
         assert caught.value.code == "E_UNKNOWN_TEMPLATE"
         with pytest.raises(DomainError) as caught:
             commands.render_notice(
-                session, elections["county"], "voter_list", district="420821-999", clock=CLOCK
+                session, elections["county"], "voter_list", district="420821-999", clock=CLOCK, providers=PROVIDERS
             )
         assert caught.value.code == "E_UNKNOWN_DISTRICT"
 

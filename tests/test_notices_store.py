@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from notices import samples
-from notices.context import providers
+from demo import samples
+from demo.county import build_demo
 from notices.render import render_html
 from workflow.clock import FixedClock
+from workflow.commands import notice_data
 from workflow.commands import notices as commands
 from workflow.commands.elections import get_election
-from workflow.demo import build_demo
 from workflow.errors import DomainError
 from workflow.store.audit import verify
 from workflow.store.models import AuditEntry
@@ -25,7 +25,9 @@ from workflow.store.notices import Notice
 CLOCK = FixedClock(datetime(2026, 11, 26, 2, 0, tzinfo=UTC))
 DISTRICTS = samples.districts(2)
 VOTERS = {d["code"]: samples.voters(25, seed=i) for i, d in enumerate(DISTRICTS)}
-DATA = dict(districts=lambda s, e, d: DISTRICTS, voters=lambda s, e, d: VOTERS.get(d, []))
+DATA = dict(
+    notice_data.PROVIDERS, districts=lambda s, e, d: DISTRICTS, voters=lambda s, e, d: VOTERS.get(d, [])
+)
 
 
 @pytest.fixture
@@ -98,9 +100,9 @@ def test_numbers_restart_each_year_and_are_per_committee(county):
 
 def test_publishing_the_bound_notice_completes_its_milestone(county):
     db, election_id = county
-    with providers(**DATA), db.transaction() as session:
+    with db.transaction() as session:
         result = commands.publish_notice(
-            session, election_id, "districts_published", fmt="html", clock=CLOCK, actor="a"
+            session, election_id, "districts_published", fmt="html", clock=CLOCK, actor="a", providers=DATA
         )
         assert result.milestone_completed == "districts_published"
     with db.reading() as session:
@@ -110,9 +112,9 @@ def test_publishing_the_bound_notice_completes_its_milestone(county):
 
 def test_voter_list_milestone_completes_with_the_last_district(county):
     db, election_id = county
-    with providers(**DATA), db.transaction() as session:
+    with db.transaction() as session:
         commands.publish_notice(
-            session, election_id, "districts_published", fmt="html", clock=CLOCK, actor="a"
+            session, election_id, "districts_published", fmt="html", clock=CLOCK, actor="a", providers=DATA
         )
         first = commands.publish_notice(
             session,
@@ -122,6 +124,7 @@ def test_voter_list_milestone_completes_with_the_last_district(county):
             fmt="html",
             clock=CLOCK,
             actor="a",
+            providers=DATA,
         )
         assert first.milestone_completed is None and "还有 1 个选区未公布" in first.milestone_note
         last = commands.publish_notice(
@@ -132,6 +135,7 @@ def test_voter_list_milestone_completes_with_the_last_district(county):
             fmt="html",
             clock=CLOCK,
             actor="a",
+            providers=DATA,
         )
         assert last.milestone_completed == "voter_list_published"
         assert first.notice.number != last.notice.number  # one number per district list
@@ -144,9 +148,11 @@ def test_refused_milestone_leaves_nothing_written(county):
     results = samples.results(DISTRICTS, samples.candidates(DISTRICTS))
     with db.reading() as session:
         before = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
-    with providers(results=lambda s, e, d: results), pytest.raises(DomainError) as caught:  # noqa: SIM117
-        with db.transaction() as session:
-            commands.publish_notice(session, election_id, "results", fmt="html", clock=CLOCK, actor="a")
+    with_results = {**notice_data.PROVIDERS, "results": lambda s, e, d: results}
+    with pytest.raises(DomainError) as caught, db.transaction() as session:
+        commands.publish_notice(
+            session, election_id, "results", fmt="html", clock=CLOCK, actor="a", providers=with_results
+        )
     assert caught.value.code == "E_BEFORE_EARLIEST"  # EL 45-46: results not before election day
     with db.reading() as session:
         assert session.execute(select(func.count()).select_from(Notice)).scalar_one() == 0

@@ -11,19 +11,14 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from schedules.reminders import (
-    MilestoneDates,
-    ReminderKind,
-    desired_reminders,
-    election_desired,
-    insert_bulk,
-    milestone_reminders,
-)
 from schedules.sweep import sweep
 from tests.scheduler_helpers import JINGSHAN, setup_jingshan, stage_from, start
 from workflow.clock import FixedClock
+from workflow.commands.reminders import election_desired
 from workflow.kinds import get_kind
 from workflow.store.models import Election, Reminder
+from workflow.store.reminders import insert_bulk
+from workflow.timetable import MilestoneDates, ReminderKind, desired_reminders, milestone_reminders
 from workflow.timeutil import local_date
 
 KIND = get_kind("people_congress")

@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from demo.county import progress
+from demo.voters import HEADER, synthetic_rows
 from tests.service_fixtures import PASSWORD, make_world
 from tests.test_service_api import problem_of
-from workflow.demo import progress
 from workflow.rules import ric
 from workflow.store.models import AuditEntry
 from workflow.store.voters import Voter
-from workflow.voters_demo import HEADER, synthetic_rows
 
 XINSHI_ELECTION = 3  # 新市镇's township congress election, election day 2011-10-09
 ELECTION_DAY = date(2011, 10, 9)

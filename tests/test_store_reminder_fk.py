@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from schedules.reminders import election_desired, insert_bulk
 from tests.scheduler_helpers import setup_jingshan, stage_from, start
+from workflow.commands.reminders import election_desired
 from workflow.store.models import Election, Milestone, Reminder
+from workflow.store.reminders import insert_bulk
 from workflow.timeutil import local_date
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workflow.errors import DomainError
-from workflow.kinds import KINDS_DIR, all_kinds, parse_kind
+from workflow.kinds import KINDS_DIR, all_kinds, counting_params, parse_kind
 from workflow.rules.tally import (
     CountingParams,
     TallyInput,
@@ -349,7 +349,7 @@ def test_residents_committee_defaults_to_majorities():
 
 def test_every_kind_file_has_parseable_counting_rules():
     for kind in all_kinds().values():
-        params = CountingParams.for_kind(kind)
+        params = counting_params(kind)
         assert params.kind == kind.key
         assert params.source("turnout") and params.source("elected")
 

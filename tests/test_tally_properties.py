@@ -7,16 +7,16 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from workflow.kinds import counting_params
 from workflow.rules.tally import (
     Ballot,
-    CountingParams,
     TallyInput,
     count_ballots,
     count_round,
 )
 
 KINDS = ("people_congress", "village_committee", "residents_committee", "party_branch")
-PARAMS = {key: CountingParams.for_kind(key) for key in KINDS}
+PARAMS = {key: counting_params(key) for key in KINDS}
 NAMES = ("甲", "乙", "丙", "丁", "戊", "己", "庚", "辛", "Li", "Zhang", "另选者")
 
 

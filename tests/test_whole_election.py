@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from demo.voters import HEADER, synthetic_rows
 from tests.voters_support import import_file, write_csv
 from workflow.clock import FixedClock
 from workflow.commands import appeals, districts, notices, tallies
@@ -34,7 +35,6 @@ from workflow.store.candidates import Candidate
 from workflow.store.models import AuditEntry, MilestoneStatus
 from workflow.store.voters import District, Voter, VoterListVersion
 from workflow.timeutil import local_instant
-from workflow.voters_demo import HEADER, synthetic_rows
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 E = date(2011, 10, 18)

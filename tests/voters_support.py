@@ -7,12 +7,12 @@ import csv
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from demo.county import EXAMPLES
+from demo.voters import HEADER, synthetic_rows
 from workflow.commands import elections
 from workflow.commands import voters as registry
-from workflow.demo import EXAMPLES
 from workflow.plan import load_plan
 from workflow.rules import ric
-from workflow.voters_demo import HEADER, synthetic_rows
 
 ELECTION_DAY = date(2011, 10, 18)
 LIST_DAY = date(2011, 9, 20)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from workflow.errors import DomainError
+from workflow.rules.counting_params import CountingParams
 
 KINDS_DIR = Path(__file__).resolve().parent.parent / "config" / "kinds"
 ANCHOR = "anchor"
@@ -129,8 +130,6 @@ class KindSpec(_Strict):
     @classmethod
     def _counting(cls, value: dict[str, Any]) -> dict[str, Any]:
         if value:  # thresholds and ratios must parse (workflow/rules/counting_params.py)
-            from workflow.rules.counting_params import CountingParams
-
             CountingParams.from_table("", value)
         return value
 
@@ -248,3 +247,15 @@ def get_kind(key: str, directory: Path = KINDS_DIR) -> KindSpec:
     except KeyError:
         known = "、".join(kinds)
         raise DomainError("E_UNKNOWN_KIND", f"未知的选举类型 {key!r}（可用：{known}）", "kind") from None
+
+
+def counting_params(kind: str | KindSpec) -> CountingParams:
+    """A kind's counting rules (from its key or its spec); a broken table is a DomainError
+    naming the key."""
+    spec = get_kind(kind) if isinstance(kind, str) else kind
+    try:
+        return CountingParams.from_table(spec.key, spec.counting)
+    except ValueError as exc:
+        raise DomainError(
+            "E_KIND_INVALID", f"选举类型 {spec.key} 的计票参数有误：{exc}", "counting"
+        ) from None

@@ -1,7 +1,5 @@
 """/api/v1/elections/{id}/notices: the catalog, previews (HTML, PDF, DOCX), publication and
 downloads of published versions, through workflow/commands/notices.py as `huanjie notices` does.
-
-Also lists the election's notices on the dashboard (service.web.routes.NOTICE_LISTERS).
 """
 
 from __future__ import annotations
@@ -15,16 +13,13 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from notices.output import MEDIA_TYPES
 from service.api.deps import INT_MAX, Caller, Svc, Tx
 from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
 from service.api.problems import PROBLEM_RESPONSES
-from service.web.routes import NOTICE_LISTERS
 from workflow.commands import notices as commands
 from workflow.errors import not_found
-from workflow.store.models import Election
 from workflow.store.notices import Notice
 
 router = APIRouter(prefix="/api/v1/elections", tags=["notices"], responses=PROBLEM_RESPONSES)
@@ -186,51 +181,3 @@ def download_notice(election_id: ElectionId, notice_id: NoticeId, session: Tx, c
     response = file_response(notice.content, notice.format, stem, title, download=True)
     response.headers["X-Content-SHA256"] = notice.sha256
     return response
-
-
-# -- dashboard ------------------------------------------------------------------------------------
-def dashboard_notices(session: Session, election: Election) -> list[dict]:
-    """Each notice of the election's kind, per district where the notice is per district: its
-    state, a link to preview it (HTML) and one to download (the latest published version, or a
-    PDF preview while unpublished)."""
-    from workflow.commands.voters import list_districts
-
-    catalog = commands.notice_catalog(session, election.id)
-    base = f"/api/v1/elections/{election.id}/notices"
-    codes: list[str] | None = None
-    items = []
-    for t in catalog["templates"]:
-        targets: list[str | None] = [None]
-        if t["scope"] == "district":
-            if codes is None:
-                codes = [d["code"] for d in list_districts(session, election.id)]
-            targets = list(codes)
-            if not targets:
-                items.append(
-                    {"title": t["name"], "status": "尚无选区", "preview_url": None, "download_url": None}
-                )
-                continue
-        for code in targets:
-            versions = [p for p in t["published"] if p["district"] == code]
-            query = f"?district={quote(code)}" if code else ""
-            title = f"{t['name']}（选区 {code}）" if code else t["name"]
-            if not t["ready"]:
-                status = "缺少数据：" + "、".join(DATA_NAMES.get(m, m) for m in t["missing_data"])
-                items.append({"title": title, "status": status, "preview_url": None, "download_url": None})
-                continue
-            preview = f"{base}/{t['template']}/preview{query}"
-            if versions:
-                latest = versions[-1]
-                status = f"已发布第 {latest['version']} 版" + (
-                    f" {latest['number']}" if latest["number"] else ""
-                )
-                download = f"{base}/published/{latest['id']}"
-            else:
-                status = "未发布"
-                download = f"{base}/{t['template']}/preview{query}{'&' if query else '?'}format=pdf"
-            items.append({"title": title, "status": status, "preview_url": preview, "download_url": download})
-    return items
-
-
-if dashboard_notices not in NOTICE_LISTERS:
-    NOTICE_LISTERS.append(dashboard_notices)

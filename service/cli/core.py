@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
-from schedules.calendar import HolidayCalendar, check_plan
 from service.cli.common import finish, handled, print_json, say, state
 from service.cli.common import parse_date as _parse_date
+from workflow.calendar import HolidayCalendar, check_plan
 from workflow.commands import elections as commands
 from workflow.errors import DomainError
 from workflow.kinds import all_kinds, get_kind

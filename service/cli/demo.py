@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from demo.county import build_demo
 from service.cli.common import finish, handled, print_json, say, set_now, state
-from workflow.demo import build_demo
 from workflow.timeutil import parse_instant
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import INT_MAX, SESSION_COOKIE, Admitted, Principal, Svc, Tx, principal_from, services
+from service.web.notices import dashboard_notices
 from workflow.commands import auth
 from workflow.commands import elections as commands
 from workflow.commands.overview import list_elections_page, progress
@@ -41,11 +42,6 @@ LEVEL_ORDER = {
     "community": 5,
     "village": 6,
 }
-
-# Lists of notices per election, filled by the notices part when it lands:
-# f(session, election) -> [{"title", "status", "preview_url", "download_url"}].
-NOTICE_LISTERS: list = []
-
 
 class LoginRequired(Exception):
     pass
@@ -221,7 +217,7 @@ def election_page(
         .scalars()
         .all()
     )
-    notices = [n for lister in NOTICE_LISTERS for n in lister(session, election)]
+    notices = dashboard_notices(session, election)
     return render(
         request,
         "election.html",

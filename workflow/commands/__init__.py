@@ -1,1 +1,0 @@
-from schedules import reminders as _reminders  # noqa: F401  (registers the reminder writer in SCHEDULE_HOOKS)

@@ -13,8 +13,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from schedules.calendar import HolidayCalendar, PlanReport, check_plan, compute_bounds
+from workflow.calendar import HolidayCalendar, PlanReport, check_plan, compute_bounds
 from workflow.clock import Clock
+from workflow.commands.reminders import write_reminders, write_round_reminders
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import (
     ElectionCreated,
@@ -25,7 +26,7 @@ from workflow.events import (
     PhaseAdvanced,
 )
 from workflow.kinds import KindSpec, get_kind
-from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Refusal, Trigger, machine_for
+from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Refusal, Trigger, machine_for, state_name
 from workflow.plan import JurisdictionRef, Plan
 from workflow.store.audit import record
 from workflow.store.models import Election, Jurisdiction, Milestone, MilestoneStatus
@@ -162,7 +163,7 @@ def create_election(
     session.add(election)
     session.flush()
     _record_created(session, election, report, accept_violations, clock, actor)
-    _after_schedule_change(session, election, clock)
+    write_reminders(session, election, clock)
     return Created(election, report)
 
 
@@ -260,7 +261,7 @@ def create_round(
     """One plan for many jurisdictions at once — every township of a county in a 县乡两级
     round, every county of a province — one election each, the same dates, in one
     transaction. The plan's own jurisdiction is not used; its dates, windows and parent
-    election are. The reminders are written together (`ROUND_HOOKS`): the elections share one
+    election are. The reminders are written together (`write_round_reminders`): the elections share one
     timetable, computed once and fanned out by the database."""
     codes = [code.strip() for code in jurisdiction_codes if code and code.strip()]
     if not codes:
@@ -290,8 +291,7 @@ def create_round(
     session.flush()
     for election in elections:
         _record_created(session, election, report, accept_violations, clock, actor, round_size=len(codes))
-    for hook in ROUND_HOOKS:
-        hook(session, elections, clock)
+    write_round_reminders(session, elections, clock)
     return RoundCreated(elections, report)
 
 
@@ -348,7 +348,7 @@ def transition(
     apply_decision(session, election, decision, clock=clock, actor=actor, reason=reason)
     # What is due depends on the state: a resumed election gets back the reminders cancelled
     # while it was suspended (the sweep catches up on them, coalesced), an ended one none.
-    _after_schedule_change(session, election, clock)
+    write_reminders(session, election, clock)
     return decision
 
 
@@ -453,7 +453,7 @@ def reschedule(
         actor=actor,
         clock=clock,
     )
-    _after_schedule_change(session, election, clock)
+    write_reminders(session, election, clock)
     return report
 
 
@@ -463,19 +463,6 @@ def _refresh_bounds(election: Election, kind: KindSpec) -> None:
     bounds = compute_bounds(kind, election.anchor_date, planned, actual)
     for milestone in election.milestones:
         milestone.earliest, milestone.latest = bounds[milestone.key]
-
-
-def _after_schedule_change(session: Session, election: Election, clock: Clock) -> None:
-    """Dates changed: rewrite what is derived from them (the scheduler's reminder rows)."""
-    for hook in SCHEDULE_HOOKS:
-        hook(session, election, clock)
-
-
-# Functions called after an election's dates change, in the same transaction. The scheduler
-# registers its reminder writer here, so the engine does not import the scheduler.
-SCHEDULE_HOOKS: list = []
-# Functions called once with all the elections a round has just created (same transaction).
-ROUND_HOOKS: list = []
 
 
 def complete_milestone(
@@ -531,7 +518,7 @@ def complete_milestone(
         actor=actor,
         clock=clock,
     )
-    _after_schedule_change(session, election, clock)
+    write_reminders(session, election, clock)
     return milestone
 
 
@@ -562,7 +549,7 @@ def waive_milestone(
         actor=actor,
         clock=clock,
     )
-    _after_schedule_change(session, election, clock)
+    write_reminders(session, election, clock)
     return milestone
 
 
@@ -591,8 +578,6 @@ def list_elections(
 
 def describe(election: Election, today: date | None = None) -> dict:
     """Everything staff need to see about one election, JSON-friendly."""
-    from workflow.machine import state_name
-
     kind = kind_of(election)
     next_decision = decide(election, Trigger.ADVANCE) if election.state in kind.phase_keys else None
     milestones = []

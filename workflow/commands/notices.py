@@ -7,6 +7,7 @@ snapshot and SHA-256, audits it, and completes the milestone the kind binds to t
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,12 +16,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from notices.catalog import SPECS, Scope, TemplateSpec, get_spec
-from notices.context import build_context, call_provider, format_number, number_prefix, registered
-from notices.output import FORMATS, to_bytes
+from notices.context import format_number, number_prefix
+from notices.output import FORMATS, doc_model, to_bytes
 from notices.render import render_html, template_hash
 from workflow.clock import Clock
+from workflow.commands import voters as voter_commands
 from workflow.commands.elections import complete_milestone, get_election, kind_of
-from workflow.errors import Conflict, DomainError
+from workflow.commands.notice_data import PROVIDERS, Provider, build_context
+from workflow.commands.voters import LIST_MILESTONE
+from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import Recorded
 from workflow.store.audit import record
 from workflow.store.models import Election
@@ -99,7 +103,7 @@ def _numbering(session: Session, election: Election, spec: TemplateSpec, distric
             previous.number,
             previous.version + 1,
         )
-    prefix = number_prefix(election, spec)
+    prefix = number_prefix(election.jurisdiction.name, election.kind, spec)
     if prefix is None:
         return None, None, None, None, 1
     seq = _next_seq(session, election.jurisdiction_id, prefix, on.year)
@@ -117,6 +121,7 @@ def render_notice(
     clock: Clock,
     date_style: str = "arabic",
     options: dict | None = None,
+    providers: Mapping[str, Provider] = PROVIDERS,
 ) -> Rendered:
     """A preview: the notice as it would be published today (or `on`), with the number it
     already has or the next free one. Nothing is stored."""
@@ -134,6 +139,7 @@ def render_notice(
         number=number,
         date_style=date_style,
         options=options,
+        providers=providers,
     )
     html = render_html(template, context)
     return Rendered(template, context["doc"]["heading"], number, context, html, to_bytes(html, fmt), fmt)
@@ -151,6 +157,7 @@ def publish_notice(
     actor: str,
     date_style: str = "arabic",
     options: dict | None = None,
+    providers: Mapping[str, Provider] = PROVIDERS,
 ) -> Published:
     """Render, store a new version, audit, and complete the bound milestone, in one transaction."""
     _check_format(fmt)
@@ -170,6 +177,7 @@ def publish_notice(
         number=number,
         date_style=date_style,
         options=options,
+        providers=providers,
     )
     html = render_html(template, context)
     content = to_bytes(html, fmt)
@@ -223,11 +231,13 @@ def publish_notice(
         actor=actor,
         clock=clock,
     )
-    completed, note = _complete_bound(session, election, spec, milestone_key, district, on, clock, actor)
+    completed, note = _complete_bound(
+        session, election, spec, milestone_key, district, on, clock, actor, providers
+    )
     return Published(notice, completed, note)
 
 
-def _complete_bound(session, election, spec, milestone_key, district, on, clock, actor):
+def _complete_bound(session, election, spec, milestone_key, district, on, clock, actor, providers):
     if milestone_key is None:
         return None, None
     milestone = election.milestone(milestone_key)
@@ -236,9 +246,9 @@ def _complete_bound(session, election, spec, milestone_key, district, on, clock,
     if spec.scope is Scope.DISTRICT:
         # A county's voter list is published when every district's list is: the milestone is
         # completed by the last district's publication (EL 28).
-        if not registered("districts"):
+        if "districts" not in providers:
             return None, "尚无选区数据，无法判断是否所有选区均已公布；请全部公布后手工办结该节点"
-        codes = {d["code"] for d in call_provider("districts", session, election, None) or []}
+        codes = {d["code"] for d in providers["districts"](session, election, None) or []}
         done = set(
             session.execute(
                 select(Notice.district).where(Notice.election_id == election.id, Notice.template == spec.key)
@@ -248,17 +258,17 @@ def _complete_bound(session, election, spec, milestone_key, district, on, clock,
         if left:
             return None, f"还有 {len(left)} 个选区未公布（如 {left[0]}），全部公布后自动办结"
     complete_milestone(session, election.id, milestone_key, clock=clock, actor=actor, on=on)
-    for hook in COMPLETION_HOOKS:
-        hook(session, election.id, milestone_key, on=on, clock=clock, actor=actor)
+    if milestone_key == LIST_MILESTONE:
+        # The last district's 选民名单公告 completes `voter_list_published` (EL 28): the list is
+        # frozen as version 1 (list numbers, 选民证 numbers) in the same transaction, as
+        # `voters publish` does when it is the one that publishes.
+        voter_commands.publish(session, election.id, clock=clock, actor=actor)
     return milestone_key, None
 
 
-# Other parts act when a notice completes a milestone, in the same transaction:
-# hook(session, election_id, milestone_key, *, on, clock, actor) (workflow/providers.py).
-COMPLETION_HOOKS: list = []
-
-
-def notice_catalog(session: Session, election_id: int) -> dict:
+def notice_catalog(
+    session: Session, election_id: int, providers: Mapping[str, Provider] = PROVIDERS
+) -> dict:
     """The notices this election's kind uses, their data readiness and published versions."""
     election = get_election(session, election_id)
     rows = (
@@ -272,7 +282,7 @@ def notice_catalog(session: Session, election_id: int) -> dict:
             continue
         milestone_key = bound_milestone(election, spec)
         milestone = election.milestone(milestone_key) if milestone_key else None
-        missing = [name for name in spec.needs if not registered(name)]
+        missing = [name for name in spec.needs if name not in providers]
         templates.append(
             {
                 "template": spec.key,
@@ -311,8 +321,6 @@ def deadline_warning_message(
     session: Session, election_id: int, milestone: str | None, *, today: date
 ) -> dict:
     """The staff warning as plain text for the outbox (subject, body), from the same template."""
-    from notices.output import doc_model
-
     election = get_election(session, election_id)
     context = build_context(
         session, election, "deadline_warning", issued_on=today, options={"milestone": milestone}
@@ -332,8 +340,6 @@ def deadline_warning_message(
 def verify_notice(session: Session, notice_id: int) -> dict:
     """Re-render a published notice from its stored snapshot and compare the SHA-256: proves
     that the stored bytes are what this template and this data give (and were not altered)."""
-    from workflow.errors import not_found
-
     notice = session.get(Notice, notice_id)
     if notice is None:
         raise not_found("公告", notice_id, "notice_id")
@@ -354,7 +360,3 @@ def verify_notice(session: Session, notice_id: int) -> dict:
         "template_unchanged": current_version == notice.template_version,
         "ok": stored_ok and again == notice.sha256,
     }
-
-
-# The data providers and completion hooks of the other parts; last, as they use this module.
-import workflow.providers  # noqa: E402, F401

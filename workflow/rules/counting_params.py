@@ -12,8 +12,6 @@ from fractions import Fraction
 from math import ceil, floor
 from typing import Any
 
-from workflow.errors import DomainError
-
 # Quantities a threshold may compare. `votes` is a candidate's for-votes.
 QUANTITIES = ("registered_voters", "entitled", "present", "ballots_issued", "ballots_returned", "votes")
 LABELS = {
@@ -167,19 +165,6 @@ class CountingParams:
             sources=sources,
         )
 
-    @classmethod
-    def for_kind(cls, kind: Any) -> CountingParams:
-        """From a kind key or a `KindSpec`; a broken table is a DomainError naming the key."""
-        if isinstance(kind, str):
-            from workflow.kinds import get_kind  # loads files: only when given a key
-
-            kind = get_kind(kind)
-        try:
-            return cls.from_table(kind.key, kind.counting)
-        except ValueError as exc:
-            raise DomainError(
-                "E_KIND_INVALID", f"选举类型 {kind.key} 的计票参数有误：{exc}", "counting"
-            ) from None
 
 
 def _threshold(value: Any, where: str, presets: dict[str, Threshold], turnout: bool = False) -> Threshold:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workflow.errors import DomainError
+from workflow.kinds import counting_params
 from workflow.rules.ballots import Ballot, BallotCount, Mark, count_ballots
 from workflow.rules.counting_params import LABELS, CountingParams, ListRatio, Threshold
 
@@ -260,7 +261,7 @@ def count_round(kind: Any, tally: TallyInput) -> TallyResult:
     Bad input raises DomainError (E_BAD_TALLY, naming the field); an invalid or void round is a
     result with `valid: false` and its reasons.
     """
-    params = kind if isinstance(kind, CountingParams) else CountingParams.for_kind(kind)
+    params = kind if isinstance(kind, CountingParams) else counting_params(kind)
     if params.kind != tally.kind:
         raise _bad_input(f"计票文件的选举类型 {tally.kind} 与计票规则 {params.kind} 不一致", "kind")
     _check(tally, params)
@@ -470,4 +471,4 @@ def _runoff_list(
 def count_tally_document(data: Any) -> TallyResult:
     """Parse a TALLY.json document and count it with its kind's parameters."""
     tally = TallyInput.from_dict(data)
-    return count_round(CountingParams.for_kind(tally.kind), tally)
+    return count_round(counting_params(tally.kind), tally)

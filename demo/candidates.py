@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from stdnum.cn import ric
 
 from workflow.clock import Clock
 from workflow.commands import candidates as cmd
 from workflow.commands import results as res
+from workflow.commands import tallies
+from workflow.commands import voters as registry
 from workflow.commands.elections import get_election
+from workflow.store.voters import District, Voter, VoterStatus
 from workflow.timeutil import local_date
 
 # The seed's county election committee (京山县选举委员会).
@@ -37,8 +42,6 @@ def _name(i: int) -> str:
 
 
 def _id(seq: int, birth: str = "19700101") -> str:
-    from stdnum.cn import ric
-
     body = f"420821{birth}{seq:03d}"
     return body + ric.calc_check_digit(body + "0")
 
@@ -48,8 +51,6 @@ SIZES = {1: 2, 2: 3, 3: 5}  # seats → candidates nominated (EL 31: 1/3 to 1× 
 
 def _districts_2011(session: Session, election_id: int, *, clock: Clock, actor: str) -> None:
     """The 2011 round's districts, as records of the District table (the source of districts)."""
-    from workflow.commands import voters as registry
-
     for suffix, name, seats, _count in DISTRICTS:
         registry.add_district(session, election_id, code=f"420821-{suffix}", name=name, seats=seats,
                               clock=clock, actor=actor)  # fmt: skip
@@ -57,10 +58,6 @@ def _districts_2011(session: Session, election_id: int, *, clock: Clock, actor: 
 
 def _registered_ids(session: Session, election_id: int, district: str, count: int) -> list[str]:
     """The first `count` registered voters of a district (joint nominators, EL 30)."""
-    from sqlalchemy import select
-
-    from workflow.store.voters import District, Voter, VoterStatus
-
     return list(
         session.execute(
             select(Voter.id_number)
@@ -79,8 +76,6 @@ def _registered_ids(session: Session, election_id: int, district: str, count: in
 def _nominate_all(session: Session, election_id: int, *, clock: Clock, actor: str, historical: bool, offset: int) -> None:  # fmt: skip
     """Candidates for every district of the District table; the last of each district is
     nominated by ten voters: registered voters of the district where there is a register."""
-    from workflow.commands import voters as registry
-
     for d_index, d in enumerate(registry.list_districts(session, election_id)):
         district, seats = d["code"], d["seats"]
         cmd.open_district(session, election_id, district, seats=None, name=d["name"], clock=clock, actor=actor,
@@ -125,8 +120,6 @@ HISTORY_COMPLETE = date(2011, 10, 28)  # the last record of the 2011 round: cert
 
 
 def _results_2011(session: Session, election_id: int, *, clock: Clock, actor: str) -> None:
-    from workflow.commands import tallies
-
     # Shares per candidate (percent of ballots issued); district 01 elects two in the first
     # round and fills its third seat in a runoff between the next two (EL 45).
     shares = {"01": [78, 64, 45, 38, 20], "02": [71, 58, 30], "03": [66, 31]}
@@ -157,7 +150,7 @@ def _results_2011(session: Session, election_id: int, *, clock: Clock, actor: st
     res.issue_certificates(session, election_id, on=date(on.year, 10, 28), clock=clock, actor=actor)
 
 
-def step(session: Session, result, *, clock: Clock, actor: str) -> None:
+def add_demo_candidates(session: Session, result, *, clock: Clock, actor: str) -> None:
     """Add candidates (and, for 2011, results) to the demo county's elections."""
     seed = result.elections.get("jingshan_2011")
     if seed is not None and local_date(clock.now()) < HISTORY_COMPLETE:

@@ -1,6 +1,8 @@
-"""Data providers for notices (docs/notices.md, "Data providers"), from the stored records of
-the voters and candidates parts. Imported by `workflow.commands.notices`, so they are registered
-wherever a notice is rendered or published.
+"""What notices are made of: the stored election as a dict, and the data providers
+(docs/notices.md, "Data providers") that read the voters' and candidates' records.
+
+`build_context` fetches what a template needs through `providers` (by default `PROVIDERS`, every
+part's; tests pass their own) and hands the rows to the pure `notices.context.assemble`.
 
 Nothing is invented: a provider returns only what is stored, and an empty list when there is
 nothing yet (the notice is then refused with E_NO_DATA). Voter rows carry no ID number and no
@@ -9,15 +11,21 @@ address; candidate and committee rows come from tables that never store a whole 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from notices.context import register_provider
+from notices.catalog import PROVIDER_NAMES, TemplateSpec, get_spec
+from notices.context import assemble, check_district_known, check_request, sanitize
 from workflow.commands import candidates as cand
 from workflow.commands import results as res
-from workflow.commands import voters as voter_commands
-from workflow.commands.voters import CHANGE_NAMES, LIST_MILESTONE, REASON_NAMES
-from workflow.errors import Conflict
+from workflow.commands.voters import CHANGE_NAMES, REASON_NAMES
+from workflow.errors import Conflict, DomainError
+from workflow.events import jsonable
+from workflow.kinds import get_kind
 from workflow.rules import candidates as cand_rules
 from workflow.store.candidates import (
     CandidateStatus,
@@ -35,6 +43,8 @@ from workflow.store.voters import (
     VoterListVersion,
     VoterStatus,
 )
+
+Provider = Callable[[Session, Election, str | None], Any]
 
 VOTER_SEX = {"M": "男", "F": "女"}
 CANDIDATE_SEX = {cand_rules.Sex.MALE.value: "男", cand_rules.Sex.FEMALE.value: "女"}
@@ -277,22 +287,99 @@ PROVIDERS = {
 }
 
 
-def freeze_voter_list(session: Session, election_id: int, milestone: str, *, on, clock, actor) -> None:
-    """When the last district's 选民名单公告 completes `voter_list_published` (EL 28), the list
-    is frozen as version 1 (list numbers, 选民证 numbers) in the same transaction, as
-    `voters publish` does when it is the one that publishes."""
-    if milestone == LIST_MILESTONE:
-        voter_commands.publish(session, election_id, clock=clock, actor=actor)
+def election_data(election: Election) -> dict:
+    kind = get_kind(election.kind)
+    place = election.jurisdiction
+    milestones = {}
+    for m in election.milestones:
+        spec = kind.milestones[m.key]
+        milestones[m.key] = {
+            "name": spec.name,
+            "source": spec.source,
+            "text": spec.text,
+            "planned": m.planned_date,
+            "earliest": m.earliest,
+            "latest": m.latest,
+            "status": m.status,
+            "done_on": m.done_on,
+            "template": spec.template,
+        }
+    parent = place.parent
+    return jsonable(
+        {
+            "id": election.id,
+            "title": election.title,
+            "kind": election.kind,
+            "kind_name": kind.name,
+            "anchor": kind.anchor,
+            "anchor_name": kind.anchor_name,
+            "anchor_date": election.anchor_date,
+            "statute": election.statute,
+            "state": election.state,
+            "jurisdiction": {
+                "code": place.code,
+                "name": place.name,
+                "level": place.level,
+                "committee": place.committee_name,
+                "parent": parent.name if parent else None,
+            },
+            "milestones": milestones,
+        }
+    )
 
 
-def install() -> None:
-    """Register every provider and the notice hook (idempotent)."""
-    from workflow.commands import notices
+def _fetch(
+    session: Session,
+    election: Election,
+    spec: TemplateSpec,
+    name: str,
+    district: str | None,
+    providers: Mapping[str, Provider],
+):
+    required = name in spec.needs
+    fn = providers.get(name)
+    if fn is None:
+        if required:
+            raise DomainError("E_NO_DATA", f"尚无{PROVIDER_NAMES[name]}，无法生成{spec.name}", "template")
+        return None
+    value = fn(session, election, district)
+    if required and not value:
+        where = f"选区 {district} " if district else ""
+        raise DomainError("E_NO_DATA", f"{where}尚无{PROVIDER_NAMES[name]}，无法生成{spec.name}", "district")
+    return sanitize(value) if value is not None else None
 
-    for name, fn in PROVIDERS.items():
-        register_provider(name, fn)
-    if freeze_voter_list not in notices.COMPLETION_HOOKS:
-        notices.COMPLETION_HOOKS.append(freeze_voter_list)
 
-
-install()
+def build_context(
+    session: Session,
+    election: Election,
+    template: str,
+    *,
+    district: str | None = None,
+    issued_on: date,
+    number: str | None = None,
+    date_style: str = "arabic",
+    options: dict | None = None,
+    providers: Mapping[str, Provider] = PROVIDERS,
+) -> dict:
+    """Everything `template` renders from, as JSON-friendly data (stored with the notice). A
+    template whose required data is missing or empty is refused with E_NO_DATA: a notice is never
+    printed with an invented or empty list."""
+    spec = get_spec(template)
+    check_request(spec, election.kind, get_kind(election.kind).name, district, date_style)
+    data: dict[str, Any] = {}
+    names = (*spec.needs, *spec.optional)
+    # Districts first: an unknown district is named as such, not as "no voters".
+    for name in sorted(names, key=lambda n: n != "districts"):
+        data[name] = _fetch(session, election, spec, name, district, providers)
+        if name == "districts":
+            check_district_known(data[name], district)
+    return assemble(
+        spec,
+        election_data(election),
+        data,
+        district=district,
+        issued_on=issued_on,
+        number=number,
+        date_style=date_style,
+        options=options,
+    )

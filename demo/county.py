@@ -2,7 +2,8 @@
 county's current round in progress, a few townships, a party branch and a residents' committee.
 
 Every record is made through the same commands staff use, so the demo is also a smoke test of
-the whole engine. Later parts (voters, candidates, results, notices) add their steps to STEPS.
+the whole engine. With `registers` (the default) the county election also gets its districts and
+voters, and the elections their candidates (and, for 2011, results).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from demo.candidates import add_demo_candidates
+from demo.voters import add_demo_voters
 from workflow.clock import Clock
 from workflow.commands import elections as commands
 from workflow.machine import Trigger
@@ -118,7 +121,8 @@ def next_election_day(today: date, days_ahead: int = 45) -> date:
     return day + timedelta(days=(6 - day.weekday()) % 7)
 
 
-def build_demo(session: Session, *, clock: Clock, actor: str = "demo") -> DemoResult:
+def build_demo(session: Session, *, clock: Clock, actor: str = "demo", registers: bool = True) -> DemoResult:
+    """The demo county; `registers=False` leaves out the voters and candidates (the engine only)."""
     if session.execute(select(Jurisdiction.id).where(Jurisdiction.code == COUNTY)).first():
         return DemoResult(created=False, notes=["演示数据已存在，未重复创建。"])
     result = DemoResult(created=True)
@@ -188,16 +192,8 @@ def build_demo(session: Session, *, clock: Clock, actor: str = "demo") -> DemoRe
     progress(session, made.election.id, today=today, clock=clock, actor=actor)
     result.elections["residents_committee"] = made.election.id
 
-    for step in STEPS:
-        step(session, result, clock=clock, actor=actor)
+    if registers:
+        add_demo_voters(session, result, clock=clock, actor=actor)  # first: districts come from it
+        add_demo_candidates(session, result, clock=clock, actor=actor)
     return result
-
-
-# Later parts add demo steps here: f(session, result, *, clock, actor) -> None.
-STEPS: list = []
-from workflow.voters_demo import add_demo_voters  # noqa: E402
-
-STEPS.append(add_demo_voters)  # first: the District table is the source of districts
-from workflow.demo_candidates import step as _candidates_step  # noqa: E402, I001
-STEPS.append(_candidates_step)
 

@@ -13,6 +13,8 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
+from workflow.commands import elections
+from workflow.commands import voters as registry
 from workflow.rules import ric
 
 JINGSHAN = "420821"
@@ -77,9 +79,6 @@ DEMO_VOTERS = 2400
 
 def add_demo_voters(session: Session, result, *, clock: Clock, actor: str) -> None:
     """Demo step: districts and synthetic voters for the current round's county election."""
-    from workflow.commands import elections
-    from workflow.commands import voters as registry
-
     election_id = result.elections.get("county")
     if election_id is None:
         return

@@ -1,0 +1,104 @@
+"""Reminder rows follow an election's dates: the commands that change dates call these.
+
+`write_reminders` runs after create, reschedule, complete, waive and every state change, inside
+the command's transaction: it cancels pending rows that no longer apply and adds the missing ones,
+never re-adding a reminder that was already handled (no message twice after a rewrite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.clock import Clock
+from workflow.kinds import get_kind
+from workflow.store.models import SETTLED, Election, Reminder, ReminderStatus
+from workflow.store.reminders import insert_bulk
+from workflow.timetable import (
+    MilestoneDates,
+    ReminderKind,
+    ReminderSpec,
+    desired_cached,
+    desired_reminders,
+    windows_key,
+)
+from workflow.timeutil import local_date
+
+
+def identity_of(row: Reminder) -> tuple:
+    return (row.milestone_key, row.kind, row.lead_days, row.target_date, (row.details or {}).get("phase"))
+
+
+def milestone_dates(election: Election) -> tuple[MilestoneDates, ...]:
+    return tuple(
+        MilestoneDates(m.key, m.planned_date, m.latest, m.status in SETTLED) for m in election.milestones
+    )
+
+
+def election_desired(election: Election, today: date) -> list[ReminderSpec]:
+    kind = get_kind(election.kind)
+    return desired_reminders(
+        kind,
+        election.state,
+        milestone_dates(election),
+        election.phase_windows or {},
+        election.jurisdiction.timezone,
+        today,
+    )
+
+
+def write_reminders(session: Session, election: Election, clock: Clock) -> None:
+    """Bring an election's reminder rows in line with its dates (the schedule hook).
+
+    Pending rows that no longer apply are cancelled; missing ones are added. A reminder that
+    was already handled (done or superseded) is never written again, so a rewrite after a
+    completion does not repeat yesterday's warning. ADVANCE_CHECK is the exception: it is a
+    retry, so only a pending one counts.
+    """
+    now = clock.now()
+    today = local_date(now, election.jurisdiction.timezone)
+    desired = {spec.identity: spec for spec in election_desired(election, today)}
+    rows = session.execute(select(Reminder).where(Reminder.election_id == election.id)).scalars().all()
+    kept: set[tuple] = set()
+    for row in rows:
+        ident = identity_of(row)
+        if row.status == ReminderStatus.PENDING:
+            if ident in desired:
+                kept.add(ident)
+            else:
+                row.status = ReminderStatus.CANCELLED
+                row.handled_at = now
+        elif (
+            row.status in (ReminderStatus.DONE, ReminderStatus.SUPERSEDED)
+            and row.kind != ReminderKind.ADVANCE_CHECK
+        ):
+            kept.add(ident)
+    new = tuple(spec for ident, spec in desired.items() if ident not in kept)
+    if new:
+        session.flush()
+        insert_bulk(session, [(election.id, new)], now)
+
+
+def write_round_reminders(session: Session, elections: Sequence[Election], clock: Clock) -> None:
+    """The reminders of elections a round has just created, written together (the round hook).
+
+    They have no rows yet, so nothing is diffed: each election's specs come from the memoised
+    calculus — elections with the same dates, state and time zone get the very same tuple — and
+    one `insert_bulk` lets the database fan the shared timetable out."""
+    now = clock.now()
+    items = []
+    for election in elections:
+        tz = election.jurisdiction.timezone
+        specs = desired_cached(
+            election.kind,
+            election.state,
+            milestone_dates(election),
+            windows_key(election.phase_windows),
+            tz,
+            local_date(now, tz),
+        )
+        items.append((election.id, specs))
+    insert_bulk(session, items, now)
