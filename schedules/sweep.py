@@ -280,7 +280,8 @@ def _appeal_details(session: Session, by_election: dict[int, list[DueReminder]])
     ids = [r.id for due in by_election.values() for r in due if r.kind == APPEAL_DUE]
     if not ids:
         return {}
-    return dict(session.execute(select(Reminder.id, Reminder.details).where(Reminder.id.in_(ids))).tuples())
+    query = select(Reminder.id, Reminder.details).where(Reminder.id.in_(ids))
+    return {reminder_id: details for reminder_id, details in session.execute(query)}
 
 
 def _recipients(session: Session, message: Message) -> list[Recipient]:
