@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from schedules import reminders
 from schedules.sweep import SweepResult, sweep
 from workflow.clock import FixedClock
 from workflow.commands import elections as commands
@@ -140,6 +141,5 @@ def start() -> FixedClock:
 
 def stage_from(monkeypatch, rows: int) -> None:
     """Make `insert_bulk` stage shared timetables from `rows` rows on (1: always, 10**9: never)."""
-    from schedules import reminders
 
     monkeypatch.setattr(reminders, "STAGE_MIN_ROWS", dict.fromkeys(("sqlite", "postgresql"), rows))
