@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -39,8 +40,13 @@ class WorkerSettings:
 
 
 def build_scheduler(
-    db: Database, settings: WorkerSettings, clock: Clock | None = None
+    db: Database,
+    settings: WorkerSettings,
+    clock: Clock | None = None,
+    *,
+    before_commit: Callable[[int], None] | None = None,
 ) -> BackgroundScheduler:
+    """The three jobs; `before_commit` is passed to each sweep (see `sweep`)."""
     clock = clock or SystemClock()
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(3)}, timezone=settings.timezone, daemon=False
@@ -48,7 +54,7 @@ def build_scheduler(
 
     def run_sweep() -> None:
         try:
-            sweep(db, clock, batch=settings.batch)
+            sweep(db, clock, batch=settings.batch, before_commit=before_commit)
         except Exception:  # the next run retries; nothing was committed
             log.exception("sweep failed")
 
@@ -117,8 +123,12 @@ def run_worker(
     settings: WorkerSettings,
     clock: Clock | None = None,
     stop: threading.Event | None = None,
+    *,
+    before_commit: Callable[[int], None] | None = None,
 ) -> int:
-    """Run until SIGTERM or SIGINT (or `stop` is set); finish running jobs, then return 0."""
+    """Run until SIGTERM or SIGINT (or `stop` is set); finish running jobs, then return 0.
+
+    `before_commit` is passed to each sweep (the crash test's worker hangs there)."""
     stop = stop or threading.Event()
 
     def on_signal(signum, _frame) -> None:
@@ -128,7 +138,7 @@ def run_worker(
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-    scheduler = build_scheduler(db, settings, clock)
+    scheduler = build_scheduler(db, settings, clock, before_commit=before_commit)
     scheduler.start()
     log.info(
         "worker started: sweep every %ss, digest at %02d:00 %s",

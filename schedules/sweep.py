@@ -15,28 +15,41 @@ election, then the schedule hook rewrites its reminders), so sweeps and commands
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from schedules.notify import Outbox, committee_recipients
+from schedules.decisions import (
+    APPEAL_DUE,
+    BatchPlan,
+    DueReminder,
+    ElectionFacts,
+    Message,
+    MilestoneFacts,
+    PhaseStep,
+    SweepItem,
+    advanced_message,
+    blocked_message,
+    fires,
+    phase_step,
+    plan_batch,
+    split_phase_rows,
+)
+from schedules.notify import Outbox, Recipient, committee_recipients
 from workflow.clock import Clock, FixedClock
 from workflow.commands import elections as commands
 from workflow.commands.reminders import write_reminders
 from workflow.events import ElectionBlocked, MilestoneCompleted, MilestoneOverdue
-from workflow.kinds import get_kind
-from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Trigger, state_name
+from workflow.kinds import KindSpec
 from workflow.store import Database
 from workflow.store.audit import record
 from workflow.store.models import (
+    SETTLED,
     Election,
     Milestone,
     MilestoneStatus,
@@ -44,41 +57,12 @@ from workflow.store.models import (
     ReminderStatus,
     pending_due,
 )
-from workflow.timetable import URGENCY, ReminderKind
+from workflow.timetable import ReminderKind
 from workflow.timeutil import local_date
 
 log = logging.getLogger("huanjie.sweep")
 
 ACTOR = "scheduler"
-MILESTONE_KINDS = set(URGENCY) | {ReminderKind.DEADLINE_PASSED}
-PHASE_KINDS = {ReminderKind.PHASE_OPENS, ReminderKind.ADVANCE_CHECK}
-APPEAL_DUE = "appeal_due"  # written by workflow/commands/appeals.py
-
-
-def _appeal_message(election: Election, reminder, details: dict[str, Any]) -> str:
-    when = "今天" if (reminder.lead_days or 0) == 0 else "明天"
-    return (
-        f"{election.title}：{details.get('filer', '')}就{details.get('subject', '')}提出的选民资格申诉"
-        f"应于{when}（{reminder.target_date}）作出处理决定（选举法第二十九条：三日内作出处理决定）"
-    )
-
-
-@dataclass(frozen=True)
-class SweepItem:
-    election_id: int
-    milestone_key: str | None
-    phase_from: str | None
-    phase_to: str | None
-    message: str
-
-    def as_dict(self) -> dict:
-        return {
-            "election_id": self.election_id,
-            "milestone_key": self.milestone_key,
-            "phase_from": self.phase_from,
-            "phase_to": self.phase_to,
-            "message": self.message,
-        }
 
 
 @dataclass
@@ -114,34 +98,8 @@ class SweepResult:
         self.batches += 1
 
 
-# A test hook for the crash test: called inside each batch's transaction before the commit.
-BEFORE_COMMIT: list[Callable[[int], None]] = []
-
-
-def _fault_from_env() -> None:
-    """HUANJIE_FAULT_SWEEP_HANG_AT_BATCH=k makes the k-th batch hang before its commit, so a
-    test can kill -9 the process in the middle of a sweep (used only by the crash test)."""
-    at = os.environ.get("HUANJIE_FAULT_SWEEP_HANG_AT_BATCH")
-    if not at:
-        return
-
-    def hang(batch_no: int) -> None:
-        if batch_no == int(at):
-            sys.stderr.write(f"FAULT: batch {batch_no} hangs before commit\n")
-            sys.stderr.flush()
-            import threading
-
-            threading.Event().wait()
-
-    BEFORE_COMMIT.append(hang)
-
-
 def due_count(session: Session, now: datetime) -> int:
-    return session.execute(
-        select(func.count())
-        .select_from(Reminder)
-        .where(pending_due(now))
-    ).scalar_one()
+    return session.execute(select(func.count()).select_from(Reminder).where(pending_due(now))).scalar_one()
 
 
 def sweep(
@@ -151,11 +109,14 @@ def sweep(
     batch: int = 500,
     limit: int | None = None,
     actor: str = ACTOR,
+    before_commit: Callable[[int], None] | None = None,
 ) -> SweepResult:
     """Handle everything due at `clock.now()`; return what was done.
 
     `batch` bounds the reminders looked at per transaction; `limit` stops after about that
     many reminders (the benchmark uses it). The instant is read once: the whole sweep runs at it.
+    `before_commit`, if given, is called with the batch's number (from 1) inside each batch's
+    transaction, just before its commit (the crash test hangs a worker there).
     """
     now = clock.now()
     at = FixedClock(now)
@@ -168,11 +129,11 @@ def sweep(
     seen = 0
     while limit is None or seen < limit:
         with db.transaction() as session:
-            part = _batch(session, now, at, batch, actor, total.batches + 1)
+            part = _batch(session, now, at, batch, actor)
             if part is None:
                 break
-            for hook in BEFORE_COMMIT:
-                hook(total.batches + 1)
+            if before_commit is not None:
+                before_commit(total.batches + 1)
         total.extend(part)
         seen += part.handled + part.superseded + part.cancelled
     if total.batches:
@@ -192,12 +153,7 @@ def _claim(session: Session, now: datetime, batch: int) -> list[int]:
     """Lock up to `batch` elections that have due reminders, most overdue first; skip those
     other workers hold (PostgreSQL), and look further when the most urgent are all taken."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    window = (
-        select(Reminder.election_id)
-        .where(pending_due(now))
-        .order_by(Reminder.fire_at)
-        .limit(batch * 8)
-    )
+    window = select(Reminder.election_id).where(pending_due(now)).order_by(Reminder.fire_at).limit(batch * 8)
     query = (
         select(Election.id)
         .where(Election.id.in_(window.scalar_subquery()))
@@ -209,21 +165,53 @@ def _claim(session: Session, now: datetime, batch: int) -> list[int]:
     ids = list(session.execute(query.with_for_update(skip_locked=True)).scalars())
     if ids:
         return ids
-    due = (
-        select(Reminder.id)
-        .where(Reminder.election_id == Election.id, pending_due(now))
-        .exists()
-    )
+    due = select(Reminder.id).where(Reminder.election_id == Election.id, pending_due(now)).exists()
     further = select(Election.id).where(due).order_by(Election.id).limit(batch)
     return list(session.execute(further.with_for_update(skip_locked=True)).scalars())
 
 
-def _batch(
-    session: Session, now: datetime, clock: FixedClock, batch: int, actor: str, batch_no: int
-) -> SweepResult | None:
+def _batch(session: Session, now: datetime, clock: FixedClock, batch: int, actor: str) -> SweepResult | None:
     election_ids = _claim(session, now, batch)
     if not election_ids:
         return None
+    by_election = _due(session, now, election_ids)
+    result = SweepResult()
+    outbox = Outbox(session, now)
+    # Phase changes first, so that this sweep's messages name the phase the election is now in.
+    loaded, handled_phase = _phase_changes(session, by_election, clock, actor, outbox, result)
+    plan = plan_batch(
+        by_election,
+        _election_facts(session, list(by_election)),
+        _milestone_facts(session, list(by_election)),
+        _appeal_details(session, by_election),
+    )
+    for message in plan.messages:
+        outbox.add(
+            message.reminder.id,
+            message.reminder.election_id,
+            _recipients(session, message),
+            message.category,
+            message.item,
+            message.reminder,
+        )
+    result.warnings.extend(plan.warnings)
+    result.overdue.extend(plan.overdue)
+    result.escalated.extend(plan.escalated)
+    # Reminder statuses first (Core, in bulk), so that a rewrite below sees them handled.
+    _write_statuses(session, now, plan)
+    loaded.update(_load(session, [eid for eid, _ in plan.state_changes if eid not in loaded]))
+    for election_id, needing in plan.state_changes:
+        _state_changes(session, loaded[election_id], needing, clock, actor)
+
+    result.handled = len(plan.done) + handled_phase
+    result.superseded = len(plan.superseded)
+    result.cancelled = len(plan.cancelled)
+    result.notifications = outbox.flush()
+    return result
+
+
+def _due(session: Session, now: datetime, election_ids: list[int]) -> dict[int, list[DueReminder]]:
+    """The claimed elections' due reminders, locked (election → reminders: see the module)."""
     query = (
         select(
             Reminder.id,
@@ -238,157 +226,97 @@ def _batch(
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Reminder)
-    reminders = list(session.execute(query))
-    by_election: dict[int, list[Any]] = defaultdict(list)
-    for reminder in reminders:
-        by_election[reminder.election_id].append(reminder)
+    by_election: dict[int, list[DueReminder]] = defaultdict(list)
+    for row in session.execute(query):
+        by_election[row.election_id].append(DueReminder(*row))
+    return by_election
 
-    result = SweepResult()
-    outbox = Outbox(session, now)
-    # Phase changes first, so that this sweep's messages name the phase the election is now in.
-    handled_phase = 0
-    loaded = _load(
-        session, [eid for eid, due in by_election.items() if any(r.kind in PHASE_KINDS for r in due)]
-    )
-    for election_id, due in by_election.items():
-        phase_due = [r for r in due if r.kind in PHASE_KINDS]
+
+def _phase_changes(
+    session: Session,
+    by_election: dict[int, list[DueReminder]],
+    clock: FixedClock,
+    actor: str,
+    outbox: Outbox,
+    result: SweepResult,
+) -> tuple[dict[int, Election], int]:
+    """Advance or flag the elections with due phase reminders; their phase reminders leave
+    `by_election` (an ended or suspended election keeps them, to be cancelled). Returns the
+    elections loaded for it and the number of phase reminders handled."""
+    handled = 0
+    split = {eid: split_phase_rows(due) for eid, due in by_election.items()}
+    loaded = _load(session, [eid for eid, (phase_due, _) in split.items() if phase_due])
+    for election_id, (phase_due, others) in split.items():
         if phase_due and _phases(session, loaded[election_id], phase_due, clock, actor, outbox, result):
-            handled_phase += len(phase_due)
-            by_election[election_id] = [r for r in due if r.kind not in PHASE_KINDS]
+            handled += len(phase_due)
+            by_election[election_id] = others
+    return loaded, handled
 
-    elections = {
-        e.id: e
-        for e in session.execute(
-            select(
-                Election.id, Election.title, Election.state, Election.kind, Election.jurisdiction_id
-            ).where(Election.id.in_(list(by_election)))
+
+def _election_facts(session: Session, election_ids: list[int]) -> dict[int, ElectionFacts]:
+    query = select(
+        Election.id, Election.title, Election.state, Election.kind, Election.jurisdiction_id
+    ).where(Election.id.in_(election_ids))
+    return {row.id: ElectionFacts(*row) for row in session.execute(query)}
+
+
+def _milestone_facts(session: Session, election_ids: list[int]) -> dict[tuple[int, str], MilestoneFacts]:
+    query = select(
+        Milestone.election_id, Milestone.key, Milestone.status, Milestone.planned_date, Milestone.latest
+    ).where(Milestone.election_id.in_(election_ids))
+    return {
+        (m.election_id, m.key): MilestoneFacts(
+            settled=m.status in SETTLED,
+            pending=m.status == MilestoneStatus.PENDING,
+            planned_date=m.planned_date,
+            latest=m.latest,
         )
+        for m in session.execute(query)
     }
-    milestone_rows = session.execute(
-        select(
-            Milestone.election_id, Milestone.key, Milestone.status, Milestone.planned_date, Milestone.latest
-        ).where(Milestone.election_id.in_(list(by_election)))
-    )
-    milestones: dict[tuple[int, str], Any] = {(m.election_id, m.key): m for m in milestone_rows}
-    done: list[int] = []
-    superseded: dict[int, int] = {}
-    cancelled: list[int] = []
-    followups: list[tuple[int, list[Reminder]]] = []  # (election, reminders) needing ORM work
 
-    for election_id, due in by_election.items():
-        election = elections[election_id]
-        if election.state in FINAL_STATES or election.state == SUSPENDED:
-            # Nothing fires for an ended or suspended election (a resume writes back what fell
-            # due meanwhile; see docs/scheduler.md).
-            cancelled.extend(r.id for r in due)
-            continue
-        kind = get_kind(election.kind)
-        # Appeal decision limits (EL 29: decided within three days of filing) are written by the
-        # voters part and cancelled when the appeal is decided: a due one is for an open appeal.
-        for reminder in (r for r in due if r.kind == APPEAL_DUE):
-            # Rare rows: their details are read one by one, off the batch query's hot path.
-            details = session.execute(select(Reminder.details).where(Reminder.id == reminder.id)).scalar()
-            item = SweepItem(election_id, reminder.milestone_key, election.state, None,
-                             _appeal_message(election, reminder, details or {}))  # fmt: skip
-            result.warnings.append(item)
-            done.append(reminder.id)
-            recipients = committee_recipients(session, election.jurisdiction_id)
-            outbox.add(reminder.id, election_id, recipients, "warning", item, reminder)
-        due = [r for r in due if r.kind != APPEAL_DUE]
-        groups: dict[str, list[Reminder]] = defaultdict(list)
-        needs_orm: list[Reminder] = []
-        for reminder in due:
-            groups[reminder.milestone_key].append(reminder)
-        for key, group in groups.items():
-            milestone = milestones.get((election_id, key))
-            if milestone is None or milestone.status in (MilestoneStatus.DONE, MilestoneStatus.WAIVED):
-                cancelled.extend(r.id for r in group)
-                continue
-            kinds = {r.kind for r in group}
-            needs_orm.extend(r for r in group if r.kind == ReminderKind.DEADLINE_PASSED)
-            if milestone.status == MilestoneStatus.PENDING and kinds & {
-                ReminderKind.OVERDUE,
-                ReminderKind.ESCALATION,
-            }:
-                # The statutory bound has passed: the milestone is marked overdue (even when its
-                # "overdue" message is coalesced into the escalation after downtime).
-                needs_orm.append(
-                    next(r for r in group if r.kind in (ReminderKind.OVERDUE, ReminderKind.ESCALATION))
-                )
-            messages = [r for r in group if r.kind in URGENCY]
-            done.extend(r.id for r in group if r.kind == ReminderKind.DEADLINE_PASSED)
-            if not messages:
-                continue
-            chosen = max(messages, key=_urgency)
-            done.append(chosen.id)
-            for other in messages:
-                if other is not chosen:
-                    superseded[other.id] = chosen.id
-            spec = kind.milestones[key]
-            item = SweepItem(
-                election_id, key, election.state, None, _message(election, spec, chosen, milestone)
-            )
-            overdue_claimed = ReminderKind.OVERDUE in {r.kind for r in messages}
-            if overdue_claimed:
-                overdue = next(r for r in messages if r.kind == ReminderKind.OVERDUE)
-                text = item.message if chosen is overdue else _message(election, spec, overdue, milestone)
-                result.overdue.append(SweepItem(election_id, key, election.state, None, text))
-            if chosen.kind == ReminderKind.ESCALATION:
-                result.escalated.append(item)
-                category = "escalation"
-            elif chosen.kind == ReminderKind.OVERDUE:
-                category = "overdue"
-            else:
-                result.warnings.append(item)
-                category = "warning"
-            own = committee_recipients(session, election.jurisdiction_id)
-            recipients = own
-            if chosen.kind == ReminderKind.ESCALATION:
-                parent = committee_recipients(session, election.jurisdiction_id, parent=True)
-                if not parent:
-                    log.warning(
-                        "election %s: jurisdiction has no parent committee to escalate to", election_id
-                    )
-                # The committee above gets the escalation; the committee concerned a copy.
-                recipients = parent + own
-            outbox.add(chosen.id, election_id, recipients, category, item, chosen)
-        if needs_orm:
-            followups.append((election_id, needs_orm))
 
-    # Reminder statuses first (Core, in bulk), so that a rewrite below sees them handled.
-    table = Reminder.__table__
-    if done:
-        session.execute(
-            update(table).where(table.c.id.in_(done)).values(status=ReminderStatus.DONE, handled_at=now)
+def _appeal_details(session: Session, by_election: dict[int, list[DueReminder]]) -> dict[int, Any]:
+    """The details of the due appeal reminders: rare rows, read apart, off the batch query's
+    hot path."""
+    ids = [r.id for due in by_election.values() for r in due if r.kind == APPEAL_DUE]
+    if not ids:
+        return {}
+    query = select(Reminder.id, Reminder.details).where(Reminder.id.in_(ids))
+    return {reminder_id: details for reminder_id, details in session.execute(query)}
+
+
+def _recipients(session: Session, message: Message) -> list[Recipient]:
+    own = committee_recipients(session, message.jurisdiction_id)
+    if not message.escalates:
+        return own
+    parent = committee_recipients(session, message.jurisdiction_id, parent=True)
+    if not parent:
+        log.warning(
+            "election %s: jurisdiction has no parent committee to escalate to", message.reminder.election_id
         )
-    if cancelled:
+    # The committee above gets the escalation; the committee concerned a copy.
+    return parent + own
+
+
+def _write_statuses(session: Session, now: datetime, plan: BatchPlan) -> None:
+    table = Reminder.__table__
+    if plan.done:
+        session.execute(
+            update(table).where(table.c.id.in_(plan.done)).values(status=ReminderStatus.DONE, handled_at=now)
+        )
+    if plan.cancelled:
         session.execute(
             update(table)
-            .where(table.c.id.in_(cancelled))
+            .where(table.c.id.in_(plan.cancelled))
             .values(status=ReminderStatus.CANCELLED, handled_at=now)
         )
-    if superseded:
+    if plan.superseded:
         session.execute(
             update(table)
             .where(table.c.id == bindparam("rid"))
             .values(status=ReminderStatus.SUPERSEDED, handled_at=now, details=bindparam("why")),
-            [{"rid": rid, "why": {"superseded_by": chosen}} for rid, chosen in superseded.items()],
+            [{"rid": rid, "why": {"superseded_by": chosen}} for rid, chosen in plan.superseded.items()],
         )
-
-    loaded.update(_load(session, [eid for eid, _ in followups if eid not in loaded]))
-    for election_id, needing in followups:
-        _state_changes(session, loaded[election_id], needing, clock, actor, outbox, result)
-
-    result.handled = len(done) + handled_phase
-    result.superseded = len(superseded)
-    result.cancelled = len(cancelled)
-    result.notifications = outbox.flush()
-    return result
-
-
-def _urgency(reminder: Reminder) -> tuple[int, int]:
-    # Among lead reminders the nearest (fewest days left) is the most urgent.
-    return (URGENCY[ReminderKind(reminder.kind)], -(reminder.lead_days or 0))
 
 
 def _load(session: Session, election_ids: list[int]) -> dict[int, Election]:
@@ -406,11 +334,9 @@ def _load(session: Session, election_ids: list[int]) -> dict[int, Election]:
 def _state_changes(
     session: Session,
     election: Election,
-    reminders: list[Reminder],
+    reminders: list[DueReminder],
     clock: FixedClock,
     actor: str,
-    outbox: Outbox,
-    result: SweepResult,
 ) -> None:
     """Overdue marks and computed deadlines: ORM work, audited."""
     changed_dates = False
@@ -457,7 +383,7 @@ def _state_changes(
 def _phases(
     session: Session,
     election: Election,
-    reminders: list[Any],
+    reminders: list[DueReminder],
     clock: FixedClock,
     actor: str,
     outbox: Outbox,
@@ -467,7 +393,7 @@ def _phases(
 
     Returns False, leaving the reminders alone, for an ended or suspended election.
     """
-    if election.state in FINAL_STATES or election.state == SUSPENDED:
+    if not fires(election.state):
         return False
     session.execute(
         update(Reminder.__table__)
@@ -481,17 +407,10 @@ def _phases(
     return True
 
 
-@lru_cache(maxsize=4096)
-def _decide(kind_key: str, state: str, settled: frozenset[str], suspended_from: str | None) -> Decision:
-    """The kind's machine on ADVANCE, memoised: it is pure, and the elections of one round
-    mostly share their state and settled milestones (this keeps a big sweep fast)."""
-    return commands.machine_for(get_kind(kind_key)).decide(state, Trigger.ADVANCE, settled, suspended_from)
-
-
 def _advance(
     session: Session,
     election: Election,
-    kind,
+    kind: KindSpec,
     clock: FixedClock,
     actor: str,
     outbox: Outbox,
@@ -501,100 +420,66 @@ def _advance(
     """Advance while the next phase's window has opened and its guards pass; else flag
     the election blocked (audited and notified once per set of reasons)."""
     today = local_date(clock.now(), election.jurisdiction.timezone)
-    machine = commands.machine_for(kind)
     moved = False
-    while election.state in kind.phase_keys:
-        target = machine.next_phase(election.state)
-        window = (election.phase_windows or {}).get(target) if target else None
-        if not window or not window[0] or date.fromisoformat(window[0]) > today:
+    while step := phase_step(
+        election.kind,
+        election.state,
+        election.phase_windows,
+        today,
+        commands.settled_keys(election),
+        election.suspended_from,
+    ):
+        decision = step.decision
+        if not decision.allowed:
+            _block(session, election, kind, step, clock, actor, outbox, result, reminder_id)
             break
-        decision = _decide(
-            election.kind, election.state, frozenset(commands.settled_keys(election)), election.suspended_from
-        )
         source = election.state
-        if decision.allowed:
-            commands.apply_decision(
-                session, election, decision, clock=clock, actor=actor, reason="阶段时间窗口已开始"
-            )
-            item = SweepItem(
-                election.id,
-                None,
-                source,
-                decision.target,
-                f"【阶段推进】{election.title}：已于 {today} 进入「{state_name(kind, decision.target)}」阶段",
-            )
-            result.advanced.append(item)
-            outbox.add(
-                reminder_id,
-                election.id,
-                committee_recipients(session, election.jurisdiction_id),
-                "phase",
-                item,
-                None,
-                suffix=f"advance:{decision.target}",
-            )
-            moved = True
-            continue
-        reasons = [r.message for r in decision.refusals]
-        if list(election.blocked_reasons or []) != reasons:
-            before = {"blocked_reasons": list(election.blocked_reasons or [])}
-            election.blocked_reasons = reasons
-            election.updated_at = clock.now()
-            session.flush()
-            record(
-                session,
-                ElectionBlocked(
-                    entity_id=str(election.id),
-                    before=before,
-                    after={"state": source, "target": target, "blocked_reasons": reasons},
-                ),
-                actor=actor,
-                clock=clock,
-            )
-            item = SweepItem(
-                election.id,
-                None,
-                source,
-                target,
-                f"【阶段受阻】{election.title}：「{state_name(kind, target)}」阶段已于 {window[0]} 开始，"
-                f"但尚不能进入：{'；'.join(reasons)}",
-            )
-            result.blocked.append(item)
-            outbox.add(
-                reminder_id,
-                election.id,
-                committee_recipients(session, election.jurisdiction_id),
-                "blocked",
-                item,
-                None,
-                suffix=f"blocked:{target}",
-            )
-        break
+        commands.apply_decision(
+            session, election, decision, clock=clock, actor=actor, reason="阶段时间窗口已开始"
+        )
+        text = advanced_message(election.title, kind, decision.target, today)
+        item = SweepItem(election.id, None, source, decision.target, text)
+        result.advanced.append(item)
+        recipients = committee_recipients(session, election.jurisdiction_id)
+        outbox.add(
+            reminder_id, election.id, recipients, "phase", item, None, suffix=f"advance:{decision.target}"
+        )
+        moved = True
     return moved
 
 
-def _message(election, spec, reminder: Reminder, milestone) -> str:
-    """The staff-facing text of one reminder (Simplified Chinese)."""
-    title = election.title
-    name = spec.name
-    target = reminder.target_date
-    planned_or_bound = "计划" if milestone.planned_date == target and milestone.planned_date else "法定最迟"
-    kind = ReminderKind(reminder.kind)
-    if kind == ReminderKind.LEAD:
-        return (
-            f"【提醒】{title}：「{name}」距{planned_or_bound}日期 {target} 还有 {reminder.lead_days} 天"
-            f"（{spec.rule}）"
-        )
-    if kind == ReminderKind.DUE_TODAY:
-        return f"【今日到期】{title}：「{name}」应于今天（{target}）完成（{spec.rule}）"
-    if kind == ReminderKind.PLAN_OVERDUE:
-        bound = f"，法定最迟日期 {milestone.latest}" if milestone.latest else ""
-        return f"【计划逾期】{title}：「{name}」计划于 {target} 完成，目前尚未办结{bound}"
-    if kind == ReminderKind.OVERDUE:
-        return f"【已逾期】{title}：「{name}」已超过法定最迟日期 {target}，仍未办结（{spec.rule}）"
-    if kind == ReminderKind.ESCALATION:
-        return (
-            f"【督办】{title}：「{name}」已超过法定最迟日期 {target} 达 {reminder.lead_days} 天仍未办结，"
-            f"请上级选举委员会督促办理（{spec.rule}）"
-        )
-    raise ValueError(kind)
+def _block(
+    session: Session,
+    election: Election,
+    kind: KindSpec,
+    step: PhaseStep,
+    clock: FixedClock,
+    actor: str,
+    outbox: Outbox,
+    result: SweepResult,
+    reminder_id: int,
+) -> None:
+    """Flag the election blocked, only when the reasons change: reported once, not every minute."""
+    reasons = [r.message for r in step.decision.refusals]
+    if list(election.blocked_reasons or []) == reasons:
+        return
+    source = election.state
+    before = {"blocked_reasons": list(election.blocked_reasons or [])}
+    election.blocked_reasons = reasons
+    election.updated_at = clock.now()
+    session.flush()
+    record(
+        session,
+        ElectionBlocked(
+            entity_id=str(election.id),
+            before=before,
+            after={"state": source, "target": step.target, "blocked_reasons": reasons},
+        ),
+        actor=actor,
+        clock=clock,
+    )
+    text = blocked_message(election.title, kind, step, reasons)
+    item = SweepItem(election.id, None, source, step.target, text)
+    result.blocked.append(item)
+    recipients = committee_recipients(session, election.jurisdiction_id)
+    outbox.add(reminder_id, election.id, recipients, "blocked", item, None, suffix=f"blocked:{step.target}")

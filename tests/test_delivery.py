@@ -338,19 +338,13 @@ def test_cli_deliver_list_retry(db, clock, servers, settings) -> None:
 def test_outbox_test_reaches_every_channel_of_a_committee(db, clock, servers, settings, monkeypatch) -> None:
     """`huanjie outbox test CODE --send`: staff check their robots and mail before the first
     statutory deadline; each channel's result is shown, failures with their error."""
-    import json as _json
-
-    from typer.testing import CliRunner
-
-    from service.cli import app
-
     make_jurisdiction(db, clock, all_channels(servers, monkeypatch))
     servers["wecom"].fail_next = 1  # the WeCom robot answers 500 once: shown as retrying
     runner = CliRunner()
     now = clock.now().isoformat()
     result = runner.invoke(app, ["--db", db.url, "outbox", "test", "420821", "--send", "--now", now, "--json"])
     assert result.exit_code == 0, result.output
-    shown = _json.loads(result.stdout)["notifications"]
+    shown = json.loads(result.stdout)["notifications"]
     by_channel = sorted((n["channel"], n["status"], n["category"]) for n in shown)
     assert by_channel == [
         ("dingtalk", "sent", "test"), ("email", "sent", "test"), ("email", "sent", "test"),
@@ -359,7 +353,7 @@ def test_outbox_test_reaches_every_channel_of_a_committee(db, clock, servers, se
     (wecom,) = [n for n in shown if n["channel"] == "wecom"]
     assert "500" in wecom["last_error"]
     texts = [r.document for r in servers["dingtalk"].accepted + servers["webhook"].accepted]
-    assert texts and all("渠道测试" in _json.dumps(t, ensure_ascii=False) for t in texts)
+    assert texts and all("渠道测试" in json.dumps(t, ensure_ascii=False) for t in texts)
     assert {m["To"].addresses[0].addr_spec for m in servers["mail"].sink.messages} == {
         "office@jingshan.example",
         "chair@x.example",
@@ -367,8 +361,8 @@ def test_outbox_test_reaches_every_channel_of_a_committee(db, clock, servers, se
     # Without --send the messages wait in the outbox for the worker; an unknown code is exit 2.
     later = (clock.now() + timedelta(minutes=5)).isoformat()
     result = runner.invoke(app, ["--db", db.url, "outbox", "test", "420821", "--now", later, "--json"])
-    assert result.exit_code == 0 and {n["status"] for n in _json.loads(result.stdout)["notifications"]} == {
+    assert result.exit_code == 0 and {n["status"] for n in json.loads(result.stdout)["notifications"]} == {
         "pending"
     }
     result = runner.invoke(app, ["--db", db.url, "outbox", "test", "999999", "--json"])
-    assert result.exit_code == 2 and _json.loads(result.stdout)["error"]["field"] == "jurisdiction"
+    assert result.exit_code == 2 and json.loads(result.stdout)["error"]["field"] == "jurisdiction"

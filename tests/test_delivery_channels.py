@@ -25,7 +25,7 @@ from schedules.channels import (
     verify_webhook_signature,
     webhook_signature,
 )
-from tests.delivery_servers import MailServer, RobotServer
+from tests.delivery_servers import MailServer, RobotServer, free_port
 
 NOW = datetime(2026, 9, 10, 1, 0, tzinfo=UTC)
 SETTINGS = Settings(delivery_http_timeout_seconds=5)
@@ -181,8 +181,6 @@ def test_webhook_server_errors_are_transient(robot, status) -> None:
 
 
 def test_webhook_unreachable_is_transient() -> None:
-    from tests.delivery_servers import free_port
-
     url = f"http://127.0.0.1:{free_port()}/nobody-listens"
     with pytest.raises(TransientError):
         send_webhook(message("webhook", {"url": url, "secret": "s"}), SETTINGS, NOW)
@@ -255,8 +253,6 @@ def test_email_without_address_is_permanent() -> None:
 
 
 def test_email_server_down_is_transient() -> None:
-    from tests.delivery_servers import free_port
-
     settings = Settings(smtp_host="127.0.0.1", smtp_port=free_port(), smtp_timeout_seconds=2)
     with pytest.raises(OSError):
         send_email(message("email", {"email": "a@b.example"}), settings, NOW)

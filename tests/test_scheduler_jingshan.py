@@ -8,7 +8,11 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from tests.scheduler_helpers import run_days, setup_jingshan, start
+from schedules.channels import _require
+from schedules.sweep import sweep
+from tests.scheduler_helpers import SWEEP_TIMES, flatten, run_days, setup_jingshan, start
+from workflow.commands import elections as commands
+from workflow.machine import Trigger
 from workflow.store.models import (
     AuditEntry,
     Election,
@@ -18,6 +22,7 @@ from workflow.store.models import (
     Reminder,
     ReminderStatus,
 )
+from workflow.timeutil import local_instant
 
 C = "election_committee_formed"
 Q = "quotas_allocated"
@@ -145,8 +150,6 @@ def test_jingshan_warnings_on_a_moving_clock(db):
 
 
 def test_reschedule_rewrites_reminders_in_the_same_transaction(db):
-    from workflow.commands import elections as commands
-
     clock = start()
     election_id = setup_jingshan(db, clock)
     with db.transaction() as session:
@@ -177,9 +180,6 @@ def test_reschedule_rewrites_reminders_in_the_same_transaction(db):
 def test_swept_notifications_are_deliverable(db):
     """What the sweep writes, the delivery worker can send: the recipient carries the keys
     each channel reads (an e-mail address for e-mail)."""
-    from schedules.channels import _require
-    from schedules.sweep import sweep
-    from workflow.store.models import Notification
 
     clock = start()
     election_id = setup_jingshan(db, clock)
@@ -197,11 +197,6 @@ def test_a_resumed_election_catches_up_on_what_fell_due_while_suspended(db):
     """Suspended 09-01 to 09-10: nothing is sent meanwhile; the first sweep after the resume
     sends one message per milestone still open (the most urgent) and lets the election into
     the registration phase whose window opened on 09-04."""
-    from schedules.sweep import sweep
-    from tests.scheduler_helpers import SWEEP_TIMES, flatten
-    from workflow.commands import elections as commands
-    from workflow.machine import Trigger
-    from workflow.timeutil import local_instant
 
     clock = start()
     election_id = setup_jingshan(db, clock)

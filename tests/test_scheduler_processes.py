@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from workflow.store.models import Election, Milestone, Notification, Reminder, R
 from workflow.timeutil import parse_instant
 
 HUANJIE = str(Path(sys.executable).parent / "huanjie")
+ROOT = Path(__file__).resolve().parent.parent
 # The digest job must not fire during the test: schedule it twelve hours away.
 QUIET_HOUR = str((datetime.now(UTC).hour + 8 + 12) % 24)
 
@@ -88,16 +88,19 @@ def outcome(db: Database) -> Counter:
 
 
 class Worker:
-    """A `huanjie worker` process whose stderr is read line by line."""
+    """A `huanjie worker` process whose stderr is read line by line; with `hang_at_batch`, the
+    same worker run by tests/sweep_hang.py, whose sweep hangs before that batch's commit."""
 
-    def __init__(self, url: str, env: dict[str, str] | None = None):
+    def __init__(self, url: str, hang_at_batch: int | None = None):
         self.lines: list[str] = []
+        if hang_at_batch is None:
+            program = [HUANJIE, "--db", url, "worker"]
+        else:
+            hang = ["--hang-at-batch", str(hang_at_batch)]
+            program = [sys.executable, "-m", "tests.sweep_hang", "--db", url, *hang]
         self.process = subprocess.Popen(
             [
-                HUANJIE,
-                "--db",
-                url,
-                "worker",
+                *program,
                 "--sweep-every",
                 "3600",
                 "--batch",
@@ -108,7 +111,7 @@ class Worker:
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             text=True,
-            env={**os.environ, **(env or {})},
+            cwd=ROOT,
         )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -141,7 +144,7 @@ def test_kill_9_in_the_middle_of_a_sweep_loses_and_repeats_nothing(db, tmp_path)
 
     # Everything of 2011 is due for a worker on today's clock. The third batch hangs before
     # its commit; kill -9 it there.
-    crashed = Worker(db.url, {"HUANJIE_FAULT_SWEEP_HANG_AT_BATCH": "3"})
+    crashed = Worker(db.url, hang_at_batch=3)
     crashed.wait_for("FAULT: batch 3")
     crashed.process.send_signal(signal.SIGKILL)
     assert crashed.process.wait(30) == -signal.SIGKILL

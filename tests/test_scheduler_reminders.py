@@ -14,12 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from schedules.sweep import sweep
 from tests.scheduler_helpers import JINGSHAN, setup_jingshan, stage_from, start
 from workflow.clock import FixedClock
+from workflow.commands import elections as commands
 from workflow.commands.reminders import election_desired
 from workflow.kinds import get_kind
+from workflow.plan import load_plan
 from workflow.store.models import Election, Reminder
 from workflow.store.reminders import insert_bulk
 from workflow.timetable import MilestoneDates, ReminderKind, desired_reminders, milestone_reminders
-from workflow.timeutil import local_date
+from workflow.timeutil import local_date, local_instant
 
 KIND = get_kind("people_congress")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -92,8 +94,6 @@ def test_ended_elections_have_no_reminders():
 def test_bulk_insert_stores_what_the_orm_stores(db, path, monkeypatch):
     """Both bulk paths (rows straight in, or timetables staged and fanned out by the database)
     store exactly what the ORM stores for the same specs, each election's rows together."""
-    from workflow.commands import elections as commands
-    from workflow.plan import load_plan
 
     clock = start()
     first = setup_jingshan(db, clock)
@@ -160,9 +160,6 @@ def test_a_bulk_insert_rolls_back_with_its_transaction(db, monkeypatch):
 
 
 def test_a_rewrite_never_repeats_a_handled_reminder(db):
-    from workflow.commands import elections as commands
-    from workflow.timeutil import local_instant
-
     clock = start()
     election_id = setup_jingshan(db, clock)
     clock.set(local_instant(date(2011, 8, 23), time(9, 30)))

@@ -49,14 +49,13 @@ def sweep_command(
     as_json: bool = JSON,
 ) -> None:
     """执行一次到期提醒扫描：发出提醒、标记逾期、上报督办、推进阶段。"""
-    from schedules.sweep import _fault_from_env, sweep
+    from schedules.sweep import sweep
 
     cli = state(ctx)
     _logging()
     with handled(as_json):
         if now:
             set_now(cli, _instant(now))
-        _fault_from_env()
         result = sweep(cli.database(), cli.clock, batch=batch)
     if as_json:
         print_json(result.as_dict())
@@ -84,13 +83,11 @@ def worker_command(
 ) -> None:
     """运行调度进程（定时扫描、每日提示、发送通知），收到 SIGTERM 后处理完当前任务再退出。"""
     from schedules.runner import WorkerSettings, run_worker
-    from schedules.sweep import _fault_from_env
 
     cli = state(ctx)
     _logging()
     with handled(False):
         db = cli.database()
-        _fault_from_env()
         code = run_worker(
             db,
             WorkerSettings(
