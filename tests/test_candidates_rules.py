@@ -13,6 +13,7 @@ from stdnum.cn import ric
 
 from workflow.errors import DomainError
 from workflow.kinds import get_kind
+from workflow.rules import candidate_structure as list_structure
 from workflow.rules import candidates as rules
 from workflow.rules import results
 
@@ -76,11 +77,11 @@ def test_party_branch_at_least_a_fifth_more(seats):
 
 
 # -- structure --------------------------------------------------------------------------------
-def profiles(women: int, cpc: int, cadres: int, total: int) -> list[rules.Profile]:
+def profiles(women: int, cpc: int, cadres: int, total: int) -> list[list_structure.Profile]:
     out = []
     for i in range(total):
         out.append(
-            rules.Profile(
+            list_structure.Profile(
                 name=f"p{i}",
                 sex="female" if i < women else "male",
                 party="中国共产党" if i < cpc else "群众",
@@ -92,14 +93,14 @@ def profiles(women: int, cpc: int, cadres: int, total: int) -> list[rules.Profil
 
 def test_structure_exactly_on_targets_has_no_warning():
     # 30% women (at least), 65% CPC (at most), cadres 24% (below 25%): all fine.
-    report = rules.structure_report(r("people_congress"), profiles(30, 65, 24, 100))
+    report = list_structure.structure_report(r("people_congress"), profiles(30, 65, 24, 100))
     assert report.warnings == []
     shares = {s.key: s.as_dict() for s in report.shares}
     assert shares["women"]["share"] == "3/10" and shares["cpc"]["share"] == "13/20"
 
 
 def test_structure_just_past_each_target_warns():
-    report = rules.structure_report(r("people_congress"), profiles(29, 66, 25, 100), "选区 01")
+    report = list_structure.structure_report(r("people_congress"), profiles(29, 66, 25, 100), "选区 01")
     assert len(report.warnings) == 3
     assert all(w.startswith("选区 01：") for w in report.warnings)
     assert any("妇女 29/100" in w for w in report.warnings)
@@ -109,8 +110,8 @@ def test_structure_just_past_each_target_warns():
 
 
 def test_structure_without_targets_or_people():
-    assert rules.structure_report(r("party_branch"), profiles(0, 5, 5, 5)).warnings == []
-    assert rules.structure_report(r("people_congress"), []).warnings == []
+    assert list_structure.structure_report(r("party_branch"), profiles(0, 5, 5, 5)).warnings == []
+    assert list_structure.structure_report(r("people_congress"), []).warnings == []
 
 
 # -- nominations ------------------------------------------------------------------------------

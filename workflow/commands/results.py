@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
-from workflow.commands.candidates import _audit, get_list
+from workflow.commands.candidate_records import audit_change, district_lists, get_list
 from workflow.commands.elections import complete_milestone, get_election, kind_of
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.machine import FINAL_STATES, SUSPENDED
@@ -133,7 +133,7 @@ def record_counted(
     session.flush()
     after = rules.progress(lst.seats, _as_rounds([*records, record_row]))
     _apply(session, election_id, lst, after)
-    _audit(session, "tally.recorded", "tally", f"{election_id}/{district}/{record_row.round}",
+    audit_change(session, "tally.recorded", "tally", f"{election_id}/{district}/{record_row.round}",
            {"purpose": purpose, "input": dict(tally_input), "result": dict(result), "next": after.pending},
            clock=clock, actor=actor)  # fmt: skip
     return record_row
@@ -257,8 +257,6 @@ def deputy_view(d: Deputy) -> dict:
 
 def results_view(session: Session, election_id: int) -> dict:
     get_election(session, election_id)
-    from workflow.commands.candidates import district_lists
-
     districts = []
     for lst in district_lists(session, election_id):
         row = session.execute(
@@ -297,8 +295,6 @@ def publish_results(
     on = on or today
     if on > today:
         raise DomainError("E_DATE_IN_FUTURE", f"公布日期 {on} 晚于今天 {today}", "on")
-    from workflow.commands.candidates import district_lists
-
     lists = district_lists(session, election_id)
     if district:
         lists = [get_list(session, election_id, district)]
@@ -338,7 +334,7 @@ def publish_results(
                 session, election_id, milestone, clock=clock, actor=actor, on=on
             ).key
     session.flush()
-    _audit(session, "results.published", "election", str(election_id),
+    audit_change(session, "results.published", "election", str(election_id),
            {"on": on, "districts": published, "milestone": completed}, clock=clock, actor=actor)  # fmt: skip
     return {"election_id": election_id, "on": on, "published": published, "milestone": completed}
 
@@ -376,7 +372,7 @@ def review_qualification(
     deputy.reviewed_on = on or local_date(clock.now(), election.jurisdiction.timezone)
     deputy.review_note = note.strip() if note else None
     session.flush()
-    _audit(
+    audit_change(
         session,
         "deputy.reviewed",
         "deputy",
@@ -412,7 +408,7 @@ def issue_certificates(
         deputy.certificate_issued_on = on
     session.flush()
     if due:
-        _audit(session, "certificates.issued", "election", str(election_id),
+        audit_change(session, "certificates.issued", "election", str(election_id),
                {"on": on, "certificates": {d.name: d.certificate_number for d in due}}, clock=clock, actor=actor)  # fmt: skip
     return due
 

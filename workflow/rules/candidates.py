@@ -1,5 +1,6 @@
-"""Candidates, pure: competitive ratio, list structure, nomination limits, committee conflicts,
-proxies, mobile ballot boxes and primaries (预选). Exact integers and fractions only.
+"""Candidates, pure: competitive ratio, nomination limits, committee conflicts, proxies, mobile
+ballot boxes and primaries (预选); the list's structure report is in `candidate_structure`.
+Exact integers and fractions only.
 
 The numbers are data: a kind's `[candidates]` table (ratio bounds, voter nominators, structure
 targets) and `[counting]` table (proxy and mobile-box limits). Bad input raises DomainError;
@@ -109,6 +110,16 @@ def mask_id(number: str) -> str:
     return text[:6] + "*" * (len(text) - 8) + text[-2:]
 
 
+def birth_date_of(number: str) -> date:
+    """The birth date a normalised ID number carries (GB 11643: characters 7–14, YYYYMMDD)."""
+    return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def unregistered(numbers: Iterable[str], registered: set[str]) -> list[str]:
+    """The numbers not among the registered voters, masked and sorted for the refusal."""
+    return sorted(mask_id(n) for n in numbers if n not in registered)
+
+
 # -- the kind's parameters ------------------------------------------------------------------
 def _fraction(value: Any, key: str) -> Fraction | None:
     if value is None:
@@ -187,6 +198,19 @@ class RatioCheck:
         }
 
 
+def district_seats(district: str, entered: int | None, known: int | None) -> int:
+    """A district list's seats: as entered, else as the voter registry knows them; refused when
+    neither says, or when the two disagree (the registry's District row is the apportionment)."""
+    seats = known if entered is None else entered
+    if seats is None:
+        raise DomainError("E_SEATS_REQUIRED", f"请填写选区 {district} 的应选名额", "seats")
+    if known is not None and known != seats:
+        raise DomainError(
+            "E_SEATS_MISMATCH", f"选区 {district} 的应选名额为 {known} 名，与填写的 {seats} 名不符", "seats"
+        )
+    return seats
+
+
 def ratio_bounds(rules: CandidateRules, seats: int) -> tuple[int, int | None]:
     """Least and most candidates the kind allows for `seats` (None: no upper bound).
 
@@ -239,118 +263,6 @@ def ratio_error(district: str, check: RatioCheck) -> DomainError:
         "E_RATIO_OUT_OF_BOUNDS",
         f"选区 {district} 应选 {check.seats} 名，正式候选人 {check.count} 名，{bound}（{check.rule}）",
         "district",
-    )
-
-
-# -- structure report -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Profile:
-    """What the structure report needs to know about one candidate."""
-
-    name: str
-    sex: str
-    party: str | None
-    occupation: str
-    ethnicity: str | None = None
-    incumbent: bool = False
-
-
-@dataclass(frozen=True)
-class Share:
-    key: str
-    count: int
-    total: int
-    target: Fraction | None
-    comparison: str  # "at_least" / "at_most" / "below"
-    warning: str | None
-
-    @property
-    def share(self) -> Fraction | None:
-        return Fraction(self.count, self.total) if self.total else None
-
-    def as_dict(self) -> dict:
-        share = self.share
-        return {
-            "key": self.key,
-            "count": self.count,
-            "total": self.total,
-            "share": None if share is None else f"{share.numerator}/{share.denominator}",
-            "percent": None if share is None else f"{float(share * 100):.1f}",  # display only
-            "target": None if self.target is None else str(self.target),
-            "comparison": self.comparison,
-            "ok": self.warning is None,
-            "warning": self.warning,
-        }
-
-
-@dataclass(frozen=True)
-class StructureReport:
-    total: int
-    shares: tuple[Share, ...]
-    occupations: dict[str, int]
-    ethnicities: dict[str, int]
-    incumbents: int
-    front_line: int
-
-    @property
-    def warnings(self) -> list[str]:
-        return [s.warning for s in self.shares if s.warning]
-
-    def as_dict(self) -> dict:
-        return {
-            "total": self.total,
-            "shares": [s.as_dict() for s in self.shares],
-            "occupations": self.occupations,
-            "ethnicities": self.ethnicities,
-            "incumbents": self.incumbents,
-            "front_line": self.front_line,
-            "warnings": self.warnings,
-        }
-
-
-def _pct(value: Fraction) -> str:
-    return f"{float(value * 100):g}%"
-
-
-def structure_report(rules: CandidateRules, people: Sequence[Profile], scope: str = "") -> StructureReport:
-    """Women ≥ 30%, CPC ≤ 65%, cadres < 25% (seed, provincial practice): warnings, not errors."""
-    total = len(people)
-    women = sum(1 for p in people if p.sex == Sex.FEMALE)
-    cpc = sum(1 for p in people if is_cpc(p.party))
-    cadres = sum(1 for p in people if p.occupation == Occupation.CADRE)
-    prefix = f"{scope}：" if scope else ""
-    shares = []
-
-    def warn(bad: bool, text: str) -> str | None:
-        return f"{prefix}{text}（结构要求，仅作提示）" if bad and total else None
-
-    if rules.women_min is not None:
-        bad = total > 0 and Fraction(women, total) < rules.women_min
-        shares.append(
-            Share("women", women, total, rules.women_min, "at_least",
-                  warn(bad, f"妇女 {women}/{total}，低于 {_pct(rules.women_min)}"))
-        )  # fmt: skip
-    if rules.cpc_max is not None:
-        bad = total > 0 and Fraction(cpc, total) > rules.cpc_max
-        shares.append(
-            Share("cpc", cpc, total, rules.cpc_max, "at_most",
-                  warn(bad, f"中共党员 {cpc}/{total}，超过 {_pct(rules.cpc_max)}"))
-        )  # fmt: skip
-    if rules.cadre_max_exclusive is not None:
-        bad = total > 0 and Fraction(cadres, total) >= rules.cadre_max_exclusive
-        shares.append(
-            Share("cadres", cadres, total, rules.cadre_max_exclusive, "below",
-                  warn(bad, f"党政干部 {cadres}/{total}，未低于 {_pct(rules.cadre_max_exclusive)}"))
-        )  # fmt: skip
-    occupations = Counter(str(p.occupation) for p in people)
-    ethnicities = Counter(p.ethnicity or "未填" for p in people)
-    return StructureReport(
-        total=total,
-        shares=tuple(shares),
-        occupations=dict(sorted(occupations.items())),
-        ethnicities=dict(sorted(ethnicities.items())),
-        incumbents=sum(1 for p in people if p.incumbent),
-        front_line=sum(1 for p in people if p.occupation in FRONT_LINE),
     )
 
 
