@@ -162,6 +162,16 @@ def _supporters_checked(
     return True
 
 
+def _supporter_rows(election_id: int, district: str, numbers: Sequence[str]) -> list[Supporter]:
+    """The joint nominators as stored: hashed and masked, never whole."""
+    return [
+        Supporter(
+            election_id=election_id, district=district, id_hash=rules.id_hash(n), id_masked=rules.mask_id(n)
+        )
+        for n in numbers
+    ]
+
+
 def nominate(
     session: Session,
     election_id: int,
@@ -223,15 +233,7 @@ def nominate(
         supporters_checked=checked,
         created_at=clock.now(),
     )
-    for number in normalised:
-        candidate.supporters.append(
-            Supporter(
-                election_id=election_id,
-                district=district,
-                id_hash=rules.id_hash(number),
-                id_masked=rules.mask_id(number),
-            )
-        )
+    candidate.supporters.extend(_supporter_rows(election_id, district, normalised))
     session.add(candidate)
     session.flush()
     audit_change(
