@@ -15,7 +15,7 @@ from workflow.errors import DomainError
 from workflow.kinds import get_kind
 from workflow.rules import candidate_structure as list_structure
 from workflow.rules import candidates as rules
-from workflow.rules import results
+from workflow.rules import polling, results
 
 
 def make_id(seq: int, birth: str = "19800101", region: str = "420821") -> str:
@@ -217,16 +217,16 @@ def test_committee_member_who_is_candidate_must_resign():
 
 
 # -- proxies and mobile boxes ------------------------------------------------------------------
-def proxy(grantor: int, holder: int, **kw) -> rules.ProxyRequest:
+def proxy(grantor: int, holder: int, **kw) -> polling.ProxyRequest:
     args = {"consent_document": "委托书001", "approved": True, **kw}
-    return rules.ProxyRequest(make_id(grantor), make_id(holder), **args)
+    return polling.ProxyRequest(make_id(grantor), make_id(holder), **args)
 
 
 def test_proxy_holder_at_most_three():
     pc = r("people_congress")
-    rules.check_proxy(pc, proxy(1, 2), holder_count=2, grantor_count=0)
+    polling.check_proxy(pc, proxy(1, 2), holder_count=2, grantor_count=0)
     with pytest.raises(DomainError) as info:
-        rules.check_proxy(pc, proxy(1, 2), holder_count=3, grantor_count=0)
+        polling.check_proxy(pc, proxy(1, 2), holder_count=3, grantor_count=0)
     assert info.value.code == "E_PROXY_LIMIT" and "第四十二条" in info.value.message
 
 
@@ -240,7 +240,7 @@ def test_proxy_holder_at_most_three():
 )
 def test_proxy_needs_written_approved_single_grant(request_kw, counts, code):
     with pytest.raises(DomainError) as info:
-        rules.check_proxy(
+        polling.check_proxy(
             r("people_congress"), proxy(1, 2, **request_kw), holder_count=counts[0], grantor_count=counts[1]
         )
     assert info.value.code == code
@@ -248,21 +248,21 @@ def test_proxy_needs_written_approved_single_grant(request_kw, counts, code):
 
 def test_proxy_self_and_village_relatives():
     with pytest.raises(DomainError):
-        rules.check_proxy(r("people_congress"), proxy(1, 1), holder_count=0, grantor_count=0)
+        polling.check_proxy(r("people_congress"), proxy(1, 1), holder_count=0, grantor_count=0)
     vc = r("village_committee")
-    rules.check_proxy(vc, proxy(1, 2, relationship="配偶"), holder_count=0, grantor_count=0)
+    polling.check_proxy(vc, proxy(1, 2, relationship="配偶"), holder_count=0, grantor_count=0)
     with pytest.raises(DomainError) as info:
-        rules.check_proxy(vc, proxy(1, 2, relationship="邻居"), holder_count=0, grantor_count=0)
+        polling.check_proxy(vc, proxy(1, 2, relationship="邻居"), holder_count=0, grantor_count=0)
     assert info.value.code == "E_PROXY_NOT_RELATIVE"
 
 
 def test_mobile_box_needs_two_distinct_scrutineers_not_candidates():
     pc = r("people_congress")
-    assert rules.check_mobile_box(pc, ["甲", " 乙 "], ["张三"]) == ["甲", "乙"]
+    assert polling.check_mobile_box(pc, ["甲", " 乙 "], ["张三"]) == ["甲", "乙"]
     for scrutineers, code in [(["甲"], "E_TOO_FEW_SCRUTINEERS"), (["甲", "甲"], "E_DUPLICATE_SCRUTINEER"),
                               (["甲", "张三"], "E_SCRUTINEER_IS_CANDIDATE"), (["甲", " "], "E_TOO_FEW_SCRUTINEERS")]:  # fmt: skip
         with pytest.raises(DomainError) as info:
-            rules.check_mobile_box(pc, scrutineers, ["张三"])
+            polling.check_mobile_box(pc, scrutineers, ["张三"])
         assert info.value.code == code
 
 

@@ -26,6 +26,7 @@ from workflow.commands.candidate_records import (
 from workflow.commands.voter_registry import VoterTables
 from workflow.errors import Conflict, DomainError
 from workflow.rules import candidates as rules
+from workflow.rules import polling
 from workflow.store.candidates import MobileBox, Proxy
 
 
@@ -65,9 +66,9 @@ def record_proxy(
             select(func.count()).select_from(Proxy).where(Proxy.election_id == election_id, column == value)
         ).scalar_one()
 
-    rules.check_proxy(
+    polling.check_proxy(
         rules_for(election),
-        rules.ProxyRequest(grantor, holder, consent_document or "", approved, relationship),
+        polling.ProxyRequest(grantor, holder, consent_document or "", approved, relationship),
         holder_count=count(Proxy.holder_id_hash, holder_hash),
         grantor_count=count(Proxy.grantor_id_hash, grantor_hash),
     )
@@ -143,7 +144,7 @@ def record_mobile_box(
             "reason",
         )
     names = [c.name for c in candidates_of(session, election_id, district, ACTIVE)]
-    cleaned = rules.check_mobile_box(rules_for(election), scrutineers, names)
+    cleaned = polling.check_mobile_box(rules_for(election), scrutineers, names)
     if ballots_issued is not None and ballots_returned is not None and ballots_returned > ballots_issued:
         raise DomainError(
             "E_BALLOTS_EXCEED",
