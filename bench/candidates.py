@@ -18,8 +18,7 @@ from stdnum.cn import ric
 
 from demo.county import progress
 from workflow.clock import FixedClock
-from workflow.commands import candidates as cmd
-from workflow.commands import elections
+from workflow.commands import candidate_nominations, elections
 from workflow.plan import load_plan
 from workflow.rules.candidates import id_hash, mask_id
 from workflow.store import Database
@@ -46,7 +45,7 @@ def checked(db: Database, clock: FixedClock, eid: int, districts: int) -> None:
     for d in range(districts):
         code = f"D{d:04d}"
         with db.transaction() as s:
-            cmd.open_district(s, eid, code, seats=3, clock=clock, actor="bench")
+            candidate_nominations.open_district(s, eid, code, seats=3, clock=clock, actor="bench")
             for c in range(6):
                 kw = {
                     "name": f"候选人{c}",
@@ -56,10 +55,10 @@ def checked(db: Database, clock: FixedClock, eid: int, districts: int) -> None:
                     "actor": "bench",
                 }
                 if c < 3:
-                    cmd.nominate(s, eid, code, nominated_by="party", nominators=[f"团体{c}"], **kw)
+                    candidate_nominations.nominate(s, eid, code, nominated_by="party", nominators=[f"团体{c}"], **kw)
                 else:
                     ids = [make_id(d * 40 + c * 10 + k) for k in range(10)]
-                    cmd.nominate(s, eid, code, nominated_by="voters", supporters=ids, **kw)
+                    candidate_nominations.nominate(s, eid, code, nominated_by="voters", supporters=ids, **kw)
 
 
 def plain(db: Database, clock: FixedClock, eid: int, districts: int) -> None:

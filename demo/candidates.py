@@ -15,9 +15,14 @@ from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
 from workflow.clock import Clock
-from workflow.commands import candidates as cmd
+from workflow.commands import (
+    candidate_committee,
+    candidate_lists,
+    candidate_nominations,
+    candidate_records,
+    tallies,
+)
 from workflow.commands import results as res
-from workflow.commands import tallies
 from workflow.commands import voters as registry
 from workflow.commands.elections import get_election
 from workflow.store.voters import District, Voter, VoterStatus
@@ -78,7 +83,7 @@ def _nominate_all(session: Session, election_id: int, *, clock: Clock, actor: st
     nominated by ten voters: registered voters of the district where there is a register."""
     for d_index, d in enumerate(registry.list_districts(session, election_id)):
         district, seats = d["code"], d["seats"]
-        cmd.open_district(session, election_id, district, seats=None, name=d["name"], clock=clock, actor=actor,
+        candidate_nominations.open_district(session, election_id, district, seats=None, name=d["name"], clock=clock, actor=actor,
                           historical=historical)  # fmt: skip
         count = SIZES[seats]
         for c in range(count):
@@ -93,14 +98,14 @@ def _nominate_all(session: Session, election_id: int, *, clock: Clock, actor: st
                 supporters = _registered_ids(session, election_id, district, 10) if d["voters"] else []
                 if len(supporters) < 10:  # no register loaded (the 2011 round): numbers as on the forms
                     supporters = [_id(100 * (d_index + 1) + k + offset) for k in range(10)]
-                cmd.nominate(
+                candidate_nominations.nominate(
                     session, election_id, district, nominated_by="voters", supporters=supporters, **common
                 )
             else:
                 org = ["中国共产党京山县委员会", "京山县总工会", "共青团京山县委员会", "京山县妇女联合会"][
                     c % 4
                 ]
-                cmd.nominate(session, election_id, district, nominated_by="party" if c % 4 == 0 else "organisation",
+                candidate_nominations.nominate(session, election_id, district, nominated_by="party" if c % 4 == 0 else "organisation",
                              nominators=[org], **common)  # fmt: skip
 
 
@@ -125,7 +130,7 @@ def _results_2011(session: Session, election_id: int, *, clock: Clock, actor: st
     shares = {"01": [78, 64, 45, 38, 20], "02": [71, 58, 30], "03": [66, 31]}
     for suffix, _, seats, _ in DISTRICTS:
         district = f"420821-{suffix}"
-        names = [c.name for c in cmd.candidates_of(session, election_id, district)]
+        names = [c.name for c in candidate_records.candidates_of(session, election_id, district)]
         tallies.record(session, election_id, district, _tally(seats, names, shares[suffix], 2400 + 300 * seats),
                        clock=clock, actor=actor, historical=True)  # fmt: skip
         pending = res.next_vote(session, election_id, district)
@@ -159,12 +164,12 @@ def add_demo_candidates(session: Session, result, *, clock: Clock, actor: str) -
         seed = None
     if seed is not None:
         for i, (name, role) in enumerate(COMMITTEE):
-            cmd.add_committee_member(session, seed, name=name, role=role, appointed_on=date(2011, 8, 26), clock=clock, actor=actor,
+            candidate_committee.add_committee_member(session, seed, name=name, role=role, appointed_on=date(2011, 8, 26), clock=clock, actor=actor,
                                      id_number=_id(900 + i, "19650101"))  # fmt: skip
         _districts_2011(session, seed, clock=clock, actor=actor)
         _nominate_all(session, seed, clock=clock, actor=actor, historical=True, offset=0)
-        cmd.publish_preliminary(session, seed, clock=clock, actor=actor, historical=True)
-        cmd.publish_official(session, seed, clock=clock, actor=actor, historical=True)
+        candidate_lists.publish_preliminary(session, seed, clock=clock, actor=actor, historical=True)
+        candidate_lists.publish_official(session, seed, clock=clock, actor=actor, historical=True)
         _results_2011(session, seed, clock=clock, actor=actor)
         result.notes.append("2011 年京山县选举：已载入候选人、计票（含一次另行选举）、选举结果与当选证书。")
     county = result.elections.get("county")

@@ -13,8 +13,9 @@ from stdnum.cn import ric
 
 from workflow.errors import DomainError
 from workflow.kinds import get_kind
+from workflow.rules import candidate_structure as list_structure
 from workflow.rules import candidates as rules
-from workflow.rules import results
+from workflow.rules import polling, results
 
 
 def make_id(seq: int, birth: str = "19800101", region: str = "420821") -> str:
@@ -76,11 +77,11 @@ def test_party_branch_at_least_a_fifth_more(seats):
 
 
 # -- structure --------------------------------------------------------------------------------
-def profiles(women: int, cpc: int, cadres: int, total: int) -> list[rules.Profile]:
+def profiles(women: int, cpc: int, cadres: int, total: int) -> list[list_structure.Profile]:
     out = []
     for i in range(total):
         out.append(
-            rules.Profile(
+            list_structure.Profile(
                 name=f"p{i}",
                 sex="female" if i < women else "male",
                 party="中国共产党" if i < cpc else "群众",
@@ -92,14 +93,14 @@ def profiles(women: int, cpc: int, cadres: int, total: int) -> list[rules.Profil
 
 def test_structure_exactly_on_targets_has_no_warning():
     # 30% women (at least), 65% CPC (at most), cadres 24% (below 25%): all fine.
-    report = rules.structure_report(r("people_congress"), profiles(30, 65, 24, 100))
+    report = list_structure.structure_report(r("people_congress"), profiles(30, 65, 24, 100))
     assert report.warnings == []
     shares = {s.key: s.as_dict() for s in report.shares}
     assert shares["women"]["share"] == "3/10" and shares["cpc"]["share"] == "13/20"
 
 
 def test_structure_just_past_each_target_warns():
-    report = rules.structure_report(r("people_congress"), profiles(29, 66, 25, 100), "选区 01")
+    report = list_structure.structure_report(r("people_congress"), profiles(29, 66, 25, 100), "选区 01")
     assert len(report.warnings) == 3
     assert all(w.startswith("选区 01：") for w in report.warnings)
     assert any("妇女 29/100" in w for w in report.warnings)
@@ -109,8 +110,8 @@ def test_structure_just_past_each_target_warns():
 
 
 def test_structure_without_targets_or_people():
-    assert rules.structure_report(r("party_branch"), profiles(0, 5, 5, 5)).warnings == []
-    assert rules.structure_report(r("people_congress"), []).warnings == []
+    assert list_structure.structure_report(r("party_branch"), profiles(0, 5, 5, 5)).warnings == []
+    assert list_structure.structure_report(r("people_congress"), []).warnings == []
 
 
 # -- nominations ------------------------------------------------------------------------------
@@ -216,16 +217,16 @@ def test_committee_member_who_is_candidate_must_resign():
 
 
 # -- proxies and mobile boxes ------------------------------------------------------------------
-def proxy(grantor: int, holder: int, **kw) -> rules.ProxyRequest:
+def proxy(grantor: int, holder: int, **kw) -> polling.ProxyRequest:
     args = {"consent_document": "委托书001", "approved": True, **kw}
-    return rules.ProxyRequest(make_id(grantor), make_id(holder), **args)
+    return polling.ProxyRequest(make_id(grantor), make_id(holder), **args)
 
 
 def test_proxy_holder_at_most_three():
     pc = r("people_congress")
-    rules.check_proxy(pc, proxy(1, 2), holder_count=2, grantor_count=0)
+    polling.check_proxy(pc, proxy(1, 2), holder_count=2, grantor_count=0)
     with pytest.raises(DomainError) as info:
-        rules.check_proxy(pc, proxy(1, 2), holder_count=3, grantor_count=0)
+        polling.check_proxy(pc, proxy(1, 2), holder_count=3, grantor_count=0)
     assert info.value.code == "E_PROXY_LIMIT" and "第四十二条" in info.value.message
 
 
@@ -239,7 +240,7 @@ def test_proxy_holder_at_most_three():
 )
 def test_proxy_needs_written_approved_single_grant(request_kw, counts, code):
     with pytest.raises(DomainError) as info:
-        rules.check_proxy(
+        polling.check_proxy(
             r("people_congress"), proxy(1, 2, **request_kw), holder_count=counts[0], grantor_count=counts[1]
         )
     assert info.value.code == code
@@ -247,21 +248,21 @@ def test_proxy_needs_written_approved_single_grant(request_kw, counts, code):
 
 def test_proxy_self_and_village_relatives():
     with pytest.raises(DomainError):
-        rules.check_proxy(r("people_congress"), proxy(1, 1), holder_count=0, grantor_count=0)
+        polling.check_proxy(r("people_congress"), proxy(1, 1), holder_count=0, grantor_count=0)
     vc = r("village_committee")
-    rules.check_proxy(vc, proxy(1, 2, relationship="配偶"), holder_count=0, grantor_count=0)
+    polling.check_proxy(vc, proxy(1, 2, relationship="配偶"), holder_count=0, grantor_count=0)
     with pytest.raises(DomainError) as info:
-        rules.check_proxy(vc, proxy(1, 2, relationship="邻居"), holder_count=0, grantor_count=0)
+        polling.check_proxy(vc, proxy(1, 2, relationship="邻居"), holder_count=0, grantor_count=0)
     assert info.value.code == "E_PROXY_NOT_RELATIVE"
 
 
 def test_mobile_box_needs_two_distinct_scrutineers_not_candidates():
     pc = r("people_congress")
-    assert rules.check_mobile_box(pc, ["甲", " 乙 "], ["张三"]) == ["甲", "乙"]
+    assert polling.check_mobile_box(pc, ["甲", " 乙 "], ["张三"]) == ["甲", "乙"]
     for scrutineers, code in [(["甲"], "E_TOO_FEW_SCRUTINEERS"), (["甲", "甲"], "E_DUPLICATE_SCRUTINEER"),
                               (["甲", "张三"], "E_SCRUTINEER_IS_CANDIDATE"), (["甲", " "], "E_TOO_FEW_SCRUTINEERS")]:  # fmt: skip
         with pytest.raises(DomainError) as info:
-            rules.check_mobile_box(pc, scrutineers, ["张三"])
+            polling.check_mobile_box(pc, scrutineers, ["张三"])
         assert info.value.code == code
 
 

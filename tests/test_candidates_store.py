@@ -12,8 +12,14 @@ from sqlalchemy import select
 from stdnum.cn import ric
 
 from demo.county import progress
-from workflow.commands import candidates as cmd
-from workflow.commands import elections
+from workflow.commands import (
+    candidate_committee,
+    candidate_lists,
+    candidate_nominations,
+    candidate_polling,
+    candidate_records,
+    elections,
+)
 from workflow.commands import results as res
 from workflow.errors import DomainError
 from workflow.plan import load_plan
@@ -52,7 +58,7 @@ def election(db, clock) -> int:
 def nominate(
     s, eid, district, name, clock, sex="male", occupation="farmer", party="群众", org="中国共产党", **kw
 ):
-    return cmd.nominate(
+    return candidate_nominations.nominate(
         s, eid, district, name=name, sex=sex, occupation=occupation, party=party,
         nominated_by=kw.pop("nominated_by", "party"), nominators=kw.pop("nominators", [org]),
         clock=clock, actor=A, **kw,
@@ -66,7 +72,7 @@ def fill(s, eid, district, names, clock, women=0):
 
 def test_nominations_limits_and_registry_hook(db, clock, election):
     with db.transaction() as s:
-        cmd.open_district(s, election, "01", seats=2, clock=clock, actor=A)
+        candidate_nominations.open_district(s, election, "01", seats=2, clock=clock, actor=A)
     with db.transaction() as s:
         ids = [make_id(i) for i in range(1, 11)]
         c = nominate(s, election, "01", "张三", clock, nominated_by="voters", nominators=[], supporters=ids)
@@ -88,7 +94,7 @@ def test_nominations_limits_and_registry_hook(db, clock, election):
     # Withdrawing frees the supporters' and the nominator's places.
     with db.transaction() as s:
         zhang = s.execute(select(Candidate).where(Candidate.name == "张三")).scalar_one()
-        cmd.withdraw(s, election, zhang.id, reason="本人辞谢", clock=clock, actor=A)
+        candidate_nominations.withdraw(s, election, zhang.id, reason="本人辞谢", clock=clock, actor=A)
         nominate(s, election, "01", "王五", clock, nominated_by="voters", nominators=[], supporters=ids)
 
     class Registry:
@@ -98,24 +104,44 @@ def test_nominations_limits_and_registry_hook(db, clock, election):
         def registered(self, session, election_id, district, id_numbers):
             return {n for n in id_numbers if n != ids[4]}
 
-    previous = cmd.voter_registry()
-    cmd.use_voter_registry(Registry())
-    try:
-        with pytest.raises(DomainError) as info, db.transaction() as s:
-            cmd.open_district(s, election, "02", seats=2, clock=clock, actor=A)
-        assert info.value.code == "E_SEATS_MISMATCH"
-        with db.transaction() as s:
-            assert cmd.open_district(s, election, "02", seats=None, clock=clock, actor=A).seats == 3
-        with pytest.raises(DomainError) as info, db.transaction() as s:
-            nominate(s, election, "02", "周九", clock, nominated_by="voters", nominators=[], supporters=ids)
-        assert info.value.code == "E_SUPPORTER_NOT_REGISTERED" and ids[4] not in info.value.message
-        with db.transaction() as s:
-            new = [make_id(i) for i in range(20, 30)]
-            assert nominate(
-                s, election, "02", "周九", clock, nominated_by="voters", nominators=[], supporters=new
-            ).supporters_checked
-    finally:
-        cmd.use_voter_registry(previous)
+    with pytest.raises(DomainError) as info, db.transaction() as s:
+        candidate_nominations.open_district(
+            s, election, "02", seats=2, clock=clock, actor=A, registry=Registry()
+        )
+    assert info.value.code == "E_SEATS_MISMATCH"
+    with db.transaction() as s:
+        assert (
+            candidate_nominations.open_district(
+                s, election, "02", seats=None, clock=clock, actor=A, registry=Registry()
+            ).seats
+            == 3
+        )
+    with pytest.raises(DomainError) as info, db.transaction() as s:
+        nominate(
+            s,
+            election,
+            "02",
+            "周九",
+            clock,
+            nominated_by="voters",
+            nominators=[],
+            supporters=ids,
+            registry=Registry(),
+        )
+    assert info.value.code == "E_SUPPORTER_NOT_REGISTERED" and ids[4] not in info.value.message
+    with db.transaction() as s:
+        new = [make_id(i) for i in range(20, 30)]
+        assert nominate(
+            s,
+            election,
+            "02",
+            "周九",
+            clock,
+            nominated_by="voters",
+            nominators=[],
+            supporters=new,
+            registry=Registry(),
+        ).supporters_checked
     with db.reading() as s:
         entries = (
             s.execute(select(AuditEntry).where(AuditEntry.action == "candidate.nominated")).scalars().all()
@@ -127,13 +153,13 @@ def test_nominations_limits_and_registry_hook(db, clock, election):
 
 def test_lists_ratio_primary_and_milestones(db, clock, election):
     with db.transaction() as s:
-        cmd.open_district(s, election, "01", seats=1, clock=clock, actor=A)
-        cmd.open_district(s, election, "02", seats=2, clock=clock, actor=A)
+        candidate_nominations.open_district(s, election, "01", seats=1, clock=clock, actor=A)
+        candidate_nominations.open_district(s, election, "02", seats=2, clock=clock, actor=A)
         fill(s, election, "01", ["甲", "乙", "丙"], clock)
         fill(s, election, "02", ["丁", "戊", "己"], clock, women=1)
     at(clock, date(2011, 9, 30))
     with db.transaction() as s:
-        report = cmd.publish_preliminary(s, election, clock=clock, actor=A)
+        report = candidate_lists.publish_preliminary(s, election, clock=clock, actor=A)
         by = {d["district"]: d for d in report["districts"]}
         assert by["01"]["next"] == "consultation_or_primary" and by["02"]["next"] == "official"
         m = elections.get_election(s, election).milestone("preliminary_candidates_published")
@@ -144,34 +170,34 @@ def test_lists_ratio_primary_and_milestones(db, clock, election):
     at(clock, date(2011, 10, 10))
     # District 01 has 3 for 1 seat: the official list is refused, naming the district and rule.
     with pytest.raises(DomainError) as info, db.transaction() as s:
-        cmd.publish_official(s, election, clock=clock, actor=A)
+        candidate_lists.publish_official(s, election, clock=clock, actor=A)
     assert info.value.code == "E_RATIO_OUT_OF_BOUNDS"
     assert "选区 01" in info.value.message and "选举法第三十一条" in info.value.message
     with db.reading() as s:  # nothing half-written
         assert (
             elections.get_election(s, election).milestone("official_candidates_published").status == "pending"
         )
-        assert cmd.get_list(s, election, "02").status == ListStatus.PRELIMINARY
+        assert candidate_records.get_list(s, election, "02").status == ListStatus.PRELIMINARY
     with pytest.raises(DomainError) as info, db.transaction() as s:
-        cmd.primary(s, election, "01", {"甲": 30, "乙": 30, "丙": 30}, clock=clock, actor=A)
+        candidate_lists.primary(s, election, "01", {"甲": 30, "乙": 30, "丙": 30}, clock=clock, actor=A)
     assert info.value.code == "E_PRIMARY_TIE"
     with db.transaction() as s:
-        cmd.primary(s, election, "01", {"甲": 30, "乙": 41, "丙": 12}, clock=clock, actor=A)
-        report = cmd.publish_official(s, election, clock=clock, actor=A)
+        candidate_lists.primary(s, election, "01", {"甲": 30, "乙": 41, "丙": 12}, clock=clock, actor=A)
+        report = candidate_lists.publish_official(s, election, clock=clock, actor=A)
         assert [d["count"] for d in report["districts"]] == [2, 3]
         assert report["districts"][0]["method"] == "primary"
-        official = cmd.candidates_of(s, election, "01", [CandidateStatus.OFFICIAL])
+        official = candidate_records.candidates_of(s, election, "01", [CandidateStatus.OFFICIAL])
         assert sorted(c.name for c in official) == ["乙", "甲"]
         assert elections.get_election(s, election).milestone("official_candidates_published").status == "done"
         assert any("妇女" in w for w in report["warnings"])  # 1 of 5 official candidates is a woman
-        notice = cmd.published_list(s, election, "official")
+        notice = candidate_lists.published_list(s, election, "official")
         first = notice["districts"][0]
         assert first["published_on"] == date(2011, 10, 10) and [c["name"] for c in first["candidates"]] == [
             "乙",
             "甲",
         ]
         assert first["candidates"][0]["primary_votes"] == 41 and first["candidates"][0]["sex"] == "男"
-        prelim = cmd.published_list(s, election, "preliminary")
+        prelim = candidate_lists.published_list(s, election, "preliminary")
         assert len(prelim["districts"][0]["candidates"]) == 3 and prelim["districts"][0][
             "published_on"
         ] == date(2011, 9, 30)
@@ -180,41 +206,48 @@ def test_lists_ratio_primary_and_milestones(db, clock, election):
 def test_conflicts_proxies_and_mobile_boxes(db, clock, election):
     cid = make_id(77)
     with db.transaction() as s:
-        cmd.open_district(s, election, "01", seats=1, clock=clock, actor=A)
+        candidate_nominations.open_district(s, election, "01", seats=1, clock=clock, actor=A)
         nominate(s, election, "01", "董某", clock, id_number=cid)
         nominate(s, election, "01", "严某", clock, org="共青团")
-        member = cmd.add_committee_member(
+        member = candidate_committee.add_committee_member(
             s, election, name="董某", role="委员", id_number=cid, clock=clock, actor=A
         )
-        cmd.add_committee_member(s, election, name="严某", role="副主任", clock=clock, actor=A)
-        found = {c.candidate: c.certain for c in cmd.conflicts(s, election)}
+        candidate_committee.add_committee_member(
+            s, election, name="严某", role="副主任", clock=clock, actor=A
+        )
+        found = {c.candidate: c.certain for c in candidate_committee.conflicts(s, election)}
         assert found == {"董某": True, "严某": False}
-        cmd.resign_committee_member(s, election, member.id, on=date(2011, 9, 25), clock=clock, actor=A)
-        assert [c.candidate for c in cmd.conflicts(s, election)] == ["严某"]
+        candidate_committee.resign_committee_member(
+            s, election, member.id, on=date(2011, 9, 25), clock=clock, actor=A
+        )
+        assert [c.candidate for c in candidate_committee.conflicts(s, election)] == ["严某"]
     with db.transaction() as s:
         for grantor in (1, 2, 3):
-            cmd.record_proxy(s, election, "01", grantor_name=f"委托人{grantor}", grantor_id=make_id(grantor),
+            candidate_polling.record_proxy(s, election, "01", grantor_name=f"委托人{grantor}", grantor_id=make_id(grantor),
                              holder_name="受托人", holder_id=make_id(9), consent_document=f"WT-{grantor}",
                              approved=True, clock=clock, actor=A)  # fmt: skip
     with pytest.raises(DomainError) as info, db.transaction() as s:
-        cmd.record_proxy(s, election, "01", grantor_name="委托人4", grantor_id=make_id(4), holder_name="受托人",
+        candidate_polling.record_proxy(s, election, "01", grantor_name="委托人4", grantor_id=make_id(4), holder_name="受托人",
                          holder_id=make_id(9), consent_document="WT-4", approved=True, clock=clock, actor=A)  # fmt: skip
     assert info.value.code == "E_PROXY_LIMIT"
     with pytest.raises(DomainError) as info, db.transaction() as s:
-        cmd.record_proxy(s, election, "01", grantor_name="受托人", grantor_id=make_id(9), holder_name="某",
+        candidate_polling.record_proxy(s, election, "01", grantor_name="受托人", grantor_id=make_id(9), holder_name="某",
                          holder_id=make_id(5), consent_document="WT-5", approved=True, clock=clock, actor=A)  # fmt: skip
     assert info.value.code == "E_PROXY_CHAIN"
     with db.transaction() as s:
-        box = cmd.record_mobile_box(s, election, "01", label="流动票箱1", reason="行动不便的老人",
+        box = candidate_polling.record_mobile_box(s, election, "01", label="流动票箱1", reason="行动不便的老人",
                                     scrutineers=["监票甲", "监票乙"], staff=["工作人员丙"], ballots_issued=12,
                                     ballots_returned=12, clock=clock, actor=A)  # fmt: skip
         assert box.scrutineers == ["监票甲", "监票乙"]
     with pytest.raises(DomainError) as info, db.transaction() as s:
-        cmd.record_mobile_box(s, election, "01", label="流动票箱2", reason="居住分散", scrutineers=["监票甲", "董某"],
+        candidate_polling.record_mobile_box(s, election, "01", label="流动票箱2", reason="居住分散", scrutineers=["监票甲", "董某"],
                               clock=clock, actor=A)  # fmt: skip
     assert info.value.code == "E_SCRUTINEER_IS_CANDIDATE"
     with db.reading() as s:
-        assert len(cmd.proxies(s, election, "01")) == 3 and len(cmd.mobile_boxes(s, election)) == 1
+        assert (
+            len(candidate_polling.proxies(s, election, "01")) == 3
+            and len(candidate_polling.mobile_boxes(s, election)) == 1
+        )
 
 
 def first_round(seats, votes, issued=1000, registered=1500, **kw):
@@ -242,14 +275,14 @@ def to_voting_phase(s, eid, clock):
 def to_voting(db, clock, eid, districts):
     with db.transaction() as s:
         for code, seats, names in districts:
-            cmd.open_district(s, eid, code, seats=seats, clock=clock, actor=A)
+            candidate_nominations.open_district(s, eid, code, seats=seats, clock=clock, actor=A)
             fill(s, eid, code, names, clock)
     at(clock, date(2011, 9, 30))
     with db.transaction() as s:
-        cmd.publish_preliminary(s, eid, clock=clock, actor=A)
+        candidate_lists.publish_preliminary(s, eid, clock=clock, actor=A)
     at(clock, date(2011, 10, 10))
     with db.transaction() as s:
-        cmd.publish_official(s, eid, clock=clock, actor=A)
+        candidate_lists.publish_official(s, eid, clock=clock, actor=A)
     at(clock, date(2011, 10, 18))
     with db.transaction() as s:
         to_voting_phase(s, eid, clock)
@@ -319,14 +352,14 @@ def test_rounds_runoff_tie_break_publication_review_certificates(db, clock, elec
 
 def test_void_round_write_in_and_phase_guard(db, clock, election):
     with db.transaction() as s:
-        cmd.open_district(s, election, "01", seats=1, clock=clock, actor=A)
+        candidate_nominations.open_district(s, election, "01", seats=1, clock=clock, actor=A)
         fill(s, election, "01", ["甲", "乙"], clock)
     at(clock, date(2011, 9, 30))
     with db.transaction() as s:
-        cmd.publish_preliminary(s, election, clock=clock, actor=A)
+        candidate_lists.publish_preliminary(s, election, clock=clock, actor=A)
     at(clock, date(2011, 10, 10))
     with db.transaction() as s:
-        cmd.publish_official(s, election, clock=clock, actor=A)
+        candidate_lists.publish_official(s, election, clock=clock, actor=A)
     # Still in the nomination phase: counting is refused.
     with pytest.raises(DomainError) as info, db.transaction() as s:
         res.record_counted(s, election, "01", first_round(1, {"甲": 1}), doc(["甲"]), clock=clock, actor=A)
@@ -370,17 +403,17 @@ def test_other_kinds_official_list_without_preliminary(db, plan, seats, too_few,
             s, code="420821", name="京山县", level="county", parent_code=None, clock=clock, actor=A
         )
         eid = elections.create_election(s, load_plan(EXAMPLES / plan), clock=clock, actor=A).election.id
-        cmd.open_district(s, eid, "main", seats=seats, clock=clock, actor=A)
+        candidate_nominations.open_district(s, eid, "main", seats=seats, clock=clock, actor=A)
         with pytest.raises(DomainError) as info:
-            cmd.publish_preliminary(s, eid, clock=clock, actor=A)
+            candidate_lists.publish_preliminary(s, eid, clock=clock, actor=A)
         assert info.value.code == "E_NO_PRELIMINARY_LIST"
         fill(s, eid, "main", [f"候选人{i}" for i in range(too_few)], clock)
     with pytest.raises(DomainError) as info, db.transaction() as s:
-        cmd.publish_official(s, eid, clock=clock, actor=A)
+        candidate_lists.publish_official(s, eid, clock=clock, actor=A)
     assert info.value.code == "E_RATIO_OUT_OF_BOUNDS" and "选区 main" in info.value.message
     with db.transaction() as s:
         fill(s, eid, "main", [f"另{i}" for i in range(enough - too_few)], clock)
-        report = cmd.publish_official(s, eid, clock=clock, actor=A)
+        report = candidate_lists.publish_official(s, eid, clock=clock, actor=A)
         assert report["districts"][0]["count"] == enough and report["milestone"] == milestone
         assert elections.get_election(s, eid).milestone(milestone).status == "done"
 
@@ -393,7 +426,7 @@ def test_residents_committee_allows_uncontested_list(db):
         eid = elections.create_election(
             s, load_plan(EXAMPLES / "residents_committee.toml"), clock=clock, actor=A
         ).election.id
-        cmd.open_district(s, eid, "community", seats=7, clock=clock, actor=A)
+        candidate_nominations.open_district(s, eid, "community", seats=7, clock=clock, actor=A)
         fill(s, eid, "community", [f"居民{i}" for i in range(7)], clock)
-        report = cmd.publish_official(s, eid, clock=clock, actor=A)  # 等额: 7 for 7
+        report = candidate_lists.publish_official(s, eid, clock=clock, actor=A)  # 等额: 7 for 7
         assert report["districts"][0]["ok"] and report["districts"][0]["min_candidates"] == 7

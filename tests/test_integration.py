@@ -13,9 +13,8 @@ from typer.testing import CliRunner
 from service.cli import app
 from tests.voters_support import LIST_DAY, import_file, make_election, noon, synthetic_csv, write_csv
 from workflow.clock import FixedClock
-from workflow.commands import candidates as cand
+from workflow.commands import candidate_nominations, notices
 from workflow.commands import districts as cmd
-from workflow.commands import notices
 from workflow.commands import voters as registry
 from workflow.commands.notice_data import PROVIDERS
 from workflow.commands.voter_registry import VoterTables
@@ -214,20 +213,20 @@ def test_nominations_need_registered_voters_once_a_register_exists(db, clock, tm
     twos = [r[3] for r in rows if r[6] == "02"]
     with db.transaction() as s:
         with pytest.raises(DomainError) as caught:
-            cand.open_district(s, election_id, "02", seats=1, clock=clock, actor=A)
+            candidate_nominations.open_district(s, election_id, "02", seats=1, clock=clock, actor=A)
         assert caught.value.code == "E_SEATS_MISMATCH"  # EL 30 via the District table
     with db.transaction() as s:
-        cand.open_district(s, election_id, "01", seats=None, clock=clock, actor=A)
+        candidate_nominations.open_district(s, election_id, "01", seats=None, clock=clock, actor=A)
     common = dict(sex="female", occupation="farmer", nominated_by="voters", clock=clock, actor=A)
     with pytest.raises(DomainError) as caught, db.transaction() as s:
-        cand.nominate(s, election_id, "01", name="甲", supporters=ones[:9] + twos[:1], **common)
+        candidate_nominations.nominate(s, election_id, "01", name="甲", supporters=ones[:9] + twos[:1], **common)
     assert caught.value.code == "E_SUPPORTER_NOT_REGISTERED"
     assert (
         caught.value.message.count("*") == mask_id(twos[0]).count("*")
         and mask_id(twos[0]) in caught.value.message
     )
     with db.transaction() as s:
-        assert cand.nominate(
+        assert candidate_nominations.nominate(
             s, election_id, "01", name="甲", supporters=ones[:10], **common
         ).supporters_checked
 

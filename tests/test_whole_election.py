@@ -20,8 +20,15 @@ from sqlalchemy import func, select
 from demo.voters import HEADER, synthetic_rows
 from tests.voters_support import import_file, write_csv
 from workflow.clock import FixedClock
-from workflow.commands import appeals, districts, notices, tallies
-from workflow.commands import candidates as cand
+from workflow.commands import (
+    appeals,
+    candidate_committee,
+    candidate_lists,
+    candidate_nominations,
+    districts,
+    notices,
+    tallies,
+)
 from workflow.commands import elections as commands
 from workflow.commands import results as res
 from workflow.commands import voters as registry
@@ -134,7 +141,7 @@ def test_whole_county_election(db, tmp_path):
     run.refused("election_committee_formed", "quotas_allocated")
     run.day(date(2011, 8, 26))
     for name, role in COMMITTEE:
-        run.step(cand.add_committee_member, eid, name=name, role=role, appointed_on=date(2011, 8, 26))
+        run.step(candidate_committee.add_committee_member, eid, name=name, role=role, appointed_on=date(2011, 8, 26))
     published, html = run.notice("election_committee_formed")
     assert published.milestone_completed == "election_committee_formed"
     assert all(name in html and role in html for name, role in COMMITTEE)
@@ -214,7 +221,7 @@ def test_whole_county_election(db, tmp_path):
 
     # -- nominations (EL 30) against the register ----------------------------------------------
     for code in SEATS:  # seats come from the District table
-        assert run.step(cand.open_district, eid, code, seats=None).seats == SEATS[code]
+        assert run.step(candidate_nominations.open_district, eid, code, seats=None).seats == SEATS[code]
     plan_people = {  # code → [(name, sex, by, nominator)]; the last one by ten voters
         "420821-01": [("周建国", "male", "party", "中国共产党京山县委员会"), ("吴秀兰", "female", "party", "中国共产党京山县委员会"),
                       ("郑海", "male", "organisation", "京山县总工会"), ("孙丽", "female", "organisation", "京山县妇女联合会"),
@@ -225,14 +232,14 @@ def test_whole_county_election(db, tmp_path):
     }  # fmt: skip
     supporters = {code: [r[3] for r in by_district[code][:10]] for code in SEATS}
     with pytest.raises(DomainError) as caught:  # voters of another district cannot nominate here
-        run.step(cand.nominate, eid, "420821-01", name="钱卫东", sex="male", occupation="farmer",
+        run.step(candidate_nominations.nominate, eid, "420821-01", name="钱卫东", sex="male", occupation="farmer",
                  nominated_by="voters", supporters=supporters["420821-02"])  # fmt: skip
     assert caught.value.code == "E_SUPPORTER_NOT_REGISTERED"
     for code, people in plan_people.items():
         for n, (name, sex, by, nominator) in enumerate(people):
             extra = {"supporters": supporters[code]} if by == "voters" else {"nominators": [nominator]}
             candidate = run.step(
-                cand.nominate, eid, code, name=name, sex=sex, occupation=["farmer", "worker", "technician"][n % 3],
+                candidate_nominations.nominate, eid, code, name=name, sex=sex, occupation=["farmer", "worker", "technician"][n % 3],
                 nominated_by=by, party="中国共产党" if by == "party" else "群众", ethnicity="汉族",
                 birth_date=date(1965 + n, 3, 1), **extra,
             )  # fmt: skip
@@ -240,14 +247,14 @@ def test_whole_county_election(db, tmp_path):
                 assert candidate.supporters_checked is True
 
     run.day(date(2011, 9, 30))
-    result = run.step(cand.publish_preliminary, eid)
+    result = run.step(candidate_lists.publish_preliminary, eid)
     assert {d["district"]: d["next"] for d in result["districts"]} == dict.fromkeys(SEATS, "official")
     published, html = run.notice("preliminary_candidates")
     assert published.milestone_completed is None and "此前已办结" in published.milestone_note
     assert all(name in html for people in plan_people.values() for name, *_ in people)
     run.refused("official_candidates_published")  # appeals are closed; the official list is not out
     run.day(date(2011, 10, 10))
-    run.step(cand.publish_official, eid)
+    run.step(candidate_lists.publish_official, eid)
     published, html = run.notice("official_candidates", district="420821-01")
     assert "正式代表候选人5名" in html and "周建国" in html and "李春生" not in html
 
@@ -255,7 +262,7 @@ def test_whole_county_election(db, tmp_path):
     run.day(date(2011, 10, 11))
     run.advance("voting")
     with pytest.raises(DomainError) as caught:  # candidates are closed once voting begins
-        run.step(cand.nominate, eid, "420821-03", name="某某", sex="male", occupation="farmer",
+        run.step(candidate_nominations.nominate, eid, "420821-03", name="某某", sex="male", occupation="farmer",
                  nominated_by="party", nominators=["中国共产党京山县委员会"])  # fmt: skip
     assert caught.value.code == "E_TOO_LATE"
     run.day(E)

@@ -18,9 +18,8 @@ from sqlalchemy.orm import Session
 from service.api.deps import Caller, Principal, Svc, Tx
 from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
 from service.api.problems import PROBLEM_RESPONSES
-from workflow.commands import candidates as cmd
+from workflow.commands import candidate_lists, candidate_nominations, candidate_records, tallies
 from workflow.commands import results as res
-from workflow.commands import tallies
 
 router = APIRouter(prefix="/api/v1/elections", tags=["candidates"], responses=PROBLEM_RESPONSES)
 
@@ -92,10 +91,10 @@ def list_candidates(
             "preliminary_on": lst.preliminary_on,
             "official_on": lst.official_on,
         }
-        for lst in cmd.district_lists(session, election_id)
+        for lst in candidate_records.district_lists(session, election_id)
         if district in (None, lst.district)
     ]
-    people = [cmd.candidate_view(c) for c in cmd.candidates_of(session, election_id, district)]
+    people = [candidate_records.candidate_view(c) for c in candidate_records.candidates_of(session, election_id, district)]
     return {"districts": lists, "candidates": people}
 
 
@@ -104,7 +103,7 @@ def open_district(
     election_id: ElectionId, body: DistrictListCreate, session: Tx, caller: Caller, svc: Svc
 ) -> dict:
     _writable(session, caller, election_id)
-    lst = cmd.open_district(
+    lst = candidate_nominations.open_district(
         session,
         election_id,
         body.district,
@@ -119,7 +118,7 @@ def open_district(
 @router.post("/{election_id}/candidates", status_code=201, summary="登记代表候选人推荐（选举法第三十条）")
 def nominate(election_id: ElectionId, body: Nomination, session: Tx, caller: Caller, svc: Svc) -> dict:
     _writable(session, caller, election_id)
-    c = cmd.nominate(
+    c = candidate_nominations.nominate(
         session,
         election_id,
         body.district,
@@ -137,7 +136,7 @@ def nominate(election_id: ElectionId, body: Nomination, session: Tx, caller: Cal
         clock=svc.clock,
         actor=caller.username,
     )
-    return cmd.candidate_view(c)
+    return candidate_records.candidate_view(c)
 
 
 @router.get("/{election_id}/candidates/published", summary="已公布的候选人名单（初步或正式），不含身份号码")
@@ -148,7 +147,7 @@ def published_list(
     stage: Annotated[str, Query(pattern=r"^(preliminary|official)$")] = "official",
 ) -> dict:
     visible_election(session, caller, election_id)
-    return cmd.published_list(session, election_id, stage)
+    return candidate_lists.published_list(session, election_id, stage)
 
 
 @router.post(
@@ -163,7 +162,7 @@ def publish_preliminary(
     body: Annotated[OnBody | None, Body()] = None,
 ) -> dict:
     _writable(session, caller, election_id)
-    return cmd.publish_preliminary(
+    return candidate_lists.publish_preliminary(
         session, election_id, on=(body or OnBody()).on, clock=svc.clock, actor=caller.username
     )
 
@@ -180,7 +179,7 @@ def publish_official(
     body: Annotated[OnBody | None, Body()] = None,
 ) -> dict:
     _writable(session, caller, election_id)
-    return cmd.publish_official(
+    return candidate_lists.publish_official(
         session, election_id, on=(body or OnBody()).on, clock=svc.clock, actor=caller.username
     )
 

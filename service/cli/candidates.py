@@ -15,7 +15,13 @@ import typer
 
 from service.cli.common import finish, handled, print_json, say, state
 from service.cli.common import parse_date as _date
-from workflow.commands import candidates as cmd
+from workflow.commands import (
+    candidate_committee,
+    candidate_lists,
+    candidate_nominations,
+    candidate_polling,
+    candidate_records,
+)
 from workflow.commands import results as res
 from workflow.commands.elections import get_election
 from workflow.errors import DomainError
@@ -77,7 +83,7 @@ def district_open(
     """建立一个选区的候选人名单（应选名额）。"""
 
     def work(s, cli):
-        lst = cmd.open_district(
+        lst = candidate_nominations.open_district(
             s, election_id, district, seats=seats, name=name, clock=cli.clock, actor=cli.actor
         )
         return {
@@ -126,12 +132,12 @@ def nominate(
             except OSError as exc:
                 raise DomainError("E_FILE", f"无法读取 {supporters_file}：{exc}", "supporters_file") from None
             ids += [line.strip() for line in lines if line.strip()]
-        c = cmd.nominate(
+        c = candidate_nominations.nominate(
             s, election_id, district, name=name, sex=sex, occupation=occupation, nominated_by=by,
             nominators=nominator, supporters=ids, birth_date=_date(birth_date, "birth_date"), ethnicity=ethnicity,
             party=party, incumbent=incumbent, id_number=id_number, clock=cli.clock, actor=cli.actor,
         )  # fmt: skip
-        return cmd.candidate_view(c), f"已登记选区 {district} 候选人 {c.name}（编号 {c.id}）"
+        return candidate_records.candidate_view(c), f"已登记选区 {district} 候选人 {c.name}（编号 {c.id}）"
 
     _run(ctx, as_json, work)
 
@@ -150,9 +156,9 @@ def candidates_list(
         lists = [
             {"district": lst.district, "name": lst.name, "seats": lst.seats, "status": lst.status, "method": lst.method,
              "preliminary_on": lst.preliminary_on, "official_on": lst.official_on}
-            for lst in cmd.district_lists(s, election_id) if district in (None, lst.district)
+            for lst in candidate_records.district_lists(s, election_id) if district in (None, lst.district)
         ]  # fmt: skip
-        people = [cmd.candidate_view(c) for c in cmd.candidates_of(s, election_id, district)]
+        people = [candidate_records.candidate_view(c) for c in candidate_records.candidates_of(s, election_id, district)]
         lines = []
         for lst in lists:
             lines.append(f"选区 {lst['district']}（应选 {lst['seats']} 名，{STATUS_NAMES[lst['status']]}）")
@@ -176,7 +182,7 @@ def published(
     """已公布的候选人名单及基本情况（选举法第三十二条），供公告使用；不含身份号码。"""
 
     def work(s, cli):
-        data = cmd.published_list(s, election_id, stage)
+        data = candidate_lists.published_list(s, election_id, stage)
         lines = []
         for d in data["districts"]:
             people = "、".join(c["name"] for c in d["candidates"]) or "（无）"
@@ -199,8 +205,8 @@ def withdraw(
     """候选人退出（须说明理由）。"""
 
     def work(s, cli):
-        c = cmd.withdraw(s, election_id, candidate_id, reason=reason, clock=cli.clock, actor=cli.actor)
-        return cmd.candidate_view(c), f"{c.name} 已退出"
+        c = candidate_nominations.withdraw(s, election_id, candidate_id, reason=reason, clock=cli.clock, actor=cli.actor)
+        return candidate_records.candidate_view(c), f"{c.name} 已退出"
 
     _run(ctx, as_json, work)
 
@@ -227,7 +233,7 @@ def publish_preliminary(
     """公布初步代表候选人名单，并办结相应节点（选举法第三十二条：选举日的十五日以前）。"""
 
     def work(s, cli):
-        report = cmd.publish_preliminary(s, election_id, on=_date(on, "on"), clock=cli.clock, actor=cli.actor)
+        report = candidate_lists.publish_preliminary(s, election_id, on=_date(on, "on"), clock=cli.clock, actor=cli.actor)
         return report, _ratio_lines(report)
 
     _run(ctx, as_json, work)
@@ -244,7 +250,7 @@ def consult(
     """登记选民小组协商结果（选举法第三十二条）。"""
 
     def work(s, cli):
-        cmd.consult(s, election_id, district, keep, clock=cli.clock, actor=cli.actor)
+        candidate_lists.consult(s, election_id, district, keep, clock=cli.clock, actor=cli.actor)
         return {
             "district": district,
             "method": "consultation",
@@ -266,10 +272,10 @@ def primary(
     """登记预选结果，按得票多少确定正式候选人（选举法第三十二条）。"""
 
     def work(s, cli):
-        cmd.primary(s, election_id, district, _votes(votes), size=size, clock=cli.clock, actor=cli.actor)
+        candidate_lists.primary(s, election_id, district, _votes(votes), size=size, clock=cli.clock, actor=cli.actor)
         from workflow.store.candidates import CandidateStatus
 
-        kept = [c.name for c in cmd.candidates_of(s, election_id, district, [CandidateStatus.PRELIMINARY])]
+        kept = [c.name for c in candidate_records.candidates_of(s, election_id, district, [CandidateStatus.PRELIMINARY])]
         return {
             "district": district,
             "method": "primary",
@@ -289,7 +295,7 @@ def publish_official(
     """公布正式代表候选人名单，并办结相应节点（选举法第三十二条：选举日的七日以前）。差额比例不符的选区拒绝公布。"""
 
     def work(s, cli):
-        report = cmd.publish_official(s, election_id, on=_date(on, "on"), clock=cli.clock, actor=cli.actor)
+        report = candidate_lists.publish_official(s, election_id, on=_date(on, "on"), clock=cli.clock, actor=cli.actor)
         return report, _ratio_lines(report)
 
     _run(ctx, as_json, work)
@@ -305,7 +311,7 @@ def structure(
     """候选人结构报告：妇女、中共党员、党政干部比例（提示，不作为限制）。"""
 
     def work(s, cli):
-        report = cmd.structure(s, election_id, district).as_dict()
+        report = candidate_lists.structure(s, election_id, district).as_dict()
         lines = [f"候选人 {report['total']} 名"]
         lines += [
             f"  {SHARE_NAMES[x['key']]}：{x['count']}/{x['total']}（{x['percent']}%）"
@@ -323,7 +329,7 @@ def conflicts(ctx: typer.Context, election_id: int = typer.Argument(...), as_jso
     """选举委员会组成人员为候选人、尚未辞职的名单（选举法第十条）。有则退出码 1。"""
 
     def work(s, cli):
-        found = [c.as_dict() for c in cmd.conflicts(s, election_id)]
+        found = [c.as_dict() for c in candidate_committee.conflicts(s, election_id)]
         text = "\n".join(c["message"] for c in found) or "没有需要回避的选举委员会组成人员"
         return {"conflicts": found, "answer": "no" if found else "yes"}, text
 
@@ -344,7 +350,7 @@ def committee_add(
     """登记选举委员会组成人员。"""
 
     def work(s, cli):
-        m = cmd.add_committee_member(s, election_id, name=name, role=role, id_number=id_number,
+        m = candidate_committee.add_committee_member(s, election_id, name=name, role=role, id_number=id_number,
                                      appointed_on=_date(appointed_on, "appointed_on"), clock=cli.clock, actor=cli.actor)  # fmt: skip
         return {"id": m.id, "name": m.name, "role": m.role}, f"已登记 {m.role} {m.name}（编号 {m.id}）"
 
@@ -362,7 +368,7 @@ def committee_resign(
     """登记组成人员辞去选举委员会职务（选举法第十条）。"""
 
     def work(s, cli):
-        m = cmd.resign_committee_member(
+        m = candidate_committee.resign_committee_member(
             s, election_id, member_id, on=_date(on, "on"), clock=cli.clock, actor=cli.actor
         )
         return {
@@ -392,12 +398,12 @@ def proxies_add(
     """登记委托投票：每一选民接受的委托不得超过三人（选举法第四十二条）。"""
 
     def work(s, cli):
-        p = cmd.record_proxy(
+        p = candidate_polling.record_proxy(
             s, election_id, district, grantor_name=grantor, grantor_id=grantor_id, holder_name=holder,
             holder_id=holder_id, consent_document=consent, approved=approved, consent_on=_date(consent_on, "consent_on"),
             relationship=relationship, clock=cli.clock, actor=cli.actor,
         )  # fmt: skip
-        return cmd.proxy_view(p), f"已登记 {p.grantor_name} 委托 {p.holder_name} 代为投票"
+        return candidate_polling.proxy_view(p), f"已登记 {p.grantor_name} 委托 {p.holder_name} 代为投票"
 
     _run(ctx, as_json, work)
 
@@ -410,7 +416,7 @@ def proxies_list(
     """列出委托投票。"""
 
     def work(s, cli):
-        items = [cmd.proxy_view(p) for p in cmd.proxies(s, election_id, district)]
+        items = [candidate_polling.proxy_view(p) for p in candidate_polling.proxies(s, election_id, district)]
         return {"proxies": items}, "\n".join(
             f"{p['grantor']} → {p['holder']}（{p['consent_document']}）" for p in items
         ) or "无"
@@ -435,11 +441,11 @@ def boxes_add(
     """登记流动票箱（选举法第三十八条；至少两名监票人）。"""
 
     def work(s, cli):
-        b = cmd.record_mobile_box(
+        b = candidate_polling.record_mobile_box(
             s, election_id, district, label=label, reason=reason, scrutineers=scrutineer, staff=staff,
             voters_served=voters, ballots_issued=issued, ballots_returned=returned, clock=cli.clock, actor=cli.actor,
         )  # fmt: skip
-        return cmd.mobile_box_view(b), f"已登记选区 {district} 流动票箱 {b.label}"
+        return candidate_polling.mobile_box_view(b), f"已登记选区 {district} 流动票箱 {b.label}"
 
     _run(ctx, as_json, work)
 
@@ -452,7 +458,7 @@ def boxes_list(
     """列出流动票箱。"""
 
     def work(s, cli):
-        items = [cmd.mobile_box_view(b) for b in cmd.mobile_boxes(s, election_id, district)]
+        items = [candidate_polling.mobile_box_view(b) for b in candidate_polling.mobile_boxes(s, election_id, district)]
         return {"mobile_boxes": items}, "\n".join(
             f"{b['district']} {b['label']}：{'、'.join(b['scrutineers'])}" for b in items
         ) or "无"

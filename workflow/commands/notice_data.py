@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from notices.catalog import PROVIDER_NAMES, TemplateSpec, get_spec
 from notices.context import assemble, check_district_known, check_request, sanitize
-from workflow.commands import candidates as cand
+from workflow.commands import candidate_records
 from workflow.commands import results as res
 from workflow.commands.voters import CHANGE_NAMES, REASON_NAMES
 from workflow.errors import Conflict, DomainError
@@ -87,13 +87,13 @@ def districts(session: Session, election: Election, district: str | None) -> lis
                 "seats": lst.seats,
                 "area": None,  # candidate lists carry no scope
             }
-            for lst in cand.district_lists(session, election.id)
+            for lst in candidate_records.district_lists(session, election.id)
         ]
     return rows
 
 
 def _names(session: Session, election_id: int) -> dict[str, str]:
-    names = {lst.district: lst.name for lst in cand.district_lists(session, election_id) if lst.name}
+    names = {lst.district: lst.name for lst in candidate_records.district_lists(session, election_id) if lst.name}
     names.update({d.code: d.name for d in _district_rows(session, election_id)})
     return {code: bare_name(name) for code, name in names.items()}
 
@@ -174,10 +174,10 @@ def _candidate_rows(session: Session, election: Election, district: str | None, 
     )
     names = _names(session, election.id)
     rows = []
-    for lst in cand.district_lists(session, election.id):
+    for lst in candidate_records.district_lists(session, election.id):
         if lst.status not in listed or (district is not None and lst.district != district):
             continue
-        people = cand.candidates_of(session, election.id, lst.district, statuses)
+        people = candidate_records.candidates_of(session, election.id, lst.district, statuses)
         for c in sorted(people, key=lambda c: c.name):
             rows.append(
                 {
@@ -221,7 +221,7 @@ def results(session: Session, election: Election, district: str | None) -> list[
     round (EL 45). Refused while a district still waits for a vote: a notice never announces
     partial results as final."""
     names = _names(session, election.id)
-    lists = [lst for lst in cand.district_lists(session, election.id) if district in (None, lst.district)]
+    lists = [lst for lst in candidate_records.district_lists(session, election.id) if district in (None, lst.district)]
     status = {
         r.district: r.status
         for r in session.execute(
@@ -238,7 +238,7 @@ def results(session: Session, election: Election, district: str | None) -> list[
             "district",
         )
     sex_of = {
-        c.id: CANDIDATE_SEX.get(c.sex, c.sex) for c in cand.candidates_of(session, election.id, district)
+        c.id: CANDIDATE_SEX.get(c.sex, c.sex) for c in candidate_records.candidates_of(session, election.id, district)
     }
     out = []
     for lst in lists:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
-from workflow.commands.candidates import _audit, get_list
+from workflow.commands.candidate_records import audit_change, district_lists, get_list
 from workflow.commands.elections import complete_milestone, get_election, kind_of
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.machine import FINAL_STATES, SUSPENDED
@@ -133,9 +133,15 @@ def record_counted(
     session.flush()
     after = rules.progress(lst.seats, _as_rounds([*records, record_row]))
     _apply(session, election_id, lst, after)
-    _audit(session, "tally.recorded", "tally", f"{election_id}/{district}/{record_row.round}",
-           {"purpose": purpose, "input": dict(tally_input), "result": dict(result), "next": after.pending},
-           clock=clock, actor=actor)  # fmt: skip
+    audit_change(
+        session,
+        "tally.recorded",
+        "tally",
+        f"{election_id}/{district}/{record_row.round}",
+        {"purpose": purpose, "input": dict(tally_input), "result": dict(result), "next": after.pending},
+        clock=clock,
+        actor=actor,
+    )
     return record_row
 
 
@@ -214,9 +220,15 @@ def _apply(session: Session, election_id: int, lst: DistrictList, progress: rule
 
 
 def record_tie_break(
-    session: Session, election_id: int, district: str, votes: dict[str, int], *, clock: Clock, actor: str,
+    session: Session,
+    election_id: int,
+    district: str,
+    votes: dict[str, int],
+    *,
+    clock: Clock,
+    actor: str,
     historical: bool = False,
-) -> TallyRecord:  # fmt: skip
+) -> TallyRecord:
     """The new vote among those tied at the cut-off (EL 45): most votes win."""
     get_list(session, election_id, district)
     pending = next_vote(session, election_id, district)
@@ -248,17 +260,22 @@ def deputies(session: Session, election_id: int, district: str | None = None) ->
 
 def deputy_view(d: Deputy) -> dict:
     return {
-        "id": d.id, "district": d.district, "name": d.name, "votes": d.votes, "round": d.round,
-        "write_in": d.write_in, "qualification": d.qualification, "reviewed_on": d.reviewed_on,
-        "review_note": d.review_note, "certificate_number": d.certificate_number,
+        "id": d.id,
+        "district": d.district,
+        "name": d.name,
+        "votes": d.votes,
+        "round": d.round,
+        "write_in": d.write_in,
+        "qualification": d.qualification,
+        "reviewed_on": d.reviewed_on,
+        "review_note": d.review_note,
+        "certificate_number": d.certificate_number,
         "certificate_issued_on": d.certificate_issued_on,
-    }  # fmt: skip
+    }
 
 
 def results_view(session: Session, election_id: int) -> dict:
     get_election(session, election_id)
-    from workflow.commands.candidates import district_lists
-
     districts = []
     for lst in district_lists(session, election_id):
         row = session.execute(
@@ -286,9 +303,14 @@ def results_view(session: Session, election_id: int) -> dict:
 
 # -- publication (EL 46), qualification (EL 47), certificates --------------------------------
 def publish_results(
-    session: Session, election_id: int, *, clock: Clock, actor: str, district: str | None = None,
+    session: Session,
+    election_id: int,
+    *,
+    clock: Clock,
+    actor: str,
+    district: str | None = None,
     on: date | None = None,
-) -> dict:  # fmt: skip
+) -> dict:
     """Publish the results of one district, or of all (which completes the results milestone
     in the same transaction). A district still waiting for a vote is refused, by name."""
     election = get_election(session, election_id, for_update=True)
@@ -297,8 +319,6 @@ def publish_results(
     on = on or today
     if on > today:
         raise DomainError("E_DATE_IN_FUTURE", f"公布日期 {on} 晚于今天 {today}", "on")
-    from workflow.commands.candidates import district_lists
-
     lists = district_lists(session, election_id)
     if district:
         lists = [get_list(session, election_id, district)]
@@ -338,8 +358,15 @@ def publish_results(
                 session, election_id, milestone, clock=clock, actor=actor, on=on
             ).key
     session.flush()
-    _audit(session, "results.published", "election", str(election_id),
-           {"on": on, "districts": published, "milestone": completed}, clock=clock, actor=actor)  # fmt: skip
+    audit_change(
+        session,
+        "results.published",
+        "election",
+        str(election_id),
+        {"on": on, "districts": published, "milestone": completed},
+        clock=clock,
+        actor=actor,
+    )
     return {"election_id": election_id, "on": on, "published": published, "milestone": completed}
 
 
@@ -351,9 +378,16 @@ def _deputy(session: Session, election_id: int, deputy_id: int) -> Deputy:
 
 
 def review_qualification(
-    session: Session, election_id: int, deputy_id: int, *, valid: bool, clock: Clock, actor: str,
-    note: str | None = None, on: date | None = None,
-) -> Deputy:  # fmt: skip
+    session: Session,
+    election_id: int,
+    deputy_id: int,
+    *,
+    valid: bool,
+    clock: Clock,
+    actor: str,
+    note: str | None = None,
+    on: date | None = None,
+) -> Deputy:
     """EL 47: the credentials committee confirms a deputy's qualification or finds the election
     invalid (a finding of invalidity needs its reason). Only after the result is published."""
     election = get_election(session, election_id)
@@ -376,7 +410,7 @@ def review_qualification(
     deputy.reviewed_on = on or local_date(clock.now(), election.jurisdiction.timezone)
     deputy.review_note = note.strip() if note else None
     session.flush()
-    _audit(
+    audit_change(
         session,
         "deputy.reviewed",
         "deputy",
@@ -390,9 +424,14 @@ def review_qualification(
 
 
 def issue_certificates(
-    session: Session, election_id: int, *, clock: Clock, actor: str, on: date | None = None,
+    session: Session,
+    election_id: int,
+    *,
+    clock: Clock,
+    actor: str,
+    on: date | None = None,
     district: str | None = None,
-) -> list[Deputy]:  # fmt: skip
+) -> list[Deputy]:
     """Number and issue certificates (当选证书) to deputies whose qualification is confirmed.
     Numbers are `<jurisdiction>-<year>-<NNNN>`, in order of issue, never reused."""
     election = get_election(session, election_id, for_update=True)
@@ -404,16 +443,24 @@ def issue_certificates(
         .where(Deputy.election_id == election_id, Deputy.certificate_number.is_not(None))
     ).scalar_one()
     due = [
-        d for d in deputies(session, election_id, district)
+        d
+        for d in deputies(session, election_id, district)
         if d.qualification == Qualification.CONFIRMED and d.certificate_number is None
-    ]  # fmt: skip
+    ]
     for offset, deputy in enumerate(due, start=1):
         deputy.certificate_number = f"{prefix}{issued_before + offset:04d}"
         deputy.certificate_issued_on = on
     session.flush()
     if due:
-        _audit(session, "certificates.issued", "election", str(election_id),
-               {"on": on, "certificates": {d.name: d.certificate_number for d in due}}, clock=clock, actor=actor)  # fmt: skip
+        audit_change(
+            session,
+            "certificates.issued",
+            "election",
+            str(election_id),
+            {"on": on, "certificates": {d.name: d.certificate_number for d in due}},
+            clock=clock,
+            actor=actor,
+        )
     return due
 
 

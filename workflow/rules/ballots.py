@@ -99,6 +99,34 @@ def _normalised(marks: object, candidates: tuple[str, ...], positions: dict[str,
     return tuple(row)
 
 
+def _grouped(ballots: Sequence[Ballot], names: tuple[str, ...], positions: dict[str, int]) -> Counter[tuple]:
+    """Identical ballots grouped with their number, as (marks, write-ins)."""
+    # Grouped in C (attrgetter + Counter); unhashable marks (a dict, a list) take the slower
+    # path that normalises each ballot first.
+    try:
+        return Counter(map(attrgetter("marks", "write_ins"), ballots))
+    except TypeError:
+        return Counter((_normalised(b.marks, names, positions), tuple(b.write_ins)) for b in ballots)
+    except AttributeError:
+        raise _bad("选票应为 Ballot（marks 与 write_ins）") from None
+
+
+def _voted_for(
+    chosen: Iterable[int], raw_written: Iterable[str], positions: dict[str, int]
+) -> tuple[set[int], list[str]]:
+    """The listed candidates a ballot votes for (marked, or written in by name) and the other
+    people written in; the same person named twice counts once."""
+    written = sorted({w.strip() for w in raw_written if w and w.strip()}) if raw_written else ()
+    listed = set(chosen)
+    others = []
+    for name in written:  # a written-in listed name is a vote for that candidate
+        if name in positions:
+            listed.add(positions[name])
+        else:
+            others.append(name)
+    return listed, others
+
+
 def count_ballots(
     ballots: Iterable[Ballot],
     seats: int,
@@ -120,17 +148,9 @@ def count_ballots(
     if len(positions) != len(names):
         raise DomainError("E_DUPLICATE_CANDIDATE", "候选人名单中有重复的姓名", "candidates")
 
-    # Group identical ballots in C (attrgetter + Counter); unhashable marks (a dict, a list)
-    # take the slower path that normalises each ballot first.
     if not isinstance(ballots, list | tuple):
         ballots = list(ballots)
-    try:
-        groups: Counter[tuple] = Counter(map(attrgetter("marks", "write_ins"), ballots))
-    except TypeError:
-        groups = Counter((_normalised(b.marks, names, positions), tuple(b.write_ins)) for b in ballots)
-    except AttributeError:
-        raise _bad("选票应为 Ballot（marks 与 write_ins）") from None
-
+    groups = _grouped(ballots, names, positions)
     n = len(names)
     votes = [0] * n
     against = [0] * n
@@ -144,16 +164,7 @@ def count_ballots(
         if choice is None:
             choice = cache[marks] = _pattern_choice(marks, names)
         chosen, no, blank = choice
-        written = (
-            sorted({w.strip() for w in raw_written if w and w.strip()}) if write_ins and raw_written else ()
-        )
-        listed = set(chosen)
-        others = []
-        for name in written:  # a written-in listed name is a vote for that candidate
-            if name in positions:
-                listed.add(positions[name])
-            else:
-                others.append(name)
+        listed, others = _voted_for(chosen, raw_written if write_ins else (), positions)
         if len(listed) + len(others) > seats:  # EL 44 ¶2: more people voted for than seats → void
             invalid += weight
             continue

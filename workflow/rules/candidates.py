@@ -1,5 +1,7 @@
-"""Candidates, pure: competitive ratio, list structure, nomination limits, committee conflicts,
-proxies, mobile ballot boxes and primaries (预选). Exact integers and fractions only.
+"""Candidates, pure: competitive ratio, nomination limits, committee conflicts and primaries
+(预选); the list's structure report is in `candidate_structure`, proxies and mobile ballot boxes
+in `polling`.
+Exact integers and fractions only.
 
 The numbers are data: a kind's `[candidates]` table (ratio bounds, voter nominators, structure
 targets) and `[counting]` table (proxy and mobile-box limits). Bad input raises DomainError;
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -69,10 +71,35 @@ NOMINATOR_NAMES = {
 CPC_NAMES = frozenset({"中国共产党", "中共", "中共党员", "共产党员", "中共预备党员", "cpc"})
 # Civil Code art. 1045: close relatives (近亲属), for village proxies (VCL 15).
 CLOSE_RELATIVES = frozenset(
-    {"配偶", "父母", "父亲", "母亲", "子女", "儿子", "女儿", "兄弟姐妹", "兄弟", "姐妹", "哥哥", "弟弟",
-     "姐姐", "妹妹", "祖父母", "祖父", "祖母", "外祖父母", "外祖父", "外祖母", "孙子女", "孙子", "孙女",
-     "外孙子女", "外孙子", "外孙女"}
-)  # fmt: skip
+    {
+        "配偶",
+        "父母",
+        "父亲",
+        "母亲",
+        "子女",
+        "儿子",
+        "女儿",
+        "兄弟姐妹",
+        "兄弟",
+        "姐妹",
+        "哥哥",
+        "弟弟",
+        "姐姐",
+        "妹妹",
+        "祖父母",
+        "祖父",
+        "祖母",
+        "外祖父母",
+        "外祖父",
+        "外祖母",
+        "孙子女",
+        "孙子",
+        "孙女",
+        "外孙子女",
+        "外孙子",
+        "外孙女",
+    }
+)
 
 
 def is_cpc(party: str | None) -> bool:
@@ -107,6 +134,16 @@ def mask_id(number: str) -> str:
     if len(text) <= 8:
         return "*" * len(text)
     return text[:6] + "*" * (len(text) - 8) + text[-2:]
+
+
+def birth_date_of(number: str) -> date:
+    """The birth date a normalised ID number carries (GB 11643: characters 7–14, YYYYMMDD)."""
+    return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def unregistered(numbers: Iterable[str], registered: set[str]) -> list[str]:
+    """The numbers not among the registered voters, masked and sorted for the refusal."""
+    return sorted(mask_id(n) for n in numbers if n not in registered)
 
 
 # -- the kind's parameters ------------------------------------------------------------------
@@ -187,6 +224,19 @@ class RatioCheck:
         }
 
 
+def district_seats(district: str, entered: int | None, known: int | None) -> int:
+    """A district list's seats: as entered, else as the voter registry knows them; refused when
+    neither says, or when the two disagree (the registry's District row is the apportionment)."""
+    seats = known if entered is None else entered
+    if seats is None:
+        raise DomainError("E_SEATS_REQUIRED", f"请填写选区 {district} 的应选名额", "seats")
+    if known is not None and known != seats:
+        raise DomainError(
+            "E_SEATS_MISMATCH", f"选区 {district} 的应选名额为 {known} 名，与填写的 {seats} 名不符", "seats"
+        )
+    return seats
+
+
 def ratio_bounds(rules: CandidateRules, seats: int) -> tuple[int, int | None]:
     """Least and most candidates the kind allows for `seats` (None: no upper bound).
 
@@ -239,118 +289,6 @@ def ratio_error(district: str, check: RatioCheck) -> DomainError:
         "E_RATIO_OUT_OF_BOUNDS",
         f"选区 {district} 应选 {check.seats} 名，正式候选人 {check.count} 名，{bound}（{check.rule}）",
         "district",
-    )
-
-
-# -- structure report -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Profile:
-    """What the structure report needs to know about one candidate."""
-
-    name: str
-    sex: str
-    party: str | None
-    occupation: str
-    ethnicity: str | None = None
-    incumbent: bool = False
-
-
-@dataclass(frozen=True)
-class Share:
-    key: str
-    count: int
-    total: int
-    target: Fraction | None
-    comparison: str  # "at_least" / "at_most" / "below"
-    warning: str | None
-
-    @property
-    def share(self) -> Fraction | None:
-        return Fraction(self.count, self.total) if self.total else None
-
-    def as_dict(self) -> dict:
-        share = self.share
-        return {
-            "key": self.key,
-            "count": self.count,
-            "total": self.total,
-            "share": None if share is None else f"{share.numerator}/{share.denominator}",
-            "percent": None if share is None else f"{float(share * 100):.1f}",  # display only
-            "target": None if self.target is None else str(self.target),
-            "comparison": self.comparison,
-            "ok": self.warning is None,
-            "warning": self.warning,
-        }
-
-
-@dataclass(frozen=True)
-class StructureReport:
-    total: int
-    shares: tuple[Share, ...]
-    occupations: dict[str, int]
-    ethnicities: dict[str, int]
-    incumbents: int
-    front_line: int
-
-    @property
-    def warnings(self) -> list[str]:
-        return [s.warning for s in self.shares if s.warning]
-
-    def as_dict(self) -> dict:
-        return {
-            "total": self.total,
-            "shares": [s.as_dict() for s in self.shares],
-            "occupations": self.occupations,
-            "ethnicities": self.ethnicities,
-            "incumbents": self.incumbents,
-            "front_line": self.front_line,
-            "warnings": self.warnings,
-        }
-
-
-def _pct(value: Fraction) -> str:
-    return f"{float(value * 100):g}%"
-
-
-def structure_report(rules: CandidateRules, people: Sequence[Profile], scope: str = "") -> StructureReport:
-    """Women ≥ 30%, CPC ≤ 65%, cadres < 25% (seed, provincial practice): warnings, not errors."""
-    total = len(people)
-    women = sum(1 for p in people if p.sex == Sex.FEMALE)
-    cpc = sum(1 for p in people if is_cpc(p.party))
-    cadres = sum(1 for p in people if p.occupation == Occupation.CADRE)
-    prefix = f"{scope}：" if scope else ""
-    shares = []
-
-    def warn(bad: bool, text: str) -> str | None:
-        return f"{prefix}{text}（结构要求，仅作提示）" if bad and total else None
-
-    if rules.women_min is not None:
-        bad = total > 0 and Fraction(women, total) < rules.women_min
-        shares.append(
-            Share("women", women, total, rules.women_min, "at_least",
-                  warn(bad, f"妇女 {women}/{total}，低于 {_pct(rules.women_min)}"))
-        )  # fmt: skip
-    if rules.cpc_max is not None:
-        bad = total > 0 and Fraction(cpc, total) > rules.cpc_max
-        shares.append(
-            Share("cpc", cpc, total, rules.cpc_max, "at_most",
-                  warn(bad, f"中共党员 {cpc}/{total}，超过 {_pct(rules.cpc_max)}"))
-        )  # fmt: skip
-    if rules.cadre_max_exclusive is not None:
-        bad = total > 0 and Fraction(cadres, total) >= rules.cadre_max_exclusive
-        shares.append(
-            Share("cadres", cadres, total, rules.cadre_max_exclusive, "below",
-                  warn(bad, f"党政干部 {cadres}/{total}，未低于 {_pct(rules.cadre_max_exclusive)}"))
-        )  # fmt: skip
-    occupations = Counter(str(p.occupation) for p in people)
-    ethnicities = Counter(p.ethnicity or "未填" for p in people)
-    return StructureReport(
-        total=total,
-        shares=tuple(shares),
-        occupations=dict(sorted(occupations.items())),
-        ethnicities=dict(sorted(ethnicities.items())),
-        incumbents=sum(1 for p in people if p.incumbent),
-        front_line=sum(1 for p in people if p.occupation in FRONT_LINE),
     )
 
 
@@ -485,70 +423,6 @@ def committee_conflicts(
             ):
                 found.append(CommitteeConflict(person.name, person.district, member.name, member.role, False))
     return found
-
-
-# -- proxies (EL 42) and mobile boxes (EL 38) --------------------------------------------------
-@dataclass(frozen=True)
-class ProxyRequest:
-    grantor_id: str  # normalised
-    holder_id: str
-    consent_document: str  # the written authorisation (书面委托) on file
-    approved: bool  # the committee's consent (经选举委员会同意)
-    relationship: str | None = None
-
-
-def check_proxy(rules: CandidateRules, request: ProxyRequest, holder_count: int, grantor_count: int) -> None:
-    """EL 42: written, approved, at most `proxy_max` per holder; VCL 15: close relatives only."""
-    if request.grantor_id == request.holder_id:
-        raise DomainError("E_PROXY_SELF", "委托人与受托人不能是同一人", "holder")
-    if not request.consent_document.strip():
-        raise DomainError(
-            "E_PROXY_NO_CONSENT", "委托投票须有书面委托（选举法第四十二条），请登记委托书编号", "consent"
-        )
-    if not request.approved:
-        raise DomainError(
-            "E_PROXY_NOT_APPROVED", "委托投票须经选举委员会同意（选举法第四十二条）", "approved"
-        )
-    if grantor_count > 0:
-        raise DomainError("E_PROXY_DUPLICATE", f"委托人 {mask_id(request.grantor_id)} 已登记委托", "grantor")
-    if rules.proxy_max is not None and holder_count + 1 > rules.proxy_max:
-        raise DomainError(
-            "E_PROXY_LIMIT",
-            f"受托人 {mask_id(request.holder_id)} 已接受 {holder_count} 人委托，每一选民接受的委托不得超过"
-            f" {rules.proxy_max} 人（选举法第四十二条）",
-            "holder",
-        )
-    if rules.proxy_close_relatives_only and (request.relationship or "").strip() not in CLOSE_RELATIVES:
-        raise DomainError(
-            "E_PROXY_NOT_RELATIVE",
-            "村民只能书面委托本村有选举权的近亲属代为投票（村委会组织法第十五条）",
-            "relationship",
-        )
-
-
-def check_mobile_box(
-    rules: CandidateRules, scrutineers: Sequence[str], candidate_names: Iterable[str]
-) -> list[str]:
-    """At least N distinct scrutineers (EL 38 and provincial rules); no candidate scrutinises
-    (EL 43 bars even their close relatives). Returns the cleaned scrutineer names."""
-    cleaned = [s.strip() for s in scrutineers if s.strip()]
-    if len(set(cleaned)) != len(cleaned):
-        raise DomainError("E_DUPLICATE_SCRUTINEER", "监票人重复", "scrutineers")
-    if len(cleaned) < rules.mobile_box_min_scrutineers:
-        raise DomainError(
-            "E_TOO_FEW_SCRUTINEERS",
-            f"流动票箱至少须有 {rules.mobile_box_min_scrutineers} 名监票人（选举法第三十八条及省级实施细则），"
-            f"本次仅 {len(cleaned)} 名",
-            "scrutineers",
-        )
-    clash = sorted(set(cleaned) & set(candidate_names))
-    if clash:
-        raise DomainError(
-            "E_SCRUTINEER_IS_CANDIDATE",
-            f"{'、'.join(clash)} 是候选人，不能担任监票人（选举法第四十三条）",
-            "scrutineers",
-        )
-    return cleaned
 
 
 # -- primaries (预选, EL 32) and tie-break votes (EL 45) -----------------------------------------

@@ -266,9 +266,43 @@ def count_round(kind: Any, tally: TallyInput) -> TallyResult:
         raise _bad_input(f"计票文件的选举类型 {tally.kind} 与计票规则 {params.kind} 不一致", "kind")
     _check(tally, params)
     decisions: list[Decision] = []
+    reasons = _void_reasons(params, tally, decisions)
+    if reasons:
+        return TallyResult(False, tuple(reasons), (), tally.seats, None, None, tuple(decisions))
+    ranking, passing = _passing(params, tally, decisions)
+    elected, tie_break = _cut_off(params, passing, tally.seats, decisions)
+    _record_elected(params, tally, elected, decisions)
+    short = tally.seats - len(elected) - (tie_break.seats if tie_break else 0)
+    runoff = None
+    if short and tally.round == 1:
+        runoff = _runoff_list(params, short, [item for item in ranking if item not in elected], decisions)
+    elif short:
+        # Provincial rules (e.g. Zhejiang art. 49): still unfilled after the runoff → not re-elected.
+        decisions.append(
+            Decision(
+                "vacant",
+                f"另行选举后当选人数仍少于应选名额，{short} 个名额不再选举，予以空缺",
+                params.source("vacant"),
+            )
+        )
+    if tally.round == 2:
+        _check_runoff_ratio(params, tally, decisions)
+    return TallyResult(
+        True,
+        (),
+        _names(elected),
+        tally.seats - len(elected),
+        runoff,
+        tie_break,
+        tuple(decisions),
+    )
+
+
+def _void_reasons(params: CountingParams, tally: TallyInput, decisions: list[Decision]) -> list[str]:
+    """Why the round is void (EL 44 ¶1: more ballots than voters; turnout or quorum not met),
+    recording the turnout decision either way and a warning when ballots exceed those present."""
     reasons: list[str] = []
     label = "另行选举" if tally.round == 2 else "本次选举"
-
     # EL 44 ¶1: more ballots returned than voters who voted → the round is void.
     if tally.ballots_returned > tally.ballots_issued:
         reason = (
@@ -306,11 +340,21 @@ def count_round(kind: Any, tally: TallyInput) -> TallyResult:
                 params.source("void"),
             )
         )
-    if reasons:
-        return TallyResult(False, tuple(reasons), (), tally.seats, None, None, tuple(decisions))
+    return reasons
 
-    threshold = params.runoff_threshold if tally.round == 2 else params.elected
-    threshold_rule = params.source("runoff_threshold" if tally.round == 2 else "elected")
+
+def _threshold(params: CountingParams, tally: TallyInput):
+    """The votes needed to be elected in this round (a runoff has its own) and its rule."""
+    if tally.round == 2:
+        return params.runoff_threshold, params.source("runoff_threshold")
+    return params.elected, params.source("elected")
+
+
+def _passing(
+    params: CountingParams, tally: TallyInput, decisions: list[Decision]
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Everyone ranked, and those who reach the threshold; a decision for each who does not."""
+    threshold, threshold_rule = _threshold(params, tally)
     votes = dict(tally.votes)
     for name in tally.runoff_candidates:  # a runoff candidate nobody voted for has 0 votes
         votes.setdefault(name, 0)
@@ -327,40 +371,52 @@ def count_round(kind: Any, tally: TallyInput) -> TallyResult:
                     (name,),
                 )
             )
+    return ranking, passing
 
-    seats = tally.seats
+
+def _cut_off(
+    params: CountingParams, passing: list[tuple[str, int]], seats: int, decisions: list[Decision]
+) -> tuple[list[tuple[str, int]], TieBreak | None]:
+    """Who among those passing is elected, and the tie-break vote a tie at the cut-off needs."""
+    if len(passing) <= seats:
+        return passing, None
+    # EL 45 ¶3: more pass than seats → the most votes win; a tie at the cut-off → a new vote.
     tie_break = None
-    if len(passing) > seats:
-        # EL 45 ¶3: more pass than seats → the most votes win; a tie at the cut-off → a new vote.
-        cutoff = passing[seats - 1][1]
-        if passing[seats][1] == cutoff:
-            elected = [(n, v) for n, v in passing if v > cutoff]
-            tied = [(n, v) for n, v in passing if v == cutoff]
-            tie_break = TieBreak(seats - len(elected), _names(tied))
-            decisions.append(
-                Decision(
-                    "tie_break",
-                    f"{_join(_names(tied))} 均得 {cutoff} 票，票数相等不能确定当选人，"
-                    f"应就票数相等的候选人再次投票，选出 {tie_break.seats} 名",
-                    params.source("ranking"),
-                    _names(tied),
-                )
+    cutoff = passing[seats - 1][1]
+    if passing[seats][1] == cutoff:
+        elected = [(n, v) for n, v in passing if v > cutoff]
+        tied = [(n, v) for n, v in passing if v == cutoff]
+        tie_break = TieBreak(seats - len(elected), _names(tied))
+        decisions.append(
+            Decision(
+                "tie_break",
+                f"{_join(_names(tied))} 均得 {cutoff} 票，票数相等不能确定当选人，"
+                f"应就票数相等的候选人再次投票，选出 {tie_break.seats} 名",
+                params.source("ranking"),
+                _names(tied),
             )
-        else:
-            elected = passing[:seats]
-        outranked = [(n, v) for n, v in passing if v < cutoff]
-        if outranked:
-            decisions.append(
-                Decision(
-                    "outranked",
-                    f"达到当选票数的人数（{len(passing)}）多于应选名额 {seats} 名，以得票多的当选；"
-                    f"{_join(_names(outranked))} 得票较少，不能当选",
-                    params.source("ranking"),
-                    _names(outranked),
-                )
-            )
+        )
     else:
-        elected = passing
+        elected = passing[:seats]
+    outranked = [(n, v) for n, v in passing if v < cutoff]
+    if outranked:
+        decisions.append(
+            Decision(
+                "outranked",
+                f"达到当选票数的人数（{len(passing)}）多于应选名额 {seats} 名，以得票多的当选；"
+                f"{_join(_names(outranked))} 得票较少，不能当选",
+                params.source("ranking"),
+                _names(outranked),
+            )
+        )
+    return elected, tie_break
+
+
+def _record_elected(
+    params: CountingParams, tally: TallyInput, elected: list[tuple[str, int]], decisions: list[Decision]
+) -> None:
+    threshold, threshold_rule = _threshold(params, tally)
+    threshold_base = tally.quantity(threshold.base)
     for name, count in elected:
         decisions.append(
             Decision(
@@ -371,39 +427,19 @@ def count_round(kind: Any, tally: TallyInput) -> TallyResult:
             )
         )
 
-    short = seats - len(elected) - (tie_break.seats if tie_break else 0)
-    runoff = None
-    if short and tally.round == 1:
-        runoff = _runoff_list(params, short, [item for item in ranking if item not in elected], decisions)
-    elif short:
-        # Provincial rules (e.g. Zhejiang art. 49): still unfilled after the runoff → not re-elected.
+
+def _check_runoff_ratio(params: CountingParams, tally: TallyInput, decisions: list[Decision]) -> None:
+    """A runoff list outside the statutory ratio is counted but flagged for the committee."""
+    low, high = params.runoff_ratio.bounds(tally.seats)
+    if not low <= len(tally.runoff_candidates) <= high:
         decisions.append(
             Decision(
-                "vacant",
-                f"另行选举后当选人数仍少于应选名额，{short} 个名额不再选举，予以空缺",
-                params.source("vacant"),
+                "runoff_list_outside_ratio",
+                f"另行选举候选人 {len(tally.runoff_candidates)} 名，不在法定差额比例要求的 "
+                f"{low}–{high} 名之间，请核查候选人名单",
+                params.source("runoff"),
             )
         )
-    if tally.round == 2:
-        low, high = params.runoff_ratio.bounds(seats)
-        if not low <= len(tally.runoff_candidates) <= high:
-            decisions.append(
-                Decision(
-                    "runoff_list_outside_ratio",
-                    f"另行选举候选人 {len(tally.runoff_candidates)} 名，不在法定差额比例要求的 "
-                    f"{low}–{high} 名之间，请核查候选人名单",
-                    params.source("runoff"),
-                )
-            )
-    return TallyResult(
-        True,
-        (),
-        _names(elected),
-        seats - len(elected),
-        runoff,
-        tie_break,
-        tuple(decisions),
-    )
 
 
 def _runoff_list(

@@ -1,0 +1,75 @@
+"""Voting away from the polling station, pure: proxies (EL 42; VCL 15 for villages) and mobile
+ballot boxes (EL 38, 43). The limits are the kind's `[counting]` data (`CandidateRules`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from workflow.errors import DomainError
+from workflow.rules.candidates import CLOSE_RELATIVES, CandidateRules, mask_id
+
+
+# -- proxies (EL 42) and mobile boxes (EL 38) --------------------------------------------------
+@dataclass(frozen=True)
+class ProxyRequest:
+    grantor_id: str  # normalised
+    holder_id: str
+    consent_document: str  # the written authorisation (书面委托) on file
+    approved: bool  # the committee's consent (经选举委员会同意)
+    relationship: str | None = None
+
+
+def check_proxy(rules: CandidateRules, request: ProxyRequest, holder_count: int, grantor_count: int) -> None:
+    """EL 42: written, approved, at most `proxy_max` per holder; VCL 15: close relatives only."""
+    if request.grantor_id == request.holder_id:
+        raise DomainError("E_PROXY_SELF", "委托人与受托人不能是同一人", "holder")
+    if not request.consent_document.strip():
+        raise DomainError(
+            "E_PROXY_NO_CONSENT", "委托投票须有书面委托（选举法第四十二条），请登记委托书编号", "consent"
+        )
+    if not request.approved:
+        raise DomainError(
+            "E_PROXY_NOT_APPROVED", "委托投票须经选举委员会同意（选举法第四十二条）", "approved"
+        )
+    if grantor_count > 0:
+        raise DomainError("E_PROXY_DUPLICATE", f"委托人 {mask_id(request.grantor_id)} 已登记委托", "grantor")
+    if rules.proxy_max is not None and holder_count + 1 > rules.proxy_max:
+        raise DomainError(
+            "E_PROXY_LIMIT",
+            f"受托人 {mask_id(request.holder_id)} 已接受 {holder_count} 人委托，每一选民接受的委托不得超过"
+            f" {rules.proxy_max} 人（选举法第四十二条）",
+            "holder",
+        )
+    if rules.proxy_close_relatives_only and (request.relationship or "").strip() not in CLOSE_RELATIVES:
+        raise DomainError(
+            "E_PROXY_NOT_RELATIVE",
+            "村民只能书面委托本村有选举权的近亲属代为投票（村委会组织法第十五条）",
+            "relationship",
+        )
+
+
+def check_mobile_box(
+    rules: CandidateRules, scrutineers: Sequence[str], candidate_names: Iterable[str]
+) -> list[str]:
+    """At least N distinct scrutineers (EL 38 and provincial rules); no candidate scrutinises
+    (EL 43 bars even their close relatives). Returns the cleaned scrutineer names."""
+    cleaned = [s.strip() for s in scrutineers if s.strip()]
+    if len(set(cleaned)) != len(cleaned):
+        raise DomainError("E_DUPLICATE_SCRUTINEER", "监票人重复", "scrutineers")
+    if len(cleaned) < rules.mobile_box_min_scrutineers:
+        raise DomainError(
+            "E_TOO_FEW_SCRUTINEERS",
+            f"流动票箱至少须有 {rules.mobile_box_min_scrutineers} 名监票人（选举法第三十八条及省级实施细则），"
+            f"本次仅 {len(cleaned)} 名",
+            "scrutineers",
+        )
+    clash = sorted(set(cleaned) & set(candidate_names))
+    if clash:
+        raise DomainError(
+            "E_SCRUTINEER_IS_CANDIDATE",
+            f"{'、'.join(clash)} 是候选人，不能担任监票人（选举法第四十三条）",
+            "scrutineers",
+        )
+    return cleaned
