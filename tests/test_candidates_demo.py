@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from workflow.clock import FixedClock
 from workflow.commands import candidates as cmd
 from workflow.commands import results as res
-from workflow.commands.voters import list_districts
+from workflow.commands.voter_districts import list_districts
 from workflow.demo import build_demo
 from workflow.store.audit import verify
 from workflow.store.candidates import CandidateStatus

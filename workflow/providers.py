@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from notices.context import register_provider
 from workflow.commands import candidates as cand
 from workflow.commands import results as res
-from workflow.commands import voters as voter_commands
-from workflow.commands.voters import CHANGE_NAMES, LIST_MILESTONE, REASON_NAMES
+from workflow.commands import voter_list
+from workflow.commands.voter_exports import CHANGE_NAMES, REASON_NAMES
 from workflow.errors import Conflict
 from workflow.rules import candidates as cand_rules
+from workflow.rules.voter_list import LIST_MILESTONE
 from workflow.store.candidates import (
     CandidateStatus,
     CommitteeMember,
@@ -282,7 +283,7 @@ def freeze_voter_list(session: Session, election_id: int, milestone: str, *, on,
     is frozen as version 1 (list numbers, 选民证 numbers) in the same transaction, as
     `voters publish` does when it is the one that publishes."""
     if milestone == LIST_MILESTONE:
-        voter_commands.publish(session, election_id, clock=clock, actor=actor)
+        voter_list.publish(session, election_id, clock=clock, actor=actor)
 
 
 def install() -> None:

@@ -77,8 +77,7 @@ DEMO_VOTERS = 2400
 
 def add_demo_voters(session: Session, result, *, clock: Clock, actor: str) -> None:
     """Demo step: districts and synthetic voters for the current round's county election."""
-    from workflow.commands import elections
-    from workflow.commands import voters as registry
+    from workflow.commands import elections, voter_districts, voter_import
 
     election_id = result.elections.get("county")
     if election_id is None:
@@ -86,7 +85,7 @@ def add_demo_voters(session: Session, result, *, clock: Clock, actor: str) -> No
     election = elections.get_election(session, election_id)
     per_district = DEMO_VOTERS // len(DEMO_DISTRICTS)
     for code, name, seats, area in DEMO_DISTRICTS:
-        registry.add_district(
+        voter_districts.add_district(
             session,
             election_id,
             code=code,
@@ -100,7 +99,7 @@ def add_demo_voters(session: Session, result, *, clock: Clock, actor: str) -> No
     rows = synthetic_rows(
         DEMO_VOTERS, election_day=election.anchor_date, districts=[code for code, *_ in DEMO_DISTRICTS]
     )
-    report = registry.import_voters(
+    report = voter_import.import_voters(
         session,
         election_id,
         HEADER,

@@ -193,7 +193,7 @@ def dashboard_notices(session: Session, election: Election) -> list[dict]:
     """Each notice of the election's kind, per district where the notice is per district: its
     state, a link to preview it (HTML) and one to download (the latest published version, or a
     PDF preview while unpublished)."""
-    from workflow.commands.voters import list_districts
+    from workflow.commands.voter_districts import list_districts
 
     catalog = commands.notice_catalog(session, election.id)
     base = f"/api/v1/elections/{election.id}/notices"
