@@ -48,8 +48,7 @@ def generate(path: Path, count: int) -> None:
 def _setup(url: str) -> tuple:
     from demo.county import EXAMPLES
     from workflow.clock import FixedClock
-    from workflow.commands import elections
-    from workflow.commands import voters as registry
+    from workflow.commands import elections, voter_districts
     from workflow.plan import load_plan
     from workflow.store import Database
 
@@ -61,7 +60,7 @@ def _setup(url: str) -> tuple:
             session, load_plan(EXAMPLES / "jingshan_2011.toml"), clock=clock, actor="bench"
         )
         for code in _codes():
-            registry.add_district(
+            voter_districts.add_district(
                 session, election.election.id, code=code, name=f"第{code}选区", clock=clock, actor="bench"
             )
         election_id = election.election.id
@@ -111,7 +110,7 @@ def _prepared_rows(path: Path, database, election_id: int) -> list[tuple]:
 
 
 def phase_raw(url: str, path: Path) -> dict:
-    from workflow.commands.voters import VOTER_COLUMNS
+    from workflow.commands.voter_import import VOTER_COLUMNS
 
     database, _clock, election_id = _setup(url)
     rows = _prepared_rows(path, database, election_id)
@@ -137,14 +136,14 @@ def phase_raw(url: str, path: Path) -> dict:
 
 
 def phase_import(url: str, path: Path) -> dict:
-    from workflow.commands import voters as registry
+    from workflow.commands import voter_import
     from workflow.commands.voter_files import open_sheet
 
     database, clock, election_id = _setup(url)
     start = time.perf_counter()
     sheet = open_sheet(path)
     with database.transaction() as session:
-        report = registry.import_voters(
+        report = voter_import.import_voters(
             session, election_id, sheet.header, sheet.rows, file_name=path.name, clock=clock, actor="bench"
         )
     sheet.close()

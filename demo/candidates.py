@@ -21,9 +21,9 @@ from workflow.commands import (
     candidate_nominations,
     candidate_records,
     tallies,
+    voter_districts,
 )
 from workflow.commands import results as res
-from workflow.commands import voters as registry
 from workflow.commands.elections import get_election
 from workflow.store.voters import District, Voter, VoterStatus
 from workflow.timeutil import local_date
@@ -57,8 +57,8 @@ SIZES = {1: 2, 2: 3, 3: 5}  # seats → candidates nominated (EL 31: 1/3 to 1× 
 def _districts_2011(session: Session, election_id: int, *, clock: Clock, actor: str) -> None:
     """The 2011 round's districts, as records of the District table (the source of districts)."""
     for suffix, name, seats, _count in DISTRICTS:
-        registry.add_district(session, election_id, code=f"420821-{suffix}", name=name, seats=seats,
-                              clock=clock, actor=actor)  # fmt: skip
+        voter_districts.add_district(session, election_id, code=f"420821-{suffix}", name=name, seats=seats,
+                                     clock=clock, actor=actor)  # fmt: skip
 
 
 def _registered_ids(session: Session, election_id: int, district: str, count: int) -> list[str]:
@@ -81,7 +81,7 @@ def _registered_ids(session: Session, election_id: int, district: str, count: in
 def _nominate_all(session: Session, election_id: int, *, clock: Clock, actor: str, historical: bool, offset: int) -> None:  # fmt: skip
     """Candidates for every district of the District table; the last of each district is
     nominated by ten voters: registered voters of the district where there is a register."""
-    for d_index, d in enumerate(registry.list_districts(session, election_id)):
+    for d_index, d in enumerate(voter_districts.list_districts(session, election_id)):
         district, seats = d["code"], d["seats"]
         candidate_nominations.open_district(session, election_id, district, seats=None, name=d["name"], clock=clock, actor=actor,
                           historical=historical)  # fmt: skip

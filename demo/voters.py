@@ -13,8 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
-from workflow.commands import elections
-from workflow.commands import voters as registry
+from workflow.commands import elections, voter_districts, voter_import
 from workflow.rules import ric
 
 JINGSHAN = "420821"
@@ -85,7 +84,7 @@ def add_demo_voters(session: Session, result, *, clock: Clock, actor: str) -> No
     election = elections.get_election(session, election_id)
     per_district = DEMO_VOTERS // len(DEMO_DISTRICTS)
     for code, name, seats, area in DEMO_DISTRICTS:
-        registry.add_district(
+        voter_districts.add_district(
             session,
             election_id,
             code=code,
@@ -99,7 +98,7 @@ def add_demo_voters(session: Session, result, *, clock: Clock, actor: str) -> No
     rows = synthetic_rows(
         DEMO_VOTERS, election_day=election.anchor_date, districts=[code for code, *_ in DEMO_DISTRICTS]
     )
-    report = registry.import_voters(
+    report = voter_import.import_voters(
         session,
         election_id,
         HEADER,

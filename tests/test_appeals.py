@@ -17,8 +17,7 @@ from tests.voters_support import (
     number,
     synthetic_csv,
 )
-from workflow.commands import appeals, elections
-from workflow.commands import voters as registry
+from workflow.commands import appeals, elections, voter_list
 from workflow.errors import DomainError
 from workflow.store.models import Reminder
 from workflow.store.voters import SupplementaryEntry, Voter
@@ -30,7 +29,7 @@ def election(db, clock, tmp_path):
     import_file(db, clock, election_id, synthetic_csv(tmp_path / "v.csv", 10))
     clock.set(noon(LIST_DAY))
     with db.transaction() as session:
-        registry.publish(session, election_id, clock=clock, actor="t")
+        voter_list.publish(session, election_id, clock=clock, actor="t")
     return election_id
 
 

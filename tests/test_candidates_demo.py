@@ -8,7 +8,7 @@ from demo.county import build_demo
 from workflow.clock import FixedClock
 from workflow.commands import candidate_committee, candidate_records
 from workflow.commands import results as res
-from workflow.commands.voters import list_districts
+from workflow.commands.voter_districts import list_districts
 from workflow.store.audit import verify
 from workflow.store.candidates import CandidateStatus
 

@@ -13,9 +13,8 @@ from typer.testing import CliRunner
 from service.cli import app
 from tests.voters_support import LIST_DAY, import_file, make_election, noon, synthetic_csv, write_csv
 from workflow.clock import FixedClock
-from workflow.commands import candidate_nominations, notices
+from workflow.commands import candidate_nominations, notices, voter_changes, voter_list
 from workflow.commands import districts as cmd
-from workflow.commands import voters as registry
 from workflow.commands.notice_data import PROVIDERS
 from workflow.commands.voter_registry import VoterTables
 from workflow.errors import DomainError
@@ -158,7 +157,7 @@ def test_registry_matches_active_voters_of_the_district_by_normalised_number(db,
     ones = [r[3] for r in rows if r[6] == "01"]
     twos = [r[3] for r in rows if r[6] == "02"]
     with db.transaction() as s:
-        registry.remove_voter(s, election_id, ones[0], reason="moved_out", clock=clock, actor=A)
+        voter_changes.remove_voter(s, election_id, ones[0], reason="moved_out", clock=clock, actor=A)
     with db.reading() as s:
         asked = [ones[1].lower(), ones[2], ones[0], twos[0]]  # a lower-case x is the same number
         assert registry_.registered(s, election_id, "01", asked) == {ones[1].lower(), ones[2]}
@@ -196,7 +195,7 @@ def test_providers_rows_are_stored_data_without_ids_or_addresses(db, clock, tmp_
         assert verify(s).ok
     with db.transaction() as s:  # `voters publish` afterwards has nothing left to publish
         with pytest.raises(DomainError) as caught:
-            registry.publish(s, election_id, clock=clock, actor=A)
+            voter_list.publish(s, election_id, clock=clock, actor=A)
         assert caught.value.code == "E_NOTHING_TO_PUBLISH"
 
 

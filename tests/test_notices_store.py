@@ -225,7 +225,7 @@ def test_cli_list_render_publish(county, tmp_path, monkeypatch):
     result = runner.invoke(app, ["notices", "list", str(election_id), "--json"])
     listing = {t["template"]: t for t in json.loads(result.stdout)["templates"]}
     assert listing["election_day"]["published"][0]["sha256"] == published["sha256"]
-    # workflow.providers registers the voter, candidate and result data.
+    # workflow.commands.notice_data provides the voter, candidate and result data.
     assert listing["voter_list"]["ready"] is True and listing["voter_list"]["missing_data"] == []
     result = runner.invoke(
         app,

@@ -501,7 +501,7 @@ def test_dashboard_upload_form_shows_the_report_in_chinese(registration):
     )
     done = client.post(url, data={"csrf": token}, files={"file": ("v.csv", csv_bytes(rows), "text/csv")})
     assert done.status_code == 200 and "已导入 4 名选民" in done.text
-    # The voters' provider (workflow/providers.py) feeds the notices: the districts with voters
+    # The voters' provider (workflow/commands/notice_data.py) feeds the notices: the districts with voters
     # get their list's preview link, and the preview holds their names.
     page = client.get(f"/elections/{XINSHI_ELECTION}").text
     links = re.findall(r'href="(/api/v1/elections/3/notices/voter_list/preview[?]district=0[12])"', page)

@@ -17,12 +17,12 @@ from tests.voters_support import (
     synthetic_csv,
     write_csv,
 )
-from workflow.commands import voters as registry
+from workflow.commands import voter_changes
 from workflow.commands.voter_files import open_sheet
 from workflow.errors import DomainError
 from workflow.rules import ric
 from workflow.store.models import AuditEntry
-from workflow.store.voters import Voter, VoterImport
+from workflow.store.voters import AddedReason, RemovedReason, Voter, VoterImport
 
 HEADER = ["序号", "名字", "性别", "身份证号码", "出生年月", "选区", "选民小组", "现住址", "户籍所在地"]
 
@@ -167,7 +167,7 @@ def test_deprived_persons_are_rejected_and_removed(db, clock, tmp_path):
     )
     sheet = open_sheet(deprived)
     with db.transaction() as session:
-        report = registry.load_deprived(
+        report = voter_changes.load_deprived(
             session, election_id, sheet.header, sheet.rows, clock=clock, actor="t"
         )
     assert report.loaded == 3 and report.removed == [
@@ -231,11 +231,11 @@ def test_moved_out_and_back_reuses_the_registration(db, clock, tmp_path):
     row = person(1, date(1970, 1, 1))
     import_file(db, clock, election_id, write_csv(tmp_path / "a.csv", HEADER, [row]))
     with db.transaction() as session:
-        removed = registry.remove_voter(
+        removed = voter_changes.remove_voter(
             session,
             election_id,
             row[3],
-            reason=registry.RemovedReason.MOVED_OUT,
+            reason=RemovedReason.MOVED_OUT,
             note="迁往武汉",
             clock=clock,
             actor="t",
@@ -246,8 +246,8 @@ def test_moved_out_and_back_reuses_the_registration(db, clock, tmp_path):
             "迁往武汉",
         )
         with pytest.raises(DomainError) as error:
-            registry.remove_voter(
-                session, election_id, row[3], reason=registry.RemovedReason.DECEASED, clock=clock, actor="t"
+            voter_changes.remove_voter(
+                session, election_id, row[3], reason=RemovedReason.DECEASED, clock=clock, actor="t"
             )
         assert error.value.code == "E_ALREADY_REMOVED"
     # Registered but removed: a re-import does not silently bring them back.
@@ -256,13 +256,13 @@ def test_moved_out_and_back_reuses_the_registration(db, clock, tmp_path):
     assert report.warnings == [{"row": 2, "column": "身份证号码", "reason": report.warnings[0]["reason"]}]
     assert "已除名" in report.warnings[0]["reason"]
     with db.transaction() as session:
-        back = registry.add_voter(
+        back = voter_changes.add_voter(
             session,
             election_id,
             district="02",
             name=row[1],
             id_number=row[3],
-            reason=registry.AddedReason.MOVED_IN,
+            reason=AddedReason.MOVED_IN,
             clock=clock,
             actor="t",
         )

@@ -11,8 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from tests.voters_support import LIST_DAY, import_file, make_election, noon, number, synthetic_csv
-from workflow.commands import elections
-from workflow.commands import voters as registry
+from workflow.commands import elections, voter_changes, voter_exports, voter_list
 from workflow.commands.voter_files import write_csv, write_xlsx
 from workflow.errors import DomainError
 from workflow.rules import ric
@@ -32,7 +31,7 @@ def published(db, clock, tmp_path):
     import_file(db, clock, election_id, synthetic_csv(tmp_path / "v.csv", 40))
     clock.set(noon(LIST_DAY))
     with db.transaction() as session:
-        result = registry.publish(session, election_id, clock=clock, actor="t")
+        result = voter_list.publish(session, election_id, clock=clock, actor="t")
     return election_id, result
 
 
@@ -60,11 +59,11 @@ def test_publish_completes_milestone_and_freezes_versions(db, clock, published):
 def test_nothing_to_publish_and_no_voters(db, clock, published):
     election_id, _ = published
     with db.transaction() as session, pytest.raises(DomainError) as error:
-        registry.publish(session, election_id, clock=clock, actor="t")
+        voter_list.publish(session, election_id, clock=clock, actor="t")
     assert error.value.code == "E_NOTHING_TO_PUBLISH"
     other = make_election(db, clock, districts=("09",))
     with db.transaction() as session, pytest.raises(DomainError) as error:
-        registry.publish(session, other, clock=clock, actor="t")
+        voter_list.publish(session, other, clock=clock, actor="t")
     assert error.value.code == "E_NO_VOTERS"
 
 
@@ -73,10 +72,10 @@ def test_changes_after_publication_go_to_the_supplementary_list(db, clock, publi
     with db.transaction() as session:
         first = session.execute(select(Voter).where(Voter.source_row == 2)).scalar_one()
         gone_number = first.id_number
-        registry.remove_voter(
+        voter_changes.remove_voter(
             session, election_id, gone_number, reason=RemovedReason.DECEASED, clock=clock, actor="t"
         )
-        newcomer = registry.add_voter(
+        newcomer = voter_changes.add_voter(
             session,
             election_id,
             district="01",
@@ -87,7 +86,7 @@ def test_changes_after_publication_go_to_the_supplementary_list(db, clock, publi
             actor="t",
         )
         with pytest.raises(DomainError) as error:
-            registry.add_voter(
+            voter_changes.add_voter(
                 session,
                 election_id,
                 district="01",
@@ -99,7 +98,7 @@ def test_changes_after_publication_go_to_the_supplementary_list(db, clock, publi
             )
         assert error.value.code == "E_PROOF_REQUIRED"
         with pytest.raises(DomainError) as error:
-            registry.add_voter(
+            voter_changes.add_voter(
                 session,
                 election_id,
                 district="02",
@@ -112,7 +111,7 @@ def test_changes_after_publication_go_to_the_supplementary_list(db, clock, publi
         assert error.value.code == "E_ALREADY_REGISTERED"
         entries = session.execute(select(SupplementaryEntry.change, SupplementaryEntry.reason)).all()
         assert sorted(entries) == [("add", "newly_18"), ("remove", "deceased")]
-        view = registry.list_view(session, election_id, which="supplementary")
+        view = voter_exports.list_view(session, election_id, which="supplementary")
         rows = list(view.rows)
         assert [r[1] for r in rows] == ["删除", "增补"] and rows[0][-1] == "待公布"
     # An import after publication also lands on the supplementary list.
@@ -135,7 +134,7 @@ def test_changes_after_publication_go_to_the_supplementary_list(db, clock, publi
     assert report.accepted == 3
     with db.transaction() as session:
         assert session.execute(select(func.count()).select_from(SupplementaryEntry)).scalar_one() == 5
-        result = registry.publish(session, election_id, clock=clock, actor="t")
+        result = voter_list.publish(session, election_id, clock=clock, actor="t")
     assert result.supplementary
     assert sorted((d["code"], d["version"], d["voters"], d["changes"]) for d in result.districts) == [
         ("01", 2, 20, 2),
@@ -174,12 +173,12 @@ def test_certificate_and_masking(db, clock, published):
     election_id, _ = published
     with db.reading() as session:
         voter = session.execute(select(Voter).where(Voter.source_row == 3)).scalar_one()
-        data = registry.certificate(session, election_id, voter.id_number)
+        data = voter_exports.certificate(session, election_id, voter.id_number)
         assert data["id_number"] == ric.mask(voter.id_number) and "*" in data["id_number"]
         assert data["certificate_no"].startswith(f"{election_id}-") and data["list_number"] >= 1
         assert data["age"] == ric.age_on(voter.birth_date, date(2011, 10, 18))
         assert (
-            registry.certificate(session, election_id, voter.id_number, full_ids=True)["id_number"]
+            voter_exports.certificate(session, election_id, voter.id_number, full_ids=True)["id_number"]
             == voter.id_number
         )
 
@@ -187,12 +186,12 @@ def test_certificate_and_masking(db, clock, published):
 def test_export_layouts(db, clock, published, tmp_path):
     election_id, _ = published
     with db.reading() as session:
-        view = registry.list_view(session, election_id, which="published", district="01")
+        view = voter_exports.list_view(session, election_id, which="published", district="01")
         count = write_xlsx(tmp_path / "list.xlsx", view.title, view.header, view.rows, view.widths)
         assert count == 20
-        register = registry.list_view(session, election_id, which="register")
+        register = voter_exports.list_view(session, election_id, which="register")
         assert write_csv(tmp_path / "reg.csv", register.header, register.rows) == 40
-        certificates = registry.list_view(session, election_id, which="certificates", district="02")
+        certificates = voter_exports.list_view(session, election_id, which="certificates", district="02")
         assert len(list(certificates.rows)) == 20
     sheet = load_workbook(tmp_path / "list.xlsx").active
     rows = list(sheet.iter_rows(values_only=True))
@@ -210,5 +209,5 @@ def test_export_layouts(db, clock, published, tmp_path):
 def test_export_before_publication_is_refused(db, clock):
     election_id = make_election(db, clock)
     with db.reading() as session, pytest.raises(DomainError) as error:
-        registry.list_view(session, election_id, which="published")
+        voter_exports.list_view(session, election_id, which="published")
     assert error.value.code == "E_NOT_PUBLISHED"

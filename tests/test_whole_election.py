@@ -28,10 +28,10 @@ from workflow.commands import (
     districts,
     notices,
     tallies,
+    voter_list,
 )
 from workflow.commands import elections as commands
 from workflow.commands import results as res
-from workflow.commands import voters as registry
 from workflow.errors import DomainError
 from workflow.machine import CLOSED, Trigger
 from workflow.plan import load_plan
@@ -210,7 +210,7 @@ def test_whole_county_election(db, tmp_path):
     with pytest.raises(DomainError) as caught:  # the filing window is still open (until 09-25)
         run.step(appeals.close_appeals, eid)
     assert caught.value.code == "E_APPEAL_WINDOW_OPEN"
-    supplement = run.step(registry.publish, eid)
+    supplement = run.step(voter_list.publish, eid)
     assert supplement.supplementary and [d["code"] for d in supplement.districts] == ["420821-02"]
     published, html = run.notice("voter_list_supplement", district="420821-02")
     assert "陈秀兰" in html and "增补" in html and "申诉处理" in html

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from demo.county import EXAMPLES
 from demo.voters import HEADER, synthetic_rows
-from workflow.commands import elections
-from workflow.commands import voters as registry
+from workflow.commands import elections, voter_districts, voter_import
 from workflow.plan import load_plan
 from workflow.rules import ric
 
@@ -29,7 +28,7 @@ def make_election(db, clock, districts=("01", "02")) -> int:
             session, load_plan(EXAMPLES / "jingshan_2011.toml"), clock=clock, actor="t"
         )
         for code in districts:
-            registry.add_district(
+            voter_districts.add_district(
                 session, created.election.id, code=code, name=f"第{code}选区", clock=clock, actor="t"
             )
         return created.election.id
@@ -59,7 +58,7 @@ def import_file(db, clock, election_id: int, path: Path, **options):
     sheet = open_sheet(path, sheet=options.pop("sheet", None))
     try:
         with db.transaction() as session:
-            return registry.import_voters(
+            return voter_import.import_voters(
                 session,
                 election_id,
                 sheet.header,
@@ -69,7 +68,7 @@ def import_file(db, clock, election_id: int, path: Path, **options):
                 actor="t",
                 **options,
             )
-    except registry.ImportRejected as rejected:
+    except voter_import.ImportRejected as rejected:
         return rejected.report
     finally:
         sheet.close()

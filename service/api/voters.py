@@ -1,6 +1,6 @@
 """/api/v1/elections/{id}/districts, …/voters and …/appeals: registration over HTTP.
 
-The same command functions as `huanjie districts|voters|appeals` (workflow/commands/voters.py,
+The same command functions as `huanjie districts|voters|appeals` (workflow/commands/voter_*.py,
 appeals.py, voter_files.py) in the request's one transaction. Writes need `can_write_voters`
 (county admin, township staff, registrar); whole ID numbers only for registrars
 (`can_see_full_ids`), and every time they are shown it is audited.
@@ -24,10 +24,11 @@ from service.api.deps import INT_MAX, Caller, Principal, Services, Svc, Tx
 from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
 from service.api.problems import PROBLEM, PROBLEM_RESPONSES, Forbidden
 from workflow.commands import appeals as appeal_commands
-from workflow.commands import auth
-from workflow.commands import voters as registry
+from workflow.commands import auth, voter_districts, voter_exports, voter_import, voter_list
 from workflow.commands.voter_files import CSV_SUFFIXES, XLSX_SUFFIXES, file_digest, open_sheet
 from workflow.errors import DomainError, not_found
+from workflow.rules.voter_import import ImportReport
+from workflow.rules.voter_list import LIST_MILESTONE
 from workflow.store.voters import District, Voter, VoterListVersion, VoterStatus
 
 router = APIRouter(prefix="/api/v1/elections", tags=["voters"], responses=PROBLEM_RESPONSES)
@@ -37,7 +38,7 @@ DistrictQuery = Annotated[str | None, Query(pattern=r"^[0-9A-Za-z_.\-]{1,32}$", 
 LawfulDate = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
 MAX_UPLOAD = 200 * 1024 * 1024  # a county's register as CSV is well under 100 MB
 REPORT_KEYS = ("accepted", "unchanged", "warnings", "rejected", "duplicates", "committed")
-# The printed lists' columns (workflow.commands.voters.list_view) as JSON keys.
+# The printed lists' columns (workflow.commands.voter_exports.list_view) as JSON keys.
 COLUMN_KEYS = {
     "序号": "seq",
     "选民证号": "certificate_no",
@@ -68,7 +69,7 @@ class DistrictCreate(_Body):
     seats: int | None = Field(None, ge=1, le=100, description="应选代表名额")
     population: int | None = Field(None, ge=0, le=INT_MAX, description="选区人口数")
     area: str | None = Field(
-        None, max_length=registry.AREA_MAX, description="选区范围：所辖村（居）民委员会或单位"
+        None, max_length=voter_districts.AREA_MAX, description="选区范围：所辖村（居）民委员会或单位"
     )
 
 
@@ -112,7 +113,7 @@ def writable_election(session: Session, caller: Principal, election_id: int):
 @router.get("/{election_id}/districts", summary="选区及其选民人数")
 def list_districts(election_id: ElectionId, session: Tx, caller: Caller) -> dict:
     visible_election(session, caller, election_id)
-    return {"election_id": election_id, "districts": registry.list_districts(session, election_id)}
+    return {"election_id": election_id, "districts": voter_districts.list_districts(session, election_id)}
 
 
 @router.post("/{election_id}/districts", status_code=201, summary="添加一个选区")
@@ -120,7 +121,7 @@ def add_district(
     election_id: ElectionId, body: DistrictCreate, session: Tx, caller: Caller, svc: Svc
 ) -> dict:
     writable_election(session, caller, election_id)
-    d = registry.add_district(
+    d = voter_districts.add_district(
         session,
         election_id,
         code=body.code,
@@ -163,7 +164,7 @@ def import_upload(
     district: str | None,
     sheet: str | None,
     accept_valid: bool,
-) -> registry.ImportReport:
+) -> ImportReport:
     """Import an uploaded file in the caller's transaction. Rejected rows without accept_valid:
     the savepoint is rolled back, nothing is written, and the report is returned uncommitted."""
     name = Path(upload.filename or "upload").name[:200]
@@ -173,7 +174,7 @@ def import_upload(
         opened = open_sheet(path, sheet=sheet)
         try:
             with session.begin_nested():
-                return registry.import_voters(
+                return voter_import.import_voters(
                     session,
                     election_id,
                     opened.header,
@@ -185,13 +186,13 @@ def import_upload(
                     clock=svc.clock,
                     actor=caller.username,
                 )
-        except registry.ImportRejected as rejected:
+        except voter_import.ImportRejected as rejected:
             return rejected.report
         finally:
             opened.close()
 
 
-def report_json(report: registry.ImportReport) -> dict:
+def report_json(report: ImportReport) -> dict:
     payload = report.as_dict()
     return {k: payload[k] for k in REPORT_KEYS}
 
@@ -245,7 +246,7 @@ def _jsonable(value):
 @router.get("/{election_id}/voters/status", summary="选民登记概况：各选区人数、已公布版本、待处理申诉")
 def voters_status(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc) -> dict:
     election = visible_election(session, caller, election_id)
-    districts = registry.list_districts(session, election_id)
+    districts = voter_districts.list_districts(session, election_id)
     versions = session.execute(
         select(District.code, VoterListVersion)
         .join(District, District.id == VoterListVersion.district_id)
@@ -263,7 +264,7 @@ def voters_status(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc
         select(func.count()).where(Voter.election_id == election_id, Voter.status != VoterStatus.ACTIVE)
     ).scalar_one()
     appeals = None
-    list_milestone = next((m for m in election.milestones if m.key == registry.LIST_MILESTONE), None)
+    list_milestone = next((m for m in election.milestones if m.key == LIST_MILESTONE), None)
     if list_milestone is not None and list_milestone.done_on is not None:
         listed = appeal_commands.list_appeals(session, election_id, clock=svc.clock)
         appeals = {
@@ -311,7 +312,7 @@ def list_voters(
             f"只有登记员可以查看完整的公民身份号码（本账号为「{caller.role_name}」）",
             "full_ids",
         )
-    view = registry.list_view(session, election_id, which=which, district=district, full_ids=full_ids)
+    view = voter_exports.list_view(session, election_id, which=which, district=district, full_ids=full_ids)
     keys = [COLUMN_KEYS.get(h, h) for h in view.header]
     page, total = [], 0
     for total, row in enumerate(view.rows, 1):
@@ -321,7 +322,7 @@ def list_voters(
         # Whole ID numbers are personal data: who saw which page is recorded, as the CLI does.
         # A GET's own unit of work is read-only, so the audit entry has its own transaction.
         with svc.db.transaction() as writing:
-            registry.audit_full_ids(
+            voter_exports.audit_full_ids(
                 writing,
                 election_id,
                 what=f"api list={which} district={district or ''} offset={offset} limit={limit}",
@@ -336,7 +337,7 @@ def publish_voters(
     election_id: ElectionId, session: Tx, caller: Caller, svc: Svc, body: PublishBody | None = None
 ) -> dict:
     writable_election(session, caller, election_id)
-    published = registry.publish(
+    published = voter_list.publish(
         session, election_id, on=(body or PublishBody()).on, clock=svc.clock, actor=caller.username
     )
     return published.as_dict()

@@ -11,7 +11,7 @@ from service.cli.common import finish, handled, print_json, say, state
 from service.cli.common import parse_date as _date
 from service.cli.districts import districts_app  # one `districts` group: propose (plan), add/list (stored)
 from workflow.commands import appeals as appeal_commands
-from workflow.commands import voters as registry
+from workflow.commands import voter_changes, voter_districts, voter_exports, voter_import, voter_list
 from workflow.commands.voter_files import file_digest, open_sheet, write_csv, write_xlsx
 from workflow.errors import DomainError
 from workflow.rules import ric
@@ -71,7 +71,7 @@ def districts_add(
     """添加一个选区。"""
     cli = state(ctx)
     with handled(as_json), cli.database().transaction() as session:
-        district = registry.add_district(
+        district = voter_districts.add_district(
             session,
             election_id,
             code=code,
@@ -103,7 +103,7 @@ def districts_list(
     """列出选区及其选民人数。"""
     cli = state(ctx)
     with handled(as_json), cli.database().reading() as session:
-        items = registry.list_districts(session, election_id)
+        items = voter_districts.list_districts(session, election_id)
     if as_json:
         print_json({"districts": items})
     else:
@@ -137,7 +137,7 @@ def voters_import(
             opened = open_sheet(file, sheet=sheet, on_progress=advance)
             try:
                 with database.transaction() as session:
-                    report = registry.import_voters(
+                    report = voter_import.import_voters(
                         session,
                         election_id,
                         opened.header,
@@ -149,7 +149,7 @@ def voters_import(
                         clock=cli.clock,
                         actor=cli.actor,
                     )
-            except registry.ImportRejected as error:
+            except voter_import.ImportRejected as error:
                 rejected = error.report
             finally:
                 opened.close()
@@ -198,7 +198,7 @@ def voters_exclude(
         opened = open_sheet(file, sheet=sheet)
         try:
             with cli.database().transaction() as session:
-                report = registry.load_deprived(
+                report = voter_changes.load_deprived(
                     session, election_id, opened.header, opened.rows, clock=cli.clock, actor=cli.actor
                 )
         finally:
@@ -230,7 +230,7 @@ def voters_add(
     """登记一名选民（新满十八周岁、迁入、流动人口、恢复政治权利）。"""
     cli = state(ctx)
     with handled(as_json), cli.database().transaction() as session:
-        voter = registry.add_voter(
+        voter = voter_changes.add_voter(
             session,
             election_id,
             district=district,
@@ -268,7 +268,7 @@ def voters_remove(
     """将选民除名（死亡、被剥夺政治权利、迁出），保留记录。"""
     cli = state(ctx)
     with handled(as_json), cli.database().transaction() as session:
-        voter = registry.remove_voter(
+        voter = voter_changes.remove_voter(
             session, election_id, id_number, reason=reason, note=note, clock=cli.clock, actor=cli.actor
         )
         payload = {
@@ -294,7 +294,7 @@ def voters_publish(
     """公布选民名单（首次：办结「公布选民名单」并冻结各选区第 1 版）；此后公布补正名单。"""
     cli = state(ctx)
     with handled(as_json), cli.database().transaction() as session:
-        published = registry.publish(
+        published = voter_list.publish(
             session, election_id, on=_date(on, "on"), clock=cli.clock, actor=cli.actor
         )
     if as_json:
@@ -330,13 +330,13 @@ def voters_export(
         if fmt not in ("xlsx", "csv"):
             raise DomainError("E_BAD_FORMAT", "格式应为 xlsx 或 csv", "format")
         with cli.database().transaction() as session:
-            view = registry.list_view(session, election_id, which=which, district=district, full_ids=full_ids)
+            view = voter_exports.list_view(session, election_id, which=which, district=district, full_ids=full_ids)
             if fmt == "xlsx":
                 count = write_xlsx(output, view.title, view.header, view.rows, view.widths)
             else:
                 count = write_csv(output, view.header, view.rows)
             if full_ids:
-                registry.audit_full_ids(
+                voter_exports.audit_full_ids(
                     session,
                     election_id,
                     what=f"export {which} {district or ''} → {output}",
@@ -364,9 +364,9 @@ def voters_certificate(
     with handled(as_json):
         _check_full_ids(full_ids, role)
         with cli.database().transaction() as session:
-            data = registry.certificate(session, election_id, id_number, full_ids=full_ids)
+            data = voter_exports.certificate(session, election_id, id_number, full_ids=full_ids)
             if full_ids:
-                registry.audit_full_ids(
+                voter_exports.audit_full_ids(
                     session, election_id, what="certificate", clock=cli.clock, actor=cli.actor
                 )
     if as_json:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.api.notices import DATA_NAMES
 from workflow.commands import notices as commands
-from workflow.commands.voters import list_districts
+from workflow.commands.voter_districts import list_districts
 from workflow.store.models import Election
 
 

@@ -15,11 +15,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
-from workflow.commands import elections
-from workflow.commands import voters as registry
+from workflow.commands import elections, voter_changes, voter_districts, voter_list
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import Recorded
 from workflow.rules import ric
+from workflow.rules.voter_appeals import (
+    check_correction,
+    check_decision,
+    check_filing,
+    correction_details,
+    decide_by,
+    last_filing_day,
+)
+from workflow.rules.voter_appeals import court_suit_deadline as suit_deadline
+from workflow.rules.voter_list import LIST_MILESTONE
 from workflow.store.audit import record
 from workflow.store.models import Election, Reminder, ReminderStatus
 from workflow.store.voters import (
@@ -33,35 +42,24 @@ from workflow.store.voters import (
 )
 from workflow.timeutil import local_instant
 
-FILING_DAYS = 5  # EL 29: 在选民名单公布之日起五日内
-DECISION_DAYS = 3  # EL 29: 应在三日内作出处理决定
-COURT_DAYS = 5  # EL 29: 可以在选举日的五日以前向人民法院起诉
 CLOSED_MILESTONE = "voter_appeals_closed"
-REQUESTS = ("add", "remove", "correct")
-CORRECTABLE = {
-    "name": "姓名",
-    "voter_group": "选民小组",
-    "address": "住址",
-    "ethnicity": "民族",
-    "hukou": "户籍地",
-}
 REMINDER_HOUR = time(9, 0)
 
 
 def window(election: Election) -> tuple[date, date]:
     """(publication date, last day to file); refused before publication."""
-    published = election.milestone(registry.LIST_MILESTONE).done_on if _has_list(election) else None
+    published = election.milestone(LIST_MILESTONE).done_on if _has_list(election) else None
     if published is None:
         raise Conflict("E_LIST_NOT_PUBLISHED", "选民名单尚未公布，不能受理申诉", "election_id")
-    return published, published + timedelta(days=FILING_DAYS)
+    return published, last_filing_day(published)
 
 
 def court_suit_deadline(election: Election) -> date:
-    return election.anchor_date - timedelta(days=COURT_DAYS)
+    return suit_deadline(election.anchor_date)
 
 
 def _has_list(election: Election) -> bool:
-    return registry.LIST_MILESTONE in elections.kind_of(election).milestones
+    return LIST_MILESTONE in elections.kind_of(election).milestones
 
 
 def file_appeal(
@@ -80,49 +78,20 @@ def file_appeal(
     filed_on: date | None = None,
 ) -> Appeal:
     election = elections.get_election(session, election_id)
-    published, last_day = window(election)
-    today = registry.today_for(election, clock)
+    published, _last_day = window(election)
+    today = voter_list.today_for(election, clock)
     filed_on = filed_on or today
-    if filed_on > today:
-        raise DomainError("E_DATE_IN_FUTURE", f"申诉日期 {filed_on} 晚于今天 {today}", "on")
-    if filed_on < published:
-        raise DomainError("E_APPEAL_BEFORE_PUBLICATION", f"申诉日期早于选民名单公布日期 {published}", "on")
-    if filed_on > last_day:
-        raise DomainError(
-            "E_APPEAL_WINDOW_CLOSED",
-            f"申诉期限已过：选民名单于 {published} 公布，应在 {last_day} 以前提出（选举法第二十九条）",
-            "on",
-        )
-    if not filer.strip() or not reason.strip() or not subject_name.strip():
-        raise DomainError("E_APPEAL_INCOMPLETE", "申诉须写明申诉人、被申诉事项涉及的人员和理由", "reason")
-    if request not in REQUESTS:
-        raise DomainError(
-            "E_APPEAL_REQUEST", "申诉请求应为 add（增列）、remove（除名）或 correct（更正）", "request"
-        )
-    subject_voter_id = None
-    district_id = None
+    check_filing(
+        filed_on=filed_on,
+        today=today,
+        published=published,
+        filer=filer,
+        reason=reason,
+        subject_name=subject_name,
+        request=request,
+    )
     number = ric.normalize(subject_id_number) if subject_id_number else None
-    if request in ("remove", "correct"):
-        if not number:
-            raise DomainError("E_APPEAL_SUBJECT", "请提供被申诉人的公民身份号码", "subject_id")
-        voter = registry.find_voter(session, election_id, number)
-        if voter.status != VoterStatus.ACTIVE:
-            raise Conflict("E_ALREADY_REMOVED", "被申诉人已不在选民名单上", "subject_id")
-        subject_voter_id = voter.id
-        district_id = voter.district_id
-        if request == "correct" and (not correction or not set(correction) <= set(CORRECTABLE)):
-            allowed = "、".join(f"{k}（{v}）" for k, v in CORRECTABLE.items())
-            raise DomainError("E_APPEAL_CORRECTION", f"更正申诉须写明更正的项目：{allowed}", "correction")
-    else:
-        if not number:
-            raise DomainError("E_APPEAL_SUBJECT", "请提供请求增列者的公民身份号码", "subject_id")
-        parsed = ric.parse(number)
-        if isinstance(parsed, ric.IdProblem):
-            raise DomainError(parsed.code, parsed.message, "subject_id")
-        if not district:
-            raise DomainError("E_APPEAL_SUBJECT", "请求增列的申诉须写明选区", "district")
-        district_id = registry.find_district(session, election_id, district).id
-    decide_by = filed_on + timedelta(days=DECISION_DAYS)
+    subject_voter_id, district_id = _subject(session, election_id, request, number, correction, district)
     appeal = Appeal(
         election_id=election_id,
         filer=filer.strip(),
@@ -134,7 +103,7 @@ def file_appeal(
         correction=json.dumps(correction, ensure_ascii=False) if correction else None,
         reason=reason.strip(),
         filed_on=filed_on,
-        decide_by=decide_by,
+        decide_by=decide_by(filed_on),
         status=AppealStatus.PENDING,
         created_at=clock.now(),
     )
@@ -154,13 +123,41 @@ def file_appeal(
                 "subject": appeal.subject_name,
                 "subject_id_masked": ric.mask(number) if number else None,
                 "filed_on": filed_on,
-                "decide_by": decide_by,
+                "decide_by": appeal.decide_by,
             },
         ),
         actor=actor,
         clock=clock,
     )
     return appeal
+
+
+def _subject(
+    session: Session,
+    election_id: int,
+    request: str,
+    number: str | None,
+    correction: dict[str, str] | None,
+    district: str | None,
+) -> tuple[int | None, int]:
+    """(the registered voter the appeal is about, or None for a request to be added; district)."""
+    if request in ("remove", "correct"):
+        if not number:
+            raise DomainError("E_APPEAL_SUBJECT", "请提供被申诉人的公民身份号码", "subject_id")
+        voter = voter_changes.find_voter(session, election_id, number)
+        if voter.status != VoterStatus.ACTIVE:
+            raise Conflict("E_ALREADY_REMOVED", "被申诉人已不在选民名单上", "subject_id")
+        if request == "correct":
+            check_correction(correction)
+        return voter.id, voter.district_id
+    if not number:
+        raise DomainError("E_APPEAL_SUBJECT", "请提供请求增列者的公民身份号码", "subject_id")
+    parsed = ric.parse(number)
+    if isinstance(parsed, ric.IdProblem):
+        raise DomainError(parsed.code, parsed.message, "subject_id")
+    if not district:
+        raise DomainError("E_APPEAL_SUBJECT", "请求增列的申诉须写明选区", "district")
+    return None, voter_districts.find_district(session, election_id, district).id
 
 
 def _write_reminders(session: Session, election: Election, appeal: Appeal, clock: Clock) -> None:
@@ -221,59 +218,13 @@ def decide_appeal(
     if appeal.status != AppealStatus.PENDING:
         raise Conflict("E_APPEAL_DECIDED", f"此申诉已于 {appeal.decided_on} 处理", "appeal_id")
     election = elections.get_election(session, appeal.election_id)
-    today = registry.today_for(election, clock)
+    today = voter_list.today_for(election, clock)
     decided_on = decided_on or today
-    if decided_on > today:
-        raise DomainError("E_DATE_IN_FUTURE", f"处理日期 {decided_on} 晚于今天 {today}", "on")
-    if decided_on < appeal.filed_on:
-        raise DomainError("E_DATE_BEFORE_FILING", f"处理日期早于申诉日期 {appeal.filed_on}", "on")
-    if not upheld and not (reason and reason.strip()):
-        raise DomainError("E_REASON_REQUIRED", "驳回申诉必须说明理由", "reason")
-    note = (reason or "").strip() or None
+    note = check_decision(
+        decided_on=decided_on, today=today, filed_on=appeal.filed_on, upheld=upheld, reason=reason
+    )
     if upheld:
-        if appeal.request == "add":
-            district = session.get(District, appeal.district_id)
-            voter = registry.add_voter(
-                session,
-                appeal.election_id,
-                district=district.code,
-                name=appeal.subject_name,
-                id_number=appeal.subject_id_number,
-                reason=AddedReason.APPEAL,
-                clock=clock,
-                actor=actor,
-                appeal_id=appeal.id,
-            )
-            appeal.subject_voter_id = voter.id
-        elif appeal.request == "remove":
-            registry.remove_voter(
-                session,
-                appeal.election_id,
-                appeal.subject_id_number,
-                reason=RemovedReason.APPEAL,
-                note=note or appeal.reason,
-                clock=clock,
-                actor=actor,
-                appeal_id=appeal.id,
-            )
-        else:
-            voter = registry.find_voter(session, appeal.election_id, appeal.subject_id_number)
-            changes = json.loads(appeal.correction or "{}")
-            before = {key: getattr(voter, key) for key in changes}
-            for key, value in changes.items():
-                setattr(voter, key, value)
-            session.flush()
-            details = "；".join(f"{CORRECTABLE[k]}：{before[k] or '空'} → {v}" for k, v in changes.items())
-            registry._supplement(
-                session,
-                election,
-                voter,
-                SupplementaryChange.CORRECT,
-                "appeal",
-                decided_on,
-                details=details,
-                appeal_id=appeal.id,
-            )
+        _carry_out(session, election, appeal, decided_on, note, clock=clock, actor=actor)
     appeal.status = AppealStatus.UPHELD if upheld else AppealStatus.REJECTED
     appeal.decision_reason = note
     appeal.decided_on = decided_on
@@ -302,6 +253,61 @@ def decide_appeal(
     return appeal
 
 
+def _carry_out(
+    session: Session,
+    election: Election,
+    appeal: Appeal,
+    decided_on: date,
+    note: str | None,
+    *,
+    clock: Clock,
+    actor: str,
+) -> None:
+    """An upheld appeal changes the register: the person is added, removed or corrected."""
+    if appeal.request == "add":
+        district = session.get(District, appeal.district_id)
+        voter = voter_changes.add_voter(
+            session,
+            appeal.election_id,
+            district=district.code,
+            name=appeal.subject_name,
+            id_number=appeal.subject_id_number,
+            reason=AddedReason.APPEAL,
+            clock=clock,
+            actor=actor,
+            appeal_id=appeal.id,
+        )
+        appeal.subject_voter_id = voter.id
+    elif appeal.request == "remove":
+        voter_changes.remove_voter(
+            session,
+            appeal.election_id,
+            appeal.subject_id_number,
+            reason=RemovedReason.APPEAL,
+            note=note or appeal.reason,
+            clock=clock,
+            actor=actor,
+            appeal_id=appeal.id,
+        )
+    else:
+        voter = voter_changes.find_voter(session, appeal.election_id, appeal.subject_id_number)
+        changes = json.loads(appeal.correction or "{}")
+        before = {key: getattr(voter, key) for key in changes}
+        for key, value in changes.items():
+            setattr(voter, key, value)
+        session.flush()
+        voter_list.supplement(
+            session,
+            election,
+            voter,
+            SupplementaryChange.CORRECT,
+            "appeal",
+            decided_on,
+            details=correction_details(before, changes),
+            appeal_id=appeal.id,
+        )
+
+
 def appeal_dict(appeal: Appeal, election: Election) -> dict:
     return {
         "id": appeal.id,
@@ -324,7 +330,7 @@ def appeal_dict(appeal: Appeal, election: Election) -> dict:
 def list_appeals(session: Session, election_id: int, *, clock: Clock) -> dict:
     election = elections.get_election(session, election_id)
     published, last_day = window(election)
-    today = registry.today_for(election, clock)
+    today = voter_list.today_for(election, clock)
     appeals = session.execute(
         select(Appeal).where(Appeal.election_id == election_id).order_by(Appeal.id)
     ).scalars()
@@ -345,7 +351,7 @@ def close_appeals(session: Session, election_id: int, *, clock: Clock, actor: st
     decided (CONTRACTS.md)."""
     election = elections.get_election(session, election_id)
     _published, last_day = window(election)
-    today = registry.today_for(election, clock)
+    today = voter_list.today_for(election, clock)
     if today <= last_day:
         raise Conflict("E_APPEAL_WINDOW_OPEN", f"申诉期至 {last_day} 届满，届满后方可办结", "election_id")
     pending = (

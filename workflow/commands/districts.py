@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
 from workflow.commands import elections
-from workflow.commands.voters import clean_area
+from workflow.commands.voter_districts import clean_area
 from workflow.errors import Conflict, DomainError
 from workflow.events import Recorded
 from workflow.machine import FINAL_STATES, SUSPENDED

@@ -22,7 +22,7 @@ from notices.catalog import PROVIDER_NAMES, TemplateSpec, get_spec
 from notices.context import assemble, check_district_known, check_request, sanitize
 from workflow.commands import candidate_records
 from workflow.commands import results as res
-from workflow.commands.voters import CHANGE_NAMES, REASON_NAMES
+from workflow.commands.voter_exports import CHANGE_NAMES, REASON_NAMES
 from workflow.errors import Conflict, DomainError
 from workflow.events import jsonable
 from workflow.kinds import get_kind

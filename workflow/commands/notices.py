@@ -20,12 +20,12 @@ from notices.context import format_number, number_prefix
 from notices.output import FORMATS, doc_model, to_bytes
 from notices.render import render_html, template_hash
 from workflow.clock import Clock
-from workflow.commands import voters as voter_commands
+from workflow.commands import voter_list
 from workflow.commands.elections import complete_milestone, get_election, kind_of
 from workflow.commands.notice_data import PROVIDERS, Provider, build_context
-from workflow.commands.voters import LIST_MILESTONE
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import Recorded
+from workflow.rules.voter_list import LIST_MILESTONE
 from workflow.store.audit import record
 from workflow.store.models import Election
 from workflow.store.notices import Notice
@@ -262,7 +262,7 @@ def _complete_bound(session, election, spec, milestone_key, district, on, clock,
         # The last district's 选民名单公告 completes `voter_list_published` (EL 28): the list is
         # frozen as version 1 (list numbers, 选民证 numbers) in the same transaction, as
         # `voters publish` does when it is the one that publishes.
-        voter_commands.publish(session, election.id, clock=clock, actor=actor)
+        voter_list.publish(session, election.id, clock=clock, actor=actor)
     return milestone_key, None
 
 

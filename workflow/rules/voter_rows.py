@@ -1,4 +1,5 @@
-"""Rows of a voter spreadsheet: header variants, cell parsing, per-row checks. Pure.
+"""Rows of a voter spreadsheet: header variants, cell parsing, per-row checks, the deprived-of-rights
+list and a voter registered by hand. Pure.
 
 A committee's spreadsheets name the same column in several ways; each canonical field lists
 the headers we accept. Unknown headers are reported as warnings, never guessed.
@@ -7,9 +8,11 @@ the headers we accept. Unknown headers are reported as warnings, never guessed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from workflow.errors import DomainError
 from workflow.rules import ric
 
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -157,38 +160,15 @@ class RowChecker:
         born = parsed.birth_date
         sex = parsed.sex
         if 0 <= self.sex_at < width:
-            sex_text = _text(cells[self.sex_at])
-            if sex_text:
-                given = SEX_WORDS.get(sex_text) or SEX_WORDS.get(sex_text.upper())
-                if given is None:
-                    errors.append(Issue(written["sex"], f"性别「{sex_text}」无法识别（应为 男 或 女）"))
-                elif given != sex:
-                    errors.append(
-                        Issue(
-                            written["sex"],
-                            f"性别「{sex_text}」与公民身份号码不符（第 17 位表示{SEX_NAMES[sex]}）",
-                        )
-                    )
+            issue = self._sex_issue(_text(cells[self.sex_at]), sex)
+            if issue is not None:
+                errors.append(issue)
         if 0 <= self.birth_at < width:
             raw_birth = cells[self.birth_at]
             if raw_birth is not None and raw_birth != "":
-                digits = number[6:14]
-                # Fast path: the usual written forms of the very date in the number.
-                if raw_birth != f"{digits[:4]}-{digits[4:6]}-{digits[6:]}" and raw_birth != digits:
-                    parts = parse_birth(raw_birth)
-                    if parts is None:
-                        errors.append(
-                            Issue(written["birth_date"], f"出生日期「{cell_text(raw_birth)}」无法识别")
-                        )
-                    else:
-                        year, month, day = parts
-                        if (year, month) != (born.year, born.month) or (day is not None and day != born.day):
-                            errors.append(
-                                Issue(
-                                    written["birth_date"],
-                                    f"出生日期「{cell_text(raw_birth)}」与公民身份号码不符（号码中为 {born.isoformat()}）",
-                                )
-                            )
+                issue = self._birth_issue(raw_birth, number, born)
+                if issue is not None:
+                    errors.append(issue)
         if born > self.cutoff:
             # EL 4: 18 or over on election day, i.e. born on or before E minus 18 years.
             errors.append(
@@ -216,6 +196,36 @@ class RowChecker:
             warnings.append(Issue(written["id_number"], area))
         return record, warnings, errors
 
+    def _sex_issue(self, sex_text: str, sex: str) -> Issue | None:
+        """A written 性别 must be readable and match the number's 17th digit."""
+        if not sex_text:
+            return None
+        given = SEX_WORDS.get(sex_text) or SEX_WORDS.get(sex_text.upper())
+        if given is None:
+            return Issue(self.written["sex"], f"性别「{sex_text}」无法识别（应为 男 或 女）")
+        if given != sex:
+            return Issue(
+                self.written["sex"], f"性别「{sex_text}」与公民身份号码不符（第 17 位表示{SEX_NAMES[sex]}）"
+            )
+        return None
+
+    def _birth_issue(self, raw_birth: object, number: str, born: date) -> Issue | None:
+        """A written 出生日期 must be readable and match the date in the number."""
+        digits = number[6:14]
+        # Fast path: the usual written forms of the very date in the number.
+        if raw_birth == f"{digits[:4]}-{digits[4:6]}-{digits[6:]}" or raw_birth == digits:
+            return None
+        parts = parse_birth(raw_birth)
+        if parts is None:
+            return Issue(self.written["birth_date"], f"出生日期「{cell_text(raw_birth)}」无法识别")
+        year, month, day = parts
+        if (year, month) != (born.year, born.month) or (day is not None and day != born.day):
+            return Issue(
+                self.written["birth_date"],
+                f"出生日期「{cell_text(raw_birth)}」与公民身份号码不符（号码中为 {born.isoformat()}）",
+            )
+        return None
+
 
 def check_row(
     cells: list[object],
@@ -226,3 +236,85 @@ def check_row(
 ) -> tuple[dict | None, list[Issue], list[Issue]]:
     """One data row → (record or None, warnings, errors); see RowChecker."""
     return RowChecker(headers, election_day=election_day, cutoff=cutoff)(cells)
+
+
+def check_addition(
+    name: str,
+    id_number: str,
+    *,
+    election_day: date,
+    migrant: bool,
+    proof: str | None,
+    deprived: set[str],
+) -> dict:
+    """One voter registered by hand (EL 27) → the checked record, or DomainError."""
+    if migrant and not (proof and proof.strip()):
+        # Provincial rule (seed): migrants register with proof from their home district.
+        raise DomainError(
+            "E_PROOF_REQUIRED", "流动人口在现居住地登记，须提交户籍地选区的选民资格证明", "proof"
+        )
+    record, _warnings, errors = check_row(
+        [name, id_number],
+        map_headers(["姓名", "公民身份号码"]),
+        election_day=election_day,
+        cutoff=ric.adult_cutoff(election_day),
+    )
+    if errors:
+        raise DomainError("E_VOTER_INVALID", "；".join(e.reason for e in errors), "id_number")
+    if record["id_number"] in deprived:
+        raise DomainError(
+            "E_VOTER_DEPRIVED", "依法被剥夺政治权利，不能登记为选民（选举法第四条）", "id_number"
+        )
+    return record
+
+
+# -- the deprived-of-rights list ---------------------------------------------------------------
+DEPRIVED_UNTIL = ("剥夺期限至", "剥夺政治权利至", "期限至")
+DEPRIVED_REASON = ("原因", "事由", "备注")
+
+
+@dataclass(frozen=True, slots=True)
+class DeprivedRow:
+    row: int
+    id_number: str
+    name: str | None
+    until: date | None  # None: no end date (or for life)
+    reason: str | None
+
+
+def read_deprived(
+    header: list[object], rows: Iterable[tuple[int, list[object]]]
+) -> tuple[list[DeprivedRow], list[dict]]:
+    """The deprived-of-rights list (columns 姓名, 公民身份号码, optional 剥夺期限至 / 原因) →
+    (readable rows, rejected rows with column and reason). Blank rows are skipped."""
+    headers = map_headers(header)
+    if "id_number" not in headers.index:
+        raise DomainError("E_MISSING_COLUMN", "名单缺少「公民身份号码」列", "file")
+    extra = {str(c).strip(): i for i, c in enumerate(header) if c is not None}
+    until_at = next((extra[h] for h in DEPRIVED_UNTIL if h in extra), None)
+    reason_at = next((extra[h] for h in DEPRIVED_REASON if h in extra), None)
+    name_at = headers.index.get("name")
+    written = headers.written["id_number"]
+    found: list[DeprivedRow] = []
+    rejected: list[dict] = []
+    for row_number, cells in rows:
+        if not any(c not in (None, "") for c in cells):
+            continue
+        number = ric.normalize(cells[headers.index["id_number"]])
+        parsed = ric.parse(number)
+        if isinstance(parsed, ric.IdProblem):
+            rejected.append({"row": row_number, "column": written, "reason": parsed.message})
+            continue
+        until = None
+        if until_at is not None and until_at < len(cells) and cells[until_at] not in (None, ""):
+            parts = parse_birth(cells[until_at])
+            if parts is None or parts[2] is None:
+                rejected.append(
+                    {"row": row_number, "column": str(header[until_at]), "reason": "期限日期无法识别"}
+                )
+                continue
+            until = date(*parts)
+        name = str(cells[name_at]).strip() if name_at is not None and cells[name_at] else None
+        reason = str(cells[reason_at]).strip() if reason_at is not None and cells[reason_at] else None
+        found.append(DeprivedRow(row_number, number, name, until, reason))
+    return found, rejected

@@ -1,0 +1,222 @@
+"""Importing the register from a committee's spreadsheet, in the caller's transaction.
+
+The rows are sorted by workflow/rules/voter_import.py; this module reads what the register
+holds, writes the accepted rows in chunks (COPY on PostgreSQL) and records the import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.clock import Clock
+from workflow.commands import elections
+from workflow.commands.voter_changes import deprived_numbers
+from workflow.commands.voter_districts import district_codes, district_lookup
+from workflow.commands.voter_list import is_published, supplement_import, today_for
+from workflow.events import Recorded
+from workflow.rules import ric
+from workflow.rules.voter_import import ImportReport, ImportSorter, Register, default_district
+from workflow.rules.voter_rows import map_headers
+from workflow.store.audit import record
+from workflow.store.models import Election
+from workflow.store.voters import AddedReason, Voter, VoterImport, VoterStatus
+
+CHUNK = 5000
+VOTER_COLUMNS = (
+    "election_id",
+    "district_id",
+    "name",
+    "sex",
+    "id_number",
+    "id_hash",
+    "birth_date",
+    "ethnicity",
+    "voter_group",
+    "address",
+    "hukou",
+    "note",
+    "status",
+    "added_reason",
+    "import_id",
+    "source_row",
+)
+
+
+class ImportRejected(Exception):
+    """Rows were rejected and --accept-valid was not given: the caller rolls back (exit 1)."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__("import rejected")
+        self.report = report
+
+
+def _bulk_insert(session: Session, rows: list[tuple]) -> None:
+    """Core executemany on SQLite; COPY on PostgreSQL (the same transaction)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY voters ({', '.join(VOTER_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    placeholders = ", ".join("?" for _ in VOTER_COLUMNS)
+    connection.exec_driver_sql(
+        f"INSERT INTO voters ({', '.join(VOTER_COLUMNS)}) VALUES ({placeholders})",
+        [(*row[:6], row[6].isoformat(), *row[7:]) for row in rows],
+    )
+
+
+def _register(session: Session, election: Election) -> Register:
+    voters: dict[str, int] = dict(
+        session.execute(
+            select(Voter.id_number, Voter.district_id).where(Voter.election_id == election.id)
+        ).all()
+    )
+    removed = set(
+        session.execute(
+            select(Voter.id_number).where(
+                Voter.election_id == election.id, Voter.status == VoterStatus.REMOVED
+            )
+        ).scalars()
+    )
+    return Register(
+        districts=district_lookup(session, election.id),
+        voters=voters,
+        removed=removed,
+        deprived=deprived_numbers(session, election),
+    )
+
+
+def import_voters(
+    session: Session,
+    election_id: int,
+    header: list[object],
+    rows: Iterable[tuple[int, list[object]]],
+    *,
+    file_name: str,
+    clock: Clock,
+    actor: str,
+    file_sha256: str | None = None,
+    district: str | None = None,
+    accept_valid: bool = False,
+    reason: AddedReason = AddedReason.REGISTERED,
+) -> ImportReport:
+    """Validate, deduplicate and insert rows in the caller's transaction.
+
+    Raises ImportRejected (the caller rolls back) when rows were rejected and `accept_valid` is
+    false. Duplicates are not rejections: the first registration stands (不重登, EL 27)."""
+    election = elections.get_election(session, election_id)
+    headers = map_headers(header)
+    register = _register(session, election)
+    sorter = ImportSorter(
+        headers,
+        register,
+        election_day=election.anchor_date,
+        default_district_id=default_district(headers, district, register.districts),
+    )
+    report = sorter.report
+    pending: list[tuple] = []
+    import_row: VoterImport | None = None
+    for accepted in sorter.sort(rows):
+        if import_row is None:
+            import_row = VoterImport(
+                election_id=election_id,
+                file_name=file_name[:300],
+                file_sha256=file_sha256,
+                at=clock.now(),
+                actor=actor,
+            )
+            session.add(import_row)
+            session.flush()
+        pending.append(
+            _voter_row(
+                election_id, accepted.district_id, accepted.record, reason, import_row.id, accepted.row
+            )
+        )
+        if len(pending) >= CHUNK:
+            _write(session, pending, report, accept_valid)
+    _write(session, pending, report, accept_valid)
+    report.duplicates = sorter.duplicates(district_codes(session, election_id))
+    if report.rejected and not accept_valid:
+        raise ImportRejected(report)
+    if import_row is not None:
+        _finish(session, election, import_row, report, file_name=file_name, clock=clock, actor=actor)
+    report.committed = True
+    return report
+
+
+def _voter_row(
+    election_id: int, district_id: int, data: dict, reason: AddedReason, import_id: int, row: int
+) -> tuple:
+    """A row of VOTER_COLUMNS."""
+    number = data["id_number"]
+    return (
+        election_id,
+        district_id,
+        data["name"],
+        data["sex"],
+        number,
+        ric.id_hash(number),
+        data["birth_date"],
+        data["ethnicity"],
+        data["voter_group"],
+        data["address"],
+        data["hukou"],
+        data["note"],
+        VoterStatus.ACTIVE.value,
+        reason.value,
+        import_id,
+        row,
+    )
+
+
+def _write(session: Session, pending: list[tuple], report: ImportReport, accept_valid: bool) -> None:
+    """Insert a chunk, unless a rejection already dooms the import (it will be rolled back)."""
+    if pending and (accept_valid or not report.rejected):
+        _bulk_insert(session, pending)
+    pending.clear()
+
+
+def _finish(
+    session: Session,
+    election: Election,
+    import_row: VoterImport,
+    report: ImportReport,
+    *,
+    file_name: str,
+    clock: Clock,
+    actor: str,
+) -> None:
+    import_row.accepted = report.accepted
+    import_row.rejected = len(report.rejected)
+    import_row.duplicates = len(report.duplicates)
+    import_row.warnings = len(report.warnings)
+    report.import_id = import_row.id
+    if is_published(election):
+        # After publication every addition goes to the supplementary list (补正名单).
+        supplement_import(session, import_row.id, today_for(election, clock))
+    record(
+        session,
+        Recorded(
+            action="voters.imported",
+            entity="voter_import",
+            entity_id=str(import_row.id),
+            after={
+                "election_id": election.id,
+                "file": file_name,
+                "sha256": import_row.file_sha256,
+                "accepted": report.accepted,
+                "rejected": len(report.rejected),
+                "duplicates": len(report.duplicates),
+                "warnings": len(report.warnings),
+            },
+        ),
+        actor=actor,
+        clock=clock,
+    )

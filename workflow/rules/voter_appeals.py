@@ -1,0 +1,93 @@
+"""Objections to the published voter list (申诉), EL 29: the time limits and what a filing
+and a decision must contain. Pure: data in, decision out.
+
+Filed within 5 days of publication (Civil Code art. 201: the day after publication is day 1,
+so published on the 1st, the last day is the 6th); each decided within 3 days of filing; the
+filer may then sue in court up to E − 5.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from workflow.errors import DomainError
+
+FILING_DAYS = 5  # EL 29: 在选民名单公布之日起五日内
+DECISION_DAYS = 3  # EL 29: 应在三日内作出处理决定
+COURT_DAYS = 5  # EL 29: 可以在选举日的五日以前向人民法院起诉
+REQUESTS = ("add", "remove", "correct")
+CORRECTABLE = {
+    "name": "姓名",
+    "voter_group": "选民小组",
+    "address": "住址",
+    "ethnicity": "民族",
+    "hukou": "户籍地",
+}
+
+
+def last_filing_day(published: date) -> date:
+    return published + timedelta(days=FILING_DAYS)
+
+
+def decide_by(filed_on: date) -> date:
+    return filed_on + timedelta(days=DECISION_DAYS)
+
+
+def court_suit_deadline(election_day: date) -> date:
+    return election_day - timedelta(days=COURT_DAYS)
+
+
+def check_filing(
+    *,
+    filed_on: date,
+    today: date,
+    published: date,
+    filer: str,
+    reason: str,
+    subject_name: str,
+    request: str,
+) -> None:
+    """A filing's date lies in the window and it names filer, subject, reason and request."""
+    last_day = last_filing_day(published)
+    if filed_on > today:
+        raise DomainError("E_DATE_IN_FUTURE", f"申诉日期 {filed_on} 晚于今天 {today}", "on")
+    if filed_on < published:
+        raise DomainError("E_APPEAL_BEFORE_PUBLICATION", f"申诉日期早于选民名单公布日期 {published}", "on")
+    if filed_on > last_day:
+        raise DomainError(
+            "E_APPEAL_WINDOW_CLOSED",
+            f"申诉期限已过：选民名单于 {published} 公布，应在 {last_day} 以前提出（选举法第二十九条）",
+            "on",
+        )
+    if not filer.strip() or not reason.strip() or not subject_name.strip():
+        raise DomainError("E_APPEAL_INCOMPLETE", "申诉须写明申诉人、被申诉事项涉及的人员和理由", "reason")
+    if request not in REQUESTS:
+        raise DomainError(
+            "E_APPEAL_REQUEST", "申诉请求应为 add（增列）、remove（除名）或 correct（更正）", "request"
+        )
+
+
+def check_correction(correction: dict[str, str] | None) -> None:
+    """A correction names at least one field, and only fields that may be corrected."""
+    if not correction or not set(correction) <= set(CORRECTABLE):
+        allowed = "、".join(f"{k}（{v}）" for k, v in CORRECTABLE.items())
+        raise DomainError("E_APPEAL_CORRECTION", f"更正申诉须写明更正的项目：{allowed}", "correction")
+
+
+def check_decision(
+    *, decided_on: date, today: date, filed_on: date, upheld: bool, reason: str | None
+) -> str | None:
+    """The decision's date lies between filing and today; a rejection gives its reason.
+    Returns the reason as recorded (stripped, empty as None)."""
+    if decided_on > today:
+        raise DomainError("E_DATE_IN_FUTURE", f"处理日期 {decided_on} 晚于今天 {today}", "on")
+    if decided_on < filed_on:
+        raise DomainError("E_DATE_BEFORE_FILING", f"处理日期早于申诉日期 {filed_on}", "on")
+    if not upheld and not (reason and reason.strip()):
+        raise DomainError("E_REASON_REQUIRED", "驳回申诉必须说明理由", "reason")
+    return (reason or "").strip() or None
+
+
+def correction_details(before: dict[str, str | None], changes: dict[str, str]) -> str:
+    """The supplementary list's description of an upheld correction."""
+    return "；".join(f"{CORRECTABLE[k]}：{before[k] or '空'} → {v}" for k, v in changes.items())

@@ -1,0 +1,186 @@
+"""Sorting an imported register's rows: accepted, unchanged (already registered there),
+rejected with the column and the reason, and duplicates. Pure: the caller reads what the
+database holds once, streams the file's rows through `ImportSorter.sort` and writes the
+accepted rows as they come.
+
+Rules: EL 4 (18 or over, not deprived), EL 27 (registration by district, once: 不重登 — the
+first registration stands, a duplicate is reported, not rejected).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from workflow.errors import DomainError, not_found
+from workflow.rules import ric
+from workflow.rules.voter_rows import HeaderMap, RowChecker
+
+COLUMN_NAMES = {"name": "姓名", "id_number": "公民身份号码"}
+
+
+@dataclass
+class ImportReport:
+    accepted: int = 0
+    unchanged: int = 0  # already registered in the same district (a re-import)
+    warnings: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+    duplicates: list[dict] = field(default_factory=list)
+    committed: bool = False
+    import_id: int | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "accepted": self.accepted,
+            "unchanged": self.unchanged,
+            "warnings": self.warnings,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+            "committed": self.committed,
+        }
+
+
+@dataclass(frozen=True)
+class Register:
+    """What the database holds before the import."""
+
+    districts: dict[str, int]  # district code or name → id (a code wins over a name)
+    voters: dict[str, int]  # id number → district id, active or removed
+    removed: set[str]  # id numbers of removed voters
+    deprived: set[str]  # id numbers deprived of political rights on election day
+
+
+def default_district(headers: HeaderMap, district: str | None, districts: dict[str, int]) -> int | None:
+    """The district for rows without one: the one given (it must exist), else None, which
+    the file must then make up for with a 选区 column."""
+    if headers.missing:
+        missing = "、".join(COLUMN_NAMES[m] for m in headers.missing)
+        raise DomainError("E_MISSING_COLUMN", f"文件缺少必需的列：{missing}", "file")
+    if district is not None:
+        district_id = districts.get(district)
+        if district_id is None:
+            raise not_found("选区", district, "district")
+        return district_id
+    if "district" not in headers.index:
+        raise DomainError(
+            "E_MISSING_COLUMN", "文件没有「选区」列：请用 --district 指定这些选民所在的选区", "district"
+        )
+    return None
+
+
+def header_warnings(headers: HeaderMap) -> list[dict]:
+    warnings = [{"row": 1, "column": text, "reason": "无法识别的列，已忽略"} for _, text in headers.unknown]
+    warnings += [
+        {"row": 1, "column": text, "reason": "重复的列，已忽略（以第一列为准）"}
+        for _, text in headers.repeated
+    ]
+    return warnings
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    row: int
+    district_id: int
+    record: dict  # RowChecker's record: name, id_number, sex, birth_date and the optional fields
+
+
+class ImportSorter:
+    """Sorts one file's rows against the register; fills `report` as it goes."""
+
+    def __init__(
+        self,
+        headers: HeaderMap,
+        register: Register,
+        *,
+        election_day: date,
+        default_district_id: int | None,
+    ):
+        self.register = register
+        self.default_district_id = default_district_id
+        self.checker = RowChecker(headers, election_day=election_day, cutoff=ric.adult_cutoff(election_day))
+        self.district_column = headers.written.get("district", "选区")
+        self.id_column = headers.written["id_number"]
+        self.report = ImportReport(warnings=header_warnings(headers))
+        self.seen: dict[str, int] = {}  # number → first row in this file
+        self.repeats: dict[str, list[int]] = {}  # number → later rows
+        self.against_register: dict[str, list[int]] = {}  # number → rows of someone registered elsewhere
+
+    def sort(self, rows: Iterable[tuple[int, list[object]]]) -> Iterator[Accepted]:
+        """Yield the rows to register, in file order; everything else goes to the report."""
+        report = self.report
+        for row_number, cells in rows:
+            if not any(c not in (None, "") for c in cells):
+                continue  # blank rows between blocks are common
+            data, warnings, errors = self.checker(cells)
+            for issue in warnings:
+                report.warnings.append({"row": row_number, "column": issue.column, "reason": issue.reason})
+            if errors:
+                for issue in errors:
+                    report.rejected.append(
+                        {"row": row_number, "column": issue.column, "reason": issue.reason}
+                    )
+                continue
+            district_id = self._district(row_number, data)
+            if district_id is not None and self._is_new(row_number, data["id_number"], district_id):
+                report.accepted += 1
+                yield Accepted(row_number, district_id, data)
+
+    def _district(self, row_number: int, data: dict) -> int | None:
+        """The row's district id, or None with the row rejected."""
+        rejected = self.report.rejected
+        if data["id_number"] in self.register.deprived:
+            reason = "依法被剥夺政治权利，不列入选民名单（选举法第四条）"
+            rejected.append({"row": row_number, "column": self.id_column, "reason": reason})
+            return None
+        if data["district"] is not None:
+            district_id = self.register.districts.get(data["district"])
+            if district_id is None:
+                reason = f"选区「{data['district']}」不存在（请先用 huanjie districts add 添加）"
+                rejected.append({"row": row_number, "column": self.district_column, "reason": reason})
+            return district_id
+        if self.default_district_id is None:
+            rejected.append({"row": row_number, "column": self.district_column, "reason": "选区为空"})
+        return self.default_district_id
+
+    def _is_new(self, row_number: int, number: str, district_id: int) -> bool:
+        """不重登: a number seen before in this file or registered already is not added again."""
+        if number in self.seen:
+            self.repeats.setdefault(number, []).append(row_number)
+            return False
+        self.seen[number] = row_number
+        registered_in = self.register.voters.get(number)
+        if registered_in is None:
+            return True
+        if registered_in != district_id:
+            self.against_register.setdefault(number, []).append(row_number)
+            return False
+        self.report.unchanged += 1
+        if number in self.register.removed:
+            # A removal is a decision with a reason: a file does not undo it silently.
+            self.report.warnings.append(
+                {
+                    "row": row_number,
+                    "column": self.id_column,
+                    "reason": "此人已除名，未恢复登记（如需恢复请用 huanjie voters add）",
+                }
+            )
+        return False
+
+    def duplicates(self, codes: dict[int, str]) -> list[dict]:
+        """Every number found twice, by its first row; `codes` maps district ids to codes."""
+        found = []
+        for number, later in self.repeats.items():
+            if number in self.against_register:
+                continue  # reported once below, with every row of this file
+            found.append({"id_masked": ric.mask(number), "rows": [self.seen[number], *later]})
+        for number, rows in self.against_register.items():
+            found.append(
+                {
+                    "id_masked": ric.mask(number),
+                    "rows": rows + self.repeats.get(number, []),
+                    "registered_in": codes.get(self.register.voters[number]),
+                }
+            )
+        found.sort(key=lambda d: d["rows"][0])
+        return found
