@@ -11,19 +11,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schedules.calendar import HolidayCalendar
 from service.api.deps import INT_MAX, Caller, Principal, Services, Svc, Tx
 from service.api.problems import PROBLEM_RESPONSES, Forbidden
 from workflow.commands import elections as commands
+from workflow.commands.auth import subtree_ids
 from workflow.commands.overview import list_elections_page, progress, summary
 from workflow.errors import DomainError, NotFound
 from workflow.machine import Trigger
 from workflow.plan import Plan, parse_plan, parse_plan_text
-from workflow.store.models import Election, Jurisdiction
+from workflow.store.models import Election
 from workflow.timeutil import local_date
+from workflow.views import jurisdictions
 
 router = APIRouter(prefix="/api/v1/elections", tags=["elections"], responses=PROBLEM_RESPONSES)
 
@@ -134,7 +135,7 @@ def _within_limits(plan: Plan) -> None:
 
 def _check_plan_scope(session: Session, caller: Principal, plan: Plan) -> None:
     ref = plan.jurisdiction
-    found = session.execute(select(Jurisdiction).where(Jurisdiction.code == ref.code)).scalar_one_or_none()
+    found = jurisdictions.by_code(session, ref.code)
     if found is not None:
         caller.check_jurisdiction(session, found)
     elif ref.parent:
@@ -190,10 +191,7 @@ def create_election(body: ElectionCreate, session: Tx, caller: Caller, svc: Svc,
 def create_round(body: RoundCreate, session: Tx, caller: Caller, svc: Svc) -> dict:
     caller.check_write()
     plan = _parse(body)
-    found = {
-        j.code: j
-        for j in session.execute(select(Jurisdiction).where(Jurisdiction.code.in_(body.jurisdictions))).scalars()
-    }
+    found = jurisdictions.by_codes(session, body.jurisdictions)
     for code in body.jurisdictions:  # every one must be the caller's, before anything is written
         if code in found:
             caller.check_jurisdiction(session, found[code])
@@ -243,8 +241,6 @@ def list_elections(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> dict:
-    from workflow.commands.auth import subtree_ids
-
     narrowed = None
     if jurisdiction:
         j = commands.find_jurisdiction(session, jurisdiction)

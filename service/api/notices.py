@@ -14,7 +14,6 @@ from fastapi import APIRouter, Body, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notices.output import MEDIA_TYPES
@@ -23,9 +22,8 @@ from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_
 from service.api.problems import PROBLEM_RESPONSES
 from service.web.routes import NOTICE_LISTERS
 from workflow.commands import notices as commands
-from workflow.errors import not_found
 from workflow.store.models import Election
-from workflow.store.notices import Notice
+from workflow.views.notices import published_notice
 
 router = APIRouter(prefix="/api/v1/elections", tags=["notices"], responses=PROBLEM_RESPONSES)
 
@@ -174,11 +172,7 @@ def publish_notice(
 )
 def download_notice(election_id: ElectionId, notice_id: NoticeId, session: Tx, caller: Caller) -> Response:
     visible_election(session, caller, election_id)
-    notice = session.execute(
-        select(Notice).where(Notice.id == notice_id, Notice.election_id == election_id)
-    ).scalar_one_or_none()
-    if notice is None:
-        raise not_found("公告", notice_id, "notice_id")
+    notice = published_notice(session, election_id, notice_id)
     stem = "-".join(
         filter(None, [f"election{election_id}", notice.template, notice.district, f"v{notice.version}"])
     )

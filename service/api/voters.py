@@ -15,9 +15,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi import Path as PathParam
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.api.deps import INT_MAX, Caller, Principal, Services, Svc, Tx
@@ -28,7 +28,7 @@ from workflow.commands import auth
 from workflow.commands import voters as registry
 from workflow.commands.voter_files import CSV_SUFFIXES, XLSX_SUFFIXES, file_digest, open_sheet
 from workflow.errors import DomainError, not_found
-from workflow.store.voters import District, Voter, VoterListVersion, VoterStatus
+from workflow.views import voters as voters_view
 
 router = APIRouter(prefix="/api/v1/elections", tags=["voters"], responses=PROBLEM_RESPONSES)
 
@@ -236,8 +236,6 @@ def import_voters(
 
 
 def _jsonable(value):
-    from fastapi.encoders import jsonable_encoder
-
     return jsonable_encoder(value)
 
 
@@ -245,42 +243,7 @@ def _jsonable(value):
 @router.get("/{election_id}/voters/status", summary="选民登记概况：各选区人数、已公布版本、待处理申诉")
 def voters_status(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc) -> dict:
     election = visible_election(session, caller, election_id)
-    districts = registry.list_districts(session, election_id)
-    versions = session.execute(
-        select(District.code, VoterListVersion)
-        .join(District, District.id == VoterListVersion.district_id)
-        .where(VoterListVersion.election_id == election_id)
-        .order_by(District.code, VoterListVersion.version)
-    ).all()
-    by_code: dict[str, list[dict]] = {}
-    for code, v in versions:
-        by_code.setdefault(code, []).append(
-            {"version": v.version, "published_on": v.published_on, "voters": v.voters, "changes": v.changes}
-        )
-    for d in districts:
-        d["versions"] = by_code.get(d["code"], [])
-    removed = session.execute(
-        select(func.count()).where(Voter.election_id == election_id, Voter.status != VoterStatus.ACTIVE)
-    ).scalar_one()
-    appeals = None
-    list_milestone = next((m for m in election.milestones if m.key == registry.LIST_MILESTONE), None)
-    if list_milestone is not None and list_milestone.done_on is not None:
-        listed = appeal_commands.list_appeals(session, election_id, clock=svc.clock)
-        appeals = {
-            "filing_ends": listed["filing_ends"],
-            "window_open": listed["window_open"],
-            "pending": listed["pending"],
-            "overdue": listed["overdue"],
-            "total": len(listed["appeals"]),
-        }
-    return {
-        "election_id": election_id,
-        "voters": sum(d["voters"] for d in districts),
-        "removed": removed,
-        "published": list_milestone.done_on if list_milestone is not None else None,
-        "districts": districts,
-        "appeals": appeals,
-    }
+    return voters_view.voters_status(session, election, clock=svc.clock)
 
 
 @router.get(
