@@ -26,6 +26,7 @@ from service.api import (
     voters,
 )
 from service.api.deps import Admitted, Services
+from service.api.schemas import Health
 from service.metrics import Metrics
 from service.settings import ServiceSettings
 from service.web import routes as web_routes
@@ -36,6 +37,7 @@ from workflow.store.db import default_url
 
 log = logging.getLogger("huanjie.service")
 access = logging.getLogger("huanjie.access")
+
 
 class RequestLog:
     """Pure ASGI middleware: one structured log line and the metrics for every request."""
@@ -120,7 +122,13 @@ def create_app(
     app.state.metrics = metrics
     problems.install(app)
 
-    @app.get("/healthz", tags=["operations"], summary="健康检查（数据库可连接）")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="健康检查（数据库可连接）",
+        response_model=Health,
+        responses={503: {"description": "数据库不可连接", "model": Health}},
+    )
     def healthz(_admission: Admitted) -> JSONResponse:
         try:
             with db.reading() as session:

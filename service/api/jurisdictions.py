@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from service.api import schemas
 from service.api.deps import Caller, Tx
 from service.api.problems import PROBLEM_RESPONSES
 from workflow.commands.elections import find_jurisdiction
@@ -15,12 +16,20 @@ router = APIRouter(prefix="/api/v1/jurisdictions", tags=["jurisdictions"], respo
 Code = Annotated[str, Path(pattern=r"^[0-9A-Za-z_.\-]{1,32}$", description="行政区划代码")]
 
 
-@router.get("", summary="本账号管辖范围内的行政区域")
+@router.get(
+    "",
+    summary="本账号管辖范围内的行政区域",
+    response_model=schemas.JurisdictionList,
+)
 def list_jurisdictions(session: Tx, caller: Caller) -> dict:
     return views.jurisdiction_list(session, caller.scope(session))
 
 
-@router.get("/{code}", summary="一个行政区域及其下级")
+@router.get(
+    "/{code}",
+    summary="一个行政区域及其下级",
+    response_model=schemas.JurisdictionDetail,
+)
 def show_jurisdiction(code: Code, session: Tx, caller: Caller) -> dict:
     j = find_jurisdiction(session, code)
     caller.check_jurisdiction(session, j)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from notices.output import MEDIA_TYPES
+from service.api import schemas
 from service.api.deps import INT_MAX, Caller, Svc, Tx
 from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
 from service.api.problems import PROBLEM_RESPONSES
@@ -38,7 +39,10 @@ LawfulDate = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
 FILE_RESPONSES = {
     200: {
         "description": "公告文件",
-        "content": {media.split(";")[0]: {} for media in MEDIA_TYPES.values()},
+        "content": {
+            media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+            for media in MEDIA_TYPES.values()
+        },
     }
 }
 
@@ -73,7 +77,11 @@ def file_response(content: bytes, fmt: str, stem: str, title: str, *, download: 
     return Response(content, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": header})
 
 
-@router.get("/{election_id}/notices", summary="本选举适用的公告、所需数据是否齐备、已发布的版本")
+@router.get(
+    "/{election_id}/notices",
+    summary="本选举适用的公告、所需数据是否齐备、已发布的版本",
+    response_model=schemas.NoticeCatalog,
+)
 def list_notices(election_id: ElectionId, session: Tx, caller: Caller) -> dict:
     visible_election(session, caller, election_id)
     return commands.notice_catalog(session, election_id)
@@ -122,6 +130,7 @@ def preview_notice(
     "/{election_id}/notices/{template}/publish",
     status_code=201,
     summary="发布公告：编号、存档（新版本，不覆盖）、记入审计，并办结对应节点",
+    response_model=schemas.NoticePublished,
 )
 def publish_notice(
     election_id: ElectionId,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
+from service.api import schemas
 from service.api.deps import INT_MAX, Caller, Tx
 from service.api.elections import visible_election
 from service.api.problems import PROBLEM_RESPONSES
@@ -60,7 +61,11 @@ def list_reminders(
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/audit", summary="审计日志（仅本账号管辖范围内的记录）")
+@router.get(
+    "/audit",
+    summary="审计日志（仅本账号管辖范围内的记录）",
+    response_model=schemas.AuditList,
+)
 def list_audit(
     session: Tx,
     caller: Caller,
@@ -83,6 +88,10 @@ def list_audit(
     )
 
 
-@router.get("/audit/verify", summary="校验审计日志的哈希链")
+@router.get(
+    "/audit/verify",
+    summary="校验审计日志的哈希链",
+    response_model=schemas.ChainReport,
+)
 def verify_audit(session: Tx, caller: Caller) -> dict:
     return verify(session).as_dict()
