@@ -26,7 +26,7 @@ from service.api import (
     voters,
 )
 from service.api.deps import Admitted, Services
-from service.api.schemas import Health
+from service.api.schemas.common import Health
 from service.metrics import Metrics
 from service.settings import ServiceSettings
 from service.web import routes as web_routes

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from service.api import schemas
 from service.api.deps import Caller, Principal, Svc, Tx
 from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
 from service.api.problems import PROBLEM_RESPONSES
+from service.api.schemas import candidates as schemas
 from workflow.commands import candidates as cmd
 from workflow.commands import results as res
 from workflow.commands import tallies

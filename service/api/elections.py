@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from schedules.calendar import HolidayCalendar
-from service.api import schemas
 from service.api.deps import INT_MAX, Caller, Principal, Services, Svc, Tx
 from service.api.problems import PROBLEM_RESPONSES, Forbidden
+from service.api.schemas import elections as schemas
 from workflow.commands import elections as commands
 from workflow.commands.auth import subtree_ids
 from workflow.commands.overview import list_elections_page, progress, summary

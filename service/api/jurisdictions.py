@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from service.api import schemas
 from service.api.deps import Caller, Tx
 from service.api.problems import PROBLEM_RESPONSES
+from service.api.schemas import jurisdictions as schemas
 from workflow.commands.elections import find_jurisdiction
 from workflow.views import jurisdictions as views
 

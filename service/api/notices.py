@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from notices.output import MEDIA_TYPES
-from service.api import schemas
 from service.api.deps import INT_MAX, Caller, Svc, Tx
 from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
 from service.api.problems import PROBLEM_RESPONSES
+from service.api.schemas import notices as schemas
 from service.web.routes import NOTICE_LISTERS
 from workflow.commands import notices as commands
 from workflow.store.models import Election

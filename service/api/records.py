@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
-from service.api import schemas
 from service.api.deps import INT_MAX, Caller, Tx
 from service.api.elections import visible_election
 from service.api.problems import PROBLEM_RESPONSES
+from service.api.schemas import records as schemas
 from workflow.store.audit import verify
 from workflow.store.auth import Role
 from workflow.store.models import Election, Reminder, reminder_status_is

@@ -20,10 +20,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from service.api import schemas
 from service.api.deps import INT_MAX, Caller, Principal, Services, Svc, Tx
 from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
 from service.api.problems import PROBLEM, PROBLEM_RESPONSES, Forbidden
+from service.api.schemas import voters as schemas
 from workflow.commands import appeals as appeal_commands
 from workflow.commands import auth
 from workflow.commands import voters as registry
@@ -250,11 +250,7 @@ def import_voters(
         "field": "file",
         "instance": f"/api/v1/elections/{election_id}/voters/import",
     }
-    return JSONResponse(problem | _jsonable(body), status_code=422, media_type=PROBLEM)
-
-
-def _jsonable(value):
-    return jsonable_encoder(value)
+    return JSONResponse(problem | jsonable_encoder(body), status_code=422, media_type=PROBLEM)
 
 
 # -- status and lists --------------------------------------------------------------------------
