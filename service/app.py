@@ -1,12 +1,11 @@
 """The FastAPI app factory: API routers, dashboard, metrics, health. No import-time globals:
 the database, the clock and the settings are given to `create_app`, so tests swap them.
 
-Other parts add their API as routers in `service/api/<area>.py` and list them in ROUTERS.
+Other parts add their API as routers in `service/api/<area>.py` and include them in `create_app`.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from contextlib import asynccontextmanager
@@ -16,29 +15,28 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.requests import Request
 
-from service.api import problems
+from service.api import (
+    calendar,
+    candidates,
+    elections,
+    jurisdictions,
+    notices,
+    problems,
+    records,
+    voters,
+)
 from service.api.deps import Admitted, Services
+from service.api.schemas.common import Health
 from service.metrics import Metrics
 from service.settings import ServiceSettings
+from service.web import routes as web_routes
+from service.web import voters as web_voters
 from workflow.clock import Clock, SystemClock
 from workflow.store import Database
+from workflow.store.db import default_url
 
 log = logging.getLogger("huanjie.service")
 access = logging.getLogger("huanjie.access")
-
-# Routers, by module path: each module has `router`. Voters, candidates, tallies and notices
-# append theirs here when they land.
-ROUTERS = [
-    "service.api.jurisdictions",
-    "service.api.elections",
-    "service.api.calendar",
-    "service.api.records",
-    "service.api.voters",
-    "service.api.candidates",
-    "service.api.notices",
-    "service.web.routes",
-    "service.web.voters",
-]
 
 
 class RequestLog:
@@ -79,8 +77,9 @@ class RequestLog:
 
 
 def _start_scheduler(db: Database, clock: Clock):
-    """The scheduler's jobs (sweep, digest, delivery) in this process. Imported here, so that
-    an app built without the scheduler does not load APScheduler."""
+    """The scheduler's jobs (sweep, digest, delivery) in this process."""
+    # Deferred on purpose: APScheduler is heavy and optional, and an app built without the
+    # scheduler (tests, several API workers beside one scheduler process) need not load it.
     from schedules.runner import start_scheduler
 
     scheduler = start_scheduler(db, clock)
@@ -97,8 +96,6 @@ def create_app(
 ) -> FastAPI:
     settings = settings or ServiceSettings()
     if db is None:
-        from workflow.store.db import default_url
-
         db = Database(settings.db or default_url())
         if settings.migrate_on_start:
             db.migrate()
@@ -125,7 +122,13 @@ def create_app(
     app.state.metrics = metrics
     problems.install(app)
 
-    @app.get("/healthz", tags=["operations"], summary="健康检查（数据库可连接）")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="健康检查（数据库可连接）",
+        response_model=Health,
+        responses={503: {"description": "数据库不可连接", "model": Health}},
+    )
     def healthz(_admission: Admitted) -> JSONResponse:
         try:
             with db.reading() as session:
@@ -139,11 +142,19 @@ def create_app(
     def prometheus(_admission: Admitted):
         return metrics.response()
 
-    for module in ROUTERS:
-        app.include_router(importlib.import_module(module).router)
-    from service.web.routes import mount_static
-
-    mount_static(app)
+    for module in (
+        jurisdictions,
+        elections,
+        calendar,
+        records,
+        voters,
+        candidates,
+        notices,
+        web_routes,
+        web_voters,
+    ):
+        app.include_router(module.router)
+    web_routes.mount_static(app)
     app.add_middleware(RequestLog, metrics=metrics)
     return app
 

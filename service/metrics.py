@@ -8,19 +8,12 @@ import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from workflow.clock import Clock
 from workflow.store import Database
-from workflow.store.models import (
-    Election,
-    Notification,
-    NotificationStatus,
-    Reminder,
-    pending_due,
-)
+from workflow.views.metrics import gauges
 
 
 class DatabaseCollector:
@@ -37,26 +30,12 @@ class DatabaseCollector:
         backlog = GaugeMetricFamily("huanjie_outbox_backlog", "Notifications waiting to be delivered")
         failed = GaugeMetricFamily("huanjie_delivery_failures", "Notifications parked after the last retry")
         with self.db.reading() as session:
-            for kind, phase, count in session.execute(
-                select(Election.kind, Election.state, func.count()).group_by(Election.kind, Election.state)
-            ):
-                by_phase.add_metric([kind, phase], count)
-            due.add_metric(
-                [],
-                session.execute(
-                    select(func.count(Reminder.id)).where(pending_due(now))
-                ).scalar_one(),
-            )
-            for status, family in (
-                (NotificationStatus.PENDING, backlog),
-                (NotificationStatus.FAILED, failed),
-            ):
-                family.add_metric(
-                    [],
-                    session.execute(
-                        select(func.count(Notification.id)).where(Notification.status == status)
-                    ).scalar_one(),
-                )
+            counted = gauges(session, now)
+        for kind, phase, count in counted.elections:
+            by_phase.add_metric([kind, phase], count)
+        due.add_metric([], counted.reminders_due)
+        backlog.add_metric([], counted.outbox_backlog)
+        failed.add_metric([], counted.delivery_failures)
         yield from (by_phase, due, backlog, failed)
 
 

@@ -64,7 +64,12 @@ def election_calendar(election: Election, stamp) -> bytes:
     "/{election_id}/calendar.ics",
     summary="选举日历（iCalendar）：每个节点一个全天事件，提前 7/3/1 天提醒",
     response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}}},
+    responses={
+        200: {
+            "description": "iCalendar 文件（RFC 5545）",
+            "content": {"text/calendar": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
 def calendar_feed(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc) -> Response:
     election = visible_election(session, caller, election_id)

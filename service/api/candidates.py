@@ -1,6 +1,6 @@
 """/api/v1/elections/{id}/candidates, …/tallies and …/results.
 
-The same command functions as `huanjie candidates|tallies|results` (workflow/commands/candidates.py,
+The same command functions as `huanjie candidates|tallies|results` (workflow/commands/candidate_*.py,
 tallies.py, results.py) in the request's one transaction, with the caller as the audit actor.
 Writes need `can_write` (county admin, township staff); everyone in scope may read.
 Candidates' own ID numbers (for the conflict check) are never returned.
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from service.api.deps import Caller, Principal, Svc, Tx
 from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
 from service.api.problems import PROBLEM_RESPONSES
+from service.api.schemas import candidates as schemas
 from workflow.commands import candidate_lists, candidate_nominations, candidate_records, tallies
 from workflow.commands import results as res
 
@@ -76,7 +77,11 @@ def _writable(session: Session, caller: Principal, election_id: int) -> None:
 
 
 # -- candidates ---------------------------------------------------------------------------------
-@router.get("/{election_id}/candidates", summary="各选区候选人名单与状态")
+@router.get(
+    "/{election_id}/candidates",
+    summary="各选区候选人名单与状态",
+    response_model=schemas.CandidatesView,
+)
 def list_candidates(
     election_id: ElectionId, session: Tx, caller: Caller, district: DistrictQuery = None
 ) -> dict:
@@ -98,7 +103,12 @@ def list_candidates(
     return {"districts": lists, "candidates": people}
 
 
-@router.post("/{election_id}/candidates/districts", status_code=201, summary="建立一个选区的候选人名单")
+@router.post(
+    "/{election_id}/candidates/districts",
+    status_code=201,
+    summary="建立一个选区的候选人名单",
+    response_model=schemas.CandidateListOpened,
+)
 def open_district(
     election_id: ElectionId, body: DistrictListCreate, session: Tx, caller: Caller, svc: Svc
 ) -> dict:
@@ -115,7 +125,12 @@ def open_district(
     return {"district": lst.district, "name": lst.name, "seats": lst.seats, "status": lst.status}
 
 
-@router.post("/{election_id}/candidates", status_code=201, summary="登记代表候选人推荐（选举法第三十条）")
+@router.post(
+    "/{election_id}/candidates",
+    status_code=201,
+    summary="登记代表候选人推荐（选举法第三十条）",
+    response_model=schemas.CandidateOut,
+)
 def nominate(election_id: ElectionId, body: Nomination, session: Tx, caller: Caller, svc: Svc) -> dict:
     _writable(session, caller, election_id)
     c = candidate_nominations.nominate(
@@ -139,7 +154,11 @@ def nominate(election_id: ElectionId, body: Nomination, session: Tx, caller: Cal
     return candidate_records.candidate_view(c)
 
 
-@router.get("/{election_id}/candidates/published", summary="已公布的候选人名单（初步或正式），不含身份号码")
+@router.get(
+    "/{election_id}/candidates/published",
+    summary="已公布的候选人名单（初步或正式），不含身份号码",
+    response_model=schemas.PublishedCandidates,
+)
 def published_list(
     election_id: ElectionId,
     session: Tx,
@@ -153,6 +172,7 @@ def published_list(
 @router.post(
     "/{election_id}/candidates/publish-preliminary",
     summary="公布初步代表候选人名单（选举法第三十二条：选举日的十五日以前）",
+    response_model=schemas.PreliminaryPublished,
 )
 def publish_preliminary(
     election_id: ElectionId,
@@ -170,6 +190,7 @@ def publish_preliminary(
 @router.post(
     "/{election_id}/candidates/publish-official",
     summary="公布正式代表候选人名单（选举法第三十二条：选举日的七日以前）；差额比例不符时拒绝",
+    response_model=schemas.OfficialPublished,
 )
 def publish_official(
     election_id: ElectionId,
@@ -195,7 +216,12 @@ def _round_view(session: Session, election_id: int, district: str, rec) -> dict:
     }
 
 
-@router.post("/{election_id}/tallies", status_code=201, summary="计票并登记一个选区的一轮投票（TALLY.json）")
+@router.post(
+    "/{election_id}/tallies",
+    status_code=201,
+    summary="计票并登记一个选区的一轮投票（TALLY.json）",
+    response_model=schemas.TallyRecorded,
+)
 def record_tally(
     election_id: ElectionId,
     district: RequiredDistrict,
@@ -209,7 +235,11 @@ def record_tally(
     return _round_view(session, election_id, district, rec)
 
 
-@router.get("/{election_id}/tallies", summary="一个选区已登记的各轮计票")
+@router.get(
+    "/{election_id}/tallies",
+    summary="一个选区已登记的各轮计票",
+    response_model=schemas.TallyRounds,
+)
 def list_tallies(election_id: ElectionId, district: RequiredDistrict, session: Tx, caller: Caller) -> dict:
     visible_election(session, caller, election_id)
     rounds = [
@@ -227,13 +257,21 @@ def list_tallies(election_id: ElectionId, district: RequiredDistrict, session: T
 
 
 # -- results ------------------------------------------------------------------------------------
-@router.get("/{election_id}/results", summary="各选区选举结果与待进行的投票")
+@router.get(
+    "/{election_id}/results",
+    summary="各选区选举结果与待进行的投票",
+    response_model=schemas.ResultsView,
+)
 def show_results(election_id: ElectionId, session: Tx, caller: Caller) -> dict:
     visible_election(session, caller, election_id)
     return res.results_view(session, election_id)
 
 
-@router.post("/{election_id}/results/publish", summary="公布选举结果（选举法第四十六条）")
+@router.post(
+    "/{election_id}/results/publish",
+    summary="公布选举结果（选举法第四十六条）",
+    response_model=schemas.ResultsPublished,
+)
 def publish_results(
     election_id: ElectionId,
     session: Tx,

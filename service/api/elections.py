@@ -11,19 +11,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import INT_MAX, Caller, Principal, Services, Svc, Tx
 from service.api.problems import PROBLEM_RESPONSES, Forbidden
+from service.api.schemas import elections as schemas
 from workflow.calendar import HolidayCalendar
 from workflow.commands import elections as commands
+from workflow.commands.auth import subtree_ids
 from workflow.commands.overview import list_elections_page, progress, summary
 from workflow.errors import DomainError, NotFound
 from workflow.machine import Trigger
 from workflow.plan import Plan, parse_plan, parse_plan_text
-from workflow.store.models import Election, Jurisdiction
+from workflow.store.models import Election
 from workflow.timeutil import local_date
+from workflow.views import jurisdictions
 
 router = APIRouter(prefix="/api/v1/elections", tags=["elections"], responses=PROBLEM_RESPONSES)
 
@@ -134,7 +136,7 @@ def _within_limits(plan: Plan) -> None:
 
 def _check_plan_scope(session: Session, caller: Principal, plan: Plan) -> None:
     ref = plan.jurisdiction
-    found = session.execute(select(Jurisdiction).where(Jurisdiction.code == ref.code)).scalar_one_or_none()
+    found = jurisdictions.by_code(session, ref.code)
     if found is not None:
         caller.check_jurisdiction(session, found)
     elif ref.parent:
@@ -161,7 +163,13 @@ def _check_plan_scope(session: Session, caller: Principal, plan: Plan) -> None:
             ) from None
 
 
-@router.post("", status_code=201, summary="按计划创建选举（计划不符合法定期限时拒绝，除非说明理由）")
+@router.post(
+    "",
+    status_code=201,
+    summary="按计划创建选举（计划不符合法定期限时拒绝，除非说明理由）",
+    response_model=schemas.ElectionCreated,
+    response_model_exclude_unset=True,
+)
 def create_election(body: ElectionCreate, session: Tx, caller: Caller, svc: Svc, response: Response) -> dict:
     caller.check_write()
     plan = _parse(body)
@@ -186,14 +194,12 @@ def create_election(body: ElectionCreate, session: Tx, caller: Caller, svc: Svc,
     "/round",
     status_code=201,
     summary="按同一计划为多个行政区域同时创建选举（如县乡两级换届中的各乡镇；一个事务）",
+    response_model=schemas.RoundCreated,
 )
 def create_round(body: RoundCreate, session: Tx, caller: Caller, svc: Svc) -> dict:
     caller.check_write()
     plan = _parse(body)
-    found = {
-        j.code: j
-        for j in session.execute(select(Jurisdiction).where(Jurisdiction.code.in_(body.jurisdictions))).scalars()
-    }
+    found = jurisdictions.by_codes(session, body.jurisdictions)
     for code in body.jurisdictions:  # every one must be the caller's, before anything is written
         if code in found:
             caller.check_jurisdiction(session, found[code])
@@ -230,7 +236,7 @@ def create_round(body: RoundCreate, session: Tx, caller: Caller, svc: Svc) -> di
 
 
 # -- read ---------------------------------------------------------------------------------
-@router.get("", summary="选举列表（分页、筛选；仅本账号管辖范围）")
+@router.get("", summary="选举列表（分页、筛选；仅本账号管辖范围）", response_model=schemas.ElectionList)
 def list_elections(
     session: Tx,
     caller: Caller,
@@ -243,8 +249,6 @@ def list_elections(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> dict:
-    from workflow.commands.auth import subtree_ids
-
     narrowed = None
     if jurisdiction:
         j = commands.find_jurisdiction(session, jurisdiction)
@@ -268,7 +272,12 @@ def list_elections(
     }
 
 
-@router.get("/{election_id}", summary="选举详情：阶段、节点、法定期限、进度")
+@router.get(
+    "/{election_id}",
+    summary="选举详情：阶段、节点、法定期限、进度",
+    response_model=schemas.ElectionOut,
+    response_model_exclude_unset=True,
+)
 def show_election(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc) -> dict:
     return election_view(session, svc, visible_election(session, caller, election_id))
 
@@ -304,29 +313,54 @@ def _transition(
 OptionalBody = Annotated[TransitionBody | None, Body()]
 
 
-@router.post("/{election_id}/advance", summary="推进到下一阶段（条件不满足时 409 并列出原因）")
+@router.post(
+    "/{election_id}/advance",
+    summary="推进到下一阶段（条件不满足时 409 并列出原因）",
+    response_model=schemas.Transitioned,
+    response_model_exclude_unset=True,
+)
 def advance(
     election_id: ElectionId, session: Tx, caller: Caller, svc: Svc, body: OptionalBody = None
 ) -> dict:
     return _transition(session, svc, caller, election_id, Trigger.ADVANCE, body or TransitionBody())
 
 
-@router.post("/{election_id}/suspend", summary="暂停选举（须说明理由）")
+@router.post(
+    "/{election_id}/suspend",
+    summary="暂停选举（须说明理由）",
+    response_model=schemas.Transitioned,
+    response_model_exclude_unset=True,
+)
 def suspend(election_id: ElectionId, body: TransitionBody, session: Tx, caller: Caller, svc: Svc) -> dict:
     return _transition(session, svc, caller, election_id, Trigger.SUSPEND, body)
 
 
-@router.post("/{election_id}/resume", summary="恢复已暂停的选举")
+@router.post(
+    "/{election_id}/resume",
+    summary="恢复已暂停的选举",
+    response_model=schemas.Transitioned,
+    response_model_exclude_unset=True,
+)
 def resume(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc, body: OptionalBody = None) -> dict:
     return _transition(session, svc, caller, election_id, Trigger.RESUME, body or TransitionBody())
 
 
-@router.post("/{election_id}/cancel", summary="取消选举（须说明理由）")
+@router.post(
+    "/{election_id}/cancel",
+    summary="取消选举（须说明理由）",
+    response_model=schemas.Transitioned,
+    response_model_exclude_unset=True,
+)
 def cancel(election_id: ElectionId, body: TransitionBody, session: Tx, caller: Caller, svc: Svc) -> dict:
     return _transition(session, svc, caller, election_id, Trigger.CANCEL, body)
 
 
-@router.post("/{election_id}/reschedule", summary="调整选举日（或任期届满日），重新计算全部法定期限")
+@router.post(
+    "/{election_id}/reschedule",
+    summary="调整选举日（或任期届满日），重新计算全部法定期限",
+    response_model=schemas.Rescheduled,
+    response_model_exclude_unset=True,
+)
 def reschedule(election_id: ElectionId, body: RescheduleBody, session: Tx, caller: Caller, svc: Svc) -> dict:
     caller.check_write()
     visible_election(session, caller, election_id)
@@ -351,7 +385,11 @@ def reschedule(election_id: ElectionId, body: RescheduleBody, session: Tx, calle
 
 
 # -- milestones ---------------------------------------------------------------------------
-@router.post("/{election_id}/milestones/{key}/complete", summary="办结一个工作节点")
+@router.post(
+    "/{election_id}/milestones/{key}/complete",
+    summary="办结一个工作节点",
+    response_model=schemas.MilestoneCompleted,
+)
 def complete_milestone(
     election_id: ElectionId,
     key: MilestoneKey,
@@ -382,7 +420,11 @@ def complete_milestone(
     }
 
 
-@router.post("/{election_id}/milestones/{key}/waive", summary="免除一个不适用的节点（须说明理由）")
+@router.post(
+    "/{election_id}/milestones/{key}/waive",
+    summary="免除一个不适用的节点（须说明理由）",
+    response_model=schemas.MilestoneWaived,
+)
 def waive_milestone(
     election_id: ElectionId, key: MilestoneKey, body: WaiveBody, session: Tx, caller: Caller, svc: Svc
 ) -> dict:

@@ -12,15 +12,14 @@ from fastapi import APIRouter, Body, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from notices.output import MEDIA_TYPES
 from service.api.deps import INT_MAX, Caller, Svc, Tx
 from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
 from service.api.problems import PROBLEM_RESPONSES
+from service.api.schemas import notices as schemas
 from workflow.commands import notices as commands
-from workflow.errors import not_found
-from workflow.store.notices import Notice
+from workflow.views.notices import published_notice
 
 router = APIRouter(prefix="/api/v1/elections", tags=["notices"], responses=PROBLEM_RESPONSES)
 
@@ -35,7 +34,10 @@ LawfulDate = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
 FILE_RESPONSES = {
     200: {
         "description": "公告文件",
-        "content": {media.split(";")[0]: {} for media in MEDIA_TYPES.values()},
+        "content": {
+            media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+            for media in MEDIA_TYPES.values()
+        },
     }
 }
 
@@ -70,7 +72,11 @@ def file_response(content: bytes, fmt: str, stem: str, title: str, *, download: 
     return Response(content, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": header})
 
 
-@router.get("/{election_id}/notices", summary="本选举适用的公告、所需数据是否齐备、已发布的版本")
+@router.get(
+    "/{election_id}/notices",
+    summary="本选举适用的公告、所需数据是否齐备、已发布的版本",
+    response_model=schemas.NoticeCatalog,
+)
 def list_notices(election_id: ElectionId, session: Tx, caller: Caller) -> dict:
     visible_election(session, caller, election_id)
     return commands.notice_catalog(session, election_id)
@@ -119,6 +125,7 @@ def preview_notice(
     "/{election_id}/notices/{template}/publish",
     status_code=201,
     summary="发布公告：编号、存档（新版本，不覆盖）、记入审计，并办结对应节点",
+    response_model=schemas.NoticePublished,
 )
 def publish_notice(
     election_id: ElectionId,
@@ -169,11 +176,7 @@ def publish_notice(
 )
 def download_notice(election_id: ElectionId, notice_id: NoticeId, session: Tx, caller: Caller) -> Response:
     visible_election(session, caller, election_id)
-    notice = session.execute(
-        select(Notice).where(Notice.id == notice_id, Notice.election_id == election_id)
-    ).scalar_one_or_none()
-    if notice is None:
-        raise not_found("公告", notice_id, "notice_id")
+    notice = published_notice(session, election_id, notice_id)
     stem = "-".join(
         filter(None, [f"election{election_id}", notice.template, notice.district, f"v{notice.version}"])
     )

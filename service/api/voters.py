@@ -15,21 +15,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi import Path as PathParam
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.api.deps import INT_MAX, Caller, Principal, Services, Svc, Tx
 from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
 from service.api.problems import PROBLEM, PROBLEM_RESPONSES, Forbidden
+from service.api.schemas import voters as schemas
 from workflow.commands import appeals as appeal_commands
 from workflow.commands import auth, voter_districts, voter_exports, voter_import, voter_list
 from workflow.commands.voter_files import CSV_SUFFIXES, XLSX_SUFFIXES, file_digest, open_sheet
 from workflow.errors import DomainError, not_found
 from workflow.rules.voter_import import ImportReport
-from workflow.rules.voter_list import LIST_MILESTONE
-from workflow.store.voters import District, Voter, VoterListVersion, VoterStatus
+from workflow.views import voters as voters_view
 
 router = APIRouter(prefix="/api/v1/elections", tags=["voters"], responses=PROBLEM_RESPONSES)
 
@@ -110,13 +110,22 @@ def writable_election(session: Session, caller: Principal, election_id: int):
 
 
 # -- districts ---------------------------------------------------------------------------------
-@router.get("/{election_id}/districts", summary="选区及其选民人数")
+@router.get(
+    "/{election_id}/districts",
+    summary="选区及其选民人数",
+    response_model=schemas.VoterDistrictList,
+)
 def list_districts(election_id: ElectionId, session: Tx, caller: Caller) -> dict:
     visible_election(session, caller, election_id)
     return {"election_id": election_id, "districts": voter_districts.list_districts(session, election_id)}
 
 
-@router.post("/{election_id}/districts", status_code=201, summary="添加一个选区")
+@router.post(
+    "/{election_id}/districts",
+    status_code=201,
+    summary="添加一个选区",
+    response_model=schemas.VoterDistrict,
+)
 def add_district(
     election_id: ElectionId, body: DistrictCreate, session: Tx, caller: Caller, svc: Svc
 ) -> dict:
@@ -200,6 +209,14 @@ def report_json(report: ImportReport) -> dict:
 @router.post(
     "/{election_id}/voters/import",
     summary="导入选民登记表（CSV 或 XLSX）：有被拒绝的行时不导入（422，附报告），除非 accept_valid",
+    response_model=schemas.ImportReport,
+    responses={
+        422: {
+            "description": "有被拒绝的行，未导入：problem details 附导入报告",
+            "model": schemas.ImportRejected,
+            "content": {PROBLEM: {}},
+        }
+    },
 )
 def import_voters(
     election_id: ElectionId,
@@ -233,59 +250,24 @@ def import_voters(
         "field": "file",
         "instance": f"/api/v1/elections/{election_id}/voters/import",
     }
-    return JSONResponse(problem | _jsonable(body), status_code=422, media_type=PROBLEM)
-
-
-def _jsonable(value):
-    from fastapi.encoders import jsonable_encoder
-
-    return jsonable_encoder(value)
+    return JSONResponse(problem | jsonable_encoder(body), status_code=422, media_type=PROBLEM)
 
 
 # -- status and lists --------------------------------------------------------------------------
-@router.get("/{election_id}/voters/status", summary="选民登记概况：各选区人数、已公布版本、待处理申诉")
+@router.get(
+    "/{election_id}/voters/status",
+    summary="选民登记概况：各选区人数、已公布版本、待处理申诉",
+    response_model=schemas.VotersStatus,
+)
 def voters_status(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc) -> dict:
     election = visible_election(session, caller, election_id)
-    districts = voter_districts.list_districts(session, election_id)
-    versions = session.execute(
-        select(District.code, VoterListVersion)
-        .join(District, District.id == VoterListVersion.district_id)
-        .where(VoterListVersion.election_id == election_id)
-        .order_by(District.code, VoterListVersion.version)
-    ).all()
-    by_code: dict[str, list[dict]] = {}
-    for code, v in versions:
-        by_code.setdefault(code, []).append(
-            {"version": v.version, "published_on": v.published_on, "voters": v.voters, "changes": v.changes}
-        )
-    for d in districts:
-        d["versions"] = by_code.get(d["code"], [])
-    removed = session.execute(
-        select(func.count()).where(Voter.election_id == election_id, Voter.status != VoterStatus.ACTIVE)
-    ).scalar_one()
-    appeals = None
-    list_milestone = next((m for m in election.milestones if m.key == LIST_MILESTONE), None)
-    if list_milestone is not None and list_milestone.done_on is not None:
-        listed = appeal_commands.list_appeals(session, election_id, clock=svc.clock)
-        appeals = {
-            "filing_ends": listed["filing_ends"],
-            "window_open": listed["window_open"],
-            "pending": listed["pending"],
-            "overdue": listed["overdue"],
-            "total": len(listed["appeals"]),
-        }
-    return {
-        "election_id": election_id,
-        "voters": sum(d["voters"] for d in districts),
-        "removed": removed,
-        "published": list_milestone.done_on if list_milestone is not None else None,
-        "districts": districts,
-        "appeals": appeals,
-    }
+    return voters_view.voters_status(session, election, clock=svc.clock)
 
 
 @router.get(
-    "/{election_id}/voters", summary="选民登记册或名单（分页；身份号码仅对登记员完整显示，且记入审计）"
+    "/{election_id}/voters",
+    summary="选民登记册或名单（分页；身份号码仅对登记员完整显示，且记入审计）",
+    response_model=schemas.VoterPage,
 )
 def list_voters(
     election_id: ElectionId,
@@ -332,7 +314,11 @@ def list_voters(
     return {"title": view.title, "items": page, "total": total, "limit": limit, "offset": offset}
 
 
-@router.post("/{election_id}/voters/publish", summary="公布选民名单（首次）或补正名单（此后）")
+@router.post(
+    "/{election_id}/voters/publish",
+    summary="公布选民名单（首次）或补正名单（此后）",
+    response_model=schemas.VotersPublished,
+)
 def publish_voters(
     election_id: ElectionId, session: Tx, caller: Caller, svc: Svc, body: PublishBody | None = None
 ) -> dict:
@@ -347,13 +333,22 @@ def publish_voters(
 AppealId = Annotated[int, PathParam(ge=1, le=INT_MAX, description="申诉编号")]
 
 
-@router.get("/{election_id}/appeals", summary="申诉、申诉期限和起诉期限（选举法第二十九条）")
+@router.get(
+    "/{election_id}/appeals",
+    summary="申诉、申诉期限和起诉期限（选举法第二十九条）",
+    response_model=schemas.AppealList,
+)
 def list_appeals(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc) -> dict:
     visible_election(session, caller, election_id)
     return appeal_commands.list_appeals(session, election_id, clock=svc.clock)
 
 
-@router.post("/{election_id}/appeals", status_code=201, summary="受理申诉（名单公布之日起五日内）")
+@router.post(
+    "/{election_id}/appeals",
+    status_code=201,
+    summary="受理申诉（名单公布之日起五日内）",
+    response_model=schemas.AppealOut,
+)
 def file_appeal(election_id: ElectionId, body: AppealCreate, session: Tx, caller: Caller, svc: Svc) -> dict:
     election = writable_election(session, caller, election_id)
     appeal = appeal_commands.file_appeal(
@@ -373,7 +368,11 @@ def file_appeal(election_id: ElectionId, body: AppealCreate, session: Tx, caller
     return appeal_commands.appeal_dict(appeal, election)
 
 
-@router.post("/{election_id}/appeals/{appeal_id}/decide", summary="对申诉作出处理决定（三日内）")
+@router.post(
+    "/{election_id}/appeals/{appeal_id}/decide",
+    summary="对申诉作出处理决定（三日内）",
+    response_model=schemas.AppealOut,
+)
 def decide_appeal(
     election_id: ElectionId, appeal_id: AppealId, body: AppealDecision, session: Tx, caller: Caller, svc: Svc
 ) -> dict:

@@ -14,19 +14,21 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import INT_MAX, SESSION_COOKIE, Admitted, Principal, Svc, Tx, principal_from, services
 from service.web.notices import dashboard_notices
+from service.web.timeline import build
 from workflow.commands import auth
 from workflow.commands import elections as commands
 from workflow.commands.overview import list_elections_page, progress
 from workflow.errors import DomainError
 from workflow.kinds import get_kind
 from workflow.machine import Trigger, state_name
-from workflow.store.models import Election, Jurisdiction, Notification
+from workflow.store.models import Election
 from workflow.timeutil import local_date
+from workflow.views import jurisdictions
+from workflow.views.elections import recent_notifications
 
 HERE = Path(__file__).resolve().parent
 LOGIN_CSRF = "hj_login_csrf"
@@ -147,9 +149,7 @@ def county_view(request: Request, session: Tx, svc: Svc, jurisdiction: str | Non
     root = caller.user.jurisdiction
     narrowed = None
     if jurisdiction:
-        found = session.execute(
-            select(Jurisdiction).where(Jurisdiction.code == jurisdiction[:32])
-        ).scalar_one_or_none()
+        found = jurisdictions.by_code(session, jurisdiction[:32])
         if found is not None and found.id in scope:
             root, narrowed = found, auth.subtree_ids(session, found.id)
     page = list_elections_page(session, scope=scope, jurisdiction_ids=narrowed, limit=500)
@@ -185,8 +185,6 @@ def election_page(
     msg: str | None = None,
     err: str | None = None,
 ) -> HTMLResponse:
-    from service.web.timeline import build
-
     caller = web_principal(request, session)
     election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):
@@ -207,16 +205,7 @@ def election_page(
             and m["planned"]
             and today > date.fromisoformat(m["planned"])
         )
-    warnings = (
-        session.execute(
-            select(Notification)
-            .where(Notification.election_id == election_id)
-            .order_by(Notification.created_at.desc())
-            .limit(50)
-        )
-        .scalars()
-        .all()
-    )
+    warnings = recent_notifications(session, election_id, limit=50)
     notices = dashboard_notices(session, election)
     return render(
         request,

@@ -1,0 +1,52 @@
+"""Bodies of /api/v1/reminders and /api/v1/audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.api.schemas.common import Out
+
+
+class Reminder(Out):
+    id: int
+    election_id: int
+    milestone_key: str
+    kind: str
+    lead_days: int | None
+    target_date: str | None
+    fire_at: str | None
+    status: str
+    handled_at: str | None
+
+
+class ReminderList(Out):
+    items: list[Reminder]
+    total: int
+    limit: int
+    offset: int
+
+
+class AuditEntry(Out):
+    id: int
+    at: str | None
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: Any
+    after: Any
+    hash: str
+
+
+class AuditList(Out):
+    items: list[AuditEntry]
+    total: int
+    limit: int
+    offset: int
+
+
+class ChainReport(Out):
+    ok: bool
+    entries: int
+    broken_at: int | None
+    reason: str | None

@@ -1,0 +1,1 @@
+"""Read models (views) shared by the CLI and the API."""
