@@ -13,7 +13,8 @@ from service.api.elections import visible_election
 from service.api.problems import PROBLEM_RESPONSES
 from workflow.store.audit import verify
 from workflow.store.auth import Role
-from workflow.store.models import AuditEntry, Election, Jurisdiction, Reminder, reminder_status_is
+from workflow.store.models import AuditEntry, Election, Jurisdiction
+from workflow.views import reminders
 
 router = APIRouter(prefix="/api/v1", tags=["records"], responses=PROBLEM_RESPONSES)
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -34,26 +35,22 @@ def list_reminders(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict:
-    where = [Election.jurisdiction_id.in_(list(caller.scope(session)))]
+    where = {"election_id": election_id, "status": status, "jurisdiction_ids": caller.scope(session)}
     if election_id is not None:
         visible_election(session, caller, election_id)
-        where.append(Reminder.election_id == election_id)
-    if status:
-        where.append(reminder_status_is(status))
-    base = select(Reminder).join(Election, Election.id == Reminder.election_id).where(*where)
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    rows = session.execute(base.order_by(Reminder.fire_at, Reminder.id).limit(limit).offset(offset)).scalars()
+    total = reminders.count_reminders(session, **where)
+    rows = reminders.list_reminders(session, **where, limit=limit, offset=offset)
     items = [
         {
-            "id": r.id,
-            "election_id": r.election_id,
-            "milestone_key": r.milestone_key,
-            "kind": r.kind,
-            "lead_days": r.lead_days,
-            "target_date": _iso(r.target_date),
-            "fire_at": _iso(r.fire_at),
-            "status": r.status,
-            "handled_at": _iso(r.handled_at),
+            "id": r["id"],
+            "election_id": r["election_id"],
+            "milestone_key": r["milestone_key"],
+            "kind": r["kind"],
+            "lead_days": r["lead_days"],
+            "target_date": _iso(r["target_date"]),
+            "fire_at": _iso(r["fire_at"]),
+            "status": r["status"],
+            "handled_at": _iso(r["handled_at"]),
         }
         for r in rows
     ]

@@ -20,7 +20,7 @@ from notices.output import FORMATS, to_bytes
 from notices.render import render_html, template_hash
 from workflow.clock import Clock
 from workflow.commands.elections import complete_milestone, get_election, kind_of
-from workflow.errors import Conflict, DomainError
+from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import Recorded
 from workflow.store.audit import record
 from workflow.store.models import Election
@@ -327,6 +327,14 @@ def deadline_warning_message(
         "milestone": warning["key"],
         "days_left": warning["days_left"],
     }
+
+
+def published_notice(session: Session, notice_id: int) -> Notice:
+    """A published notice by its id (`notices list`), or a not-found error."""
+    notice = session.execute(select(Notice).where(Notice.id == notice_id)).scalar_one_or_none()
+    if notice is None:
+        raise not_found("公告", notice_id, "notice_id")
+    return notice
 
 
 def verify_notice(session: Session, notice_id: int) -> dict:
