@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
 
 from service.api.deps import INT_MAX, Caller, Tx
 from service.api.elections import visible_election
@@ -13,7 +12,7 @@ from service.api.problems import PROBLEM_RESPONSES
 from service.api.schemas import records as schemas
 from workflow.store.audit import verify
 from workflow.store.auth import Role
-from workflow.store.models import Election, Reminder, reminder_status_is
+from workflow.views import reminders
 from workflow.views.records import audit_page
 
 router = APIRouter(prefix="/api/v1", tags=["records"], responses=PROBLEM_RESPONSES)
@@ -26,7 +25,11 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-@router.get("/reminders", summary="提醒（由调度器写入；按到期时间排序）")
+@router.get(
+    "/reminders",
+    summary="提醒（由调度器写入；按到期时间排序）",
+    response_model=schemas.ReminderList,
+)
 def list_reminders(
     session: Tx,
     caller: Caller,
@@ -35,26 +38,22 @@ def list_reminders(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict:
-    where = [Election.jurisdiction_id.in_(list(caller.scope(session)))]
     if election_id is not None:
         visible_election(session, caller, election_id)
-        where.append(Reminder.election_id == election_id)
-    if status:
-        where.append(reminder_status_is(status))
-    base = select(Reminder).join(Election, Election.id == Reminder.election_id).where(*where)
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    rows = session.execute(base.order_by(Reminder.fire_at, Reminder.id).limit(limit).offset(offset)).scalars()
+    where = {"election_id": election_id, "status": status, "jurisdiction_ids": caller.scope(session)}
+    total = reminders.count_reminders(session, **where)
+    rows = reminders.list_reminders(session, **where, limit=limit, offset=offset)
     items = [
         {
-            "id": r.id,
-            "election_id": r.election_id,
-            "milestone_key": r.milestone_key,
-            "kind": r.kind,
-            "lead_days": r.lead_days,
-            "target_date": _iso(r.target_date),
-            "fire_at": _iso(r.fire_at),
-            "status": r.status,
-            "handled_at": _iso(r.handled_at),
+            "id": r["id"],
+            "election_id": r["election_id"],
+            "milestone_key": r["milestone_key"],
+            "kind": r["kind"],
+            "lead_days": r["lead_days"],
+            "target_date": _iso(r["target_date"]),
+            "fire_at": _iso(r["fire_at"]),
+            "status": r["status"],
+            "handled_at": _iso(r["handled_at"]),
         }
         for r in rows
     ]

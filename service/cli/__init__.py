@@ -1,12 +1,37 @@
-"""The `huanjie` command line. Each area of the project adds its commands in its own module
-and registers them in `_register` below."""
+"""The `huanjie` command line. Each command group lives in its own module (`service/cli/<group>.py`,
+a `typer.Typer` named `app`); `_register` below adds them all, in the order `huanjie --help`
+lists them."""
 
 from __future__ import annotations
 
-import importlib
-
 import typer
 
+from service.cli import (
+    appeals,
+    audit,
+    candidates,
+    committee,
+    demo,
+    districts,
+    elections,
+    jurisdictions,
+    kinds,
+    milestones,
+    mobile_boxes,
+    notices,
+    outbox,
+    plan,
+    proxies,
+    reminders,
+    results,
+    scheduler,
+    serve,
+    tallies,
+    tally,
+    tokens,
+    users,
+    voters,
+)
 from service.cli.common import CliState
 
 app = typer.Typer(
@@ -34,13 +59,36 @@ def _root(
     ctx.obj = cli
 
 
-# Each part of the project adds its commands in service/cli/<part>.py with register(app).
-PARTS = ("core", "demo", "tally", "outbox", "districts", "candidates", "notices", "voters", "service", "scheduler", "integration")
-
-
 def _register() -> None:
-    for part in PARTS:
-        importlib.import_module(f"service.cli.{part}").register(app)
+    # Single commands (listed first by --help, in this order).
+    app.command("quota")(plan.quota)
+    app.command("demo")(demo.demo)
+    app.command("tally")(tally.tally)
+    app.command("apportion")(districts.apportion_command)
+    app.command("serve")(serve.serve)
+    app.command("sweep")(scheduler.sweep_command)
+    app.command("worker")(scheduler.worker_command)
+    # Command groups.
+    app.add_typer(plan.app, name="plan")
+    app.add_typer(kinds.app, name="kinds")
+    app.add_typer(jurisdictions.app, name="jurisdictions")
+    app.add_typer(elections.app, name="elections")
+    app.add_typer(milestones.app, name="milestones")
+    app.add_typer(audit.app, name="audit")
+    app.add_typer(outbox.app, name="outbox")
+    app.add_typer(districts.app, name="districts")
+    candidates.app.add_typer(committee.app, name="committee")
+    candidates.app.add_typer(proxies.app, name="proxies")
+    candidates.app.add_typer(mobile_boxes.app, name="mobile-boxes")
+    app.add_typer(candidates.app, name="candidates")
+    app.add_typer(tallies.app, name="tallies")
+    app.add_typer(results.app, name="results")
+    app.add_typer(notices.app, name="notices")
+    app.add_typer(voters.app, name="voters")
+    app.add_typer(appeals.app, name="appeals")
+    app.add_typer(users.app, name="users")
+    app.add_typer(tokens.app, name="tokens")
+    app.add_typer(reminders.app, name="reminders")
 
 
 _register()

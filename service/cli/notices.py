@@ -5,16 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from sqlalchemy import select
 
-from service.cli.common import finish, handled, print_json, say, state
-from service.cli.common import parse_date as _date
+from service.cli.common import JSON, Reply, handled, parse_date, reply, run, say, state
 from workflow.commands import notices as commands
-from workflow.errors import not_found
-from workflow.store.notices import Notice
 
-notices_app = typer.Typer(help="公告：列出、生成、发布", no_args_is_help=True)
-JSON = typer.Option(False, "--json", help="以 JSON 输出到标准输出")
+app = typer.Typer(help="公告：列出、生成、发布", no_args_is_help=True)
 DISTRICT = typer.Option(None, "--district", help="选区代码（选民名单等按选区生成的公告必填）")
 ON = typer.Option(None, "--on", help="公告日期（成文日期）YYYY-MM-DD，默认今天")
 DATE_STYLE = typer.Option(
@@ -23,21 +18,22 @@ DATE_STYLE = typer.Option(
 MILESTONE = typer.Option(None, "--milestone", help="期限提醒针对的节点键（deadline_warning；默认最近的期限）")
 
 
-
-
 def _options(milestone: str | None) -> dict | None:
     return {"milestone": milestone} if milestone else None
 
 
-@notices_app.command("list")
+@app.command("list")
 def notices_list(ctx: typer.Context, election_id: int = typer.Argument(...), as_json: bool = JSON) -> None:
     """列出本选举适用的公告模板、所需数据是否齐备，以及已发布的版本。"""
-    cli = state(ctx)
-    with handled(as_json), cli.database().reading() as session:
+
+    def work(session, cli) -> Reply:
         payload = commands.notice_catalog(session, election_id)
-    if as_json:
-        print_json(payload)
-        finish(0)
+        return Reply(payload, lambda: _catalog_text(payload))
+
+    run(ctx, as_json, work, reading=True)
+
+
+def _catalog_text(payload: dict) -> None:
     say(f"{payload['title']}")
     for t in payload["templates"]:
         ready = "可生成" if t["ready"] else "缺少数据：" + "、".join(t["missing_data"])
@@ -48,10 +44,9 @@ def notices_list(ctx: typer.Context, election_id: int = typer.Argument(...), as_
             say(
                 f"      第{p['version']}版 {p['number'] or ''}{where} {p['issued_on']} {p['format']} {p['sha256'][:12]}"
             )
-    finish(0)
 
 
-@notices_app.command("render")
+@app.command("render")
 def notices_render(
     ctx: typer.Context,
     election_id: int = typer.Argument(...),
@@ -65,40 +60,38 @@ def notices_render(
     as_json: bool = JSON,
 ) -> None:
     """生成公告预览文件（不发布、不编号入库；显示已有文号或下一个可用文号）。"""
-    cli = state(ctx)
-    with handled(as_json):
-        with cli.database().reading() as session:
-            rendered = commands.render_notice(
-                session,
-                election_id,
-                template,
-                fmt=fmt,
-                district=district,
-                on=_date(on, "on"),
-                clock=cli.clock,
-                date_style=date_style,
-                options=_options(milestone),
-            )
+
+    def work(session, cli) -> Reply:
+        rendered = commands.render_notice(
+            session,
+            election_id,
+            template,
+            fmt=fmt,
+            district=district,
+            on=parse_date(on, "on"),
+            clock=cli.clock,
+            date_style=date_style,
+            options=_options(milestone),
+        )
         output.write_bytes(rendered.content)
-    payload = {
-        "election_id": election_id,
-        "template": template,
-        "district": district,
-        "format": fmt,
-        "number": rendered.number,
-        "title": rendered.title,
-        "output": str(output),
-        "bytes": len(rendered.content),
-        "sha256": rendered.sha256,
-    }
-    if as_json:
-        print_json(payload)
-    else:
-        say(f"已生成 {rendered.title} {rendered.number or ''} → {output}（{len(rendered.content)} 字节）")
-    finish(0)
+        payload = {
+            "election_id": election_id,
+            "template": template,
+            "district": district,
+            "format": fmt,
+            "number": rendered.number,
+            "title": rendered.title,
+            "output": str(output),
+            "bytes": len(rendered.content),
+            "sha256": rendered.sha256,
+        }
+        text = f"已生成 {rendered.title} {rendered.number or ''} → {output}（{len(rendered.content)} 字节）"
+        return Reply(payload, text)
+
+    run(ctx, as_json, work, reading=True)
 
 
-@notices_app.command("publish")
+@app.command("publish")
 def notices_publish(
     ctx: typer.Context,
     election_id: int = typer.Argument(...),
@@ -111,6 +104,8 @@ def notices_publish(
     as_json: bool = JSON,
 ) -> None:
     """发布公告：编号、存档（新版本，不覆盖）、记入审计，并办结该公告对应的节点。"""
+    # Not `run`: the copy in --output is written after the commit, so a full disk cannot undo a
+    # publication that is already numbered and archived.
     cli = state(ctx)
     with handled(as_json):
         with cli.database().transaction() as session:
@@ -120,7 +115,7 @@ def notices_publish(
                 template,
                 fmt=fmt,
                 district=district,
-                on=_date(on, "on"),
+                on=parse_date(on, "on"),
                 clock=cli.clock,
                 actor=cli.actor,
                 date_style=date_style,
@@ -143,18 +138,18 @@ def notices_publish(
             content = n.content
         if output is not None:
             output.write_bytes(content)
-    if as_json:
-        print_json(payload)
-    else:
+
+    def text() -> None:
         say(f"已发布 {n.title} {n.number or ''}（第{n.version}版，SHA-256 {n.sha256[:16]}…）")
         if result.milestone_completed:
             say(f"已办结节点 {result.milestone_completed}")
         if result.milestone_note:
             say(result.milestone_note)
-    finish(0)
+
+    reply(Reply(payload, text), as_json)
 
 
-@notices_app.command("get")
+@app.command("get")
 def notices_get(
     ctx: typer.Context,
     notice_id: int = typer.Argument(..., help="已发布公告的编号（notices list 中的 id）"),
@@ -162,45 +157,37 @@ def notices_get(
     as_json: bool = JSON,
 ) -> None:
     """取出已发布公告的存档文件。"""
-    cli = state(ctx)
-    with handled(as_json), cli.database().reading() as session:
-        notice = session.execute(select(Notice).where(Notice.id == notice_id)).scalar_one_or_none()
-        if notice is None:
-            raise not_found("公告", notice_id, "notice_id")
+
+    def work(session, cli) -> Reply:
+        notice = commands.published_notice(session, notice_id)
         output.write_bytes(notice.content)
         payload = {"id": notice.id, "output": str(output), "sha256": notice.sha256, "format": notice.format}
-    if as_json:
-        print_json(payload)
-    else:
-        say(f"已导出 {output}")
-    finish(0)
+        return Reply(payload, f"已导出 {output}")
+
+    run(ctx, as_json, work, reading=True)
 
 
-@notices_app.command("verify")
+def _verify_text(report: dict) -> str:
+    if report["ok"]:
+        return f"公告 {report['number'] or report['id']}（第{report['version']}版）核验一致：SHA-256 {report['sha256'][:16]}…"
+    return (
+        f"公告 {report['number'] or report['id']} 核验不一致：存档哈希 {report['sha256'][:16]}…，"
+        f"重新生成 {report['rerendered_sha256'][:16]}…"
+        + ("" if report["template_unchanged"] else "（模板已更新）")
+        + ("" if report["content_matches_hash"] else "（存档内容与哈希不符，可能被篡改）")
+    )
+
+
+@app.command("verify")
 def notices_verify(
     ctx: typer.Context,
     notice_id: int = typer.Argument(..., help="已发布公告的编号（notices list 中的 id）"),
     as_json: bool = JSON,
 ) -> None:
     """核验已发布公告：存档内容与哈希一致，且按存档数据重新生成得到同一文件（0 一致，1 不一致）。"""
-    cli = state(ctx)
-    with handled(as_json), cli.database().reading() as session:
+
+    def work(session, cli) -> Reply:
         report = commands.verify_notice(session, notice_id)
-    if as_json:
-        print_json(report)
-    elif report["ok"]:
-        say(
-            f"公告 {report['number'] or report['id']}（第{report['version']}版）核验一致：SHA-256 {report['sha256'][:16]}…"
-        )
-    else:
-        say(
-            f"公告 {report['number'] or report['id']} 核验不一致：存档哈希 {report['sha256'][:16]}…，"
-            f"重新生成 {report['rerendered_sha256'][:16]}…"
-            + ("" if report["template_unchanged"] else "（模板已更新）")
-            + ("" if report["content_matches_hash"] else "（存档内容与哈希不符，可能被篡改）")
-        )
-    finish(0 if report["ok"] else 1)
+        return Reply(report, _verify_text(report), 0 if report["ok"] else 1)
 
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(notices_app, name="notices")
+    run(ctx, as_json, work, reading=True)

@@ -1,21 +1,17 @@
-"""Scheduler commands: `huanjie worker`, `huanjie sweep`, `huanjie reminders list`."""
+"""Scheduler commands: `huanjie worker` and `huanjie sweep` (the reminders they fire: reminders.py)."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from datetime import date, time
 
 import typer
-from sqlalchemy import select
 
-from service.cli.common import finish, handled, print_json, say, set_now, state
+from schedules.sweep import sweep
+from service.cli.common import JSON, Reply, finish, handled, reply, say, set_now, state
 from workflow.errors import DomainError
-from workflow.timeutil import DEFAULT_TZ, local_instant, parse_instant
+from workflow.timeutil import DEFAULT_TZ, parse_instant
 
-reminders_app = typer.Typer(help="提醒", no_args_is_help=True)
-
-JSON = typer.Option(False, "--json", help="以 JSON 输出到标准输出")
 SECTIONS = {
     "warnings": "提醒",
     "overdue": "逾期",
@@ -49,18 +45,16 @@ def sweep_command(
     as_json: bool = JSON,
 ) -> None:
     """执行一次到期提醒扫描：发出提醒、标记逾期、上报督办、推进阶段。"""
-    from schedules.sweep import sweep
-
+    # Not `run`: the sweep claims due reminders in batches, one transaction each.
     cli = state(ctx)
     _logging()
     with handled(as_json):
         if now:
             set_now(cli, _instant(now))
         result = sweep(cli.database(), cli.clock, batch=batch)
-    if as_json:
-        print_json(result.as_dict())
-    else:
-        payload = result.as_dict()
+    payload = result.as_dict()
+
+    def text() -> None:
         for section, label in SECTIONS.items():
             for item in payload[section]:
                 say(f"[{label}] {item['message']}")
@@ -68,7 +62,8 @@ def sweep_command(
             f"扫描完成：到期提醒 {result.backlog} 条，发出 {result.handled} 条，合并 {result.superseded} 条，"
             f"生成通知 {result.notifications} 条。"
         )
-    finish(0)
+
+    reply(Reply(payload, text), as_json)
 
 
 def worker_command(
@@ -82,6 +77,7 @@ def worker_command(
     delivery_every: float = typer.Option(10.0, "--delivery-every", min=0.1, help="发送通知的间隔（秒）"),
 ) -> None:
     """运行调度进程（定时扫描、每日提示、发送通知），收到 SIGTERM 后处理完当前任务再退出。"""
+    # Deferred on purpose: APScheduler loads only for the worker, so `huanjie --help` stays fast.
     from schedules.runner import WorkerSettings, run_worker
 
     cli = state(ctx)
@@ -100,88 +96,3 @@ def worker_command(
             cli.clock,
         )
     finish(code)
-
-
-@reminders_app.command("list")
-def reminders_list(
-    ctx: typer.Context,
-    election: int = typer.Option(None, "--election", help="选举编号"),
-    due_before: str = typer.Option(
-        None, "--due-before", help="只列出此日期（本地）之前到期的提醒 YYYY-MM-DD"
-    ),
-    status: str = typer.Option(
-        "pending", "--status", help="状态：pending、done、cancelled、superseded 或 all"
-    ),
-    as_json: bool = JSON,
-) -> None:
-    """列出提醒。"""
-    from workflow.store.models import Election, Jurisdiction, Reminder, ReminderStatus, reminder_status_is
-
-    cli = state(ctx)
-    with handled(as_json):
-        statuses = [s.value for s in ReminderStatus]
-        if status != "all" and status not in statuses:
-            raise DomainError(
-                "E_BAD_STATUS", f"未知的状态 {status!r}（可用：{'、'.join(statuses)}、all）", "status"
-            )
-        before = None
-        if due_before:
-            try:
-                before = date.fromisoformat(due_before)
-            except ValueError:
-                raise DomainError(
-                    "E_BAD_DATE",
-                    f"due-before 的日期格式有误：{due_before!r}（应为 YYYY-MM-DD）",
-                    "due_before",
-                ) from None
-        with cli.database().reading() as session:
-            query = (
-                select(Reminder, Jurisdiction.timezone)
-                .join(Election, Election.id == Reminder.election_id)
-                .join(Jurisdiction, Jurisdiction.id == Election.jurisdiction_id)
-                .order_by(Reminder.fire_at, Reminder.id)
-            )
-            if election is not None:
-                query = query.where(Reminder.election_id == election)
-            if status != "all":
-                query = query.where(reminder_status_is(status))
-            if before is not None:
-                query = query.where(Reminder.fire_at < local_instant(before, time(0, 0)))
-            rows = [
-                {
-                    "id": r.id,
-                    "election_id": r.election_id,
-                    "milestone_key": r.milestone_key,
-                    "kind": r.kind,
-                    "lead_days": r.lead_days,
-                    "target_date": r.target_date,
-                    "fire_at": r.fire_at,
-                    "fire_at_local": r.fire_at.astimezone(_zone(tz)),
-                    "status": r.status,
-                    "phase": (r.details or {}).get("phase"),
-                }
-                for r, tz in session.execute(query)
-            ]
-    if as_json:
-        print_json(rows)
-    else:
-        for r in rows:
-            what = r["milestone_key"] or r["phase"] or ""
-            lead = f"（提前 {r['lead_days']} 天）" if r["kind"] == "lead" else ""
-            typer.echo(
-                f"{r['id']}\t{r['election_id']}\t{r['fire_at_local']:%Y-%m-%d %H:%M}\t{r['kind']}{lead}\t{what}\t{r['status']}"
-            )
-        say(f"共 {len(rows)} 条。")
-    finish(0)
-
-
-def _zone(name: str):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("sweep")(sweep_command)
-    app.command("worker")(worker_command)
-    app.add_typer(reminders_app, name="reminders")

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import typer
 
-from service.cli.common import finish, handled, print_json, say
+from service.cli.common import JSON, Reply, offline, say
 from workflow.errors import DomainError
 from workflow.rules.tally import TallyResult, count_tally_document
-
-JSON = typer.Option(False, "--json", help="以 JSON 输出到标准输出")
 
 
 def _read(path: Path) -> object:
@@ -51,14 +49,9 @@ def tally(
     as_json: bool = JSON,
 ) -> None:
     """按法定规则计票：有效性、当选、票数相等再次投票、另行选举。0 已计票，2 输入有误。"""
-    with handled(as_json):
+
+    def work() -> Reply:
         result = count_tally_document(_read(tally_file))
-    if as_json:
-        print_json(result.as_dict())
-    else:
-        _report(result)
-    finish(0)
+        return Reply(result.as_dict(), lambda: _report(result))
 
-
-def register(app: typer.Typer) -> None:
-    app.command("tally")(tally)
+    offline(as_json, work)

@@ -1,4 +1,4 @@
-"""`huanjie districts add/list`, `huanjie voters …` and `huanjie appeals …`."""
+"""`huanjie voters …`: the voter register, the published lists and the voter certificates."""
 
 from __future__ import annotations
 
@@ -6,25 +6,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from service.cli.common import finish, handled, print_json, say, state
-from service.cli.common import parse_date as _date
-from service.cli.districts import districts_app  # one `districts` group: propose (plan), add/list (stored)
-from workflow.commands import appeals as appeal_commands
-from workflow.commands import voter_changes, voter_districts, voter_exports, voter_import, voter_list
+from service.cli.common import JSON, Reply, handled, parse_date, reply, run, say, state
+from workflow.commands import voter_changes, voter_exports, voter_import, voter_list
 from workflow.commands.voter_files import file_digest, open_sheet, write_csv, write_xlsx
 from workflow.errors import DomainError
 from workflow.rules import ric
 from workflow.store.voters import AddedReason, RemovedReason
 
-voters_app = typer.Typer(help="选民登记、选民名单与选民证", no_args_is_help=True)
-appeals_app = typer.Typer(help="对选民名单的申诉（选举法第二十九条）", no_args_is_help=True)
+app = typer.Typer(help="选民登记、选民名单与选民证", no_args_is_help=True)
 
-JSON = typer.Option(False, "--json", help="以 JSON 输出到标准输出")
 ELECTION = typer.Option(..., "--election", help="选举编号")
 REGISTRAR = "registrar"
-
-
+IMPORT_FIELDS = ("accepted", "unchanged", "warnings", "rejected", "duplicates", "committed")
 
 
 def _check_full_ids(full_ids: bool, role: str | None) -> None:
@@ -38,9 +34,6 @@ def _check_full_ids(full_ids: bool, role: str | None) -> None:
 @contextmanager
 def _progress(label: str, total: int | None, unit: str):
     """A progress bar on stderr (stdout stays for --json)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     columns = [
         "[progress.description]{task.description}",
         BarColumn(),
@@ -52,69 +45,26 @@ def _progress(label: str, total: int | None, unit: str):
         yield lambda n: progress.advance(task, n)
 
 
-# -- districts ---------------------------------------------------------------------------------
-@districts_app.command("add")
-def districts_add(
-    ctx: typer.Context,
-    election_id: int = typer.Argument(..., help="选举编号"),
-    code: str = typer.Argument(..., help="选区代码（本次选举内唯一）"),
-    name: str = typer.Argument(..., help="选区名称"),
-    seats: int = typer.Option(None, "--seats", help="应选代表名额（1–3）"),
-    population: int = typer.Option(None, "--population", help="选区人口数"),
-    area: str = typer.Option(
-        None,
-        "--area",
-        help="选区范围：所辖村（居）民委员会或单位，如「城关社区、五里铺村」（印入选区划分公告）",
-    ),
-    as_json: bool = JSON,
-) -> None:
-    """添加一个选区。"""
-    cli = state(ctx)
-    with handled(as_json), cli.database().transaction() as session:
-        district = voter_districts.add_district(
-            session,
-            election_id,
-            code=code,
-            name=name,
-            seats=seats,
-            population=population,
-            area=area,
-            clock=cli.clock,
-            actor=cli.actor,
+def _import_text(report, rejected: bool) -> None:
+    for item in report.rejected[:50]:
+        say(f"  ✗ 第 {item['row']} 行「{item['column']}」：{item['reason']}")
+    for item in report.duplicates[:50]:
+        where = f"，已在选区 {item['registered_in']} 登记" if item.get("registered_in") else ""
+        say(f"  重复登记 {item['id_masked']}：第 {'、'.join(map(str, item['rows']))} 行{where}")
+    for item in report.warnings[:50]:
+        say(f"  ! 第 {item['row']} 行「{item['column']}」：{item['reason']}")
+    if rejected:
+        say(
+            f"有 {len(report.rejected)} 行被拒绝，未导入任何记录（可改正后重导，或用 --accept-valid 只导入有效行）。"
         )
-        payload = {
-            "code": district.code,
-            "name": district.name,
-            "seats": district.seats,
-            "population": district.population,
-            "area": district.area,
-        }
-    if as_json:
-        print_json(payload)
     else:
-        say(f"已添加选区 {code} {name}")
-    finish(0)
+        say(
+            f"已导入 {report.accepted} 名选民；已登记未变 {report.unchanged}；重复 {len(report.duplicates)}；"
+            f"拒绝 {len(report.rejected)}；提示 {len(report.warnings)}。"
+        )
 
 
-@districts_app.command("list")
-def districts_list(
-    ctx: typer.Context, election_id: int = typer.Argument(..., help="选举编号"), as_json: bool = JSON
-) -> None:
-    """列出选区及其选民人数。"""
-    cli = state(ctx)
-    with handled(as_json), cli.database().reading() as session:
-        items = voter_districts.list_districts(session, election_id)
-    if as_json:
-        print_json({"districts": items})
-    else:
-        for d in items:
-            scope = f"\t范围 {d['area']}" if d["area"] else ""
-            say(f"{d['code']}\t{d['name']}\t名额 {d['seats'] or '未定'}\t选民 {d['voters']}{scope}")
-    finish(0)
-
-
-# -- voters ------------------------------------------------------------------------------------
-@voters_app.command("import")
+@app.command("import")
 def voters_import(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="选民登记表（.csv 或 .xlsx）"),
@@ -125,6 +75,8 @@ def voters_import(
     as_json: bool = JSON,
 ) -> None:
     """导入选民：校验身份号码、年龄、剥夺政治权利名单，全选举范围内查重；0 已导入，1 有被拒绝的行（未导入），2 输入有误。"""
+    # Not `run`: the file is checked and sized before the transaction, and a rejected import
+    # rolls back yet is an answer (exit 1) with its report, not an error.
     cli = state(ctx)
     rejected = None
     with handled(as_json):
@@ -154,35 +106,16 @@ def voters_import(
             finally:
                 opened.close()
     report = rejected or report
-    if as_json:
-        payload = report.as_dict()
-        print_json(
-            {
-                k: payload[k]
-                for k in ("accepted", "unchanged", "warnings", "rejected", "duplicates", "committed")
-            }
-        )
-    else:
-        for item in report.rejected[:50]:
-            say(f"  ✗ 第 {item['row']} 行「{item['column']}」：{item['reason']}")
-        for item in report.duplicates[:50]:
-            where = f"，已在选区 {item['registered_in']} 登记" if item.get("registered_in") else ""
-            say(f"  重复登记 {item['id_masked']}：第 {'、'.join(map(str, item['rows']))} 行{where}")
-        for item in report.warnings[:50]:
-            say(f"  ! 第 {item['row']} 行「{item['column']}」：{item['reason']}")
-        if rejected:
-            say(
-                f"有 {len(report.rejected)} 行被拒绝，未导入任何记录（可改正后重导，或用 --accept-valid 只导入有效行）。"
-            )
-        else:
-            say(
-                f"已导入 {report.accepted} 名选民；已登记未变 {report.unchanged}；重复 {len(report.duplicates)}；"
-                f"拒绝 {len(report.rejected)}；提示 {len(report.warnings)}。"
-            )
-    finish(1 if rejected else 0)
+    payload = report.as_dict()
+    answer = Reply(
+        {k: payload[k] for k in IMPORT_FIELDS},
+        lambda: _import_text(report, bool(rejected)),
+        1 if rejected else 0,
+    )
+    reply(answer, as_json)
 
 
-@voters_app.command("exclude")
+@app.command("exclude")
 def voters_exclude(
     ctx: typer.Context,
     file: Path = typer.Argument(
@@ -193,6 +126,7 @@ def voters_exclude(
     as_json: bool = JSON,
 ) -> None:
     """载入被剥夺政治权利人员名单（选举法第四条）；已登记者随即除名。"""
+    # Not `run`: the sheet is opened (and checked) before the database.
     cli = state(ctx)
     with handled(as_json):
         opened = open_sheet(file, sheet=sheet)
@@ -203,16 +137,11 @@ def voters_exclude(
                 )
         finally:
             opened.close()
-    if as_json:
-        print_json(report.as_dict())
-    else:
-        say(
-            f"载入 {report.loaded} 人，未变 {report.unchanged}，除名 {len(report.removed)}，无效 {len(report.rejected)}。"
-        )
-    finish(1 if report.rejected else 0)
+    text = f"载入 {report.loaded} 人，未变 {report.unchanged}，除名 {len(report.removed)}，无效 {len(report.rejected)}。"
+    reply(Reply(report.as_dict(), text, 1 if report.rejected else 0), as_json)
 
 
-@voters_app.command("add")
+@app.command("add")
 def voters_add(
     ctx: typer.Context,
     election_id: int = ELECTION,
@@ -228,8 +157,8 @@ def voters_add(
     as_json: bool = JSON,
 ) -> None:
     """登记一名选民（新满十八周岁、迁入、流动人口、恢复政治权利）。"""
-    cli = state(ctx)
-    with handled(as_json), cli.database().transaction() as session:
+
+    def work(session, cli) -> Reply:
         voter = voter_changes.add_voter(
             session,
             election_id,
@@ -249,14 +178,12 @@ def voters_add(
             "id_masked": ric.mask(voter.id_number),
             "district": district,
         }
-    if as_json:
-        print_json(payload)
-    else:
-        say(f"已登记 {payload['name']}（{payload['id_masked']}）")
-    finish(0)
+        return Reply(payload, f"已登记 {payload['name']}（{payload['id_masked']}）")
+
+    run(ctx, as_json, work)
 
 
-@voters_app.command("remove")
+@app.command("remove")
 def voters_remove(
     ctx: typer.Context,
     id_number: str = typer.Argument(..., help="公民身份号码"),
@@ -266,8 +193,8 @@ def voters_remove(
     as_json: bool = JSON,
 ) -> None:
     """将选民除名（死亡、被剥夺政治权利、迁出），保留记录。"""
-    cli = state(ctx)
-    with handled(as_json), cli.database().transaction() as session:
+
+    def work(session, cli) -> Reply:
         voter = voter_changes.remove_voter(
             session, election_id, id_number, reason=reason, note=note, clock=cli.clock, actor=cli.actor
         )
@@ -277,14 +204,12 @@ def voters_remove(
             "reason": voter.removed_reason,
             "removed_on": voter.removed_on,
         }
-    if as_json:
-        print_json(payload)
-    else:
-        say(f"已除名 {payload['id_masked']}")
-    finish(0)
+        return Reply(payload, f"已除名 {payload['id_masked']}")
+
+    run(ctx, as_json, work)
 
 
-@voters_app.command("publish")
+@app.command("publish")
 def voters_publish(
     ctx: typer.Context,
     election_id: int = ELECTION,
@@ -292,22 +217,24 @@ def voters_publish(
     as_json: bool = JSON,
 ) -> None:
     """公布选民名单（首次：办结「公布选民名单」并冻结各选区第 1 版）；此后公布补正名单。"""
-    cli = state(ctx)
-    with handled(as_json), cli.database().transaction() as session:
+
+    def work(session, cli) -> Reply:
         published = voter_list.publish(
-            session, election_id, on=_date(on, "on"), clock=cli.clock, actor=cli.actor
+            session, election_id, on=parse_date(on, "on"), clock=cli.clock, actor=cli.actor
         )
-    if as_json:
-        print_json(published.as_dict())
-    else:
-        label = "补正名单" if published.supplementary else "选民名单"
-        say(f"已于 {published.published_on} 公布{label}：")
-        for d in published.districts:
-            say(f"  {d['code']} {d['name']}：第 {d['version']} 版，{d['voters']} 人")
-    finish(0)
+
+        def text() -> None:
+            label = "补正名单" if published.supplementary else "选民名单"
+            say(f"已于 {published.published_on} 公布{label}：")
+            for d in published.districts:
+                say(f"  {d['code']} {d['name']}：第 {d['version']} 版，{d['voters']} 人")
+
+        return Reply(published.as_dict(), text)
+
+    run(ctx, as_json, work)
 
 
-@voters_app.command("export")
+@app.command("export")
 def voters_export(
     ctx: typer.Context,
     election_id: int = ELECTION,
@@ -324,33 +251,33 @@ def voters_export(
     as_json: bool = JSON,
 ) -> None:
     """导出选民登记册、已公布名单、补正名单或选民证数据（Excel 为打印格式：标题行 + 表头）。"""
-    cli = state(ctx)
     with handled(as_json):
         _check_full_ids(full_ids, role)
         if fmt not in ("xlsx", "csv"):
             raise DomainError("E_BAD_FORMAT", "格式应为 xlsx 或 csv", "format")
-        with cli.database().transaction() as session:
-            view = voter_exports.list_view(session, election_id, which=which, district=district, full_ids=full_ids)
-            if fmt == "xlsx":
-                count = write_xlsx(output, view.title, view.header, view.rows, view.widths)
-            else:
-                count = write_csv(output, view.header, view.rows)
-            if full_ids:
-                voter_exports.audit_full_ids(
-                    session,
-                    election_id,
-                    what=f"export {which} {district or ''} → {output}",
-                    clock=cli.clock,
-                    actor=cli.actor,
-                )
-    if as_json:
-        print_json({"rows": count, "file": str(output), "title": view.title})
-    else:
-        say(f"已导出 {count} 行到 {output}")
-    finish(0)
+
+    def work(session, cli) -> Reply:
+        view = voter_exports.list_view(session, election_id, which=which, district=district, full_ids=full_ids)
+        if fmt == "xlsx":
+            count = write_xlsx(output, view.title, view.header, view.rows, view.widths)
+        else:
+            count = write_csv(output, view.header, view.rows)
+        if full_ids:
+            voter_exports.audit_full_ids(
+                session,
+                election_id,
+                what=f"export {which} {district or ''} → {output}",
+                clock=cli.clock,
+                actor=cli.actor,
+            )
+        return Reply(
+            {"rows": count, "file": str(output), "title": view.title}, f"已导出 {count} 行到 {output}"
+        )
+
+    run(ctx, as_json, work)
 
 
-@voters_app.command("certificate")
+@app.command("certificate")
 def voters_certificate(
     ctx: typer.Context,
     id_number: str = typer.Argument(..., help="公民身份号码"),
@@ -360,159 +287,19 @@ def voters_certificate(
     as_json: bool = JSON,
 ) -> None:
     """一名选民的选民证数据（选举法第二十八条）。"""
-    cli = state(ctx)
     with handled(as_json):
         _check_full_ids(full_ids, role)
-        with cli.database().transaction() as session:
-            data = voter_exports.certificate(session, election_id, id_number, full_ids=full_ids)
-            if full_ids:
-                voter_exports.audit_full_ids(
-                    session, election_id, what="certificate", clock=cli.clock, actor=cli.actor
-                )
-    if as_json:
-        print_json(data)
-    else:
-        say(
+
+    def work(session, cli) -> Reply:
+        data = voter_exports.certificate(session, election_id, id_number, full_ids=full_ids)
+        if full_ids:
+            voter_exports.audit_full_ids(
+                session, election_id, what="certificate", clock=cli.clock, actor=cli.actor
+            )
+        text = (
             f"选民证 {data['certificate_no']}：{data['name']} {data['sex']} {data['age']} 岁，"
             f"{data['district']['name']} {data['voter_group'] or ''}，{data['id_number']}"
         )
-    finish(0)
+        return Reply(data, text)
 
-
-# -- appeals -----------------------------------------------------------------------------------
-def _appeal_payload(session, appeal) -> dict:
-    from workflow.commands.elections import get_election
-
-    return appeal_commands.appeal_dict(appeal, get_election(session, appeal.election_id))
-
-
-@appeals_app.command("file")
-def appeals_file(
-    ctx: typer.Context,
-    election_id: int = ELECTION,
-    filer: str = typer.Option(..., "--filer", help="申诉人"),
-    request: str = typer.Option(
-        ..., "--request", help="add（请求增列）/ remove（请求除名）/ correct（请求更正）"
-    ),
-    subject_name: str = typer.Option(..., "--subject-name", help="所涉人员姓名"),
-    subject_id: str = typer.Option(None, "--subject-id", help="所涉人员公民身份号码"),
-    reason: str = typer.Option(..., "--reason", help="申诉理由"),
-    district: str = typer.Option(None, "--district", help="请求增列时所在选区代码"),
-    correct: list[str] = typer.Option(
-        None, "--set", help="更正项，如 name=张三 或 voter_group=第2组（可重复）"
-    ),
-    on: str = typer.Option(None, "--on", help="申诉日期（默认今天）"),
-    as_json: bool = JSON,
-) -> None:
-    """受理申诉：须在选民名单公布之日起五日内提出，选举委员会三日内作出处理决定。"""
-    cli = state(ctx)
-    with handled(as_json):
-        correction = None
-        if correct:
-            correction = {}
-            for item in correct:
-                key, sep, value = item.partition("=")
-                if not sep:
-                    raise DomainError("E_APPEAL_CORRECTION", f"更正项格式应为 字段=值：{item}", "set")
-                correction[key.strip()] = value.strip()
-        with cli.database().transaction() as session:
-            appeal = appeal_commands.file_appeal(
-                session,
-                election_id,
-                filer=filer,
-                request=request,
-                subject_name=subject_name,
-                subject_id_number=subject_id,
-                reason=reason,
-                district=district,
-                correction=correction,
-                filed_on=_date(on, "on"),
-                clock=cli.clock,
-                actor=cli.actor,
-            )
-            payload = _appeal_payload(session, appeal)
-    if as_json:
-        print_json(payload)
-    else:
-        say(f"已受理申诉 {payload['id']}，应于 {payload['decide_by']} 以前作出处理决定。")
-    finish(0)
-
-
-@appeals_app.command("decide")
-def appeals_decide(
-    ctx: typer.Context,
-    appeal_id: int = typer.Argument(..., help="申诉编号"),
-    upheld: bool = typer.Option(None, "--upheld/--rejected", help="支持申诉 / 驳回申诉"),
-    reason: str = typer.Option(None, "--reason", help="处理理由（驳回时必填）"),
-    on: str = typer.Option(None, "--on", help="处理日期（默认今天）"),
-    as_json: bool = JSON,
-) -> None:
-    """作出处理决定：支持则更正名单并列入补正名单；驳回须说明理由。"""
-    cli = state(ctx)
-    with handled(as_json):
-        if upheld is None:
-            raise DomainError("E_DECISION_REQUIRED", "请用 --upheld 或 --rejected 指明处理结果", "upheld")
-        with cli.database().transaction() as session:
-            appeal = appeal_commands.decide_appeal(
-                session,
-                appeal_id,
-                upheld=upheld,
-                reason=reason,
-                decided_on=_date(on, "on"),
-                clock=cli.clock,
-                actor=cli.actor,
-            )
-            payload = _appeal_payload(session, appeal)
-    if as_json:
-        print_json(payload)
-    else:
-        result = "支持" if payload["status"] == "upheld" else "驳回"
-        say(
-            f"申诉 {appeal_id} 已{result}。申诉人不服的，可在 {payload['court_suit_deadline']} 以前向人民法院起诉。"
-        )
-    finish(0)
-
-
-@appeals_app.command("list")
-def appeals_list(ctx: typer.Context, election_id: int = ELECTION, as_json: bool = JSON) -> None:
-    """列出申诉、申诉期限和起诉期限。"""
-    cli = state(ctx)
-    with handled(as_json), cli.database().reading() as session:
-        payload = appeal_commands.list_appeals(session, election_id, clock=cli.clock)
-    if as_json:
-        print_json(payload)
-    else:
-        say(
-            f"名单公布 {payload['published_on']}，申诉截止 {payload['filing_ends']}，起诉截止 {payload['court_suit_deadline']}"
-        )
-        for a in payload["appeals"]:
-            say(
-                f"  {a['id']}\t{a['status']}\t{a['filer']} → {a['subject']}（{a['request']}）\t限 {a['decide_by']}"
-            )
-    finish(0)
-
-
-@appeals_app.command("close")
-def appeals_close(
-    ctx: typer.Context,
-    election_id: int = ELECTION,
-    on: str = typer.Option(None, "--on", help="办结日期（默认：申诉期届满日或最后处理日）"),
-    as_json: bool = JSON,
-) -> None:
-    """申诉期届满且全部处理完毕后，办结「选民资格申诉处理完毕」。"""
-    cli = state(ctx)
-    with handled(as_json), cli.database().transaction() as session:
-        milestone = appeal_commands.close_appeals(
-            session, election_id, on=_date(on, "on"), clock=cli.clock, actor=cli.actor
-        )
-        payload = {"key": milestone.key, "done_on": milestone.done_on, "late": milestone.late}
-    if as_json:
-        print_json(payload)
-    else:
-        say(f"申诉处理已于 {payload['done_on']} 办结。")
-    finish(0)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(voters_app, name="voters")
-    app.add_typer(appeals_app, name="appeals")
+    run(ctx, as_json, work)

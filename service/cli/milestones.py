@@ -1,0 +1,50 @@
+"""`huanjie milestones complete|waive`: the committee's milestones, done or not applicable."""
+
+from __future__ import annotations
+
+import typer
+
+from service.cli.common import JSON, Reply, handled, parse_date, run
+from workflow.commands import elections as commands
+
+app = typer.Typer(help="工作节点", no_args_is_help=True)
+
+
+@app.command("complete")
+def milestones_complete(
+    ctx: typer.Context,
+    election_id: int = typer.Argument(...),
+    key: str = typer.Argument(..., help="节点键，如 voter_list_published"),
+    on: str = typer.Option(None, "--on", help="办结日期 YYYY-MM-DD（默认今天）"),
+    as_json: bool = JSON,
+) -> None:
+    """办结一个工作节点。"""
+    with handled(as_json):
+        done_on = parse_date(on, "on")
+
+    def work(session, cli) -> Reply:
+        m = commands.complete_milestone(
+            session, election_id, key, clock=cli.clock, actor=cli.actor, on=done_on
+        )
+        payload = {"election_id": election_id, "key": key, "done_on": m.done_on.isoformat(), "late": m.late}
+        late = "，已超过法定期限" if payload["late"] else ""
+        return Reply(payload, f"已办结 {key}（{payload['done_on']}）" + late)
+
+    run(ctx, as_json, work)
+
+
+@app.command("waive")
+def milestones_waive(
+    ctx: typer.Context,
+    election_id: int = typer.Argument(...),
+    key: str = typer.Argument(...),
+    reason: str = typer.Option(..., "--reason", help="免除理由"),
+    as_json: bool = JSON,
+) -> None:
+    """免除一个不适用的节点（须说明理由）。"""
+
+    def work(session, cli) -> Reply:
+        commands.waive_milestone(session, election_id, key, reason=reason, clock=cli.clock, actor=cli.actor)
+        return Reply({"election_id": election_id, "key": key, "status": "waived"}, f"已免除 {key}")
+
+    run(ctx, as_json, work)

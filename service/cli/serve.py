@@ -1,0 +1,61 @@
+"""`huanjie serve`: the HTTP API, the dashboard and (by default) the scheduler in one process."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import typer
+
+from service.cli.common import finish, state
+from service.logs import configure
+from service.settings import ServiceSettings
+from workflow.store import Database
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址"),
+    port: int = typer.Option(8000, "--port", help="端口"),
+    no_scheduler: bool = typer.Option(
+        False, "--no-scheduler", help="不在本进程内运行调度器（另起 huanjie worker）"
+    ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="API 进程数（>1 时不在进程内运行调度器）"
+    ),
+    plain_logs: bool = typer.Option(False, "--plain-logs", help="日志用纯文本而非 JSON"),
+) -> None:
+    """启动 HTTP API、工作台和调度器（默认 http://127.0.0.1:8000/）。"""
+    # Deferred on purpose: uvicorn and the FastAPI application load only for `serve`, so the
+    # other commands (and `huanjie --help`) stay fast.
+    import uvicorn
+
+    from service.app import create_app
+
+    cli = state(ctx)
+    config = configure(json_logs=not plain_logs)
+    log = logging.getLogger("huanjie.service")
+    # Migrated once, here, before any worker process starts; unless operators run Alembic
+    # themselves (docs/operations.md).
+    db = cli.database() if ServiceSettings().migrate_on_start else Database(cli.url())
+    settings = ServiceSettings(db=db.url, migrate_on_start=False)
+    if workers > 1:
+        if not no_scheduler:
+            log.info("several API processes: the scheduler is not started in them; run `huanjie worker`")
+        os.environ["HUANJIE_DB"] = db.url
+        os.environ["HUANJIE_MIGRATE_ON_START"] = "false"
+        db.dispose()
+        uvicorn.run(
+            "service.app:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=config,
+            access_log=False,
+        )
+        finish(0)
+    app = create_app(settings, db, cli.clock, start_scheduler=not no_scheduler)
+    log.info("serving", extra={"url": f"http://{host}:{port}/", "database": db.engine.dialect.name})
+    uvicorn.run(app, host=host, port=port, log_config=config, access_log=False)
+    finish(0)
