@@ -19,7 +19,7 @@ PACKAGES = ("config", "workflow", "schedules", "notices", "service", "demo")
 # Imports inside a function that are deliberate: (module, imported module) → why.
 DEFERRED = {
     ("service.app", "schedules.runner"): "APScheduler starts only when the service runs its scheduler",
-    ("service.cli.service", "service.app"): "`huanjie serve` alone needs FastAPI and uvicorn",
+    ("service.cli.serve", "service.app"): "`huanjie serve` alone needs FastAPI and uvicorn",
     ("service.cli.scheduler", "schedules.runner"): "`huanjie worker` alone needs APScheduler",
 }
 # Libraries the pure domain never imports (DESIGN.md: no database, no HTTP, no scheduler).
