@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 from notices import samples
 from notices.context import providers
 from notices.render import render_html
+from tests.service_fixtures import load_demo
 from workflow.clock import FixedClock
 from workflow.commands import notices as commands
 from workflow.commands.elections import get_election
-from workflow.demo import build_demo
 from workflow.errors import DomainError
 from workflow.store.audit import verify
 from workflow.store.models import AuditEntry
@@ -30,8 +30,7 @@ DATA = dict(districts=lambda s, e, d: DISTRICTS, voters=lambda s, e, d: VOTERS.g
 
 @pytest.fixture
 def county(db):
-    with db.transaction() as session:
-        elections = build_demo(session, clock=CLOCK).elections
+    elections = load_demo(db, CLOCK.now())  # what build_demo(clock=CLOCK) writes, built once
     return db, elections["county"]
 
 
