@@ -1,5 +1,8 @@
 """Shared fixtures. Storage tests take `db`, which runs each test on SQLite and on PostgreSQL
-(when HUANJIE_TEST_PG_URL is set; each test run creates its own database and drops it)."""
+(when HUANJIE_TEST_PG_URL is set; each test run creates its own database and drops it).
+
+Safe under pytest-xdist: every worker process has its own tmp dir (so its own SQLite template)
+and its own PostgreSQL database, named with the worker id."""
 
 from __future__ import annotations
 
@@ -24,11 +27,12 @@ PG_URL = os.environ.get("HUANJIE_TEST_PG_URL")
 
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test run, dropped at the end."""
+    """A fresh PostgreSQL database for this test run (this xdist worker's), dropped at the end."""
     if not PG_URL:
         pytest.skip("HUANJIE_TEST_PG_URL is not set: PostgreSQL tests skipped")
     admin_url = make_url(PG_URL)
-    name = f"huanjie_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"huanjie_test_{worker}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -44,15 +48,39 @@ def pg_database_url() -> Iterator[str]:
         admin.dispose()
 
 
-def _truncate_all(database: Database) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+# Which tables hold rows, in one round trip.
+_NON_EMPTY = " UNION ALL ".join(
+    f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in Base.metadata.sorted_tables
+)
+
+
+def _empty_all(database: Database) -> None:
+    """Empty every table and restart every id sequence, as `TRUNCATE … RESTART IDENTITY` would.
+
+    Measured on this machine's PostgreSQL 15: TRUNCATE of the 27 tables takes 0.2–0.6 s (it
+    replaces and syncs every table's files), a per-test copy of a template database 0.05 s to
+    create but 0.2–4 s to drop (a checkpoint); DELETE of the few tables a test wrote plus
+    setval() of the used sequences takes 0.01–0.04 s. Children are deleted before parents."""
     with database.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        written = set(conn.execute(text(_NON_EMPTY)).scalars())
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name in written:
+                conn.execute(table.delete())
+        used = conn.execute(
+            text(
+                "SELECT format('%I.%I', schemaname, sequencename), start_value FROM pg_sequences "
+                "WHERE last_value IS NOT NULL"
+            )
+        ).all()
+        for sequence, start in used:
+            conn.execute(
+                text("SELECT setval(:sequence, :start, false)"), dict(sequence=sequence, start=start)
+            )
 
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
-    """One migrated SQLite file per run; each test gets a copy (migrating takes a second)."""
+    """One migrated SQLite file per run (per xdist worker); each test gets a copy."""
     path = tmp_path_factory.mktemp("template") / "huanjie.sqlite3"
     database = Database(f"sqlite:///{path}")
     database.migrate()
@@ -72,7 +100,7 @@ def db(request, tmp_path) -> Iterator[Database]:
     else:
         url = request.getfixturevalue("pg_database_url")
         database = Database(url)
-        _truncate_all(database)
+        _empty_all(database)
     try:
         yield database
     finally:

@@ -51,10 +51,34 @@ class World:
 PASSWORD = "jingshan-2011"  # the dashboard password of every test user
 
 
+def _rows(seed: Database) -> dict[str, list[dict]]:
+    with seed.engine.connect() as conn:
+        return {
+            t.name: [dict(r._mapping) for r in conn.execute(t.select())] for t in Base.metadata.sorted_tables
+        }
+
+
+def _insert_rows(db: Database, rows: dict[str, list[dict]]) -> None:
+    """Copy a snapshot's rows into an empty database (on PostgreSQL, the id sequences follow)."""
+    with db.engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            if rows[table.name]:
+                conn.execute(table.insert(), rows[table.name])
+        if db.is_postgres:
+            for table in Base.metadata.sorted_tables:
+                if "id" in table.c and rows[table.name]:
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"
+                        )
+                    )
+
+
 @cache
 def _snapshot(now: datetime) -> tuple[dict[str, list[dict]], dict[str, str], dict[str, int]]:
-    """The demo county with one user of each role, built once per run on a scratch SQLite file
-    and kept as rows: loading rows is much faster than rebuilding it for every test."""
+    """The demo county with one user of each role, built once per run (per xdist worker) on a
+    scratch SQLite file and kept as rows: loading rows is much faster than rebuilding it for
+    every test."""
     clock = FixedClock(now)
     with tempfile.TemporaryDirectory() as scratch:
         seed = Database(f"sqlite:///{Path(scratch) / 'seed.sqlite3'}")
@@ -75,30 +99,37 @@ def _snapshot(now: datetime) -> tuple[dict[str, list[dict]], dict[str, str], dic
                     actor="test",
                 )
                 tokens[username] = auth.create_token(session, username, clock=clock, actor="test").token
-        with seed.engine.connect() as conn:
-            rows = {
-                t.name: [dict(r._mapping) for r in conn.execute(t.select())]
-                for t in Base.metadata.sorted_tables
-            }
+        rows = _rows(seed)
         seed.dispose()
     return rows, tokens, result.elections
 
 
 def load_world(db, now: datetime) -> tuple[dict[str, str], dict[str, int]]:
     rows, tokens, elections = _snapshot(now)
-    with db.engine.begin() as conn:
-        for table in Base.metadata.sorted_tables:
-            if rows[table.name]:
-                conn.execute(table.insert(), rows[table.name])
-        if db.is_postgres:
-            for table in Base.metadata.sorted_tables:
-                if "id" in table.c and rows[table.name]:
-                    conn.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"
-                        )
-                    )
+    _insert_rows(db, rows)
     return tokens, elections
+
+
+@cache
+def _whole_demo(now: datetime) -> tuple[dict[str, list[dict]], dict[str, int]]:
+    """Everything `build_demo` writes (every part's steps), built once per run (per xdist
+    worker) on a scratch SQLite file and kept as rows: on PostgreSQL building it took 2-4 s."""
+    with tempfile.TemporaryDirectory() as scratch:
+        seed = Database(f"sqlite:///{Path(scratch) / 'seed.sqlite3'}")
+        seed.migrate()
+        with seed.transaction() as session:
+            elections = build_demo(session, clock=FixedClock(now)).elections
+        rows = _rows(seed)
+        seed.dispose()
+    return rows, elections
+
+
+def load_demo(db, now: datetime) -> dict[str, int]:
+    """The state `build_demo(session, clock=FixedClock(now))` leaves in an empty database: its
+    rows, copied; returns the demo's election ids."""
+    rows, elections = _whole_demo(now)
+    _insert_rows(db, rows)
+    return dict(elections)
 
 
 def make_world(db, clock) -> World:

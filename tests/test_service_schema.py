@@ -3,12 +3,14 @@ operation, generated valid and invalid input, as the county administrator; no 5x
 
 from __future__ import annotations
 
-import tempfile
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
@@ -19,28 +21,38 @@ from tests.service_fixtures import load_world
 from workflow.clock import FixedClock
 from workflow.store import Database
 
-_SCRATCH = tempfile.TemporaryDirectory(prefix="huanjie-schema-")
-_STATE: dict = {}
+NOW = datetime(2011, 8, 20, 2, 0, tzinfo=UTC)
 
 
-def _app():
-    db = Database(f"sqlite:///{Path(_SCRATCH.name) / 'schema.sqlite3'}")
-    db.migrate()
-    clock = FixedClock(datetime(2011, 8, 20, 2, 0, tzinfo=UTC))
+def _spec_app() -> FastAPI:
+    """The app only for its OpenAPI document, which never touches the database: the engine of
+    an in-memory SQLite database is created but never connected, so collecting this module
+    migrates nothing and loads no demo county (that happens in the `api` fixture)."""
+    db = Database("sqlite://")
+    return create_app(ServiceSettings(db=db.url, migrate_on_start=False), db, FixedClock(NOW))
+
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", _spec_app())
+
+
+@dataclass
+class Api:
+    app: FastAPI
+    token: str
+
+
+@pytest.fixture(scope="module")
+def api(sqlite_template, tmp_path_factory) -> Iterator[Api]:
+    """One database with the demo county for every case of this module, as before."""
+    path = tmp_path_factory.mktemp("schema") / "schema.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    clock = FixedClock(NOW)
     tokens, _ = load_world(db, clock.now())
-    _STATE["token"] = tokens["admin"]
-    _STATE["db"] = db
-    return create_app(ServiceSettings(db=db.url, migrate_on_start=False), db, clock)
-
-
-schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _cleanup():
-    yield
-    _STATE["db"].dispose()
-    _SCRATCH.cleanup()
+    try:
+        yield Api(create_app(ServiceSettings(db=db.url, migrate_on_start=False), db, clock), tokens["admin"])
+    finally:
+        db.dispose()
 
 
 @schema.parametrize()
@@ -50,6 +62,6 @@ def _cleanup():
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
-def test_api_never_fails_with_5xx(case):
-    response = case.call(headers={"Authorization": f"Bearer {_STATE['token']}"})
+def test_api_never_fails_with_5xx(case, api):
+    response = case.call(app=api.app, headers={"Authorization": f"Bearer {api.token}"})
     case.validate_response(response, checks=[not_a_server_error, status_code_conformance])
