@@ -33,9 +33,12 @@ run: setup
 	@echo "工作台：http://$(HOST):$(PORT)/    演示登录：$(DEMO_USER) / $(DEMO_PASSWORD)"
 	$(BIN)/huanjie serve --host $(HOST) --port $(PORT)
 
+# -n auto: one pytest-xdist worker per core (each with its own SQLite template and PostgreSQL
+# database). --dist loadfile keeps a test file on one worker, so its module fixtures are built
+# once and its tests run in file order. PYTEST_ARGS="-n 0" runs everything in one process.
 test: setup-test
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: setup-test
 	$(BIN)/ruff check .
