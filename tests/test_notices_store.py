@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from demo import samples
-from demo.county import build_demo
 from notices.render import render_html
 from tests.service_fixtures import load_demo
 from workflow.clock import FixedClock
