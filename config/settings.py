@@ -1,6 +1,5 @@
-"""Process settings from the environment (HUANJIE_*), read at the edges, never at import time.
-
-Other parts add their fields here; keep each group together under a comment.
+"""The one settings class: process settings from the environment (HUANJIE_*), read at the edges
+(the app factory, the CLI, the worker), never at import time. Keep each group under its comment.
 """
 
 from __future__ import annotations
@@ -11,6 +10,21 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HUANJIE_", extra="ignore")
+
+    # -- service (`huanjie serve`, the app factory) -------------------------------------------
+    db: str | None = None  # database URL; default: the SQLite file in the user's data directory
+    session_hours: int = 12  # dashboard login lifetime
+    cookie_secure: bool = False  # set true behind HTTPS so cookies are never sent in clear
+    json_logs: bool = True
+    migrate_on_start: bool = True  # `upgrade heads` when the app starts (off when ops run Alembic)
+
+    # -- scheduler (`huanjie worker`, or the service's own scheduler) -------------------------
+    sweep_seconds: float = 60.0
+    sweep_batch: int = 500
+    digest_hour: int = 8
+    timezone: str = "Asia/Shanghai"
+    delivery_seconds: float = 10.0
+    delivery_batch: int = 100
 
     # -- delivery: SMTP (the e-mail channel) --------------------------------------------------
     smtp_host: str = "127.0.0.1"

@@ -12,7 +12,6 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from config.settings import Settings
 from schedules.delivery import deliver_due
 from schedules.digest import write_digests
 from schedules.sweep import sweep
@@ -29,19 +29,9 @@ from workflow.store import Database
 log = logging.getLogger("huanjie.worker")
 
 
-@dataclass(frozen=True)
-class WorkerSettings:
-    sweep_seconds: float = 60.0
-    batch: int = 500
-    digest_hour: int = 8
-    timezone: str = "Asia/Shanghai"
-    delivery_seconds: float = 10.0
-    delivery_batch: int = 100
-
-
 def build_scheduler(
     db: Database,
-    settings: WorkerSettings,
+    settings: Settings,
     clock: Clock | None = None,
     *,
     before_commit: Callable[[int], None] | None = None,
@@ -54,7 +44,7 @@ def build_scheduler(
 
     def run_sweep() -> None:
         try:
-            sweep(db, clock, batch=settings.batch, before_commit=before_commit)
+            sweep(db, clock, batch=settings.sweep_batch, before_commit=before_commit)
         except Exception:  # the next run retries; nothing was committed
             log.exception("sweep failed")
 
@@ -107,12 +97,12 @@ def build_scheduler(
 
 
 def start_scheduler(
-    db: Database, clock: Clock | None = None, settings: WorkerSettings | None = None
+    db: Database, clock: Clock | None = None, settings: Settings | None = None
 ) -> BackgroundScheduler:
     """The scheduler inside the HTTP service's process (`huanjie serve`, `make run`): the same
     jobs as `huanjie worker`, started in the background. The caller shuts it down, which lets a
     running sweep commit or roll back first."""
-    scheduler = build_scheduler(db, settings or WorkerSettings(), clock)
+    scheduler = build_scheduler(db, settings or Settings(), clock)
     scheduler.start()
     log.info("scheduler started in the service process")
     return scheduler
@@ -120,7 +110,7 @@ def start_scheduler(
 
 def run_worker(
     db: Database,
-    settings: WorkerSettings,
+    settings: Settings,
     clock: Clock | None = None,
     stop: threading.Event | None = None,
     *,

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.requests import Request
 
+from config.settings import Settings
 from service.api import (
     calendar,
     candidates,
@@ -28,7 +29,6 @@ from service.api import (
 from service.api.deps import Admitted, Services
 from service.api.schemas.common import Health
 from service.metrics import Metrics
-from service.settings import ServiceSettings
 from service.web import routes as web_routes
 from service.web import voters as web_voters
 from workflow.clock import Clock, SystemClock
@@ -88,13 +88,13 @@ def _start_scheduler(db: Database, clock: Clock):
 
 
 def create_app(
-    settings: ServiceSettings | None = None,
+    settings: Settings | None = None,
     db: Database | None = None,
     clock: Clock | None = None,
     *,
     start_scheduler: bool = False,
 ) -> FastAPI:
-    settings = settings or ServiceSettings()
+    settings = settings or Settings()
     if db is None:
         db = Database(settings.db or default_url())
         if settings.migrate_on_start:
@@ -161,4 +161,4 @@ def create_app(
 
 def create_app_from_env() -> FastAPI:
     """For `uvicorn --factory service.app:create_app_from_env` with several worker processes."""
-    return create_app(ServiceSettings())
+    return create_app(Settings())

@@ -11,9 +11,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from config.settings import Settings
 from demo.county import build_demo
 from service.app import create_app
-from service.settings import ServiceSettings
 from workflow.clock import FixedClock
 from workflow.commands import auth
 from workflow.store import Database
@@ -134,5 +134,5 @@ def load_demo(db, now: datetime) -> dict[str, int]:
 
 def make_world(db, clock) -> World:
     tokens, elections = load_world(db, clock.now())
-    app = create_app(ServiceSettings(db=db.url, migrate_on_start=False), db, clock)
+    app = create_app(Settings(db=db.url, migrate_on_start=False), db, clock)
     return World(TestClient(app, raise_server_exceptions=False), tokens, elections)

@@ -13,7 +13,8 @@ import logging
 import sys
 import threading
 
-from schedules.runner import WorkerSettings, run_worker
+from config.settings import Settings
+from schedules.runner import run_worker
 from workflow.clock import SystemClock
 from workflow.store import Database
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     db = Database(args.db)
     db.migrate()
-    settings = WorkerSettings(sweep_seconds=args.sweep_every, batch=args.batch, digest_hour=args.digest_hour)
+    settings = Settings(sweep_seconds=args.sweep_every, sweep_batch=args.batch, digest_hour=args.digest_hour)
     return run_worker(db, settings, SystemClock(), before_commit=hang_at(args.hang_at_batch))
 
 

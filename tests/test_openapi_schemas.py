@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+from config.settings import Settings
 from service.api.schemas import candidates, common, elections, jurisdictions, notices, records, voters
 from service.app import create_app
-from service.settings import ServiceSettings
 from tests.service_fixtures import make_world
 from workflow.clock import FixedClock
 from workflow.store import Database
@@ -25,7 +25,7 @@ def spec(tmp_path, clock: FixedClock) -> Iterator[dict]:
     """The app's OpenAPI document; building it needs no tables, so the database stays empty."""
     db = Database(f"sqlite:///{tmp_path / 'spec.sqlite3'}")
     try:
-        app = create_app(ServiceSettings(db=db.url, migrate_on_start=False), db, clock)
+        app = create_app(Settings(db=db.url, migrate_on_start=False), db, clock)
         yield TestClient(app).get("/openapi.json").json()
     finally:
         db.dispose()

@@ -8,8 +8,9 @@ from datetime import date, time
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from config.settings import Settings
 from schedules.digest import write_digests
-from schedules.runner import WorkerSettings, build_scheduler
+from schedules.runner import build_scheduler
 from service.cli import app
 from tests.scheduler_helpers import run_days, setup_jingshan, start
 from workflow.store.models import Notification
@@ -92,7 +93,7 @@ def test_daily_digest_once_per_committee_and_day(db):
 def test_scheduler_holds_three_jobs_not_one_per_deadline(db):
     clock = start()
     setup_jingshan(db, clock)
-    scheduler = build_scheduler(db, WorkerSettings(sweep_seconds=30, digest_hour=8))
+    scheduler = build_scheduler(db, Settings(sweep_seconds=30, digest_hour=8))
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) <= {"sweep", "digest", "delivery"} and {"sweep", "digest"} <= set(jobs)
     assert jobs["sweep"].trigger.interval.total_seconds() == 30

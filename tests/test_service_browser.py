@@ -41,15 +41,15 @@ def _free_port() -> int:
 def server(tmp_path):
     import uvicorn
 
+    from config.settings import Settings
     from service.app import create_app
-    from service.settings import ServiceSettings
 
     db = Database(f"sqlite:///{tmp_path / 'browser.sqlite3'}")
     db.migrate()
     clock = FixedClock(datetime(2011, 8, 20, 2, 0, tzinfo=UTC))
     load_world(db, clock.now())
     clock.set(datetime(2011, 9, 21, 2, 0, tzinfo=UTC))  # a month on: some bounds have passed
-    app = create_app(ServiceSettings(db=db.url, migrate_on_start=False), db, clock)
+    app = create_app(Settings(db=db.url, migrate_on_start=False), db, clock)
     port = _free_port()
     uv = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from config.settings import Settings
 from service.app import create_app
 from service.cli import app as cli_app
-from service.settings import ServiceSettings
 from workflow.clock import FixedClock
 from workflow.store import Database
 
@@ -61,7 +61,7 @@ def test_users_and_tokens_from_the_cli(tmp_path):
     db = Database(url)
     client = TestClient(
         create_app(
-            ServiceSettings(db=url, migrate_on_start=False),
+            Settings(db=url, migrate_on_start=False),
             db,
             FixedClock(datetime(2011, 8, 20, 2, tzinfo=UTC)),
         )
@@ -92,7 +92,7 @@ def test_scheduler_started_and_stopped_with_the_app(tmp_path, monkeypatch):
     db = Database(f"sqlite:///{tmp_path / 's.sqlite3'}")
     db.migrate()
     app = create_app(
-        ServiceSettings(migrate_on_start=False),
+        Settings(migrate_on_start=False),
         db,
         FixedClock(datetime(2011, 8, 20, tzinfo=UTC)),
         start_scheduler=True,
@@ -119,7 +119,7 @@ def test_revoking_tokens_and_deactivating_users(tmp_path):
     second = json.loads(_run(url, "tokens", "create", "wang", "--json")[1])
     clock = FixedClock(datetime(2011, 8, 20, 2, tzinfo=UTC))
     db = Database(url)
-    client = TestClient(create_app(ServiceSettings(db=url, migrate_on_start=False), db, clock))
+    client = TestClient(create_app(Settings(db=url, migrate_on_start=False), db, clock))
 
     def status(token: dict) -> int:
         return client.get("/api/v1/elections", headers={"Authorization": f"Bearer {token['token']}"}).status_code
@@ -190,7 +190,7 @@ def test_the_service_runs_the_real_scheduler_in_its_process(db):
     clock = start()
     election_id = setup_jingshan(db, clock)
     clock.set(local_instant(date(2011, 8, 19), time(9, 0, 30)))  # 7 days before the committee is due
-    app = create_app(ServiceSettings(migrate_on_start=False), db, clock, start_scheduler=True)
+    app = create_app(Settings(migrate_on_start=False), db, clock, start_scheduler=True)
 
     def lead7_status() -> str:
         with db.reading() as session:

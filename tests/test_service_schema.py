@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
+from config.settings import Settings
 from service.app import create_app
-from service.settings import ServiceSettings
 from tests.service_fixtures import load_world
 from workflow.clock import FixedClock
 from workflow.store import Database
@@ -29,7 +29,7 @@ def _spec_app() -> FastAPI:
     an in-memory SQLite database is created but never connected, so collecting this module
     migrates nothing and loads no demo county (that happens in the `api` fixture)."""
     db = Database("sqlite://")
-    return create_app(ServiceSettings(db=db.url, migrate_on_start=False), db, FixedClock(NOW))
+    return create_app(Settings(db=db.url, migrate_on_start=False), db, FixedClock(NOW))
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _spec_app())
@@ -50,7 +50,7 @@ def api(sqlite_template, tmp_path_factory) -> Iterator[Api]:
     clock = FixedClock(NOW)
     tokens, _ = load_world(db, clock.now())
     try:
-        yield Api(create_app(ServiceSettings(db=db.url, migrate_on_start=False), db, clock), tokens["admin"])
+        yield Api(create_app(Settings(db=db.url, migrate_on_start=False), db, clock), tokens["admin"])
     finally:
         db.dispose()
 

@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from config.settings import Settings
 from schedules.sweep import sweep
 from service.cli.common import JSON, Reply, finish, handled, reply, say, set_now, state
 from workflow.errors import DomainError
@@ -78,7 +79,7 @@ def worker_command(
 ) -> None:
     """运行调度进程（定时扫描、每日提示、发送通知），收到 SIGTERM 后处理完当前任务再退出。"""
     # Deferred on purpose: APScheduler loads only for the worker, so `huanjie --help` stays fast.
-    from schedules.runner import WorkerSettings, run_worker
+    from schedules.runner import run_worker
 
     cli = state(ctx)
     _logging()
@@ -86,9 +87,9 @@ def worker_command(
         db = cli.database()
         code = run_worker(
             db,
-            WorkerSettings(
+            Settings(
                 sweep_seconds=sweep_every,
-                batch=batch,
+                sweep_batch=batch,
                 digest_hour=digest_hour,
                 timezone=timezone,
                 delivery_seconds=delivery_every,

@@ -7,9 +7,9 @@ import os
 
 import typer
 
+from config.settings import Settings
 from service.cli.common import finish, state
 from service.logs import configure
-from service.settings import ServiceSettings
 from workflow.store import Database
 
 
@@ -37,8 +37,8 @@ def serve(
     log = logging.getLogger("huanjie.service")
     # Migrated once, here, before any worker process starts; unless operators run Alembic
     # themselves (docs/operations.md).
-    db = cli.database() if ServiceSettings().migrate_on_start else Database(cli.url())
-    settings = ServiceSettings(db=db.url, migrate_on_start=False)
+    db = cli.database() if Settings().migrate_on_start else Database(cli.url())
+    settings = Settings(db=db.url, migrate_on_start=False)
     if workers > 1:
         if not no_scheduler:
             log.info("several API processes: the scheduler is not started in them; run `huanjie worker`")
