@@ -34,7 +34,7 @@ from config.settings import Settings, get_settings
 from schedules.channels import CHANNELS, Message, PermanentError, Sender, masked_recipient
 from workflow.clock import Clock
 from workflow.errors import Conflict, not_found
-from workflow.events import Recorded
+from workflow.events import NotificationFailed, NotificationRequeued
 from workflow.store import Database
 from workflow.store.audit import record
 from workflow.store.models import Jurisdiction, Notification, NotificationStatus
@@ -189,11 +189,14 @@ def _park(session: Session, row: Notification, error: str, clock: Clock) -> None
     row.last_error = error[:ERROR_LIMIT]
     record(
         session,
-        Recorded(
-            action="notification.failed",
-            entity="notification",
+        NotificationFailed(
             entity_id=str(row.id),
-            after={"key": row.idempotency_key, "channel": row.channel, "attempts": row.attempts, "error": error},
+            after={
+                "key": row.idempotency_key,
+                "channel": row.channel,
+                "attempts": row.attempts,
+                "error": error,
+            },
         ),
         actor=ACTOR,
         clock=clock,
@@ -201,7 +204,9 @@ def _park(session: Session, row: Notification, error: str, clock: Clock) -> None
     logger.warning("notification %s parked as failed after %s attempts: %s", row.id, row.attempts, error)
 
 
-def _claim(db: Database, clock: Clock, batch: int, settings: Settings, report: DeliveryReport) -> list[_Claim]:
+def _claim(
+    db: Database, clock: Clock, batch: int, settings: Settings, report: DeliveryReport
+) -> list[_Claim]:
     with db.transaction() as session:
         now = clock.now()
         lease_until = now + timedelta(seconds=settings.delivery_lease_seconds)
@@ -265,7 +270,12 @@ def _release(db: Database, claim: _Claim, clock: Clock) -> bool:
 
 
 def _mark(
-    db: Database, claim: _Claim, error: Exception | None, clock: Clock, settings: Settings, report: DeliveryReport
+    db: Database,
+    claim: _Claim,
+    error: Exception | None,
+    clock: Clock,
+    settings: Settings,
+    report: DeliveryReport,
 ) -> None:
     """Write one attempt's result, fenced by the claim's attempt number (see the module docstring)."""
     now = clock.now()
@@ -284,9 +294,17 @@ def _mark(
         else:
             # One fenced UPDATE: the common paths cost a single statement.
             if error is None:
-                values = {"status": NotificationStatus.SENT, "sent_at": now, "next_attempt_at": now, "last_error": None}
+                values = {
+                    "status": NotificationStatus.SENT,
+                    "sent_at": now,
+                    "next_attempt_at": now,
+                    "last_error": None,
+                }
             else:
-                values = {"last_error": text[:ERROR_LIMIT], "next_attempt_at": now + backoff(claim.attempt, settings)}
+                values = {
+                    "last_error": text[:ERROR_LIMIT],
+                    "next_attempt_at": now + backoff(claim.attempt, settings),
+                }
             if session.execute(update(Notification).where(*_fenced(claim)).values(**values)).rowcount == 1:
                 if error is None:
                     report.sent += 1
@@ -359,16 +377,16 @@ def retry(session: Session, notification_id: int, *, clock: Clock, actor: str) -
     if row is None:
         raise not_found("通知", notification_id, "id")
     if row.status != NotificationStatus.FAILED:
-        raise Conflict("E_NOT_FAILED", f"通知 {notification_id} 的状态为 {row.status}，只能重发发送失败的通知", "id")
+        raise Conflict(
+            "E_NOT_FAILED", f"通知 {notification_id} 的状态为 {row.status}，只能重发发送失败的通知", "id"
+        )
     before = {"status": row.status, "attempts": row.attempts, "last_error": row.last_error}
     row.status = NotificationStatus.PENDING
     row.attempts = 0
     row.next_attempt_at = clock.now()
     record(
         session,
-        Recorded(
-            action="notification.requeued",
-            entity="notification",
+        NotificationRequeued(
             entity_id=str(row.id),
             before=before,
             after={"status": row.status, "attempts": 0, "key": row.idempotency_key},

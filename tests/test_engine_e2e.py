@@ -12,9 +12,10 @@ from sqlalchemy import func, select, update
 from workflow.clock import FixedClock
 from workflow.commands import elections as commands
 from workflow.errors import Conflict, DomainError
+from workflow.events import declare
 from workflow.machine import CLOSED, Trigger
 from workflow.plan import load_plan
-from workflow.store.audit import verify
+from workflow.store.audit import record, verify
 from workflow.store.models import AuditEntry, Election, MilestoneStatus
 from workflow.timeutil import local_instant
 
@@ -236,18 +237,16 @@ def test_audit_chain_detects_tampering(db, clock):
 def test_audit_chain_survives_a_rolled_back_savepoint(db, clock):
     """Entries appended in one transaction chain on each other; one rolled back with its
     savepoint is not a link of the chain."""
-    from workflow.events import Recorded
-    from workflow.store.audit import record
-
+    kept, undone, after = (declare(n.title(), f"test.{n}", "test") for n in ("kept", "undone", "after"))
     with db.transaction() as s:
-        record(s, Recorded(action="test.kept", entity="test", entity_id="1"), actor="t", clock=clock)
+        record(s, kept(entity_id="1"), actor="t", clock=clock)
         try:
             with s.begin_nested():
-                record(s, Recorded(action="test.undone", entity="test", entity_id="2"), actor="t", clock=clock)
+                record(s, undone(entity_id="2"), actor="t", clock=clock)
                 raise RuntimeError("refused")
         except RuntimeError:
             pass
-        record(s, Recorded(action="test.after", entity="test", entity_id="3"), actor="t", clock=clock)
+        record(s, after(entity_id="3"), actor="t", clock=clock)
     with db.reading() as s:
         report = verify(s)
         actions = s.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()

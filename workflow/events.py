@@ -30,25 +30,63 @@ class Event:
     after: dict[str, Any] | None = None
 
 
-def _event(name: str, action: str, entity: str) -> type[Event]:
+def declare(name: str, action: str, entity: str) -> type[Event]:
+    """A new kind of event: a frozen class with its action and entity (declared once, below)."""
     return dataclass(frozen=True, kw_only=True)(
         type(name, (Event,), {"action": action, "entity": entity, "__annotations__": {}})
     )
 
 
-ElectionCreated = _event("ElectionCreated", "election.created", "election")
-PhaseAdvanced = _event("PhaseAdvanced", "election.transition", "election")
-ElectionRescheduled = _event("ElectionRescheduled", "election.rescheduled", "election")
-ElectionBlocked = _event("ElectionBlocked", "election.blocked", "election")
-MilestoneCompleted = _event("MilestoneCompleted", "milestone.completed", "milestone")
-MilestoneWaived = _event("MilestoneWaived", "milestone.waived", "milestone")
-MilestoneOverdue = _event("MilestoneOverdue", "milestone.overdue", "milestone")
-JurisdictionAdded = _event("JurisdictionAdded", "jurisdiction.added", "jurisdiction")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Recorded(Event):
-    """An event named at the call site, for actions other modules add (imports, tallies …)."""
-
-    action: str  # type: ignore[misc]
-    entity: str  # type: ignore[misc]
+# The closed set of audit events. Class names are `<Subject><PastParticiple>`. The action
+# strings are stored in the hash-chained log and read by its consumers, so they stay as first
+# written: `<subject>.<past participle>`, the subject singular for one record (`voter.removed`)
+# and plural for a batch (`voters.imported`); `election.transition`, `user.login` and
+# `user.logout` predate the grammar and are kept for the history they name.
+# -- elections and their calendar
+ElectionCreated = declare("ElectionCreated", "election.created", "election")
+PhaseAdvanced = declare("PhaseAdvanced", "election.transition", "election")
+ElectionRescheduled = declare("ElectionRescheduled", "election.rescheduled", "election")
+ElectionBlocked = declare("ElectionBlocked", "election.blocked", "election")
+MilestoneCompleted = declare("MilestoneCompleted", "milestone.completed", "milestone")
+MilestoneWaived = declare("MilestoneWaived", "milestone.waived", "milestone")
+MilestoneOverdue = declare("MilestoneOverdue", "milestone.overdue", "milestone")
+JurisdictionAdded = declare("JurisdictionAdded", "jurisdiction.added", "jurisdiction")
+# -- districts and the voter register
+DistrictAdded = declare("DistrictAdded", "district.added", "district")
+DistrictsApplied = declare("DistrictsApplied", "districts.applied", "election")
+VotersImported = declare("VotersImported", "voters.imported", "voter_import")
+DeprivedListLoaded = declare("DeprivedListLoaded", "voters.deprived_loaded", "election")
+VoterAdded = declare("VoterAdded", "voter.added", "voter")
+VoterRemoved = declare("VoterRemoved", "voter.removed", "voter")
+VoterListPublished = declare("VoterListPublished", "voter_list.published", "election")
+SupplementPublished = declare("SupplementPublished", "voter_list.supplement_published", "election")
+FullIdsShown = declare("FullIdsShown", "voters.full_ids_shown", "election")
+AppealFiled = declare("AppealFiled", "appeal.filed", "appeal")
+AppealDecided = declare("AppealDecided", "appeal.decided", "appeal")
+# -- candidates, voting and results
+CandidateListOpened = declare("CandidateListOpened", "candidates.list_opened", "district_list")
+CandidateNominated = declare("CandidateNominated", "candidate.nominated", "candidate")
+CandidateWithdrawn = declare("CandidateWithdrawn", "candidate.withdrawn", "candidate")
+PreliminaryListPublished = declare("PreliminaryListPublished", "candidates.preliminary_published", "election")
+CandidatesConsulted = declare("CandidatesConsulted", "candidates.consultation", "district_list")
+PrimaryHeld = declare("PrimaryHeld", "candidates.primary", "district_list")
+OfficialListPublished = declare("OfficialListPublished", "candidates.official_published", "election")
+CommitteeMemberAdded = declare("CommitteeMemberAdded", "committee.member_added", "committee_member")
+CommitteeMemberResigned = declare("CommitteeMemberResigned", "committee.member_resigned", "committee_member")
+ProxyRecorded = declare("ProxyRecorded", "proxy.recorded", "proxy")
+MobileBoxRecorded = declare("MobileBoxRecorded", "mobile_box.recorded", "mobile_box")
+TallyRecorded = declare("TallyRecorded", "tally.recorded", "tally")
+ResultsPublished = declare("ResultsPublished", "results.published", "election")
+DeputyReviewed = declare("DeputyReviewed", "deputy.reviewed", "deputy")
+CertificatesIssued = declare("CertificatesIssued", "certificates.issued", "election")
+# -- notices, notifications, users
+NoticePublished = declare("NoticePublished", "notice.published", "notice")
+NotificationFailed = declare("NotificationFailed", "notification.failed", "notification")
+NotificationRequeued = declare("NotificationRequeued", "notification.requeued", "notification")
+UserAdded = declare("UserAdded", "user.added", "user")
+UserActivated = declare("UserActivated", "user.activated", "user")
+UserDeactivated = declare("UserDeactivated", "user.deactivated", "user")
+UserLoggedIn = declare("UserLoggedIn", "user.login", "user")
+UserLoggedOut = declare("UserLoggedOut", "user.logout", "user")
+TokenCreated = declare("TokenCreated", "token.created", "user")
+TokenRevoked = declare("TokenRevoked", "token.revoked", "user")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from workflow.clock import Clock
 from workflow.commands import elections, voter_changes, voter_districts, voter_list
 from workflow.errors import Conflict, DomainError, not_found
-from workflow.events import Recorded
+from workflow.events import AppealDecided, AppealFiled
 from workflow.rules import ric
 from workflow.rules.voter_appeals import (
     check_correction,
@@ -112,9 +112,7 @@ def file_appeal(
     _write_reminders(session, election, appeal, clock)
     record(
         session,
-        Recorded(
-            action="appeal.filed",
-            entity="appeal",
+        AppealFiled(
             entity_id=str(appeal.id),
             after={
                 "election_id": election_id,
@@ -234,9 +232,7 @@ def decide_appeal(
     session.flush()
     record(
         session,
-        Recorded(
-            action="appeal.decided",
-            entity="appeal",
+        AppealDecided(
             entity_id=str(appeal.id),
             before={"status": AppealStatus.PENDING.value},
             after={

@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from workflow.clock import Clock
 from workflow.commands.elections import find_jurisdiction
 from workflow.errors import Conflict, DomainError
-from workflow.events import Recorded
+from workflow.events import (
+    TokenCreated,
+    TokenRevoked,
+    UserActivated,
+    UserAdded,
+    UserDeactivated,
+    UserLoggedIn,
+    UserLoggedOut,
+)
 from workflow.store.audit import record
 from workflow.store.auth import ROLE_NAMES, ApiToken, Role, User, WebSession
 from workflow.store.models import Jurisdiction
@@ -102,9 +110,7 @@ def add_user(
     session.flush()
     record(
         session,
-        Recorded(
-            action="user.added",
-            entity="user",
+        UserAdded(
             entity_id=username,
             after={"username": username, "role": str(role), "jurisdiction": jurisdiction.code},
         ),
@@ -141,9 +147,7 @@ def create_token(
     session.flush()
     record(
         session,
-        Recorded(
-            action="token.created", entity="user", entity_id=username, after={"prefix": prefix, "name": name}
-        ),
+        TokenCreated(entity_id=username, after={"prefix": prefix, "name": name}),
         actor=actor,
         clock=clock,
     )
@@ -171,7 +175,9 @@ def revoke_token(session: Session, ref: str, *, clock: Clock, actor: str) -> tup
     else:
         rows = list(session.execute(query.where(ApiToken.prefix == ref)).scalars())
     if not rows:
-        raise DomainError("E_NOT_FOUND", f"未找到令牌：{ref}（可用令牌编号或前缀，见 huanjie tokens list）", "token")
+        raise DomainError(
+            "E_NOT_FOUND", f"未找到令牌：{ref}（可用令牌编号或前缀，见 huanjie tokens list）", "token"
+        )
     if len(rows) > 1:
         ids = "、".join(str(row.id) for row in rows)
         raise DomainError("E_AMBIGUOUS", f"前缀 {ref} 对应多个令牌（编号 {ids}），请用编号指定", "token")
@@ -182,9 +188,7 @@ def revoke_token(session: Session, ref: str, *, clock: Clock, actor: str) -> tup
     session.flush()
     record(
         session,
-        Recorded(
-            action="token.revoked",
-            entity="user",
+        TokenRevoked(
             entity_id=token.user.username,
             after={"token_id": token.id, "prefix": token.prefix, "name": token.name},
         ),
@@ -210,9 +214,7 @@ def set_user_active(session: Session, username: str, active: bool, *, clock: Clo
     session.flush()
     record(
         session,
-        Recorded(
-            action="user.activated" if active else "user.deactivated",
-            entity="user",
+        (UserActivated if active else UserDeactivated)(
             entity_id=username,
             before={"active": not active},
             after={"active": active, "sessions_ended": ended},
@@ -268,7 +270,7 @@ def login(
     session.flush()
     record(
         session,
-        Recorded(action="user.login", entity="user", entity_id=user.username, after={"via": "dashboard"}),
+        UserLoggedIn(entity_id=user.username, after={"via": "dashboard"}),
         actor=user.username,
         clock=clock,
     )
@@ -295,7 +297,7 @@ def logout(session: Session, cookie: str, *, clock: Clock) -> None:
     session.flush()
     record(
         session,
-        Recorded(action="user.logout", entity="user", entity_id=username, after={"via": "dashboard"}),
+        UserLoggedOut(entity_id=username, after={"via": "dashboard"}),
         actor=username,
         clock=clock,
     )

@@ -13,6 +13,7 @@ from workflow.clock import Clock
 from workflow.commands.candidate_records import ACTIVE, audit_change, candidates_of
 from workflow.commands.elections import get_election
 from workflow.errors import Conflict, DomainError, not_found
+from workflow.events import CommitteeMemberAdded, CommitteeMemberResigned
 from workflow.rules import candidates as rules
 from workflow.store.candidates import CommitteeMember
 
@@ -47,8 +48,7 @@ def add_committee_member(
     session.flush()
     audit_change(
         session,
-        "committee.member_added",
-        "committee_member",
+        CommitteeMemberAdded,
         str(member.id),
         {"name": member.name, "role": member.role, "id": member.id_masked},
         clock=clock,
@@ -69,8 +69,7 @@ def resign_committee_member(
     session.flush()
     audit_change(
         session,
-        "committee.member_resigned",
-        "committee_member",
+        CommitteeMemberResigned,
         str(member.id),
         {"name": member.name, "resigned_on": on},
         clock=clock,

@@ -23,6 +23,7 @@ from workflow.commands.candidate_records import (
 )
 from workflow.commands.elections import complete_milestone, get_election, kind_of
 from workflow.errors import Conflict, DomainError
+from workflow.events import CandidatesConsulted, OfficialListPublished, PreliminaryListPublished, PrimaryHeld
 from workflow.rules import candidate_structure as list_structure
 from workflow.rules import candidates as rules
 from workflow.store.candidates import Candidate, CandidateStatus, DistrictList, ListStatus
@@ -81,14 +82,17 @@ def publish_preliminary(
     session.flush()
     audit_change(
         session,
-        "candidates.preliminary_published",
-        "election",
+        PreliminaryListPublished,
         str(election_id),
         {"on": on, "districts": report},
         clock=clock,
         actor=actor,
     )
     return {"election_id": election_id, "milestone": milestone, "on": on, "districts": report}
+
+
+# How the official candidates were settled (EL 32): the voters' groups agreed, or a primary.
+SELECTED_BY = {"consultation": CandidatesConsulted, "primary": PrimaryHeld}
 
 
 def consult(
@@ -163,8 +167,7 @@ def _select(
     session.flush()
     audit_change(
         session,
-        f"candidates.{method}",
-        "district_list",
+        SELECTED_BY[method],
         f"{election_id}/{district}",
         {"kept": sorted(keep), "votes": votes},
         clock=clock,
@@ -221,8 +224,7 @@ def publish_official(
     warnings = structure(session, election_id).warnings
     audit_change(
         session,
-        "candidates.official_published",
-        "election",
+        OfficialListPublished,
         str(election_id),
         {"on": on, "districts": report, "conflicts": found},
         clock=clock,

@@ -29,6 +29,7 @@ from workflow.commands.candidate_records import (
 )
 from workflow.commands.voter_registry import VoterTables
 from workflow.errors import Conflict, DomainError, not_found
+from workflow.events import CandidateListOpened, CandidateNominated, CandidateWithdrawn
 from workflow.rules import candidates as rules
 from workflow.store.candidates import Candidate, CandidateStatus, DistrictList, ListStatus, Supporter
 
@@ -72,8 +73,7 @@ def open_district(
     session.flush()
     audit_change(
         session,
-        "candidates.list_opened",
-        "district_list",
+        CandidateListOpened,
         f"{election_id}/{district}",
         {"district": district, "name": name, "seats": seats},
         clock=clock,
@@ -238,8 +238,7 @@ def nominate(
     session.flush()
     audit_change(
         session,
-        "candidate.nominated",
-        "candidate",
+        CandidateNominated,
         str(candidate.id),
         {**candidate_view(candidate), "supporter_ids": [rules.mask_id(n) for n in normalised]},
         clock=clock,
@@ -265,8 +264,7 @@ def withdraw(
     session.flush()
     audit_change(
         session,
-        "candidate.withdrawn",
-        "candidate",
+        CandidateWithdrawn,
         str(candidate.id),
         {"status": candidate.status, "reason": candidate.note},
         before=before,

@@ -25,6 +25,7 @@ from workflow.commands.candidate_records import (
 )
 from workflow.commands.voter_registry import VoterTables
 from workflow.errors import Conflict, DomainError
+from workflow.events import MobileBoxRecorded, ProxyRecorded
 from workflow.rules import candidates as rules
 from workflow.rules import polling
 from workflow.store.candidates import MobileBox, Proxy
@@ -93,9 +94,7 @@ def record_proxy(
     )
     session.add(proxy)
     session.flush()
-    audit_change(
-        session, "proxy.recorded", "proxy", str(proxy.id), proxy_view(proxy), clock=clock, actor=actor
-    )
+    audit_change(session, ProxyRecorded, str(proxy.id), proxy_view(proxy), clock=clock, actor=actor)
     return proxy
 
 
@@ -174,8 +173,7 @@ def record_mobile_box(
     session.flush()
     audit_change(
         session,
-        "mobile_box.recorded",
-        "mobile_box",
+        MobileBoxRecorded,
         str(box.id),
         mobile_box_view(box),
         clock=clock,

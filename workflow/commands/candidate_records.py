@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from workflow.clock import Clock
 from workflow.commands.elections import get_election, kind_of
 from workflow.errors import Conflict, DomainError, not_found
-from workflow.events import Recorded
+from workflow.events import Event
 from workflow.machine import FINAL_STATES, SUSPENDED
 from workflow.rules import candidates as rules
 from workflow.store.audit import record
@@ -108,8 +108,7 @@ def candidates_of(
 
 def audit_change(
     session: Session,
-    action: str,
-    entity: str,
+    event: type[Event],
     entity_id: str,
     after: dict,
     *,
@@ -119,7 +118,7 @@ def audit_change(
 ) -> None:
     record(
         session,
-        Recorded(action=action, entity=entity, entity_id=entity_id, before=before, after=after),
+        event(entity_id=entity_id, before=before, after=after),
         actor=actor,
         clock=clock,
     )

@@ -18,7 +18,7 @@ from workflow.clock import Clock
 from workflow.commands import elections
 from workflow.commands.voter_districts import clean_area
 from workflow.errors import Conflict, DomainError
-from workflow.events import Recorded
+from workflow.events import DistrictsApplied
 from workflow.machine import FINAL_STATES, SUSPENDED
 from workflow.rules.apportion import apportion
 from workflow.rules.districting import propose
@@ -157,9 +157,7 @@ def apply_districts(
     }
     record(
         session,
-        Recorded(
-            action="districts.applied",
-            entity="election",
+        DistrictsApplied(
             entity_id=str(election_id),
             before=before or None,
             after={"method": method, "districts": after},

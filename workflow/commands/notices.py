@@ -24,7 +24,7 @@ from workflow.commands import voter_list
 from workflow.commands.elections import complete_milestone, get_election, kind_of
 from workflow.commands.notice_data import PROVIDERS, Provider, build_context
 from workflow.errors import Conflict, DomainError, not_found
-from workflow.events import Recorded
+from workflow.events import NoticePublished
 from workflow.rules.voter_list import LIST_MILESTONE
 from workflow.store.audit import record
 from workflow.store.models import Election
@@ -211,9 +211,7 @@ def publish_notice(
         raise Conflict("E_NOTICE_CONFLICT", "文号或版本已被同时发布的公告占用，请重试", "template") from None
     record(
         session,
-        Recorded(
-            action="notice.published",
-            entity="notice",
+        NoticePublished(
             entity_id=str(notice.id),
             before=None,
             after={
@@ -266,9 +264,7 @@ def _complete_bound(session, election, spec, milestone_key, district, on, clock,
     return milestone_key, None
 
 
-def notice_catalog(
-    session: Session, election_id: int, providers: Mapping[str, Provider] = PROVIDERS
-) -> dict:
+def notice_catalog(session: Session, election_id: int, providers: Mapping[str, Provider] = PROVIDERS) -> dict:
     """The notices this election's kind uses, their data readiness and published versions."""
     election = get_election(session, election_id)
     rows = (

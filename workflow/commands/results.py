@@ -19,6 +19,7 @@ from workflow.clock import Clock
 from workflow.commands.candidate_records import audit_change, district_lists, get_list
 from workflow.commands.elections import complete_milestone, get_election, kind_of
 from workflow.errors import Conflict, DomainError, not_found
+from workflow.events import CertificatesIssued, DeputyReviewed, ResultsPublished, TallyRecorded
 from workflow.machine import FINAL_STATES, SUSPENDED
 from workflow.rules import results as rules
 from workflow.store.candidates import (
@@ -135,8 +136,7 @@ def record_counted(
     _apply(session, election_id, lst, after)
     audit_change(
         session,
-        "tally.recorded",
-        "tally",
+        TallyRecorded,
         f"{election_id}/{district}/{record_row.round}",
         {"purpose": purpose, "input": dict(tally_input), "result": dict(result), "next": after.pending},
         clock=clock,
@@ -360,8 +360,7 @@ def publish_results(
     session.flush()
     audit_change(
         session,
-        "results.published",
-        "election",
+        ResultsPublished,
         str(election_id),
         {"on": on, "districts": published, "milestone": completed},
         clock=clock,
@@ -412,8 +411,7 @@ def review_qualification(
     session.flush()
     audit_change(
         session,
-        "deputy.reviewed",
-        "deputy",
+        DeputyReviewed,
         str(deputy.id),
         deputy_view(deputy),
         before=before,
@@ -454,8 +452,7 @@ def issue_certificates(
     if due:
         audit_change(
             session,
-            "certificates.issued",
-            "election",
+            CertificatesIssued,
             str(election_id),
             {"on": on, "certificates": {d.name: d.certificate_number for d in due}},
             clock=clock,

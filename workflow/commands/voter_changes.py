@@ -17,7 +17,7 @@ from workflow.commands import elections
 from workflow.commands.voter_districts import find_district
 from workflow.commands.voter_list import supplement, today_for
 from workflow.errors import Conflict, not_found
-from workflow.events import Recorded
+from workflow.events import DeprivedListLoaded, VoterAdded, VoterRemoved
 from workflow.rules import ric
 from workflow.rules.voter_rows import DeprivedRow, check_addition, read_deprived
 from workflow.store.audit import record
@@ -99,9 +99,7 @@ def load_deprived(
     if report.loaded or report.removed:
         record(
             session,
-            Recorded(
-                action="voters.deprived_loaded",
-                entity="election",
+            DeprivedListLoaded(
                 entity_id=str(election_id),
                 after={"loaded": report.loaded, "removed": [r["id_masked"] for r in report.removed]},
             ),
@@ -194,9 +192,7 @@ def add_voter(
     supplement(session, election, voter, SupplementaryChange.ADD, reason.value, today, appeal_id=appeal_id)
     record(
         session,
-        Recorded(
-            action="voter.added",
-            entity="voter",
+        VoterAdded(
             entity_id=str(voter.id),
             before=before,
             after={
@@ -287,9 +283,7 @@ def remove_voter(
     remove(session, election, voter, reason, note, today_for(election, clock), appeal_id)
     record(
         session,
-        Recorded(
-            action="voter.removed",
-            entity="voter",
+        VoterRemoved(
             entity_id=str(voter.id),
             before={"status": VoterStatus.ACTIVE.value},
             after={

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from workflow.clock import Clock
 from workflow.commands import elections
 from workflow.errors import Conflict, DomainError, not_found
-from workflow.events import Recorded
+from workflow.events import DistrictAdded
 from workflow.store.audit import record
 from workflow.store.voters import District, Voter, VoterStatus
 
@@ -62,9 +62,7 @@ def add_district(
     session.flush()
     record(
         session,
-        Recorded(
-            action="district.added",
-            entity="district",
+        DistrictAdded(
             entity_id=f"{election_id}/{code}",
             after={
                 "code": code,

@@ -15,7 +15,7 @@ from workflow.commands import elections
 from workflow.commands.voter_changes import find_voter
 from workflow.commands.voter_districts import find_district
 from workflow.errors import Conflict, DomainError
-from workflow.events import Recorded
+from workflow.events import FullIdsShown
 from workflow.rules import ric
 from workflow.rules.voter_rows import SEX_NAMES
 from workflow.store.audit import record
@@ -277,9 +277,7 @@ def audit_full_ids(session: Session, election_id: int, *, what: str, clock: Cloc
     """Unmasked identity numbers were shown to a registrar: that is recorded."""
     record(
         session,
-        Recorded(
-            action="voters.full_ids_shown",
-            entity="election",
+        FullIdsShown(
             entity_id=str(election_id),
             after={"what": what},
         ),

@@ -16,7 +16,7 @@ from workflow.commands import elections
 from workflow.commands.voter_changes import deprived_numbers
 from workflow.commands.voter_districts import district_codes, district_lookup
 from workflow.commands.voter_list import is_published, supplement_import, today_for
-from workflow.events import Recorded
+from workflow.events import VotersImported
 from workflow.rules import ric
 from workflow.rules.voter_import import ImportReport, ImportSorter, Register, default_district
 from workflow.rules.voter_rows import map_headers
@@ -203,9 +203,7 @@ def _finish(
         supplement_import(session, import_row.id, today_for(election, clock))
     record(
         session,
-        Recorded(
-            action="voters.imported",
-            entity="voter_import",
+        VotersImported(
             entity_id=str(import_row.id),
             after={
                 "election_id": election.id,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
 from workflow.commands import elections
-from workflow.events import Recorded
+from workflow.events import SupplementPublished, VoterListPublished
 from workflow.rules.voter_list import (
     LIST_MILESTONE,
     changes_by_district,
@@ -130,18 +130,16 @@ def publish(
     ).first()
     if not frozen:
         published = _publish_first(session, election, districts, now, clock=clock, actor=actor, on=on)
-        action = "voter_list.published"
+        event = VoterListPublished
         figures = {d["code"]: d["voters"] for d in published.districts}
     else:
         published = _publish_supplement(session, election, districts, now, clock=clock, on=on)
-        action = "voter_list.supplement_published"
+        event = SupplementPublished
         figures = {d["code"]: d["changes"] for d in published.districts}
     session.flush()
     record(
         session,
-        Recorded(
-            action=action,
-            entity="election",
+        event(
             entity_id=str(election_id),
             after={"published_on": published.published_on, "districts": figures},
         ),
