@@ -57,8 +57,9 @@ SIZES = {1: 2, 2: 3, 3: 5}  # seats → candidates nominated (EL 31: 1/3 to 1× 
 def _districts_2011(session: Session, election_id: int, *, clock: Clock, actor: str) -> None:
     """The 2011 round's districts, as records of the District table (the source of districts)."""
     for suffix, name, seats, _count in DISTRICTS:
-        voter_districts.add_district(session, election_id, code=f"420821-{suffix}", name=name, seats=seats,
-                                     clock=clock, actor=actor)  # fmt: skip
+        voter_districts.add_district(
+            session, election_id, code=f"420821-{suffix}", name=name, seats=seats, clock=clock, actor=actor
+        )
 
 
 def _registered_ids(session: Session, election_id: int, district: str, count: int) -> list[str]:
@@ -78,22 +79,38 @@ def _registered_ids(session: Session, election_id: int, district: str, count: in
     )
 
 
-def _nominate_all(session: Session, election_id: int, *, clock: Clock, actor: str, historical: bool, offset: int) -> None:  # fmt: skip
+def _nominate_all(
+    session: Session, election_id: int, *, clock: Clock, actor: str, historical: bool, offset: int
+) -> None:
     """Candidates for every district of the District table; the last of each district is
     nominated by ten voters: registered voters of the district where there is a register."""
     for d_index, d in enumerate(voter_districts.list_districts(session, election_id)):
         district, seats = d["code"], d["seats"]
-        candidate_nominations.open_district(session, election_id, district, seats=None, name=d["name"], clock=clock, actor=actor,
-                          historical=historical)  # fmt: skip
+        candidate_nominations.open_district(
+            session,
+            election_id,
+            district,
+            seats=None,
+            name=d["name"],
+            clock=clock,
+            actor=actor,
+            historical=historical,
+        )
         count = SIZES[seats]
         for c in range(count):
             i = offset + d_index * 10 + c
             common = {
-                "name": _name(i), "sex": "female" if c % 5 in (1, 3) else "male", "occupation": OCCUPATIONS[i % len(OCCUPATIONS)],
-                "party": "中国共产党" if c % 2 == 0 else "群众", "ethnicity": "汉族", "incumbent": c == 0,
-                "birth_date": date(1960 + i % 25, 1 + i % 12, 1 + i % 28), "clock": clock, "actor": actor,
+                "name": _name(i),
+                "sex": "female" if c % 5 in (1, 3) else "male",
+                "occupation": OCCUPATIONS[i % len(OCCUPATIONS)],
+                "party": "中国共产党" if c % 2 == 0 else "群众",
+                "ethnicity": "汉族",
+                "incumbent": c == 0,
+                "birth_date": date(1960 + i % 25, 1 + i % 12, 1 + i % 28),
+                "clock": clock,
+                "actor": actor,
                 "historical": historical,
-            }  # fmt: skip
+            }
             if c == count - 1:  # the last one of each district: ten voters jointly (EL 30)
                 supporters = _registered_ids(session, election_id, district, 10) if d["voters"] else []
                 if len(supporters) < 10:  # no register loaded (the 2011 round): numbers as on the forms
@@ -105,17 +122,35 @@ def _nominate_all(session: Session, election_id: int, *, clock: Clock, actor: st
                 org = ["中国共产党京山县委员会", "京山县总工会", "共青团京山县委员会", "京山县妇女联合会"][
                     c % 4
                 ]
-                candidate_nominations.nominate(session, election_id, district, nominated_by="party" if c % 4 == 0 else "organisation",
-                             nominators=[org], **common)  # fmt: skip
+                candidate_nominations.nominate(
+                    session,
+                    election_id,
+                    district,
+                    nominated_by="party" if c % 4 == 0 else "organisation",
+                    nominators=[org],
+                    **common,
+                )
 
 
-def _tally(seats: int, names: list[str], shares: list[int], registered: int, round_: int = 1, runoff: list[str] | None = None) -> dict:  # fmt: skip
+def _tally(
+    seats: int,
+    names: list[str],
+    shares: list[int],
+    registered: int,
+    round_: int = 1,
+    runoff: list[str] | None = None,
+) -> dict:
     issued = registered * 9 // 10
     data = {
-        "kind": "people_congress", "seats": seats, "registered_voters": registered, "ballots_issued": issued,
-        "ballots_returned": issued, "invalid_ballots": issued // 50,
-        "votes": {n: issued * s // 100 for n, s in zip(names, shares, strict=True)}, "round": round_,
-    }  # fmt: skip
+        "kind": "people_congress",
+        "seats": seats,
+        "registered_voters": registered,
+        "ballots_issued": issued,
+        "ballots_returned": issued,
+        "invalid_ballots": issued // 50,
+        "votes": {n: issued * s // 100 for n, s in zip(names, shares, strict=True)},
+        "round": round_,
+    }
     if runoff is not None:
         data["runoff_candidates"] = runoff
     return data
@@ -131,8 +166,15 @@ def _results_2011(session: Session, election_id: int, *, clock: Clock, actor: st
     for suffix, _, seats, _ in DISTRICTS:
         district = f"420821-{suffix}"
         names = [c.name for c in candidate_records.candidates_of(session, election_id, district)]
-        tallies.record(session, election_id, district, _tally(seats, names, shares[suffix], 2400 + 300 * seats),
-                       clock=clock, actor=actor, historical=True)  # fmt: skip
+        tallies.record(
+            session,
+            election_id,
+            district,
+            _tally(seats, names, shares[suffix], 2400 + 300 * seats),
+            clock=clock,
+            actor=actor,
+            historical=True,
+        )
         pending = res.next_vote(session, election_id, district)
         if pending and pending["purpose"] == "runoff":
             chosen = pending["candidates"][: pending["max_candidates"] or len(pending["candidates"])]
@@ -164,8 +206,16 @@ def add_demo_candidates(session: Session, result, *, clock: Clock, actor: str) -
         seed = None
     if seed is not None:
         for i, (name, role) in enumerate(COMMITTEE):
-            candidate_committee.add_committee_member(session, seed, name=name, role=role, appointed_on=date(2011, 8, 26), clock=clock, actor=actor,
-                                     id_number=_id(900 + i, "19650101"))  # fmt: skip
+            candidate_committee.add_committee_member(
+                session,
+                seed,
+                name=name,
+                role=role,
+                appointed_on=date(2011, 8, 26),
+                clock=clock,
+                actor=actor,
+                id_number=_id(900 + i, "19650101"),
+            )
         _districts_2011(session, seed, clock=clock, actor=actor)
         _nominate_all(session, seed, clock=clock, actor=actor, historical=True, offset=0)
         candidate_lists.publish_preliminary(session, seed, clock=clock, actor=actor, historical=True)

@@ -19,6 +19,7 @@ from demo.candidates import add_demo_candidates
 from demo.voters import add_demo_voters
 from workflow.clock import Clock
 from workflow.commands import elections as commands
+from workflow.commands import jurisdictions as jurisdiction_commands
 from workflow.machine import Trigger
 from workflow.plan import JurisdictionRef, PhaseWindow, Plan, load_plan
 from workflow.store.models import Jurisdiction
@@ -127,7 +128,7 @@ def build_demo(session: Session, *, clock: Clock, actor: str = "demo", registers
         return DemoResult(created=False, notes=["演示数据已存在，未重复创建。"])
     result = DemoResult(created=True)
     for code, name, level, parent in JURISDICTIONS:
-        commands.add_jurisdiction(
+        jurisdiction_commands.add_jurisdiction(
             session,
             code=code,
             name=name,

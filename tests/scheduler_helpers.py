@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from schedules.sweep import SweepResult, sweep
 from workflow.clock import FixedClock
 from workflow.commands import elections as commands
+from workflow.commands import jurisdictions as jurisdiction_commands
 from workflow.plan import load_plan
 from workflow.store import Database, reminders
 from workflow.timeutil import local_instant
@@ -35,7 +36,7 @@ def setup_jingshan(db: Database, clock: FixedClock) -> int:
     """荆门市 above 京山县, and the seed's plan created on 2011-08-18 at 10:00 local."""
     clock.set(local_instant(date(2011, 8, 18), time(10, 0)))
     with db.transaction() as session:
-        commands.add_jurisdiction(
+        jurisdiction_commands.add_jurisdiction(
             session,
             code="420800",
             name="荆门市",
@@ -45,7 +46,7 @@ def setup_jingshan(db: Database, clock: FixedClock) -> int:
             actor="test",
             contacts=contacts("jingmen"),
         )
-        commands.add_jurisdiction(
+        jurisdiction_commands.add_jurisdiction(
             session,
             code="420821",
             name="京山县",

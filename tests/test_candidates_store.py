@@ -20,6 +20,7 @@ from workflow.commands import (
     candidate_records,
     elections,
 )
+from workflow.commands import jurisdictions as jurisdiction_commands
 from workflow.commands import results as res
 from workflow.errors import DomainError
 from workflow.plan import load_plan
@@ -399,7 +400,7 @@ def test_other_kinds_official_list_without_preliminary(db, plan, seats, too_few,
 
     clock = FixedClock(datetime(2026, 12, 12, 2, tzinfo=UTC))
     with db.transaction() as s:
-        elections.add_jurisdiction(
+        jurisdiction_commands.add_jurisdiction(
             s, code="420821", name="京山县", level="county", parent_code=None, clock=clock, actor=A
         )
         eid = elections.create_election(s, load_plan(EXAMPLES / plan), clock=clock, actor=A).election.id

@@ -16,7 +16,7 @@ from schedules import delivery
 from schedules.delivery import backoff, deliver_all, deliver_batch, deliver_due, enqueue, recipients
 from service.cli import app
 from tests.delivery_servers import MailServer, RobotServer
-from workflow.commands.elections import add_jurisdiction
+from workflow.commands.jurisdictions import add_jurisdiction
 from workflow.store.models import AuditEntry, Jurisdiction, Notification
 
 SUBJECT = "距选民登记截止还有 3 天"

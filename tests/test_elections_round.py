@@ -15,6 +15,7 @@ from service.cli import app
 from tests.scheduler_helpers import JINGSHAN, contacts, setup_jingshan, stage_from, start
 from workflow.clock import FixedClock
 from workflow.commands import elections as commands
+from workflow.commands import jurisdictions as jurisdiction_commands
 from workflow.errors import DomainError
 from workflow.plan import load_plan
 from workflow.store import reminders
@@ -30,7 +31,7 @@ TOWNSHIPS = [(f"420821{100 + i}", name) for i, name in enumerate(
 def add_townships(db, clock) -> None:
     with db.transaction() as session:
         for code, name in TOWNSHIPS:
-            commands.add_jurisdiction(
+            jurisdiction_commands.add_jurisdiction(
                 session, code=code, name=name, level="township", parent_code="420821",
                 clock=clock, actor="test", contacts=contacts(code),
             )  # fmt: skip
@@ -70,7 +71,7 @@ def test_a_round_gives_every_township_the_county_timetable(db, path, monkeypatch
     stage_from(monkeypatch, 100 if path == "staged" else 10**9)
     plan = dataclasses.replace(load_plan(JINGSHAN), parent_election=county)
     with db.transaction() as session:
-        codes = commands.child_codes(session, "420821", "township")
+        codes = jurisdiction_commands.child_codes(session, "420821", "township")
         created = commands.create_round(
             session, plan, codes, clock=clock, actor="test", title_format="{name}{title}"
         )
@@ -116,7 +117,7 @@ def test_a_bad_round_writes_nothing(db, change, code, field):
     add_townships(db, clock)
     before = counts(db)
     with pytest.raises(DomainError) as raised, db.transaction() as session:
-        codes = commands.child_codes(session, "420821")
+        codes = jurisdiction_commands.child_codes(session, "420821")
         commands.create_round(session, load_plan(JINGSHAN), change(codes), clock=clock, actor="test")
     assert (raised.value.code, raised.value.field) == (code, field)
     if code == "E_NOT_FOUND":

@@ -18,6 +18,7 @@ from service.api.problems import PROBLEM_RESPONSES, Forbidden
 from service.api.schemas import elections as schemas
 from workflow.calendar import HolidayCalendar
 from workflow.commands import elections as commands
+from workflow.commands import jurisdictions as jurisdiction_commands
 from workflow.commands.auth import subtree_ids
 from workflow.commands.overview import list_elections_page, progress, summary
 from workflow.errors import DomainError, NotFound
@@ -25,6 +26,7 @@ from workflow.machine import Trigger
 from workflow.plan import Plan, parse_plan, parse_plan_text
 from workflow.store.models import Election
 from workflow.timeutil import local_date
+from workflow.views import elections as election_views
 from workflow.views import jurisdictions
 
 router = APIRouter(prefix="/api/v1/elections", tags=["elections"], responses=PROBLEM_RESPONSES)
@@ -99,7 +101,7 @@ def visible_election(session: Session, caller: Principal, election_id: int) -> E
 def election_view(session: Session, svc: Services, election: int | Election) -> dict:
     if not isinstance(election, Election):
         election = commands.get_election(session, election)
-    view = commands.describe(election)
+    view = election_views.describe(election)
     view["progress"] = progress(election, today_for(svc, election))
     return view
 
@@ -141,7 +143,7 @@ def _check_plan_scope(session: Session, caller: Principal, plan: Plan) -> None:
         caller.check_jurisdiction(session, found)
     elif ref.parent:
         try:
-            parent = commands.find_jurisdiction(session, ref.parent)
+            parent = jurisdiction_commands.find_jurisdiction(session, ref.parent)
         except NotFound as error:
             error.field = "plan.jurisdiction.parent"
             raise DomainError(error.code, error.message, error.field) from None
@@ -251,7 +253,7 @@ def list_elections(
 ) -> dict:
     narrowed = None
     if jurisdiction:
-        j = commands.find_jurisdiction(session, jurisdiction)
+        j = jurisdiction_commands.find_jurisdiction(session, jurisdiction)
         caller.check_jurisdiction(session, j)
         narrowed = subtree_ids(session, j.id)
     page = list_elections_page(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from service.api.deps import Caller, Tx
 from service.api.problems import PROBLEM_RESPONSES
 from service.api.schemas import jurisdictions as schemas
-from workflow.commands.elections import find_jurisdiction
+from workflow.commands.jurisdictions import find_jurisdiction
 from workflow.views import jurisdictions as views
 
 router = APIRouter(prefix="/api/v1/jurisdictions", tags=["jurisdictions"], responses=PROBLEM_RESPONSES)

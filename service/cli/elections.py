@@ -11,10 +11,12 @@ from service.cli.common import JSON, Reply, handled, parse_date, run, say
 from service.cli.jurisdictions import check_level
 from workflow.calendar import HolidayCalendar
 from workflow.commands import elections as commands
+from workflow.commands import jurisdictions as jurisdiction_commands
 from workflow.errors import DomainError
 from workflow.kinds import get_kind
 from workflow.machine import Trigger, state_name
 from workflow.plan import load_plan
+from workflow.views import elections as election_views
 
 app = typer.Typer(help="选举", no_args_is_help=True)
 
@@ -86,7 +88,7 @@ def elections_create_round(
     def work(session, cli) -> Reply:
         codes = list(jurisdictions or [])
         if under:
-            codes += commands.child_codes(session, under, level)
+            codes += jurisdiction_commands.child_codes(session, under, level)
             if not codes:
                 raise DomainError(
                     "E_NO_JURISDICTIONS",
@@ -134,8 +136,8 @@ def elections_list(
 
     def work(session, cli) -> Reply:
         rows = [
-            commands.describe(e)
-            for e in commands.list_elections(session, jurisdiction=jurisdiction, kind=kind)
+            election_views.describe(e)
+            for e in election_views.list_elections(session, jurisdiction=jurisdiction, kind=kind)
         ]
 
         def text() -> None:
@@ -167,7 +169,7 @@ def elections_show(ctx: typer.Context, election_id: int = typer.Argument(...), a
     """显示选举的阶段、节点和法定期限。"""
 
     def work(session, cli) -> Reply:
-        view = commands.describe(commands.get_election(session, election_id))
+        view = election_views.describe(commands.get_election(session, election_id))
         return Reply(view, lambda: _show(view))
 
     run(ctx, as_json, work, reading=True)
@@ -176,7 +178,7 @@ def elections_show(ctx: typer.Context, election_id: int = typer.Argument(...), a
 def _refusal_document(error: DomainError) -> dict:
     """A refused transition lists every reason beside the error."""
     if isinstance(error, commands.TransitionRefused):
-        return {"error": error.as_dict(), "refusals": commands.refusal_dicts(error.decision.refusals)}
+        return {"error": error.as_dict(), "refusals": election_views.refusal_dicts(error.decision.refusals)}
     return {"error": error.as_dict()}
 
 

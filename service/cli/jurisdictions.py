@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from service.cli.common import JSON, Reply, handled, run
-from workflow.commands import elections as commands
+from workflow.commands import jurisdictions as jurisdiction_commands
 from workflow.errors import DomainError
 from workflow.plan import LEVELS
 
@@ -32,7 +32,7 @@ def jurisdictions_add(
         check_level(level)
 
     def work(session, cli) -> Reply:
-        j = commands.add_jurisdiction(
+        j = jurisdiction_commands.add_jurisdiction(
             session,
             code=code,
             name=name,

@@ -9,7 +9,7 @@ import typer
 
 from schedules import delivery
 from service.cli.common import JSON, Reply, handled, reply, run, say, set_now, state
-from workflow.commands.elections import find_jurisdiction
+from workflow.commands.jurisdictions import find_jurisdiction
 from workflow.timeutil import parse_instant
 from workflow.views import outbox
 

@@ -27,6 +27,7 @@ from workflow.kinds import get_kind
 from workflow.machine import Trigger, state_name
 from workflow.store.models import Election
 from workflow.timeutil import local_date
+from workflow.views import elections as election_views
 from workflow.views import jurisdictions
 from workflow.views.elections import recent_notifications
 
@@ -191,7 +192,7 @@ def election_page(
         return render(request, "error.html", 403, caller=caller, message="该选举不在本账号管辖范围内。")
     kind = get_kind(election.kind)
     today = local_date(svc.clock.now(), election.jurisdiction.timezone)
-    view = commands.describe(election)
+    view = election_views.describe(election)
     numbers = {m["key"]: i + 1 for i, m in enumerate(view["milestones"])}
     for m in view["milestones"]:
         m["n"] = numbers[m["key"]]

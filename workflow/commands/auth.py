@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from workflow.clock import Clock
-from workflow.commands.elections import find_jurisdiction
+from workflow.commands.jurisdictions import find_jurisdiction
 from workflow.errors import Conflict, DomainError
 from workflow.events import (
     TokenCreated,

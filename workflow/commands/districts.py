@@ -87,70 +87,19 @@ def apply_districts(
     Refused once the district division has been published or the voter list is out
     (EL 25-28: districts come before the list)."""
     election = elections.get_election(session, election_id, for_update=True)
-    if election.state in FINAL_STATES or election.state == SUSPENDED:
-        raise Conflict("E_ELECTION_NOT_ACTIVE", "选举已结束、暂停或取消，不能调整选区", "election_id")
-    kind = elections.kind_of(election)
-    for key, what in ((DISTRICTS_MILESTONE, "选区划分已公布"), (LIST_MILESTONE, "选民名单已公布")):
-        if key in kind.milestones and election.milestone(key).settled:
-            raise Conflict(
-                "E_DISTRICTS_FIXED", f"{what}，不能再调整选区（选举法第二十五条至第二十八条）", "election_id"
-            )
-    if not planned:
-        raise DomainError("E_NO_DISTRICTS", "方案中没有选区", "file")
-    codes = [p.code for p in planned]
-    if len(set(codes)) != len(codes):
-        raise DomainError("E_DUPLICATE_CODE", "方案中的选区代码重复", "code")
-    for p in planned:
-        if not 1 <= p.seats <= 3:  # EL 25: one to three deputies per district
-            raise DomainError(
-                "E_DISTRICT_SEATS", f"选区 {p.code} 应选一名至三名代表（选举法第二十五条）", "seats"
-            )
-    areas = {p.code: clean_area(p.area, code=p.code) for p in planned}
+    _check_adjustable(election)
+    areas = check_planned(planned)
     existing = {
         d.code: d
         for d in session.execute(select(District).where(District.election_id == election_id)).scalars()
     }
-    registered = dict(
-        session.execute(
-            select(District.code, func.count(Voter.id))
-            .join(Voter, Voter.district_id == District.id)
-            .where(District.election_id == election_id)
-            .group_by(District.code)
-        ).all()
-    )
-    dropped = sorted(set(existing) - set(codes))
-    in_use = [code for code in dropped if registered.get(code)]
-    if in_use:
-        raise Conflict(
-            "E_DISTRICT_IN_USE",
-            f"选区 {'、'.join(in_use)} 已登记选民，不能从方案中删去；请先调整这些选民的选区",
-            "file",
-        )
+    dropped = sorted(set(existing) - {p.code for p in planned})
+    _check_unused(session, election_id, dropped)
     before = {
         c: {"name": d.name, "seats": d.seats, "population": d.population, "area": d.area}
         for c, d in existing.items()
     }
-    for code in dropped:
-        session.delete(existing[code])
-    added, changed = [], []
-    for p in planned:
-        row, area = existing.get(p.code), areas[p.code]
-        if row is None:
-            session.add(
-                District(
-                    election_id=election_id,
-                    code=p.code,
-                    name=p.name,
-                    seats=p.seats,
-                    population=p.population,
-                    area=area,
-                )
-            )
-            added.append(p.code)
-        elif (row.name, row.seats, row.population, row.area) != (p.name, p.seats, p.population, area):
-            row.name, row.seats, row.population, row.area = p.name, p.seats, p.population, area
-            changed.append(p.code)
-    session.flush()
+    added, changed = _write_districts(session, election_id, planned, areas, existing, dropped)
     after = {
         p.code: {"name": p.name, "seats": p.seats, "population": p.population, "area": areas[p.code]}
         for p in planned
@@ -184,3 +133,74 @@ def apply_districts(
         "changed": changed,
         "removed": dropped,
     }
+
+
+def _check_adjustable(election) -> None:
+    if election.state in FINAL_STATES or election.state == SUSPENDED:
+        raise Conflict("E_ELECTION_NOT_ACTIVE", "选举已结束、暂停或取消，不能调整选区", "election_id")
+    kind = elections.kind_of(election)
+    for key, what in ((DISTRICTS_MILESTONE, "选区划分已公布"), (LIST_MILESTONE, "选民名单已公布")):
+        if key in kind.milestones and election.milestone(key).settled:
+            raise Conflict(
+                "E_DISTRICTS_FIXED", f"{what}，不能再调整选区（选举法第二十五条至第二十八条）", "election_id"
+            )
+
+
+def check_planned(planned: Sequence[PlannedDistrict]) -> dict[str, str | None]:
+    """A plan's own rules (pure): at least one district, unique codes, one to three seats each.
+    Returns each district's cleaned scope (area)."""
+    if not planned:
+        raise DomainError("E_NO_DISTRICTS", "方案中没有选区", "file")
+    codes = [p.code for p in planned]
+    if len(set(codes)) != len(codes):
+        raise DomainError("E_DUPLICATE_CODE", "方案中的选区代码重复", "code")
+    for p in planned:
+        if not 1 <= p.seats <= 3:  # EL 25: one to three deputies per district
+            raise DomainError(
+                "E_DISTRICT_SEATS", f"选区 {p.code} 应选一名至三名代表（选举法第二十五条）", "seats"
+            )
+    return {p.code: clean_area(p.area, code=p.code) for p in planned}
+
+
+def _check_unused(session: Session, election_id: int, dropped: list[str]) -> None:
+    """A district left out of the plan may go only if nobody is registered there."""
+    registered = dict(
+        session.execute(
+            select(District.code, func.count(Voter.id))
+            .join(Voter, Voter.district_id == District.id)
+            .where(District.election_id == election_id)
+            .group_by(District.code)
+        ).all()
+    )
+    in_use = [code for code in dropped if registered.get(code)]
+    if in_use:
+        raise Conflict(
+            "E_DISTRICT_IN_USE",
+            f"选区 {'、'.join(in_use)} 已登记选民，不能从方案中删去；请先调整这些选民的选区",
+            "file",
+        )
+
+
+def _write_districts(session, election_id, planned, areas, existing, dropped) -> tuple[list, list]:
+    for code in dropped:
+        session.delete(existing[code])
+    added, changed = [], []
+    for p in planned:
+        row, area = existing.get(p.code), areas[p.code]
+        if row is None:
+            session.add(
+                District(
+                    election_id=election_id,
+                    code=p.code,
+                    name=p.name,
+                    seats=p.seats,
+                    population=p.population,
+                    area=area,
+                )
+            )
+            added.append(p.code)
+        elif (row.name, row.seats, row.population, row.area) != (p.name, p.seats, p.population, area):
+            row.name, row.seats, row.population, row.area = p.name, p.seats, p.population, area
+            changed.append(p.code)
+    session.flush()
+    return added, changed

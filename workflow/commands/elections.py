@@ -15,19 +15,19 @@ from sqlalchemy.orm import Session, selectinload
 
 from workflow.calendar import HolidayCalendar, PlanReport, check_plan, compute_bounds
 from workflow.clock import Clock
+from workflow.commands.jurisdictions import resolve_jurisdiction
 from workflow.commands.reminders import write_reminders, write_round_reminders
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import (
     ElectionCreated,
     ElectionRescheduled,
-    JurisdictionAdded,
     MilestoneCompleted,
     MilestoneWaived,
     PhaseAdvanced,
 )
 from workflow.kinds import KindSpec, get_kind
-from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Refusal, Trigger, machine_for, state_name
-from workflow.plan import JurisdictionRef, Plan
+from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Trigger, machine_for
+from workflow.plan import Plan
 from workflow.store.audit import record
 from workflow.store.models import Election, Jurisdiction, Milestone, MilestoneStatus
 from workflow.timeutil import local_date
@@ -54,67 +54,6 @@ class PlanViolations(DomainError):
 
 
 # -- jurisdictions ------------------------------------------------------------------------
-def find_jurisdiction(session: Session, code: str) -> Jurisdiction:
-    found = session.execute(select(Jurisdiction).where(Jurisdiction.code == code)).scalar_one_or_none()
-    if found is None:
-        raise not_found("行政区域", code, "jurisdiction")
-    return found
-
-
-def add_jurisdiction(
-    session: Session,
-    *,
-    code: str,
-    name: str,
-    level: str,
-    parent_code: str | None,
-    clock: Clock,
-    actor: str,
-    committee_name: str | None = None,
-    contacts: list | None = None,
-    timezone: str = "Asia/Shanghai",
-) -> Jurisdiction:
-    if session.execute(select(Jurisdiction.id).where(Jurisdiction.code == code)).first():
-        raise Conflict("E_DUPLICATE", f"行政区域代码 {code} 已存在", "code")
-    parent = find_jurisdiction(session, parent_code) if parent_code else None
-    jurisdiction = Jurisdiction(
-        code=code,
-        name=name,
-        level=level,
-        parent=parent,
-        timezone=timezone,
-        committee_name=committee_name or f"{name}选举委员会",
-        contacts=contacts or [],
-    )
-    session.add(jurisdiction)
-    session.flush()
-    record(
-        session,
-        JurisdictionAdded(
-            entity_id=code, after={"code": code, "name": name, "level": level, "parent": parent_code}
-        ),
-        actor=actor,
-        clock=clock,
-    )
-    return jurisdiction
-
-
-def resolve_jurisdiction(session: Session, ref: JurisdictionRef, clock: Clock, actor: str) -> Jurisdiction:
-    """The plan's jurisdiction; a plan that names it with `name` and `level` may create it."""
-    found = session.execute(select(Jurisdiction).where(Jurisdiction.code == ref.code)).scalar_one_or_none()
-    if found is not None:
-        return found
-    if ref.name and ref.level:
-        return add_jurisdiction(
-            session,
-            code=ref.code,
-            name=ref.name,
-            level=ref.level,
-            parent_code=ref.parent,
-            clock=clock,
-            actor=actor,
-        )
-    raise not_found("行政区域", ref.code, "jurisdiction")
 
 
 # -- elections ----------------------------------------------------------------------------
@@ -293,15 +232,6 @@ def create_round(
         _record_created(session, election, report, accept_violations, clock, actor, round_size=len(codes))
     write_round_reminders(session, elections, clock)
     return RoundCreated(elections, report)
-
-
-def child_codes(session: Session, parent_code: str, level: str | None = None) -> list[str]:
-    """The codes of a jurisdiction's direct children (optionally of one level), in code order."""
-    parent = find_jurisdiction(session, parent_code)
-    query = select(Jurisdiction.code).where(Jurisdiction.parent_id == parent.id).order_by(Jurisdiction.code)
-    if level:
-        query = query.where(Jurisdiction.level == level)
-    return list(session.execute(query).scalars())
 
 
 def election_summary(election: Election) -> dict:
@@ -559,74 +489,3 @@ def _milestone(election: Election, kind: KindSpec, key: str) -> Milestone:
     return election.milestone(key)
 
 
-def refusal_dicts(refusals: tuple[Refusal, ...]) -> list[dict]:
-    return [r.as_dict() for r in refusals]
-
-
-def list_elections(
-    session: Session, *, jurisdiction: str | None = None, state: str | None = None, kind: str | None = None
-) -> list[Election]:
-    query = select(Election).options(selectinload(Election.jurisdiction)).order_by(Election.id)
-    if jurisdiction:
-        query = query.join(Election.jurisdiction).where(Jurisdiction.code == jurisdiction)
-    if state:
-        query = query.where(Election.state == state)
-    if kind:
-        query = query.where(Election.kind == kind)
-    return list(session.execute(query).scalars())
-
-
-def describe(election: Election, today: date | None = None) -> dict:
-    """Everything staff need to see about one election, JSON-friendly."""
-    kind = kind_of(election)
-    next_decision = decide(election, Trigger.ADVANCE) if election.state in kind.phase_keys else None
-    milestones = []
-    for m in election.milestones:
-        spec = kind.milestones[m.key]
-        milestones.append(
-            {
-                "key": m.key,
-                "name": spec.name,
-                "phase": m.phase,
-                "planned": m.planned_date.isoformat() if m.planned_date else None,
-                "earliest": m.earliest.isoformat() if m.earliest else None,
-                "latest": m.latest.isoformat() if m.latest else None,
-                "status": m.status,
-                "done_on": m.done_on.isoformat() if m.done_on else None,
-                "done_by": m.done_by,
-                "late": m.late,
-                "waived_reason": m.waived_reason,
-                "computed": spec.computed,
-                "rule": spec.rule,
-            }
-        )
-    return {
-        "id": election.id,
-        "kind": election.kind,
-        "kind_name": kind.name,
-        "kind_version": election.kind_version,
-        "title": election.title,
-        "jurisdiction": {
-            "code": election.jurisdiction.code,
-            "name": election.jurisdiction.name,
-            "level": election.jurisdiction.level,
-        },
-        kind.anchor: election.anchor_date.isoformat(),
-        "anchor_date": election.anchor_date.isoformat(),
-        "statute": election.statute,
-        "state": election.state,
-        "state_name": state_name(kind, election.state),
-        "version": election.version,
-        "parent_election_id": election.parent_election_id,
-        "phase_windows": election.phase_windows,
-        "phase_entered_on": election.phase_entered_on,
-        "blocked_reasons": election.blocked_reasons,
-        "next": None
-        if next_decision is None
-        else {
-            "target": next_decision.target or machine_for(kind).next_phase(election.state),
-            "allowed": next_decision.allowed,
-            "refusals": refusal_dicts(next_decision.refusals),
-        },
-        "milestones": milestones,
-    }

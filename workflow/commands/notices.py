@@ -179,9 +179,46 @@ def publish_notice(
         options=options,
         providers=providers,
     )
-    html = render_html(template, context)
-    content = to_bytes(html, fmt)
+    content = to_bytes(render_html(template, context), fmt)
     milestone_key = bound_milestone(election, spec)
+    notice = _store(
+        session,
+        election,
+        spec,
+        context,
+        content,
+        fmt=fmt,
+        district=district,
+        on=on,
+        numbering=(prefix, year, seq, number, version),
+        milestone_key=milestone_key,
+        clock=clock,
+        actor=actor,
+    )
+    completed, note = _complete_bound(
+        session, election, spec, milestone_key, district, on, clock, actor, providers
+    )
+    return Published(notice, completed, note)
+
+
+def _store(
+    session: Session,
+    election: Election,
+    spec: TemplateSpec,
+    context: dict,
+    content: bytes,
+    *,
+    fmt: str,
+    district: str | None,
+    on: date,
+    numbering: tuple,
+    milestone_key: str | None,
+    clock: Clock,
+    actor: str,
+) -> Notice:
+    """Store a new version (never an overwrite) with its number, data snapshot and SHA-256, and
+    audit it."""
+    prefix, year, seq, number, version = numbering
     notice = Notice(
         election_id=election.id,
         jurisdiction_id=election.jurisdiction_id,
@@ -229,10 +266,7 @@ def publish_notice(
         actor=actor,
         clock=clock,
     )
-    completed, note = _complete_bound(
-        session, election, spec, milestone_key, district, on, clock, actor, providers
-    )
-    return Published(notice, completed, note)
+    return notice
 
 
 def _complete_bound(session, election, spec, milestone_key, district, on, clock, actor, providers):

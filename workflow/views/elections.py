@@ -1,11 +1,16 @@
-"""What the dashboard's election page shows beside the election itself."""
+"""Elections as staff see them: one election described (status, milestones, what blocks the
+next phase), lists of elections, and the latest warnings beside an election."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from datetime import date
 
-from workflow.store.models import Notification
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from workflow.commands.elections import decide, kind_of
+from workflow.machine import Refusal, Trigger, machine_for, state_name
+from workflow.store.models import Election, Jurisdiction, Notification
 
 
 def recent_notifications(session: Session, election_id: int, limit: int = 50) -> list[Notification]:
@@ -18,3 +23,76 @@ def recent_notifications(session: Session, election_id: int, limit: int = 50) ->
             .limit(limit)
         ).scalars()
     )
+
+
+def refusal_dicts(refusals: tuple[Refusal, ...]) -> list[dict]:
+    return [r.as_dict() for r in refusals]
+
+
+def list_elections(
+    session: Session, *, jurisdiction: str | None = None, state: str | None = None, kind: str | None = None
+) -> list[Election]:
+    query = select(Election).options(selectinload(Election.jurisdiction)).order_by(Election.id)
+    if jurisdiction:
+        query = query.join(Election.jurisdiction).where(Jurisdiction.code == jurisdiction)
+    if state:
+        query = query.where(Election.state == state)
+    if kind:
+        query = query.where(Election.kind == kind)
+    return list(session.execute(query).scalars())
+
+
+def describe(election: Election, today: date | None = None) -> dict:
+    """Everything staff need to see about one election, JSON-friendly."""
+    kind = kind_of(election)
+    next_decision = decide(election, Trigger.ADVANCE) if election.state in kind.phase_keys else None
+    milestones = []
+    for m in election.milestones:
+        spec = kind.milestones[m.key]
+        milestones.append(
+            {
+                "key": m.key,
+                "name": spec.name,
+                "phase": m.phase,
+                "planned": m.planned_date.isoformat() if m.planned_date else None,
+                "earliest": m.earliest.isoformat() if m.earliest else None,
+                "latest": m.latest.isoformat() if m.latest else None,
+                "status": m.status,
+                "done_on": m.done_on.isoformat() if m.done_on else None,
+                "done_by": m.done_by,
+                "late": m.late,
+                "waived_reason": m.waived_reason,
+                "computed": spec.computed,
+                "rule": spec.rule,
+            }
+        )
+    return {
+        "id": election.id,
+        "kind": election.kind,
+        "kind_name": kind.name,
+        "kind_version": election.kind_version,
+        "title": election.title,
+        "jurisdiction": {
+            "code": election.jurisdiction.code,
+            "name": election.jurisdiction.name,
+            "level": election.jurisdiction.level,
+        },
+        kind.anchor: election.anchor_date.isoformat(),
+        "anchor_date": election.anchor_date.isoformat(),
+        "statute": election.statute,
+        "state": election.state,
+        "state_name": state_name(kind, election.state),
+        "version": election.version,
+        "parent_election_id": election.parent_election_id,
+        "phase_windows": election.phase_windows,
+        "phase_entered_on": election.phase_entered_on,
+        "blocked_reasons": election.blocked_reasons,
+        "next": None
+        if next_decision is None
+        else {
+            "target": next_decision.target or machine_for(kind).next_phase(election.state),
+            "allowed": next_decision.allowed,
+            "refusals": refusal_dicts(next_decision.refusals),
+        },
+        "milestones": milestones,
+    }
