@@ -21,6 +21,7 @@ from service.api.problems import PROBLEM_RESPONSES
 from service.api.schemas import candidates as schemas
 from workflow.commands import candidate_lists, candidate_nominations, candidate_records, tallies
 from workflow.commands import results as res
+from workflow.views import candidates as candidate_views
 
 router = APIRouter(prefix="/api/v1/elections", tags=["candidates"], responses=PROBLEM_RESPONSES)
 
@@ -86,21 +87,7 @@ def list_candidates(
     election_id: ElectionId, session: Tx, caller: Caller, district: DistrictQuery = None
 ) -> dict:
     visible_election(session, caller, election_id)
-    lists = [
-        {
-            "district": lst.district,
-            "name": lst.name,
-            "seats": lst.seats,
-            "status": lst.status,
-            "method": lst.method,
-            "preliminary_on": lst.preliminary_on,
-            "official_on": lst.official_on,
-        }
-        for lst in candidate_records.district_lists(session, election_id)
-        if district in (None, lst.district)
-    ]
-    people = [candidate_records.candidate_view(c) for c in candidate_records.candidates_of(session, election_id, district)]
-    return {"districts": lists, "candidates": people}
+    return candidate_views.candidate_lists(session, election_id, district)
 
 
 @router.post(

@@ -19,6 +19,7 @@ from workflow.commands.elections import get_election
 from workflow.errors import DomainError
 from workflow.rules.candidates import OCCUPATION_NAMES
 from workflow.store.candidates import CandidateStatus
+from workflow.views import candidates as candidate_views
 
 app = typer.Typer(help="代表候选人：推荐、初步与正式名单、预选、结构、回避", no_args_is_help=True)
 
@@ -123,20 +124,8 @@ def candidates_list(
 
     def work(s, cli) -> Reply:
         get_election(s, election_id)
-        lists = [
-            {
-                "district": lst.district,
-                "name": lst.name,
-                "seats": lst.seats,
-                "status": lst.status,
-                "method": lst.method,
-                "preliminary_on": lst.preliminary_on,
-                "official_on": lst.official_on,
-            }
-            for lst in candidate_records.district_lists(s, election_id)
-            if district in (None, lst.district)
-        ]
-        people = [candidate_records.candidate_view(c) for c in candidate_records.candidates_of(s, election_id, district)]
+        view = candidate_views.candidate_lists(s, election_id, district)
+        lists, people = view["districts"], view["candidates"]
         lines = []
         for lst in lists:
             lines.append(f"选区 {lst['district']}（应选 {lst['seats']} 名，{STATUS_NAMES[lst['status']]}）")
@@ -145,7 +134,7 @@ def candidates_list(
                 for c in people
                 if c["district"] == lst["district"]
             ]
-        return Reply({"districts": lists, "candidates": people}, "\n".join(lines) or "尚无候选人名单")
+        return Reply(view, "\n".join(lines) or "尚无候选人名单")
 
     run(ctx, as_json, work)
 
