@@ -34,13 +34,14 @@ run: setup
 	$(BIN)/huanjie serve --host $(HOST) --port $(PORT)
 
 # -n auto: one pytest-xdist worker per core, each with its own SQLite template and PostgreSQL
-# database. Tests are handed out one by one (xdist's default "load"), not per file: under
-# pytest 9 the schemathesis cases of tests/test_service_schema.py share one node id, which
-# --dist loadfile/loadgroup would collapse into a single test. PYTEST_ARGS="-n 0" runs the
-# suite in one process.
+# database. Tests are handed out one by one and an idle worker takes queued tests from a busy
+# one (--dist worksteal: a few tests take 10+ s, and a worker left alone with them at the end
+# is what the run waits for), not per file: under pytest 9 the schemathesis cases of
+# tests/test_service_schema.py share one node id, which --dist loadfile/loadgroup would
+# collapse into a single test. PYTEST_ARGS="-n 0" runs the suite in one process.
 test: setup-test
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -n auto $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n auto --dist worksteal $(PYTEST_ARGS)
 
 lint: setup-test
 	$(BIN)/ruff check .

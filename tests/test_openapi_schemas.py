@@ -92,18 +92,21 @@ SAMPLES = [
     ("/api/v1/elections/{election_id}/notices", "/api/v1/elections/3/notices"),
     ("/api/v1/audit", "/api/v1/audit?limit=20"),
     ("/api/v1/audit/verify", "/api/v1/audit/verify"),
+    # Phase reminders have no milestone: a model that required one failed this listing.
+    ("/api/v1/reminders", "/api/v1/reminders?election_id=1&limit=100"),
 ]
 
 
-@pytest.mark.parametrize(("path", "url"), SAMPLES, ids=[p for p, _ in SAMPLES])
-def test_real_responses_match_their_models_exactly(world, path, url):
+def test_real_responses_match_their_models_exactly(world):
+    # One world for all the samples: building it is most of this test's time.
     spec = world.client.get("/openapi.json").json()
-    model = _model_of(spec, path, "get")
-    response = world.get("admin", url)
-    assert response.status_code == 200, response.text
-    body = response.json()
-    parsed = model.model_validate(body)  # extra="forbid": a key the model lacks fails here
-    assert parsed.model_dump(mode="json", by_alias=True, exclude_unset=True) == body
+    for path, url in SAMPLES:
+        model = _model_of(spec, path, "get")
+        response = world.get("admin", url)
+        assert response.status_code == 200, (url, response.text)
+        body = response.json()
+        parsed = model.model_validate(body)  # extra="forbid": a key the model lacks fails here
+        assert parsed.model_dump(mode="json", by_alias=True, exclude_unset=True) == body, url
 
 
 def test_an_election_names_its_anchor_by_its_kind(world):

@@ -10,7 +10,7 @@ from service.api.schemas.common import Out
 class Reminder(Out):
     id: int
     election_id: int
-    milestone_key: str
+    milestone_key: str | None  # none for a phase reminder (phase_opens, advance_check)
     kind: str
     lead_days: int | None
     target_date: str | None
