@@ -12,9 +12,11 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import pytest
+import typer.testing
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -23,6 +25,11 @@ from workflow.store import Database
 from workflow.store.models import Base
 
 PG_URL = os.environ.get("HUANJIE_TEST_PG_URL")
+
+# Typer's CliRunner builds the click command tree of the whole `huanjie` app on every invoke
+# (some 60 ms: it reads the type hints of every command). The app does not change during a run,
+# so build it once per process.
+typer.testing._get_command = cache(typer.testing._get_command)
 
 
 @pytest.fixture(scope="session")

@@ -87,6 +87,7 @@ class Import:
     in_function: bool
 
 
+@cache
 def imports(module: str) -> list[Import]:
     path = modules()[module]
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -95,7 +96,7 @@ def imports(module: str) -> list[Import]:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             inside.update(id(child) for child in ast.walk(node) if child is not node)
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
-    found = []
+    found: list[Import] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
