@@ -53,9 +53,6 @@ class PlanViolations(DomainError):
         self.report = report
 
 
-# -- jurisdictions ------------------------------------------------------------------------
-
-
 # -- elections ----------------------------------------------------------------------------
 def get_election(session: Session, election_id: int, *, for_update: bool = False) -> Election:
     query = (
