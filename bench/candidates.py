@@ -55,7 +55,9 @@ def checked(db: Database, clock: FixedClock, eid: int, districts: int) -> None:
                     "actor": "bench",
                 }
                 if c < 3:
-                    candidate_nominations.nominate(s, eid, code, nominated_by="party", nominators=[f"团体{c}"], **kw)
+                    candidate_nominations.nominate(
+                        s, eid, code, nominated_by="party", nominators=[f"团体{c}"], **kw
+                    )
                 else:
                     ids = [make_id(d * 40 + c * 10 + k) for k in range(10)]
                     candidate_nominations.nominate(s, eid, code, nominated_by="voters", supporters=ids, **kw)
@@ -68,9 +70,16 @@ def plain(db: Database, clock: FixedClock, eid: int, districts: int) -> None:
         with db.transaction() as s:
             s.add(DistrictList(election_id=eid, district=code, seats=3, created_at=now))
             for c in range(6):
-                cand = Candidate(election_id=eid, district=code, name=f"候选人{c}", sex="male", occupation="farmer",
-                                 nominated_by="party" if c < 3 else "voters", nominators=[f"团体{c}"] if c < 3 else [],
-                                 created_at=now)  # fmt: skip
+                cand = Candidate(
+                    election_id=eid,
+                    district=code,
+                    name=f"候选人{c}",
+                    sex="male",
+                    occupation="farmer",
+                    nominated_by="party" if c < 3 else "voters",
+                    nominators=[f"团体{c}"] if c < 3 else [],
+                    created_at=now,
+                )
                 if c >= 3:
                     for k in range(10):
                         n = make_id(d * 40 + c * 10 + k)

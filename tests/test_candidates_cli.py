@@ -54,23 +54,84 @@ def test_candidates_flow_on_the_command_line(setup):
     assert code == 0 and json.loads(out)["seats"] == 1
     supporters = tmp / "ids.txt"
     supporters.write_text("\n".join(make_id(i) for i in range(1, 11)) + "\n", encoding="utf-8")
-    code, out = run("candidates", "nominate", e, "--district", "01", "--name", "张三", "--sex", "female",
-                    "--occupation", "farmer", "--by", "voters", "--supporters-file", str(supporters), "--json")  # fmt: skip
+    code, out = run(
+        "candidates",
+        "nominate",
+        e,
+        "--district",
+        "01",
+        "--name",
+        "张三",
+        "--sex",
+        "female",
+        "--occupation",
+        "farmer",
+        "--by",
+        "voters",
+        "--supporters-file",
+        str(supporters),
+        "--json",
+    )
     assert code == 0 and json.loads(out)["supporters"] == 10
     for name, org in (("李四", "中国共产党"), ("王五", "共青团")):
-        code, _ = run("candidates", "nominate", e, "--district", "01", "--name", name, "--sex", "male",
-                      "--occupation", "cadre", "--by", "party", "--nominator", org, "--party", "中国共产党")  # fmt: skip
+        code, _ = run(
+            "candidates",
+            "nominate",
+            e,
+            "--district",
+            "01",
+            "--name",
+            name,
+            "--sex",
+            "male",
+            "--occupation",
+            "cadre",
+            "--by",
+            "party",
+            "--nominator",
+            org,
+            "--party",
+            "中国共产党",
+        )
         assert code == 0
-    code, out = run("candidates", "nominate", e, "--district", "01", "--name", "赵六", "--sex", "x",
-                    "--occupation", "farmer", "--by", "party", "--nominator", "民盟", "--json")  # fmt: skip
+    code, out = run(
+        "candidates",
+        "nominate",
+        e,
+        "--district",
+        "01",
+        "--name",
+        "赵六",
+        "--sex",
+        "x",
+        "--occupation",
+        "farmer",
+        "--by",
+        "party",
+        "--nominator",
+        "民盟",
+        "--json",
+    )
     assert code == 2 and json.loads(out)["error"]["field"] == "sex"
     code, out = run("candidates", "publish-preliminary", e, "--on", "2011-09-30", "--json")
     assert code == 0 and json.loads(out)["districts"][0]["next"] == "consultation_or_primary"
     code, out = run("candidates", "publish-official", e, "--on", "2011-10-10", "--json")
     error = json.loads(out)["error"]
     assert code == 2 and error["code"] == "E_RATIO_OUT_OF_BOUNDS" and "选区 01" in error["message"]
-    code, out = run("candidates", "primary", e, "--district", "01", "--votes", "张三=50", "--votes", "李四=40",
-                    "--votes", "王五=10", "--json")  # fmt: skip
+    code, out = run(
+        "candidates",
+        "primary",
+        e,
+        "--district",
+        "01",
+        "--votes",
+        "张三=50",
+        "--votes",
+        "李四=40",
+        "--votes",
+        "王五=10",
+        "--json",
+    )
     assert code == 0 and json.loads(out)["kept"] == ["张三", "李四"]
     code, out = run("candidates", "publish-official", e, "--on", "2011-10-10", "--json")
     report = json.loads(out)
@@ -88,11 +149,43 @@ def test_candidates_flow_on_the_command_line(setup):
     assert code == 0
     code, out = run("candidates", "conflicts", e, "--json")
     assert code == 1 and json.loads(out)["conflicts"][0]["candidate"] == "李四"
-    code, out = run("candidates", "proxies", "add", e, "--district", "01", "--grantor", "甲", "--grantor-id", make_id(1),
-                    "--holder", "乙", "--holder-id", make_id(2), "--consent", "WT-1", "--json")  # fmt: skip
+    code, out = run(
+        "candidates",
+        "proxies",
+        "add",
+        e,
+        "--district",
+        "01",
+        "--grantor",
+        "甲",
+        "--grantor-id",
+        make_id(1),
+        "--holder",
+        "乙",
+        "--holder-id",
+        make_id(2),
+        "--consent",
+        "WT-1",
+        "--json",
+    )
     assert code == 2 and json.loads(out)["error"]["code"] == "E_PROXY_NOT_APPROVED"
-    code, out = run("candidates", "mobile-boxes", "add", e, "--district", "01", "--label", "1号", "--reason", "病残",
-                    "--scrutineer", "丙", "--scrutineer", "丁", "--json")  # fmt: skip
+    code, out = run(
+        "candidates",
+        "mobile-boxes",
+        "add",
+        e,
+        "--district",
+        "01",
+        "--label",
+        "1号",
+        "--reason",
+        "病残",
+        "--scrutineer",
+        "丙",
+        "--scrutineer",
+        "丁",
+        "--json",
+    )
     assert code == 0 and json.loads(out)["scrutineers"] == ["丙", "丁"]
     code, out = run("results", "show", e, "--json")
     assert code == 0 and json.loads(out)["districts"][0]["status"] == "awaiting"
@@ -105,15 +198,38 @@ def test_tallies_record_counts_with_the_tally_rules(setup):
     e = str(eid)
     run("candidates", "district", e, "--district", "01", "--seats", "1")
     for name, org in (("张三", "中国共产党"), ("李四", "共青团")):
-        run("candidates", "nominate", e, "--district", "01", "--name", name, "--sex", "male", "--occupation", "worker",
-            "--by", "party", "--nominator", org)  # fmt: skip
+        run(
+            "candidates",
+            "nominate",
+            e,
+            "--district",
+            "01",
+            "--name",
+            name,
+            "--sex",
+            "male",
+            "--occupation",
+            "worker",
+            "--by",
+            "party",
+            "--nominator",
+            org,
+        )
     run("candidates", "publish-preliminary", e, "--on", "2011-09-30")
     run("candidates", "publish-official", e, "--on", "2011-10-10")
     run("milestones", "complete", e, "voter_appeals_closed", "--on", "2011-09-28")
     code, _ = run("elections", "advance", e)
     assert code == 0
-    tally = {"kind": "people_congress", "seats": 1, "registered_voters": 1000, "ballots_issued": 800,
-             "ballots_returned": 800, "invalid_ballots": 10, "votes": {"张三": 500, "李四": 290}, "round": 1}  # fmt: skip
+    tally = {
+        "kind": "people_congress",
+        "seats": 1,
+        "registered_voters": 1000,
+        "ballots_issued": 800,
+        "ballots_returned": 800,
+        "invalid_ballots": 10,
+        "votes": {"张三": 500, "李四": 290},
+        "round": 1,
+    }
     path = tmp / "tally.json"
     path.write_text(json.dumps(tally, ensure_ascii=False), encoding="utf-8")
     code, out = run("tallies", "record", e, str(path), "--district", "01", "--json")

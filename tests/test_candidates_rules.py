@@ -169,8 +169,13 @@ def test_bad_or_duplicate_supporter_ids_are_refused():
 
 
 def test_voters_nomination_names_no_party():
-    nomination = rules.Nomination("01", "张三", rules.NominatorType.VOTERS, nominators=("中国共产党",),
-                                  supporters=tuple(make_id(i) for i in range(1, 11)))  # fmt: skip
+    nomination = rules.Nomination(
+        "01",
+        "张三",
+        rules.NominatorType.VOTERS,
+        nominators=("中国共产党",),
+        supporters=tuple(make_id(i) for i in range(1, 11)),
+    )
     with pytest.raises(DomainError) as info:
         rules.check_nomination(r("people_congress"), nomination, rules.DistrictNominations(2))
     assert info.value.code == "E_NOMINATORS_NOT_ALLOWED"
@@ -259,8 +264,12 @@ def test_proxy_self_and_village_relatives():
 def test_mobile_box_needs_two_distinct_scrutineers_not_candidates():
     pc = r("people_congress")
     assert polling.check_mobile_box(pc, ["甲", " 乙 "], ["张三"]) == ["甲", "乙"]
-    for scrutineers, code in [(["甲"], "E_TOO_FEW_SCRUTINEERS"), (["甲", "甲"], "E_DUPLICATE_SCRUTINEER"),
-                              (["甲", "张三"], "E_SCRUTINEER_IS_CANDIDATE"), (["甲", " "], "E_TOO_FEW_SCRUTINEERS")]:  # fmt: skip
+    for scrutineers, code in [
+        (["甲"], "E_TOO_FEW_SCRUTINEERS"),
+        (["甲", "甲"], "E_DUPLICATE_SCRUTINEER"),
+        (["甲", "张三"], "E_SCRUTINEER_IS_CANDIDATE"),
+        (["甲", " "], "E_TOO_FEW_SCRUTINEERS"),
+    ]:
         with pytest.raises(DomainError) as info:
             polling.check_mobile_box(pc, scrutineers, ["张三"])
         assert info.value.code == code
@@ -335,11 +344,14 @@ def test_tie_break_then_done():
     again = results.tie_break_result(1, ["b", "c"], {"b": 4, "c": 4})
     assert again["elected"] == [] and again["tie_break"] == {"seats": 1, "candidates": ["b", "c"]}
     won = results.tie_break_result(1, ["b", "c"], {"b": 3, "c": 5})
-    p = results.progress(2, [
-        results.Round(1, "first", {"a": 9, "b": 7, "c": 7}, doc(["a"], tie=tie, unfilled=1)),
-        results.Round(2, "tie_break", {"b": 4, "c": 4}, again),
-        results.Round(3, "tie_break", {"b": 3, "c": 5}, won),
-    ])  # fmt: skip
+    p = results.progress(
+        2,
+        [
+            results.Round(1, "first", {"a": 9, "b": 7, "c": 7}, doc(["a"], tie=tie, unfilled=1)),
+            results.Round(2, "tie_break", {"b": 4, "c": 4}, again),
+            results.Round(3, "tie_break", {"b": 3, "c": 5}, won),
+        ],
+    )
     assert p.done and [e.name for e in p.elected] == ["a", "c"] and p.vacant == 0
     with pytest.raises(DomainError):
         results.tie_break_result(1, ["b", "c"], {"x": 1})
@@ -383,19 +395,41 @@ def test_rounds_never_elect_more_than_seats(seats, first_votes, runoff_votes):
 
     names = [f"c{i}" for i in range(len(first_votes))]
     ballots = max(1000, sum(first_votes), sum(runoff_votes))  # every vote fits on a ballot
-    first = {"seats": seats, "registered_voters": 3 * ballots // 2, "ballots_issued": ballots,
-             "ballots_returned": ballots, "votes": dict(zip(names, first_votes, strict=True)),
-             "round": 1}  # fmt: skip
-    rounds = [results.Round(1, "first", first["votes"], count_tally_document({"kind": "people_congress", "invalid_ballots": 0, **first}).as_dict())]
+    first = {
+        "seats": seats,
+        "registered_voters": 3 * ballots // 2,
+        "ballots_issued": ballots,
+        "ballots_returned": ballots,
+        "votes": dict(zip(names, first_votes, strict=True)),
+        "round": 1,
+    }
+    rounds = [
+        results.Round(
+            1,
+            "first",
+            first["votes"],
+            count_tally_document({"kind": "people_congress", "invalid_ballots": 0, **first}).as_dict(),
+        )
+    ]
     p = results.progress(seats, rounds)
     if not p.done:
         pending = p.pending
         chosen = pending["candidates"][: pending["max_candidates"]]
         results.check_runoff_list(pending, chosen)
-        second = {**first, "seats": pending["seats"], "round": 2, "runoff_candidates": chosen,
-                  "votes": dict(zip(chosen, runoff_votes, strict=False))}  # fmt: skip
+        second = {
+            **first,
+            "seats": pending["seats"],
+            "round": 2,
+            "runoff_candidates": chosen,
+            "votes": dict(zip(chosen, runoff_votes, strict=False)),
+        }
         rounds.append(
-            results.Round(2, "runoff", second["votes"], count_tally_document({"kind": "people_congress", "invalid_ballots": 0, **second}).as_dict())
+            results.Round(
+                2,
+                "runoff",
+                second["votes"],
+                count_tally_document({"kind": "people_congress", "invalid_ballots": 0, **second}).as_dict(),
+            )
         )
         p = results.progress(seats, rounds)
     elected = [e.name for e in p.elected]

@@ -60,10 +60,19 @@ def nominate(
     s, eid, district, name, clock, sex="male", occupation="farmer", party="群众", org="中国共产党", **kw
 ):
     return candidate_nominations.nominate(
-        s, eid, district, name=name, sex=sex, occupation=occupation, party=party,
-        nominated_by=kw.pop("nominated_by", "party"), nominators=kw.pop("nominators", [org]),
-        clock=clock, actor=A, **kw,
-    )  # fmt: skip
+        s,
+        eid,
+        district,
+        name=name,
+        sex=sex,
+        occupation=occupation,
+        party=party,
+        nominated_by=kw.pop("nominated_by", "party"),
+        nominators=kw.pop("nominators", [org]),
+        clock=clock,
+        actor=A,
+        **kw,
+    )
 
 
 def fill(s, eid, district, names, clock, women=0):
@@ -224,25 +233,75 @@ def test_conflicts_proxies_and_mobile_boxes(db, clock, election):
         assert [c.candidate for c in candidate_committee.conflicts(s, election)] == ["严某"]
     with db.transaction() as s:
         for grantor in (1, 2, 3):
-            candidate_polling.record_proxy(s, election, "01", grantor_name=f"委托人{grantor}", grantor_id=make_id(grantor),
-                             holder_name="受托人", holder_id=make_id(9), consent_document=f"WT-{grantor}",
-                             approved=True, clock=clock, actor=A)  # fmt: skip
+            candidate_polling.record_proxy(
+                s,
+                election,
+                "01",
+                grantor_name=f"委托人{grantor}",
+                grantor_id=make_id(grantor),
+                holder_name="受托人",
+                holder_id=make_id(9),
+                consent_document=f"WT-{grantor}",
+                approved=True,
+                clock=clock,
+                actor=A,
+            )
     with pytest.raises(DomainError) as info, db.transaction() as s:
-        candidate_polling.record_proxy(s, election, "01", grantor_name="委托人4", grantor_id=make_id(4), holder_name="受托人",
-                         holder_id=make_id(9), consent_document="WT-4", approved=True, clock=clock, actor=A)  # fmt: skip
+        candidate_polling.record_proxy(
+            s,
+            election,
+            "01",
+            grantor_name="委托人4",
+            grantor_id=make_id(4),
+            holder_name="受托人",
+            holder_id=make_id(9),
+            consent_document="WT-4",
+            approved=True,
+            clock=clock,
+            actor=A,
+        )
     assert info.value.code == "E_PROXY_LIMIT"
     with pytest.raises(DomainError) as info, db.transaction() as s:
-        candidate_polling.record_proxy(s, election, "01", grantor_name="受托人", grantor_id=make_id(9), holder_name="某",
-                         holder_id=make_id(5), consent_document="WT-5", approved=True, clock=clock, actor=A)  # fmt: skip
+        candidate_polling.record_proxy(
+            s,
+            election,
+            "01",
+            grantor_name="受托人",
+            grantor_id=make_id(9),
+            holder_name="某",
+            holder_id=make_id(5),
+            consent_document="WT-5",
+            approved=True,
+            clock=clock,
+            actor=A,
+        )
     assert info.value.code == "E_PROXY_CHAIN"
     with db.transaction() as s:
-        box = candidate_polling.record_mobile_box(s, election, "01", label="流动票箱1", reason="行动不便的老人",
-                                    scrutineers=["监票甲", "监票乙"], staff=["工作人员丙"], ballots_issued=12,
-                                    ballots_returned=12, clock=clock, actor=A)  # fmt: skip
+        box = candidate_polling.record_mobile_box(
+            s,
+            election,
+            "01",
+            label="流动票箱1",
+            reason="行动不便的老人",
+            scrutineers=["监票甲", "监票乙"],
+            staff=["工作人员丙"],
+            ballots_issued=12,
+            ballots_returned=12,
+            clock=clock,
+            actor=A,
+        )
         assert box.scrutineers == ["监票甲", "监票乙"]
     with pytest.raises(DomainError) as info, db.transaction() as s:
-        candidate_polling.record_mobile_box(s, election, "01", label="流动票箱2", reason="居住分散", scrutineers=["监票甲", "董某"],
-                              clock=clock, actor=A)  # fmt: skip
+        candidate_polling.record_mobile_box(
+            s,
+            election,
+            "01",
+            label="流动票箱2",
+            reason="居住分散",
+            scrutineers=["监票甲", "董某"],
+            clock=clock,
+            actor=A,
+        )
     assert info.value.code == "E_SCRUTINEER_IS_CANDIDATE"
     with db.reading() as s:
         assert (
@@ -252,8 +311,17 @@ def test_conflicts_proxies_and_mobile_boxes(db, clock, election):
 
 
 def first_round(seats, votes, issued=1000, registered=1500, **kw):
-    return {"kind": "people_congress", "seats": seats, "registered_voters": registered, "ballots_issued": issued,
-            "ballots_returned": issued, "invalid_ballots": 0, "votes": votes, "round": 1, **kw}  # fmt: skip
+    return {
+        "kind": "people_congress",
+        "seats": seats,
+        "registered_voters": registered,
+        "ballots_issued": issued,
+        "ballots_returned": issued,
+        "invalid_ballots": 0,
+        "votes": votes,
+        "round": 1,
+        **kw,
+    }
 
 
 def doc(elected=(), valid=True, runoff=None, tie=None, unfilled=0):
@@ -293,26 +361,54 @@ def test_rounds_runoff_tie_break_publication_review_certificates(db, clock, elec
     to_voting(db, clock, election, [("01", 2, ["甲", "乙", "丙", "丁"]), ("02", 1, ["戊", "己"])])
     runoff = {"seats": 1, "candidates": ["乙", "丙"], "min_candidates": 2, "max_candidates": 2}
     with db.transaction() as s:
-        res.record_counted(s, election, "01", first_round(2, {"甲": 600, "乙": 300, "丙": 200, "丁": 100}),
-                           doc(["甲"], runoff=runoff, unfilled=1), clock=clock, actor=A)  # fmt: skip
+        res.record_counted(
+            s,
+            election,
+            "01",
+            first_round(2, {"甲": 600, "乙": 300, "丙": 200, "丁": 100}),
+            doc(["甲"], runoff=runoff, unfilled=1),
+            clock=clock,
+            actor=A,
+        )
         assert res.next_vote(s, election, "01")["purpose"] == "runoff"
     # Results cannot be published while a runoff is pending, and a wrong runoff list is refused.
     with pytest.raises(DomainError) as info, db.transaction() as s:
         res.publish_results(s, election, clock=clock, actor=A)
     assert info.value.code == "E_RESULTS_PENDING" and "01" in info.value.message
     with pytest.raises(DomainError) as info, db.transaction() as s:
-        res.record_counted(s, election, "01", first_round(1, {"乙": 400, "丁": 300}, round=2, runoff_candidates=["乙", "丁"]),
-                           doc(["乙"]), clock=clock, actor=A)  # fmt: skip
+        res.record_counted(
+            s,
+            election,
+            "01",
+            first_round(1, {"乙": 400, "丁": 300}, round=2, runoff_candidates=["乙", "丁"]),
+            doc(["乙"]),
+            clock=clock,
+            actor=A,
+        )
     assert info.value.code == "E_BAD_RUNOFF_LIST"
     with db.transaction() as s:
-        rec = res.record_counted(s, election, "01", first_round(1, {"乙": 400, "丙": 350}, round=2, runoff_candidates=["乙", "丙"]),
-                                 doc(["乙"]), clock=clock, actor=A)  # fmt: skip
+        rec = res.record_counted(
+            s,
+            election,
+            "01",
+            first_round(1, {"乙": 400, "丙": 350}, round=2, runoff_candidates=["乙", "丙"]),
+            doc(["乙"]),
+            clock=clock,
+            actor=A,
+        )
         assert rec.round == 2 and rec.purpose == "runoff"
         # The runoff is a round of the voting phase: the election did not move or multiply.
         assert elections.get_election(s, election).state == "voting"
         # District 02: a tie at the cut-off → a new vote among the tied.
-        res.record_counted(s, election, "02", first_round(1, {"戊": 500, "己": 500}),
-                           doc([], tie={"seats": 1, "candidates": ["己", "戊"]}, unfilled=1), clock=clock, actor=A)  # fmt: skip
+        res.record_counted(
+            s,
+            election,
+            "02",
+            first_round(1, {"戊": 500, "己": 500}),
+            doc([], tie={"seats": 1, "candidates": ["己", "戊"]}, unfilled=1),
+            clock=clock,
+            actor=A,
+        )
         res.record_tie_break(s, election, "02", {"戊": 520, "己": 480}, clock=clock, actor=A)
         view = {d["district"]: d for d in res.results_view(s, election)["districts"]}
         assert view["01"]["status"] == ResultStatus.COMPLETE and view["01"]["rounds"] == 2

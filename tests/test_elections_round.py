@@ -32,9 +32,15 @@ def add_townships(db, clock) -> None:
     with db.transaction() as session:
         for code, name in TOWNSHIPS:
             jurisdiction_commands.add_jurisdiction(
-                session, code=code, name=name, level="township", parent_code="420821",
-                clock=clock, actor="test", contacts=contacts(code),
-            )  # fmt: skip
+                session,
+                code=code,
+                name=name,
+                level="township",
+                parent_code="420821",
+                clock=clock,
+                actor="test",
+                contacts=contacts(code),
+            )
 
 
 def reminder_values(session, election_id: int) -> list[tuple]:
@@ -148,17 +154,39 @@ def test_cli_create_round_under_a_county(tmp_path):
     assert run("jurisdictions", "add", "420821", "京山县", "--level", "county")[0] == 0
     for code, name in TOWNSHIPS[:3]:
         assert run("jurisdictions", "add", code, name, "--level", "township", "--parent", "420821")[0] == 0
-    assert run("jurisdictions", "add", "420821900", "京山县开发区", "--level", "community",
-               "--parent", "420821")[0] == 0  # fmt: skip
-    code, out = run("elections", "create-round", "--plan", str(JINGSHAN), "--under", "420821",
-                    "--level", "township", "--json")  # fmt: skip
+    assert (
+        run(
+            "jurisdictions", "add", "420821900", "京山县开发区", "--level", "community", "--parent", "420821"
+        )[0]
+        == 0
+    )
+    code, out = run(
+        "elections",
+        "create-round",
+        "--plan",
+        str(JINGSHAN),
+        "--under",
+        "420821",
+        "--level",
+        "township",
+        "--json",
+    )
     assert code == 0, out
     doc = json.loads(out)
     assert doc["count"] == 3 and doc["accepted_violations"] == []
     assert [e["jurisdiction"] for e in doc["elections"]] == [c for c, _ in TOWNSHIPS[:3]]
     assert doc["elections"][0]["title"] == "京山县2011年县乡两级人民代表大会代表换届选举（新市镇）"
-    code, out = run("elections", "create-round", "--plan", str(JINGSHAN), "--jurisdiction", "420821",
-                    "--jurisdiction", "420821999", "--json")  # fmt: skip
+    code, out = run(
+        "elections",
+        "create-round",
+        "--plan",
+        str(JINGSHAN),
+        "--jurisdiction",
+        "420821",
+        "--jurisdiction",
+        "420821999",
+        "--json",
+    )
     assert code == 2 and json.loads(out)["error"]["field"] == "jurisdictions"
     code, out = run("elections", "list", "--json")
     assert len(json.loads(out)) == 3  # the refused round left nothing behind

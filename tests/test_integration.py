@@ -56,7 +56,11 @@ def test_plan_from_units_gives_each_district_its_scope():
     # Apportionment: each unit is a district, and its scope is the unit itself.
     towns = [Unit("A", "新市镇", 30000, 2), Unit("B", "永兴镇", 20000, 3), Unit("C", "宋河镇", 10000, 4)]
     plan = cmd.plan_from_units(towns, 6, graph=False)
-    assert [(p.code, p.area) for p in plan["districts"]] == [("A", "新市镇"), ("B", "永兴镇"), ("C", "宋河镇")]
+    assert [(p.code, p.area) for p in plan["districts"]] == [
+        ("A", "新市镇"),
+        ("B", "永兴镇"),
+        ("C", "宋河镇"),
+    ]
     # Division: a row of eight villages, two districts of four. The scope names every unit in the
     # file's order (here reversed), where the district's name stops at three (…等4个单元).
     names = ["城关社区", "东风社区", "五里铺村", "八里途村", "马岭村", "新桥村", "罗桥村", "双河村"]
@@ -86,7 +90,10 @@ def test_apply_stores_and_updates_the_area(db, clock):
     with db.transaction() as s:
         out = cmd.apply_districts(s, election_id, scoped, clock=clock, actor=A)
     assert out["added"] == ["02"] and out["changed"] == ["01"]
-    assert [(d["code"], d["area"]) for d in out["districts"]] == [("01", "城关社区、五里铺村"), ("02", "马岭村")]
+    assert [(d["code"], d["area"]) for d in out["districts"]] == [
+        ("01", "城关社区、五里铺村"),
+        ("02", "马岭村"),
+    ]
     with db.transaction() as s:  # the same plan again: nothing changes
         again = cmd.apply_districts(s, election_id, scoped, clock=clock, actor=A)
     assert again["added"] == again["changed"] == again["removed"] == []
@@ -96,7 +103,10 @@ def test_apply_stores_and_updates_the_area(db, clock):
     assert third["added"] == [] and third["changed"] == ["02"]
     with db.reading() as s:
         rows = s.execute(select(District).where(District.election_id == election_id).order_by(District.code))
-        assert [(d.code, d.area) for d in rows.scalars()] == [("01", "城关社区、五里铺村"), ("02", "马岭村、新桥村")]
+        assert [(d.code, d.area) for d in rows.scalars()] == [
+            ("01", "城关社区、五里铺村"),
+            ("02", "马岭村、新桥村"),
+        ]
         audit = s.execute(
             select(AuditEntry.before, AuditEntry.after)
             .where(AuditEntry.action == "districts.applied")
@@ -123,7 +133,10 @@ def test_districts_notice_prints_each_districts_scope(db, clock):
         '<tr><td>1</td><td>01</td><td class="left">新市镇第一</td>'
         '<td class="left">新市镇城关社区、五里铺村</td><td>2</td></tr>'
     ) in html
-    assert '<tr><td>2</td><td>02</td><td class="left">新市镇第二</td><td class="left"></td><td>1</td></tr>' in html
+    assert (
+        '<tr><td>2</td><td>02</td><td class="left">新市镇第二</td><td class="left"></td><td>1</td></tr>'
+        in html
+    )
 
 
 def test_apply_refuses_bad_plans_and_districts_in_use(db, clock, tmp_path):
@@ -187,8 +200,9 @@ def test_providers_rows_are_stored_data_without_ids_or_addresses(db, clock, tmp_
     clock.set(noon(LIST_DAY))
     for code, completes in (("01", None), ("02", "voter_list_published")):
         with db.transaction() as s:
-            published = notices.publish_notice(s, election_id, "voter_list", district=code, fmt="html",
-                                               clock=clock, actor=A)  # fmt: skip
+            published = notices.publish_notice(
+                s, election_id, "voter_list", district=code, fmt="html", clock=clock, actor=A
+            )
             assert published.milestone_completed == completes
     with db.reading() as s:
         assert s.execute(select(func.sum(VoterListVersion.voters))).scalar_one() == 8
@@ -202,8 +216,13 @@ def test_providers_rows_are_stored_data_without_ids_or_addresses(db, clock, tmp_
 def test_nominations_need_registered_voters_once_a_register_exists(db, clock, tmp_path):
     election_id = make_election(db, clock)
     with db.transaction() as s:
-        cmd.apply_districts(s, election_id, [cmd.PlannedDistrict("01", "甲", 1, 1), cmd.PlannedDistrict("02", "乙", 2, 2)],
-                            clock=clock, actor=A)  # fmt: skip
+        cmd.apply_districts(
+            s,
+            election_id,
+            [cmd.PlannedDistrict("01", "甲", 1, 1), cmd.PlannedDistrict("02", "乙", 2, 2)],
+            clock=clock,
+            actor=A,
+        )
     clock.set(noon(date(2011, 9, 12)))
     path = synthetic_csv(tmp_path / "v.csv", 40)
     assert import_file(db, clock, election_id, path).committed
@@ -218,7 +237,9 @@ def test_nominations_need_registered_voters_once_a_register_exists(db, clock, tm
         candidate_nominations.open_district(s, election_id, "01", seats=None, clock=clock, actor=A)
     common = dict(sex="female", occupation="farmer", nominated_by="voters", clock=clock, actor=A)
     with pytest.raises(DomainError) as caught, db.transaction() as s:
-        candidate_nominations.nominate(s, election_id, "01", name="甲", supporters=ones[:9] + twos[:1], **common)
+        candidate_nominations.nominate(
+            s, election_id, "01", name="甲", supporters=ones[:9] + twos[:1], **common
+        )
     assert caught.value.code == "E_SUPPORTER_NOT_REGISTERED"
     assert (
         caught.value.message.count("*") == mask_id(twos[0]).count("*")
@@ -260,9 +281,13 @@ def test_cli_districts_apply_apportionment_and_division(tmp_path):
     graph = write_csv(
         tmp_path / "g.csv",
         ["code", "name", "population", "parent", "neighbours"],
-        [["v1", "一村", 1000, "T", "v2"], ["v2", "二村", 1000, "T", "v1;v3"], ["v3", "三村", 1000, "T", "v2;v4"],
-         ["v4", "四村", 1000, "T", "v3"]],
-    )  # fmt: skip
+        [
+            ["v1", "一村", 1000, "T", "v2"],
+            ["v2", "二村", 1000, "T", "v1;v3"],
+            ["v3", "三村", 1000, "T", "v2;v4"],
+            ["v4", "四村", 1000, "T", "v3"],
+        ],
+    )
     args[4] = str(graph)
     args[-2] = "2"
     result = runner.invoke(app, args)

@@ -113,8 +113,22 @@ def test_revoking_tokens_and_deactivating_users(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     assert _run(url, "demo", "--now", "2011-08-20T10:00", "--json")[0] == 0
-    assert _run(url, "users", "add", "wang", "--role", "township_staff", "--jurisdiction", "420821100",
-                "--password", "wang-secret-1", "--json")[0] == 0  # fmt: skip
+    assert (
+        _run(
+            url,
+            "users",
+            "add",
+            "wang",
+            "--role",
+            "township_staff",
+            "--jurisdiction",
+            "420821100",
+            "--password",
+            "wang-secret-1",
+            "--json",
+        )[0]
+        == 0
+    )
     first = json.loads(_run(url, "tokens", "create", "wang", "--name", "报表脚本", "--json")[1])
     second = json.loads(_run(url, "tokens", "create", "wang", "--json")[1])
     clock = FixedClock(datetime(2011, 8, 20, 2, tzinfo=UTC))
@@ -122,7 +136,9 @@ def test_revoking_tokens_and_deactivating_users(tmp_path):
     client = TestClient(create_app(Settings(db=url, migrate_on_start=False), db, clock))
 
     def status(token: dict) -> int:
-        return client.get("/api/v1/elections", headers={"Authorization": f"Bearer {token['token']}"}).status_code
+        return client.get(
+            "/api/v1/elections", headers={"Authorization": f"Bearer {token['token']}"}
+        ).status_code
 
     assert status(first) == status(second) == 200
     code, out = _run(url, "tokens", "list", "wang", "--json")
@@ -142,7 +158,9 @@ def test_revoking_tokens_and_deactivating_users(tmp_path):
     assert code == 2 and json.loads(out)["error"]["field"] == "token"
 
     with db.transaction() as session:
-        opened = auth_commands.login(session, "wang", "wang-secret-1", clock=clock, lifetime=timedelta(hours=8))
+        opened = auth_commands.login(
+            session, "wang", "wang-secret-1", clock=clock, lifetime=timedelta(hours=8)
+        )
     code, out = _run(url, "users", "deactivate", "wang", "--json")
     assert code == 0 and json.loads(out)["changed"] is True
     assert status(second) == 401

@@ -141,7 +141,13 @@ def test_whole_county_election(db, tmp_path):
     run.refused("election_committee_formed", "quotas_allocated")
     run.day(date(2011, 8, 26))
     for name, role in COMMITTEE:
-        run.step(candidate_committee.add_committee_member, eid, name=name, role=role, appointed_on=date(2011, 8, 26))
+        run.step(
+            candidate_committee.add_committee_member,
+            eid,
+            name=name,
+            role=role,
+            appointed_on=date(2011, 8, 26),
+        )
     published, html = run.notice("election_committee_formed")
     assert published.milestone_completed == "election_committee_formed"
     assert all(name in html and role in html for name, role in COMMITTEE)
@@ -201,9 +207,15 @@ def test_whole_county_election(db, tmp_path):
     newcomer = ric.make_number("420821", date(1990, 5, 5), 7, "F")
     run.day(date(2011, 9, 22))
     appeal = run.step(
-        appeals.file_appeal, eid, filer="陈明", request="add", subject_name="陈秀兰",
-        subject_id_number=newcomer, district="420821-02", reason="本人户籍在本镇，名单遗漏",
-    )  # fmt: skip
+        appeals.file_appeal,
+        eid,
+        filer="陈明",
+        request="add",
+        subject_name="陈秀兰",
+        subject_id_number=newcomer,
+        district="420821-02",
+        reason="本人户籍在本镇，名单遗漏",
+    )
     appeal_id = appeal.id
     run.day(date(2011, 9, 23))
     run.step(appeals.decide_appeal, appeal_id, upheld=True, reason="经核实属实")
@@ -223,26 +235,52 @@ def test_whole_county_election(db, tmp_path):
     for code in SEATS:  # seats come from the District table
         assert run.step(candidate_nominations.open_district, eid, code, seats=None).seats == SEATS[code]
     plan_people = {  # code → [(name, sex, by, nominator)]; the last one by ten voters
-        "420821-01": [("周建国", "male", "party", "中国共产党京山县委员会"), ("吴秀兰", "female", "party", "中国共产党京山县委员会"),
-                      ("郑海", "male", "organisation", "京山县总工会"), ("孙丽", "female", "organisation", "京山县妇女联合会"),
-                      ("钱卫东", "male", "voters", None)],
-        "420821-02": [("李春生", "male", "party", "中国共产党京山县委员会"), ("王凤英", "female", "organisation", "京山县总工会"),
-                      ("赵德明", "male", "voters", None)],
-        "420821-03": [("刘海燕", "female", "party", "中国共产党京山县委员会"), ("陈光明", "male", "voters", None)],
-    }  # fmt: skip
+        "420821-01": [
+            ("周建国", "male", "party", "中国共产党京山县委员会"),
+            ("吴秀兰", "female", "party", "中国共产党京山县委员会"),
+            ("郑海", "male", "organisation", "京山县总工会"),
+            ("孙丽", "female", "organisation", "京山县妇女联合会"),
+            ("钱卫东", "male", "voters", None),
+        ],
+        "420821-02": [
+            ("李春生", "male", "party", "中国共产党京山县委员会"),
+            ("王凤英", "female", "organisation", "京山县总工会"),
+            ("赵德明", "male", "voters", None),
+        ],
+        "420821-03": [
+            ("刘海燕", "female", "party", "中国共产党京山县委员会"),
+            ("陈光明", "male", "voters", None),
+        ],
+    }
     supporters = {code: [r[3] for r in by_district[code][:10]] for code in SEATS}
     with pytest.raises(DomainError) as caught:  # voters of another district cannot nominate here
-        run.step(candidate_nominations.nominate, eid, "420821-01", name="钱卫东", sex="male", occupation="farmer",
-                 nominated_by="voters", supporters=supporters["420821-02"])  # fmt: skip
+        run.step(
+            candidate_nominations.nominate,
+            eid,
+            "420821-01",
+            name="钱卫东",
+            sex="male",
+            occupation="farmer",
+            nominated_by="voters",
+            supporters=supporters["420821-02"],
+        )
     assert caught.value.code == "E_SUPPORTER_NOT_REGISTERED"
     for code, people in plan_people.items():
         for n, (name, sex, by, nominator) in enumerate(people):
             extra = {"supporters": supporters[code]} if by == "voters" else {"nominators": [nominator]}
             candidate = run.step(
-                candidate_nominations.nominate, eid, code, name=name, sex=sex, occupation=["farmer", "worker", "technician"][n % 3],
-                nominated_by=by, party="中国共产党" if by == "party" else "群众", ethnicity="汉族",
-                birth_date=date(1965 + n, 3, 1), **extra,
-            )  # fmt: skip
+                candidate_nominations.nominate,
+                eid,
+                code,
+                name=name,
+                sex=sex,
+                occupation=["farmer", "worker", "technician"][n % 3],
+                nominated_by=by,
+                party="中国共产党" if by == "party" else "群众",
+                ethnicity="汉族",
+                birth_date=date(1965 + n, 3, 1),
+                **extra,
+            )
             if by == "voters":
                 assert candidate.supporters_checked is True
 
@@ -262,8 +300,16 @@ def test_whole_county_election(db, tmp_path):
     run.day(date(2011, 10, 11))
     run.advance("voting")
     with pytest.raises(DomainError) as caught:  # candidates are closed once voting begins
-        run.step(candidate_nominations.nominate, eid, "420821-03", name="某某", sex="male", occupation="farmer",
-                 nominated_by="party", nominators=["中国共产党京山县委员会"])  # fmt: skip
+        run.step(
+            candidate_nominations.nominate,
+            eid,
+            "420821-03",
+            name="某某",
+            sex="male",
+            occupation="farmer",
+            nominated_by="party",
+            nominators=["中国共产党京山县委员会"],
+        )
     assert caught.value.code == "E_TOO_LATE"
     run.day(E)
     run.step(commands.complete_milestone, eid, "election_day")
@@ -314,5 +360,12 @@ def test_whole_county_election(db, tmp_path):
         assert session.execute(select(func.count()).select_from(Candidate)).scalar_one() == 10
         assert verify(session).ok
         actions = set(session.execute(select(AuditEntry.action)).scalars())
-    assert {"districts.applied", "voters.imported", "voter_list.published", "appeal.decided",
-            "candidate.nominated", "notice.published", "election.transition"} <= actions  # fmt: skip
+    assert {
+        "districts.applied",
+        "voters.imported",
+        "voter_list.published",
+        "appeal.decided",
+        "candidate.nominated",
+        "notice.published",
+        "election.transition",
+    } <= actions
