@@ -20,7 +20,6 @@ from workflow.calendar import HolidayCalendar
 from workflow.commands import elections as commands
 from workflow.commands import jurisdictions as jurisdiction_commands
 from workflow.commands.auth import subtree_ids
-from workflow.commands.overview import list_elections_page, progress, summary
 from workflow.errors import DomainError, NotFound
 from workflow.machine import Trigger
 from workflow.plan import Plan, parse_plan, parse_plan_text
@@ -28,6 +27,7 @@ from workflow.store.models import Election
 from workflow.timeutil import local_date
 from workflow.views import elections as election_views
 from workflow.views import jurisdictions
+from workflow.views.overview import list_elections_page, progress, summary
 
 router = APIRouter(prefix="/api/v1/elections", tags=["elections"], responses=PROBLEM_RESPONSES)
 

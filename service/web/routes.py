@@ -21,7 +21,6 @@ from service.web.notices import dashboard_notices
 from service.web.timeline import build
 from workflow.commands import auth
 from workflow.commands import elections as commands
-from workflow.commands.overview import list_elections_page, progress
 from workflow.errors import DomainError
 from workflow.kinds import get_kind
 from workflow.machine import Trigger, state_name
@@ -30,6 +29,7 @@ from workflow.timeutil import local_date
 from workflow.views import elections as election_views
 from workflow.views import jurisdictions
 from workflow.views.elections import recent_notifications
+from workflow.views.overview import list_elections_page, progress
 
 HERE = Path(__file__).resolve().parent
 LOGIN_CSRF = "hj_login_csrf"
