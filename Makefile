@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-INSTALL := $(BIN)/uv pip install --quiet --python $(BIN)/python
+INSTALL := $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -12,7 +12,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # uv installs the project and its ~100 dependencies into the venv in seconds (pip takes about
-# 20 s even from its cache); it comes from PyPI like everything else.
+# 20 s even from its cache); it comes from PyPI like everything else. --compile-bytecode as pip
+# does: where PYTHONDONTWRITEBYTECODE is set, every process would otherwise compile the
+# libraries it imports from source (some 10 s over the test suite).
 $(BIN)/uv: $(BIN)/python
 	$(BIN)/pip install --quiet uv
 
