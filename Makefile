@@ -23,13 +23,19 @@ $(BIN)/uv: $(BIN)/python
 RUN_PACKAGES := fonts-noto-cjk
 TEST_PACKAGES := fonts-noto-cjk poppler-utils chromium
 
+# The project's own bytecode, compiled once (0.4 s): where PYTHONDONTWRITEBYTECODE is set,
+# every `huanjie` process and test worker would compile it again.
+SOURCES := config workflow schedules notices service demo
+
 setup: $(BIN)/uv
 	@HUANJIE_DEBIAN_PACKAGES="$(RUN_PACKAGES)" bash scripts/system-packages.sh
 	$(INSTALL) -e .
+	$(BIN)/python -m compileall -q $(SOURCES)
 
 setup-test: $(BIN)/uv
 	@HUANJIE_DEBIAN_PACKAGES="$(TEST_PACKAGES)" bash scripts/system-packages.sh
 	$(INSTALL) -e '.[test]'
+	$(BIN)/python -m compileall -q $(SOURCES) tests
 
 DEMO_USER ?= admin
 DEMO_PASSWORD ?= huanjie-demo
