@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from workflow.calendar import HolidayCalendar, PlanReport, check_plan, compute_bounds
 from workflow.clock import Clock
@@ -58,7 +58,8 @@ def get_election(session: Session, election_id: int, *, for_update: bool = False
     query = (
         select(Election)
         .where(Election.id == election_id)
-        .options(selectinload(Election.milestones), selectinload(Election.jurisdiction))
+        # The jurisdiction in the same SELECT (an election always has one), milestones in a second.
+        .options(selectinload(Election.milestones), joinedload(Election.jurisdiction, innerjoin=True))
     )
     if for_update and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Election)
