@@ -132,7 +132,7 @@ def _nominate_all(
                 )
 
 
-def _tally(
+def tally_input(
     seats: int,
     names: list[str],
     shares: list[int],
@@ -140,6 +140,8 @@ def _tally(
     round_: int = 1,
     runoff: list[str] | None = None,
 ) -> dict:
+    """A first-round (or runoff) TALLY.json of a demo district: 90 % turnout, 2 % invalid,
+    votes as percentages of the ballots issued."""
     issued = registered * 9 // 10
     data = {
         "kind": "people_congress",
@@ -170,7 +172,7 @@ def _results_2011(session: Session, election_id: int, *, clock: Clock, actor: st
             session,
             election_id,
             district,
-            _tally(seats, names, shares[suffix], 2400 + 300 * seats),
+            tally_input(seats, names, shares[suffix], 2400 + 300 * seats),
             clock=clock,
             actor=actor,
             historical=True,
@@ -178,7 +180,7 @@ def _results_2011(session: Session, election_id: int, *, clock: Clock, actor: st
         pending = res.next_vote(session, election_id, district)
         if pending and pending["purpose"] == "runoff":
             chosen = pending["candidates"][: pending["max_candidates"] or len(pending["candidates"])]
-            data = _tally(
+            data = tally_input(
                 pending["seats"],
                 chosen,
                 [52, 41][: len(chosen)] + [5] * (len(chosen) - 2),

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from demo.candidates import tally_input as tally
 from demo.voters import HEADER, synthetic_rows
 from tests.voters_support import import_file, write_csv
 from workflow.clock import FixedClock
@@ -108,25 +109,6 @@ class Run:
         with self.db.reading() as session:
             m = commands.get_election(session, self.election_id).milestone(key)
             return m.status, m.done_on
-
-
-def tally(
-    seats: int, names: list[str], shares: list[int], registered: int, round_: int = 1, runoff=None
-) -> dict:
-    issued = registered * 9 // 10
-    data = {
-        "kind": "people_congress",
-        "seats": seats,
-        "registered_voters": registered,
-        "ballots_issued": issued,
-        "ballots_returned": issued,
-        "invalid_ballots": issued // 50,
-        "votes": {n: issued * s // 100 for n, s in zip(names, shares, strict=True)},
-        "round": round_,
-    }
-    if runoff is not None:
-        data["runoff_candidates"] = runoff
-    return data
 
 
 def test_whole_county_election(db, tmp_path):

@@ -176,7 +176,7 @@ def publish_notice(
 )
 def download_notice(election_id: ElectionId, notice_id: NoticeId, session: Tx, caller: Caller) -> Response:
     visible_election(session, caller, election_id)
-    notice = published_notice(session, election_id, notice_id)
+    notice = published_notice(session, notice_id, election_id)
     stem = "-".join(
         filter(None, [f"election{election_id}", notice.template, notice.district, f"v{notice.version}"])
     )

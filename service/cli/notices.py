@@ -8,6 +8,7 @@ import typer
 
 from service.cli.common import JSON, Reply, handled, parse_date, reply, run, say, state
 from workflow.commands import notices as commands
+from workflow.views.notices import published_notice
 
 app = typer.Typer(help="公告：列出、生成、发布", no_args_is_help=True)
 DISTRICT = typer.Option(None, "--district", help="选区代码（选民名单等按选区生成的公告必填）")
@@ -159,7 +160,7 @@ def notices_get(
     """取出已发布公告的存档文件。"""
 
     def work(session, cli) -> Reply:
-        notice = commands.published_notice(session, notice_id)
+        notice = published_notice(session, notice_id)
         output.write_bytes(notice.content)
         payload = {"id": notice.id, "output": str(output), "sha256": notice.sha256, "format": notice.format}
         return Reply(payload, f"已导出 {output}")

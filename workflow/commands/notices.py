@@ -367,13 +367,6 @@ def deadline_warning_message(
     }
 
 
-def published_notice(session: Session, notice_id: int) -> Notice:
-    """A published notice by its id (`notices list`), or a not-found error."""
-    notice = session.execute(select(Notice).where(Notice.id == notice_id)).scalar_one_or_none()
-    if notice is None:
-        raise not_found("公告", notice_id, "notice_id")
-    return notice
-
 
 def verify_notice(session: Session, notice_id: int) -> dict:
     """Re-render a published notice from its stored snapshot and compare the SHA-256: proves
