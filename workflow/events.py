@@ -50,6 +50,9 @@ ElectionBlocked = declare("ElectionBlocked", "election.blocked", "election")
 MilestoneCompleted = declare("MilestoneCompleted", "milestone.completed", "milestone")
 MilestoneWaived = declare("MilestoneWaived", "milestone.waived", "milestone")
 MilestoneOverdue = declare("MilestoneOverdue", "milestone.overdue", "milestone")
+MilestoneReopened = declare("MilestoneReopened", "milestone.reopened", "milestone")  # 撤销办结
+MilestoneRedated = declare("MilestoneRedated", "milestone.redated", "milestone")  # 更正日期
+MilestoneChased = declare("MilestoneChased", "milestone.chased", "milestone")  # 催办
 JurisdictionAdded = declare("JurisdictionAdded", "jurisdiction.added", "jurisdiction")
 # -- districts and the voter register
 DistrictAdded = declare("DistrictAdded", "district.added", "district")

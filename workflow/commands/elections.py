@@ -402,9 +402,10 @@ def complete_milestone(
     actor: str,
     on: date | None = None,
     expected_version: int | None = None,
+    confirm_early: bool = False,
 ) -> Milestone:
-    """Mark a milestone done on a date (default: today, local). A date in the future or
-    before the statutory earliest is refused; one after the latest is recorded as late."""
+    """Mark a milestone done on a date (default: today, local), whatever the current phase.
+    The date is checked by `check_done_date`; one after the latest is recorded as late."""
     election = get_election(session, election_id, for_update=True)
     _check_version(election, expected_version)
     kind = kind_of(election)
@@ -420,14 +421,7 @@ def complete_milestone(
         )
     today = local_date(clock.now(), election.jurisdiction.timezone)
     on = on or today
-    if on > today:
-        raise DomainError("E_DATE_IN_FUTURE", f"办结日期 {on} 晚于今天 {today}", "on")
-    if milestone.earliest is not None and on < milestone.earliest:
-        raise DomainError(
-            "E_BEFORE_EARLIEST",
-            f"「{spec.name}」不能早于 {milestone.earliest} 办结（{spec.rule}）",
-            "on",
-        )
+    check_done_date(election, kind, milestone, on, today, confirm_early=confirm_early)
     before = {"status": milestone.status, "done_on": None}
     milestone.status = MilestoneStatus.DONE
     milestone.done_on = on
@@ -448,6 +442,52 @@ def complete_milestone(
     )
     write_reminders(session, election, clock)
     return milestone
+
+
+EARLY_CONFIRM_DAYS = 365
+
+
+def check_done_date(
+    election: Election,
+    kind: KindSpec,
+    milestone: Milestone,
+    on: date,
+    today: date,
+    *,
+    confirm_early: bool = False,
+    field: str = "on",
+) -> None:
+    """A completion date must be lawful and plausible: not in the future; not before the
+    milestone's statutory earliest bound; not before a done milestone it must follow (the
+    kind's `before` ordering, e.g. EL 25-26: districts before the voter list); and more than a
+    year before the anchor (election day) only with an explicit confirmation."""
+    spec = kind.milestones[milestone.key]
+    if on > today:
+        raise DomainError("E_DATE_IN_FUTURE", f"办结日期 {on} 晚于今天 {today}，不能预先办结", field)
+    if milestone.earliest is not None and on < milestone.earliest:
+        raise DomainError(
+            "E_BEFORE_EARLIEST",
+            f"「{spec.name}」不能早于 {milestone.earliest} 办结（{spec.source}：{spec.text}）",
+            field,
+        )
+    for other in election.milestones:
+        other_spec = kind.milestones.get(other.key)
+        if other_spec is None or milestone.key not in other_spec.before:
+            continue
+        if other.status == MilestoneStatus.DONE and other.done_on is not None and on < other.done_on:
+            raise DomainError(
+                "E_BEFORE_PREDECESSOR",
+                f"「{spec.name}」应在「{other_spec.name}」（{other.done_on} 办结）之后，"
+                f"办结日期 {on} 早于它（{other_spec.source}：{other_spec.text}）",
+                field,
+            )
+    if (election.anchor_date - on).days > EARLY_CONFIRM_DAYS and not confirm_early:
+        raise DomainError(
+            "E_DATE_NEEDS_CONFIRMATION",
+            f"办结日期 {on} 比{kind.anchor_name} {election.anchor_date} 早一年以上，"
+            "请核对；确属无误请勾选「确认日期无误」后重新提交",
+            "confirm_early",
+        )
 
 
 def waive_milestone(

@@ -1,0 +1,453 @@
+"""The command centre's grid: rows = the elections under a jurisdiction, columns = the kind's
+milestones grouped by phase, one state per cell, with counts, filters and an urgency order.
+
+One function (`grid`) feeds the dashboard page, the JSON API and the 进度通报 export. It costs a
+fixed number of SQL statements whatever the number of rows: the subtree and the elections in
+one, every milestone of those elections in one, the chase counts in one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Integer, cast, func, null, select
+from sqlalchemy.orm import Session
+
+from workflow.events import MilestoneChased
+from workflow.kinds import KindSpec, get_kind
+from workflow.machine import FINAL_STATES, SUSPENDED, state_name
+from workflow.store.models import AuditEntry, Election, Jurisdiction, Milestone, MilestoneStatus
+
+# The cell states, most urgent first (the order of the legend and of the counts).
+OVERDUE = "overdue"
+BLOCKED = "blocked"
+DUE_SOON = "due_soon"
+NOT_YET_DUE = "not_yet_due"
+DONE_LATE = "done_late"
+DONE = "done"
+WAIVED = "waived"
+STATES = (OVERDUE, BLOCKED, DUE_SOON, NOT_YET_DUE, DONE_LATE, DONE, WAIVED)
+STATE_TEXT = {
+    OVERDUE: "已逾期",
+    BLOCKED: "受阻",
+    DUE_SOON: "即将到期",
+    NOT_YET_DUE: "未到期",
+    DONE_LATE: "逾期办结",
+    DONE: "按期办结",
+    WAIVED: "已免除",
+}
+OPEN_STATES = (OVERDUE, BLOCKED, DUE_SOON, NOT_YET_DUE)
+
+
+@dataclass(frozen=True)
+class Filters:
+    kind: str | None = None
+    phase: str | None = None  # the election's current phase
+    state: str | None = None  # rows with at least one cell in this state
+    overdue_only: bool = False
+    search: str | None = None  # in the election's title or the jurisdiction's name
+    include_finished: bool = False  # closed and cancelled elections
+
+
+@dataclass(frozen=True)
+class Cell:
+    key: str
+    state: str
+    planned: date | None
+    earliest: date | None
+    latest: date | None
+    done_on: date | None
+    days: int | None  # days overdue (> 0) or days left (≥ 0) against the bound; None when settled
+    chased: int = 0
+    chased_last: date | None = None
+
+    @property
+    def bound(self) -> date | None:
+        return self.latest or self.planned
+
+    @property
+    def title(self) -> str:
+        """The text shown on hover and on tap."""
+        parts = [STATE_TEXT[self.state]]
+        if self.done_on:
+            parts.append(f"办结 {self.done_on}")
+        if self.latest:
+            parts.append(f"法定最迟 {self.latest}")
+        elif self.planned:
+            parts.append(f"计划 {self.planned}")
+        if self.state == OVERDUE and self.days:
+            parts.append(f"逾期 {self.days} 天")
+        elif self.state in (DUE_SOON, NOT_YET_DUE, BLOCKED) and self.days is not None and self.days >= 0:
+            parts.append(f"剩余 {self.days} 天")
+        if self.chased:
+            parts.append(f"已催办 {self.chased} 次，最近 {self.chased_last:%m-%d}")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    name: str
+    phase: str
+    phase_name: str
+    source: str
+
+
+@dataclass
+class Row:
+    election_id: int
+    title: str
+    kind: str
+    state: str
+    state_name: str
+    anchor_date: date
+    jurisdiction_code: str
+    jurisdiction_name: str
+    jurisdiction_level: str
+    area: str | None  # the root's direct child this row rolls up into (None: the root itself)
+    cells: dict[str, Cell]
+    counts: Counter = field(default_factory=Counter)
+
+    @property
+    def most_overdue(self) -> int:
+        return max((c.days or 0 for c in self.cells.values() if c.state == OVERDUE), default=0)
+
+    @property
+    def soonest(self) -> int:
+        return min(
+            (c.days for c in self.cells.values() if c.state in (DUE_SOON, BLOCKED) and c.days is not None),
+            default=10**6,
+        )
+
+    def urgency(self) -> tuple:
+        """Most overdue first, then most overdue items, then the nearest deadline."""
+        return (-self.most_overdue, -self.counts[OVERDUE], -self.counts[BLOCKED], self.soonest, self.election_id)
+
+
+@dataclass
+class KindGrid:
+    kind: str
+    kind_name: str
+    phases: list[tuple[str, str, int]]  # (key, name, number of columns)
+    columns: list[Column]
+    rows: list[Row]
+    # milestone key → state → number of rows
+    per_milestone: dict[str, Counter]
+
+    def headline(self) -> list[str]:
+        """「5 个乡镇已逾期：公布选民名单」 lines, the worst first."""
+        lines = []
+        names = {c.key: c.name for c in self.columns}
+        for state in (OVERDUE, BLOCKED, DUE_SOON):
+            for key, counter in sorted(self.per_milestone.items(), key=lambda kv: -kv[1][state]):
+                if counter[state]:
+                    lines.append(f"{counter[state]} 个选举{STATE_TEXT[state]}：{names[key]}")
+        return lines
+
+
+@dataclass
+class Grid:
+    today: date
+    root_code: str
+    root_name: str
+    kinds: list[KindGrid]
+    totals: Counter  # state → cells
+    rows_total: int
+    rollup: list[dict]  # per direct child area: name, code, elections, state counts
+
+    def rows(self) -> list[Row]:
+        """Every row, of every kind, most urgent first (the phone's list)."""
+        return sorted((row for k in self.kinds for row in k.rows), key=Row.urgency)
+
+
+def cell_state(
+    m, spec_before_open: bool, today: date, lead: int, active: bool, suspended: bool
+) -> tuple[str, int | None]:
+    done_on = m.done_on if m.done_on and m.done_on <= today else None
+    if m.status == MilestoneStatus.WAIVED:
+        return WAIVED, None
+    if m.status == MilestoneStatus.DONE and done_on is not None:
+        return (DONE_LATE if m.late else DONE), None
+    bound = m.latest or m.planned_date
+    days = None if bound is None else (bound - today).days
+    if active and m.latest is not None and today > m.latest:
+        return OVERDUE, (today - m.latest).days
+    if not active:
+        return NOT_YET_DUE, days
+    # Blocked: it cannot be done yet (a milestone it must follow is open, or the election is
+    # suspended). Overdue wins over blocked, so a cell is never red twice.
+    if suspended or spec_before_open:
+        return BLOCKED, days
+    if days is not None and days <= lead:
+        return DUE_SOON, days
+    return NOT_YET_DUE, days
+
+
+def _columns(kind: KindSpec) -> tuple[list[Column], list[tuple[str, str, int]]]:
+    columns = []
+    phases = []
+    for phase in kind.phases:
+        keys = [k for k, s in kind.milestones.items() if s.phase == phase.key and not s.computed]
+        if not keys:
+            continue
+        phases.append((phase.key, phase.name, len(keys)))
+        for key in keys:
+            spec = kind.milestones[key]
+            columns.append(Column(key, spec.name, phase.key, phase.name, spec.source))
+    return columns, phases
+
+
+def subtree_with_area(root_id: int):
+    """A recursive CTE: (id, area) for the root (area NULL) and everything below it, area being
+    the root's direct child the jurisdiction lies under."""
+    tree = select(Jurisdiction.id.label("id"), cast(null(), Integer).label("area")).where(Jurisdiction.id == root_id)
+    tree = tree.cte("grid_tree", recursive=True)
+    child = select(
+        Jurisdiction.id,
+        func.coalesce(tree.c.area, Jurisdiction.id),
+    ).where(Jurisdiction.parent_id == tree.c.id)
+    return tree.union_all(child)
+
+
+def chase_counts(session: Session, election_ids: set[int]) -> dict[tuple[int, str], tuple[int, datetime]]:
+    """(election id, milestone key) → (chases, last chase), from the audit log, in one query."""
+    rows = session.execute(
+        select(AuditEntry.entity_id, func.count(), func.max(AuditEntry.at))
+        .where(AuditEntry.action == MilestoneChased.action)
+        .group_by(AuditEntry.entity_id)
+    ).all()
+    found = {}
+    for entity_id, count, last in rows:
+        election, _, key = (entity_id or "").partition("/")
+        if election.isdigit() and int(election) in election_ids:
+            found[(int(election), key)] = (count, last)
+    return found
+
+
+def grid(
+    session: Session,
+    root: Jurisdiction,
+    today: date,
+    filters: Filters = Filters(),
+    *,
+    local=None,
+) -> Grid:
+    """The grid under `root` as of `today` (local). `local(datetime) -> date` turns the chase
+    instants into local dates (default: UTC dates)."""
+    tree = subtree_with_area(root.id)
+    where = []
+    if filters.kind:
+        where.append(Election.kind == filters.kind)
+    if filters.phase:
+        where.append(Election.state == filters.phase)
+    if not filters.include_finished:
+        where.append(Election.state.not_in(list(FINAL_STATES)))
+    elections = session.execute(
+        select(
+            Election.id,
+            Election.title,
+            Election.kind,
+            Election.state,
+            Election.anchor_date,
+            Jurisdiction.code,
+            Jurisdiction.name,
+            Jurisdiction.level,
+            tree.c.area,
+        )
+        .join(tree, tree.c.id == Election.jurisdiction_id)
+        .join(Jurisdiction, Jurisdiction.id == Election.jurisdiction_id)
+        .where(*where)
+        .order_by(Election.id)
+    ).all()
+    if filters.search:
+        needle = filters.search.strip()
+        elections = [e for e in elections if needle in e.title or needle in e.name]
+    ids = {e.id for e in elections}
+    milestones: dict[int, list] = {}
+    if ids:
+        chosen = (
+            select(Election.id)
+            .join(tree, tree.c.id == Election.jurisdiction_id)
+            .where(*where)
+        )
+        for m in session.execute(
+            select(
+                Milestone.election_id,
+                Milestone.key,
+                Milestone.planned_date,
+                Milestone.earliest,
+                Milestone.latest,
+                Milestone.status,
+                Milestone.done_on,
+                Milestone.late,
+            ).where(Milestone.election_id.in_(chosen))
+        ):
+            milestones.setdefault(m.election_id, []).append(m)
+    chased = chase_counts(session, ids) if ids else {}
+    to_local = local or (lambda instant: instant.date())
+    by_kind: dict[str, KindGrid] = {}
+    totals: Counter = Counter()
+    for e in elections:
+        kind = get_kind(e.kind)
+        section = by_kind.get(e.kind)
+        if section is None:
+            columns, phases = _columns(kind)
+            section = KindGrid(
+                e.kind, kind.name, phases, columns, [], {c.key: Counter() for c in columns}
+            )
+            by_kind[e.kind] = section
+        lead = max(kind.reminders.lead_days, default=0)
+        active = e.state not in FINAL_STATES
+        rows_m = {m.key: m for m in milestones.get(e.id, [])}
+        settled = {
+            k for k, m in rows_m.items()
+            if m.status == MilestoneStatus.WAIVED
+            or (m.status == MilestoneStatus.DONE and m.done_on and m.done_on <= today)
+        }
+        # A milestone must follow every milestone whose `before` names it.
+        cells = {}
+        for column in section.columns:
+            m = rows_m.get(column.key)
+            if m is None:
+                continue
+            predecessors = [k for k, s in kind.milestones.items() if column.key in s.before]
+            before_open = any(k not in settled for k in predecessors)
+            state, days = cell_state(m, before_open, today, lead, active, e.state == SUSPENDED)
+            count, last = chased.get((e.id, column.key), (0, None))
+            cells[column.key] = Cell(
+                column.key,
+                state,
+                m.planned_date,
+                m.earliest,
+                m.latest,
+                m.done_on if state in (DONE, DONE_LATE) else None,
+                days,
+                count,
+                to_local(last) if last else None,
+            )
+        row = Row(
+            e.id,
+            e.title,
+            e.kind,
+            e.state,
+            state_name(kind, e.state),
+            e.anchor_date,
+            e.code,
+            e.name,
+            e.level,
+            e.area,
+            cells,
+            Counter(c.state for c in cells.values()),
+        )
+        if filters.overdue_only and not row.counts[OVERDUE]:
+            continue
+        if filters.state and not row.counts[filters.state]:
+            continue
+        section.rows.append(row)
+        for cell in cells.values():
+            section.per_milestone[cell.key][cell.state] += 1
+        totals.update(row.counts)
+    for section in by_kind.values():
+        section.rows.sort(key=Row.urgency)
+    rollup = _rollup(session, root, [r for s in by_kind.values() for r in s.rows])
+    kinds = sorted(by_kind.values(), key=lambda k: -len(k.rows))
+    return Grid(
+        today, root.code, root.name, [k for k in kinds if k.rows], totals, sum(len(k.rows) for k in kinds), rollup
+    )
+
+
+def _rollup(session: Session, root: Jurisdiction, rows: list[Row]) -> list[dict]:
+    """Per direct child of the root (each county of a province, each township of a county):
+    its elections and their cell counts; the rows of the root's own elections count as 本级."""
+    areas: dict[int | None, dict] = {}
+    for row in rows:
+        item = areas.setdefault(row.area, {"area_id": row.area, "elections": 0, "counts": Counter()})
+        item["elections"] += 1
+        item["counts"].update(row.counts)
+    if not areas:
+        return []
+    ids = [a for a in areas if a is not None]
+    found = dict(
+        session.execute(select(Jurisdiction.id, Jurisdiction.name).where(Jurisdiction.id.in_(ids))).all()
+    ) if ids else {}
+    out = []
+    for area_id, item in areas.items():
+        item["name"] = found.get(area_id, f"{root.name}（本级）") if area_id is not None else f"{root.name}（本级）"
+        out.append(item)
+    out.sort(key=lambda a: (-a["counts"][OVERDUE], -a["counts"][BLOCKED], a["name"]))
+    return out
+
+
+def grid_dict(g: Grid) -> dict:
+    """The grid as JSON-friendly data (the API's body)."""
+    return {
+        "today": g.today.isoformat(),
+        "jurisdiction": {"code": g.root_code, "name": g.root_name},
+        "rows_total": g.rows_total,
+        "totals": {s: g.totals[s] for s in STATES},
+        "rollup": [
+            {"name": a["name"], "elections": a["elections"], "counts": {s: a["counts"][s] for s in STATES}}
+            for a in g.rollup
+        ],
+        "kinds": [
+            {
+                "kind": k.kind,
+                "kind_name": k.kind_name,
+                "headline": k.headline(),
+                "columns": [
+                    {"key": c.key, "name": c.name, "phase": c.phase, "phase_name": c.phase_name} for c in k.columns
+                ],
+                "per_milestone": {key: {s: counter[s] for s in STATES} for key, counter in k.per_milestone.items()},
+                "rows": [
+                    {
+                        "election_id": r.election_id,
+                        "title": r.title,
+                        "state": r.state,
+                        "state_name": r.state_name,
+                        "anchor_date": r.anchor_date.isoformat(),
+                        "jurisdiction": {"code": r.jurisdiction_code, "name": r.jurisdiction_name},
+                        "counts": {s: r.counts[s] for s in STATES if r.counts[s]},
+                        "cells": [
+                            {
+                                "key": c.key,
+                                "state": c.state,
+                                "planned": c.planned.isoformat() if c.planned else None,
+                                "latest": c.latest.isoformat() if c.latest else None,
+                                "done_on": c.done_on.isoformat() if c.done_on else None,
+                                "days": c.days,
+                                "chased": c.chased,
+                                "chased_last": c.chased_last.isoformat() if c.chased_last else None,
+                            }
+                            for c in r.cells.values()
+                        ],
+                    }
+                    for r in k.rows
+                ],
+            }
+            for k in g.kinds
+        ],
+    }
+
+
+def late_items(g: Grid) -> list[dict]:
+    """Every overdue cell: township, milestone, bound, days late (the report's second sheet)."""
+    items = []
+    for k in g.kinds:
+        names = {c.key: c.name for c in k.columns}
+        for r in k.rows:
+            for c in r.cells.values():
+                if c.state == OVERDUE:
+                    items.append(
+                        {
+                            "jurisdiction": r.jurisdiction_name,
+                            "title": r.title,
+                            "milestone": names[c.key],
+                            "latest": c.latest,
+                            "days": c.days,
+                            "chased": c.chased,
+                        }
+                    )
+    items.sort(key=lambda i: (-(i["days"] or 0), i["jurisdiction"]))
+    return items
