@@ -20,6 +20,7 @@ from service.api import (
     calendar,
     candidates,
     elections,
+    grid,
     jurisdictions,
     notices,
     problems,
@@ -29,6 +30,8 @@ from service.api import (
 from service.api.deps import Admitted, Services
 from service.api.schemas.common import Health
 from service.metrics import Metrics
+from service.web import desk as web_desk
+from service.web import grid as web_grid
 from service.web import routes as web_routes
 from service.web import voters as web_voters
 from workflow.clock import Clock, SystemClock
@@ -116,6 +119,8 @@ def create_app(
         description="选举计划、法定期限、阶段推进、提醒与审计。错误以 RFC 9457 problem details 返回。",
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        docs_url=None,  # served from local assets by service/web/desk.py (works offline)
+        redoc_url=None,
     )
     app.state.services = Services(db=db, clock=clock, settings=settings)
     metrics = Metrics(db, clock)
@@ -150,11 +155,15 @@ def create_app(
         voters,
         candidates,
         notices,
+        grid,
         web_routes,
         web_voters,
+        web_grid,
+        web_desk,
     ):
         app.include_router(module.router)
     web_routes.mount_static(app)
+    web_desk.install(app)  # HTML error pages for browsers, /docs offline
     app.add_middleware(RequestLog, metrics=metrics)
     return app
 

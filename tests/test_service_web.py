@@ -143,6 +143,8 @@ def test_warnings_sent_are_listed(world, db, clock):
             )
     html = login(world, "xinshi").get("/elections/3").text
     assert "提醒 0：公布选民名单 · 已发送" in html
-    assert '<li class="bad">' in html and "发送失败（SMTP 550 mailbox unavailable）" in html
+    # The failure in Chinese; the technical detail folded away (issue 12).
+    assert '<li class="bad">' in html and "发送失败：邮件服务器错误" in html
+    assert "<summary>技术细节</summary><pre>SMTP 550 mailbox unavailable</pre>" in html
     assert "尚未发送提醒" not in html
     assert "\nhuanjie_delivery_failures 1.0" in world.client.get("/metrics").text

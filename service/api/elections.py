@@ -82,6 +82,7 @@ class RescheduleBody(_Body):
 class CompleteBody(_Body):
     on: LawfulDate | None = Field(None, description="办结日期（默认今天）")
     expected_version: int | None = Field(None, ge=1, le=INT_MAX)
+    confirm_early: bool = Field(False, description="办结日期早于选举日一年以上时，确认日期无误")
 
 
 class WaiveBody(_Body):
@@ -411,6 +412,7 @@ def complete_milestone(
         actor=caller.username,
         on=body.on,
         expected_version=body.expected_version,
+        confirm_early=body.confirm_early,
     )
     return {
         "election_id": election_id,

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi import Path as PathParam
@@ -54,11 +55,19 @@ def mount_static(app) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["status_text"] = STATUS_TEXT
+    templates.env.filters["local_time"] = local_time
     app.state.templates = templates
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _exc: LoginRequired):
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+def local_time(instant, zone: str = "Asia/Shanghai") -> str:
+    """An instant (UTC in the database) as the jurisdiction's wall-clock time."""
+    if instant is None:
+        return "—"
+    return instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
 def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
@@ -271,9 +280,13 @@ def complete_form(
     key: Annotated[str, PathParam(max_length=60)],
     csrf: Annotated[str, Form(max_length=100)] = "",
     on: Annotated[str, Form(max_length=20)] = "",
+    confirm_early: Annotated[str, Form(max_length=5)] = "",
+    back: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     svc = services(request)
-    back = f"/elections/{election_id}"
+    # The milestone page posts here too and wants its answer there (service/web/grid.py).
+    page = back if back.startswith(f"/elections/{election_id}/") and "//" not in back else None
+    back = page or f"/elections/{election_id}"
     try:
         with svc.db.transaction() as session:
             caller = _form_caller(request, session, election_id, csrf)
@@ -287,10 +300,11 @@ def complete_form(
                         "E_BAD_DATE", f"办结日期格式有误：{on}（应为 YYYY-MM-DD）", "on"
                     ) from None
             m = commands.complete_milestone(
-                session, election_id, key, clock=svc.clock, actor=caller.username, on=done_on
+                session, election_id, key, clock=svc.clock, actor=caller.username, on=done_on,
+                confirm_early=bool(confirm_early),
             )
             name = commands.kind_of(election).milestones[key].name
             text = f"已办结「{name}」（{m.done_on}）" + ("，已超过法定期限" if m.late else "")
     except DomainError as error:
-        return RedirectResponse(f"{back}?err={quote(error.message)}#m-{quote(key)}", status_code=303)
-    return RedirectResponse(f"{back}?msg={quote(text)}#m-{quote(key)}", status_code=303)
+        return RedirectResponse(f"{back}?err={quote(error.message)}{'' if page else '#m-' + quote(key)}", status_code=303)
+    return RedirectResponse(f"{back}?msg={quote(text)}{'' if page else '#m-' + quote(key)}", status_code=303)

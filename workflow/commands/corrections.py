@@ -153,3 +153,18 @@ def correct_date(
     )
     write_reminders(session, election, clock)
     return milestone
+
+
+def unlocks(election: Election, kind: KindSpec, key: str) -> list[str]:
+    """What completing `key` unlocks, in words for the confirmation: the milestones that must
+    follow it, the bounds counted from it, and the next phase when it is the last requirement."""
+    settled = {m.key for m in election.milestones if m.settled}
+    lines = [f"可以办理「{kind.milestones[k].name}」" for k in kind.milestones[key].before if k not in settled]
+    for other in kind.milestones.values():
+        for word, bound in (("最早", other.earliest), ("最迟", other.latest)):
+            if bound is not None and bound.from_ == key:
+                lines.append(f"「{other.name}」的法定{word}日期将按本办结日期计算")
+    for phase in kind.phases:
+        if key in phase.requires and all(k in settled or k == key for k in phase.requires):
+            lines.append(f"满足进入「{phase.name}」阶段的全部条件")
+    return lines

@@ -369,12 +369,15 @@ def _rollup(session: Session, root: Jurisdiction, rows: list[Row]) -> list[dict]
     if not areas:
         return []
     ids = [a for a in areas if a is not None]
-    found = dict(
-        session.execute(select(Jurisdiction.id, Jurisdiction.name).where(Jurisdiction.id.in_(ids))).all()
-    ) if ids else {}
+    found = {
+        row.id: (row.code, row.name)
+        for row in session.execute(
+            select(Jurisdiction.id, Jurisdiction.code, Jurisdiction.name).where(Jurisdiction.id.in_(ids))
+        )
+    } if ids else {}
     out = []
     for area_id, item in areas.items():
-        item["name"] = found.get(area_id, f"{root.name}（本级）") if area_id is not None else f"{root.name}（本级）"
+        item["code"], item["name"] = found.get(area_id, (None, f"{root.name}（本级）"))
         out.append(item)
     out.sort(key=lambda a: (-a["counts"][OVERDUE], -a["counts"][BLOCKED], a["name"]))
     return out
@@ -388,7 +391,7 @@ def grid_dict(g: Grid) -> dict:
         "rows_total": g.rows_total,
         "totals": {s: g.totals[s] for s in STATES},
         "rollup": [
-            {"name": a["name"], "elections": a["elections"], "counts": {s: a["counts"][s] for s in STATES}}
+            {"code": a["code"], "name": a["name"], "elections": a["elections"], "counts": {s: a["counts"][s] for s in STATES}}
             for a in g.rollup
         ],
         "kinds": [

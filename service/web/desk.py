@@ -1,0 +1,197 @@
+"""The dashboard's reminders, outbox and audit pages (times in Asia/Shanghai, milestone names,
+failures in Chinese with the detail folded away, a retry button for a parked message, the
+audit table with filters and the chain check), and the browser-grade edges: HTML error pages in
+Chinese for browser requests (the API keeps problem JSON) and /docs served from an installed
+package (swagger-ui-py), so it works with no internet."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+import swagger_ui
+from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from schedules import delivery
+from service.api.deps import INT_MAX, Admitted, Tx, services
+from service.api.problems import status_of
+from service.web.routes import LoginRequired, render, web_principal
+from workflow.commands import auth
+from workflow.errors import DomainError
+from workflow.store.audit import verify
+from workflow.store.auth import Role
+from workflow.store.models import Notification
+from workflow.views.desk import ACTION_TEXT, audit_rows, failure_text, outbox_rows, reminder_rows
+
+router = APIRouter(include_in_schema=False)
+SWAGGER_ASSETS = Path(swagger_ui.__file__).resolve().parent / "static"
+Id = Annotated[int | None, Query(ge=1, le=INT_MAX)]
+STATUS_TEXT = {"pending": "待发送", "sent": "已发送", "failed": "发送失败（已停止重试）"}
+REMINDER_STATUS = {"pending": "待触发", "done": "已触发", "cancelled": "已取消", "superseded": "已合并"}
+
+
+@router.get("/reminders")
+def reminders_page(
+    request: Request, session: Tx, election: Id = None, status: Annotated[str | None, Query(max_length=12)] = None
+) -> HTMLResponse:
+    caller = web_principal(request, session)
+    if status and status not in REMINDER_STATUS:
+        raise DomainError("E_BAD_STATUS", f"未知的状态 {status!r}", "status")
+    rows = reminder_rows(session, scope=caller.scope(session), election_id=election, status=status or None)
+    return render(
+        request, "reminders.html", caller=caller, rows=rows, election=election, chosen=status or "",
+        status_text=REMINDER_STATUS,
+    )
+
+
+@router.get("/outbox")
+def outbox_page(
+    request: Request,
+    session: Tx,
+    election: Id = None,
+    msg: Annotated[str | None, Query(max_length=500)] = None,
+    err: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
+    caller = web_principal(request, session)
+    rows = outbox_rows(session, scope=caller.scope(session), election_id=election)
+    return render(
+        request,
+        "outbox.html",
+        caller=caller,
+        pending=[r for r in rows if r["status"] == "pending"],
+        failed=[r for r in rows if r["status"] == "failed"],
+        sent=[r for r in rows if r["status"] == "sent"],
+        election=election,
+        can_write=auth.can_write(caller.user),
+        csrf=caller.csrf_token,
+        msg=msg,
+        err=err,
+    )
+
+
+@router.post("/outbox/{notification_id}/retry")
+def retry_form(
+    request: Request,
+    _admission: Admitted,
+    notification_id: Annotated[int, PathParam(ge=1, le=INT_MAX)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    svc = services(request)
+    try:
+        with svc.db.transaction() as session:
+            caller = web_principal(request, session)
+            if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
+                raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
+            if not auth.can_write(caller.user):
+                raise DomainError("E_READ_ONLY", f"「{caller.role_name}」角色不能重发通知", "role")
+            row = session.get(Notification, notification_id)
+            if row is None or row.jurisdiction_id not in caller.scope(session):
+                raise DomainError("E_NOT_FOUND", f"未找到通知 {notification_id}", "id")
+            delivery.retry(session, notification_id, clock=svc.clock, actor=caller.username)
+    except DomainError as error:
+        return RedirectResponse(f"/outbox?err={quote(error.message)}", status_code=303)
+    return RedirectResponse(f"/outbox?msg={quote(f'通知 {notification_id} 已重新排队发送')}", status_code=303)
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    session: Tx,
+    election: Id = None,
+    actor: Annotated[str | None, Query(max_length=100)] = None,
+    action: Annotated[str | None, Query(max_length=60)] = None,
+    day: Annotated[str | None, Query(max_length=10)] = None,
+) -> HTMLResponse:
+    caller = web_principal(request, session)
+    on = None
+    if day:
+        try:
+            on = date.fromisoformat(day)
+        except ValueError:
+            raise DomainError("E_BAD_DATE", f"日期格式有误：{day}（应为 YYYY-MM-DD）", "day") from None
+    rows, total = audit_rows(
+        session,
+        scope=caller.scope(session),
+        with_users=caller.user.role == Role.COUNTY_ADMIN,
+        election_id=election,
+        actor=actor or None,
+        action=action or None,
+        day=on,
+        zone=caller.user.jurisdiction.timezone,
+    )
+    chain = verify(session)
+    return render(
+        request,
+        "audit.html",
+        caller=caller,
+        rows=rows,
+        total=total,
+        chain=chain,
+        actions=ACTION_TEXT,
+        f={"election": election or "", "actor": actor or "", "action": action or "", "day": day or ""},
+    )
+
+
+# -- browser-grade edges ------------------------------------------------------------------
+def wants_html(request: Request) -> bool:
+    """A browser navigating the dashboard (not the API, not a script asking for JSON)."""
+    path = request.url.path
+    if path.startswith("/api/") or path in ("/openapi.json", "/healthz", "/metrics"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(request, "error.html", status, caller=None, message=message, code=status)
+
+
+def install(app: FastAPI) -> None:
+    """HTML error pages for browsers on top of the problem handlers (service/api/problems.py),
+    and /docs from local assets. Call after `problems.install`."""
+    app.state.templates.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    app.state.templates.env.filters["failure_text"] = failure_text
+    previous = dict(app.exception_handlers)
+
+    def wrap(exc_class, to_page):
+        fallback = previous.get(exc_class)
+
+        async def handler(request: Request, error):
+            if isinstance(error, LoginRequired) or not wants_html(request) or fallback is None:
+                return await fallback(request, error)
+            return error_page(request, *to_page(error))
+
+        app.add_exception_handler(exc_class, handler)
+
+    wrap(DomainError, lambda e: (status_of(e), e.message))
+    wrap(RequestValidationError, lambda e: (422, "地址中的参数有误，请检查链接是否完整。"))
+    wrap(
+        StarletteHTTPException,
+        lambda e: (
+            e.status_code,
+            {404: "未找到该页面：链接可能已失效或输入有误。", 405: "不支持该操作方式。"}.get(
+                e.status_code, f"请求未能完成（{e.status_code}）。"
+            ),
+        ),
+    )
+    wrap(Exception, lambda e: (500, "服务器内部错误，已记录日志。请稍后重试，或联系系统管理员。"))
+
+    app.mount("/docs-assets", StaticFiles(directory=SWAGGER_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} · 接口文档",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
