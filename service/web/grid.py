@@ -134,6 +134,7 @@ def grid_page(
         query=urlencode(params),
         here=str(request.url.path) + ("?" + urlencode(params) if params else ""),
         rows_shown=ROWS_SHOWN,
+        column_names={k.kind: {c.key: c.name for c in k.columns} for k in g.kinds},
         can_write=auth.can_write(caller.user),
         msg=msg,
         err=err,
@@ -186,11 +187,12 @@ async def chase_form(request: Request, _admission: Admitted) -> Response:
     svc = services(request)
     form = await request.form()
     back = _back(str(form.get("back") or "/grid"), "/grid")
+    milestone = str(form.get("milestone") or "")[:60] or None  # one column for every selected row
     targets: list[tuple[int, str | None]] = []
     for value in form.getlist("target")[:2000]:
         election, _, key = str(value).partition("/")
-        if election.isdigit() and 0 < int(election) <= INT_MAX:
-            targets.append((int(election), key[:60] or None))
+        if election.isdigit() and 0 < int(election) <= INT_MAX and (int(election), key or milestone) not in targets:
+            targets.append((int(election), key[:60] or milestone))
     try:
         with svc.db.transaction() as session:
             caller = web_principal(request, session)

@@ -79,8 +79,9 @@ class Cell:
             parts.append(f"计划 {self.planned}")
         if self.state == OVERDUE and self.days:
             parts.append(f"逾期 {self.days} 天")
-        elif self.state in (DUE_SOON, NOT_YET_DUE, BLOCKED) and self.days is not None and self.days >= 0:
-            parts.append(f"剩余 {self.days} 天")
+        elif self.state in (DUE_SOON, NOT_YET_DUE, BLOCKED) and self.days is not None:
+            # No statutory bound passed; a past planned date is late against the committee's plan.
+            parts.append(f"剩余 {self.days} 天" if self.days >= 0 else f"晚于计划 {-self.days} 天")
         if self.chased:
             parts.append(f"已催办 {self.chased} 次，最近 {self.chased_last:%m-%d}")
         return " · ".join(parts)
