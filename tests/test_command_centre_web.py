@@ -121,8 +121,18 @@ def test_browser_errors_are_html_the_api_keeps_problem_json(world):
         assert "返回工作台" in response.text and "problem" not in response.text
     api = client.get("/api/v1/elections/999", headers=HTML)
     assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+    # An API address opened as a page in the browser (a notice preview link): HTML too.
+    opened = client.get("/api/v1/elections/999", headers=HTML | {"sec-fetch-mode": "navigate"})
+    assert opened.status_code == 404 and "返回工作台" in opened.text
     plain = world.client.get("/no-such-page")
     assert plain.headers["content-type"] == "application/problem+json"  # scripts without Accept: text/html
+
+
+def test_notices_that_cannot_be_rendered_are_disabled_links_with_the_reason(world):
+    page = login(world).get("/elections/3").text
+    disabled = re.findall(r'<a class="disabled" aria-disabled="true" title="暂不能生成：([^"]+)">预览</a>', page)
+    assert disabled and all(reason for reason in disabled)
+    assert 'href="None"' not in page
 
 
 def test_docs_work_offline(world):

@@ -143,11 +143,14 @@ def audit_page(
 
 # -- browser-grade edges ------------------------------------------------------------------
 def wants_html(request: Request) -> bool:
-    """A browser navigating the dashboard (not the API, not a script asking for JSON)."""
-    path = request.url.path
-    if path.startswith("/api/") or path in ("/openapi.json", "/healthz", "/metrics"):
+    """A browser navigating to a page: the dashboard's, or an API address opened as a page (a
+    notice preview link); the API called by a program keeps its problem JSON."""
+    if "text/html" not in request.headers.get("accept", ""):
         return False
-    return "text/html" in request.headers.get("accept", "")
+    path = request.url.path
+    if path in ("/openapi.json", "/healthz", "/metrics"):
+        return False
+    return not path.startswith("/api/") or request.headers.get("sec-fetch-mode") == "navigate"
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
