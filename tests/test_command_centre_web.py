@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import openpyxl
 import pytest
 
+from service.api.schemas.grid import Grid
 from tests.service_fixtures import PASSWORD, make_world
 from workflow.store.models import Notification
 
@@ -38,6 +39,10 @@ def login(world, username="admin"):
 def test_grid_page_json_and_export_agree(world):
     client = login(world)
     body = world.get("admin", "/api/v1/grid?overdue=true").json()
+    Grid.model_validate(body)  # the body is serialised without the model: it must still match it
+    paged = world.get("admin", "/api/v1/grid?limit=2&offset=1").json()
+    first = next(k for k in paged["kinds"] if k["kind"] == "people_congress")
+    assert len(first["rows"]) == 2 and first["rows_total"] == 6 and paged["rows_total"] == 8
     html = client.get("/grid?overdue=1").text
     assert body["totals"]["overdue"] == 11
     assert f"<b>{body['totals']['overdue']}</b> 已逾期" in html

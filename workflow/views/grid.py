@@ -8,7 +8,7 @@ one, every milestone of those elections in one, the chase counts in one.
 
 from __future__ import annotations
 
-from collections import Counter, namedtuple
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -110,17 +110,8 @@ class Row:
     area: str | None  # the root's direct child this row rolls up into (None: the root itself)
     cells: dict[str, Cell]
     counts: Counter = field(default_factory=Counter)
-
-    @property
-    def most_overdue(self) -> int:
-        return max((c.days or 0 for c in self.cells.values() if c.state == OVERDUE), default=0)
-
-    @property
-    def soonest(self) -> int:
-        return min(
-            (c.days for c in self.cells.values() if c.state in (DUE_SOON, BLOCKED) and c.days is not None),
-            default=10**6,
-        )
+    most_overdue: int = 0  # the most days any cell is overdue
+    soonest: int = 10**6  # the fewest days left of a due-soon or blocked cell
 
     def urgency(self) -> tuple:
         """Most overdue first, then most overdue items, then the nearest deadline."""
@@ -163,27 +154,28 @@ class Grid:
         return sorted((row for k in self.kinds for row in k.rows), key=Row.urgency)
 
 
-# A milestone row as plain data (a named tuple reads faster than an ORM row, 10,000s per grid).
-_Milestone = namedtuple("_Milestone", "election_id key planned_date earliest latest status done_on late")
-
-
 def cell_state(
     m, spec_before_open: bool, today: date, lead: int, active: bool, suspended: bool
 ) -> tuple[str, int | None]:
-    done_on = m.done_on if m.done_on and m.done_on <= today else None
-    if m.status == MilestoneStatus.WAIVED:
+    """One milestone's state on `today` (m: anything with status, done_on, late, latest and
+    planned_date)."""
+    return _state(m.status, m.done_on, m.late, m.latest, m.planned_date, spec_before_open, today, lead, active, suspended)
+
+
+def _state(status, done_on, late, latest, planned, before_open, today, lead, active, suspended):
+    if status == MilestoneStatus.WAIVED:
         return WAIVED, None
-    if m.status == MilestoneStatus.DONE and done_on is not None:
-        return (DONE_LATE if m.late else DONE), None
-    bound = m.latest or m.planned_date
+    if status == MilestoneStatus.DONE and done_on is not None and done_on <= today:
+        return (DONE_LATE if late else DONE), None
+    bound = latest or planned
     days = None if bound is None else (bound - today).days
-    if active and m.latest is not None and today > m.latest:
-        return OVERDUE, (today - m.latest).days
+    if active and latest is not None and today > latest:
+        return OVERDUE, (today - latest).days
     if not active:
         return NOT_YET_DUE, days
     # Blocked: it cannot be done yet (a milestone it must follow is open, or the election is
     # suspended). Overdue wins over blocked, so a cell is never red twice.
-    if suspended or spec_before_open:
+    if suspended or before_open:
         return BLOCKED, days
     if days is not None and days <= lead:
         return DUE_SOON, days
@@ -277,7 +269,8 @@ def grid(
             .join(tree, tree.c.id == Election.jurisdiction_id)
             .where(*where)
         )
-        rows = session.execute(
+        # Core rows, not ORM rows: the loading of 10,000s of them is most of the view's time.
+        rows = session.connection().execute(
             select(
                 Milestone.election_id,
                 Milestone.key,
@@ -289,13 +282,13 @@ def grid(
                 Milestone.late,
             ).where(Milestone.election_id.in_(chosen))
         )
-        for m in map(_Milestone._make, rows):
-            milestones.setdefault(m.election_id, []).append(m)
+        for row in rows.all():  # fetched at once: row by row costs twice as much
+            milestones.setdefault(row[0], []).append(row[1:])
     chased = chase_counts(session, ids) if ids else {}
     to_local = local or (lambda instant: instant.date())
     by_kind: dict[str, KindGrid] = {}
     # Per kind, once: its columns, each column's predecessors (the kind's `before` ordering), lead days.
-    shapes: dict[str, tuple[KindGrid, list[tuple[str, tuple[str, ...]]], int]] = {}
+    shapes: dict[str, tuple] = {}
     totals: Counter = Counter()
     pending, waived, done = MilestoneStatus.PENDING, MilestoneStatus.WAIVED, MilestoneStatus.DONE
     for e in elections:
@@ -308,33 +301,42 @@ def grid(
             order = [
                 (c.key, tuple(k for k, s in kind.milestones.items() if c.key in s.before)) for c in columns
             ]
-            shape = shapes[e.kind] = (section, order, max(kind.reminders.lead_days, default=0))
-        section, order, lead = shape
+            names = {state: state_name(kind, state) for state in (*kind.phase_keys, *FINAL_STATES, SUSPENDED)}
+            shape = shapes[e.kind] = (section, order, max(kind.reminders.lead_days, default=0), names, kind)
+        section, order, lead, names, kind = shape
         active = e.state not in FINAL_STATES
         suspended = e.state == SUSPENDED
-        rows_m = {m.key: m for m in milestones.get(e.id, ())}
+        rows_m = {m[0]: m for m in milestones.get(e.id, ())}  # key → (key, planned, earliest, latest, status, done_on, late)
         settled = {
             k for k, m in rows_m.items()
-            if m.status == waived or (m.status == done and m.done_on and m.done_on <= today)
+            if m[4] == waived or (m[4] == done and m[5] and m[5] <= today)
         }
         cells = {}
+        counts: Counter = Counter()
+        most_overdue, soonest = 0, 10**6
         for key, predecessors in order:
             m = rows_m.get(key)
             if m is None:
                 continue
-            if m.status == pending and active and not suspended and m.latest is not None and today > m.latest:
-                state, days = OVERDUE, (today - m.latest).days  # the common case, without the call
+            _key, planned, earliest, latest, status, done_on, late = m
+            if status == pending and active and not suspended and latest is not None and today > latest:
+                state, days = OVERDUE, (today - latest).days  # the common case, without the call
             else:
                 before_open = any(k not in settled for k in predecessors)
-                state, days = cell_state(m, before_open, today, lead, active, suspended)
+                state, days = _state(status, done_on, late, latest, planned, before_open, today, lead, active, suspended)
+            if state == OVERDUE:
+                most_overdue = max(most_overdue, days)
+            elif days is not None and state in (DUE_SOON, BLOCKED):
+                soonest = min(soonest, days)
+            counts[state] += 1
             count, last = chased.get((e.id, key), (0, None)) if chased else (0, None)
             cells[key] = Cell(
                 key,
                 state,
-                m.planned_date,
-                m.earliest,
-                m.latest,
-                m.done_on if state in (DONE, DONE_LATE) else None,
+                planned,
+                earliest,
+                latest,
+                done_on if state in (DONE, DONE_LATE) else None,
                 days,
                 count,
                 to_local(last) if last else None,
@@ -344,23 +346,27 @@ def grid(
             e.title,
             e.kind,
             e.state,
-            state_name(kind, e.state),
+            names.get(e.state) or state_name(kind, e.state),
             e.anchor_date,
             e.code,
             e.name,
             e.level,
             e.area,
             cells,
-            Counter(c.state for c in cells.values()),
+            counts,
+            most_overdue,
+            soonest,
         )
         if filters.overdue_only and not row.counts[OVERDUE]:
             continue
         if filters.state and not row.counts[filters.state]:
             continue
         section.rows.append(row)
-        for cell in cells.values():
-            section.per_milestone[cell.key][cell.state] += 1
-        totals.update(row.counts)
+        per_milestone = section.per_milestone
+        for key, cell in cells.items():
+            per_milestone[key][cell.state] += 1
+        for state, n in counts.items():
+            totals[state] += n
     for section in by_kind.values():
         section.rows.sort(key=Row.urgency)
     rollup = _rollup(session, root, [r for s in by_kind.values() for r in s.rows])
@@ -375,9 +381,13 @@ def _rollup(session: Session, root: Jurisdiction, rows: list[Row]) -> list[dict]
     its elections and their cell counts; the rows of the root's own elections count as 本级."""
     areas: dict[int | None, dict] = {}
     for row in rows:
-        item = areas.setdefault(row.area, {"area_id": row.area, "elections": 0, "counts": Counter()})
+        item = areas.get(row.area)
+        if item is None:
+            item = areas[row.area] = {"area_id": row.area, "elections": 0, "counts": Counter()}
         item["elections"] += 1
-        item["counts"].update(row.counts)
+        counter = item["counts"]
+        for state, n in row.counts.items():
+            counter[state] += n
     if not areas:
         return []
     ids = [a for a in areas if a is not None]
@@ -395,8 +405,10 @@ def _rollup(session: Session, root: Jurisdiction, rows: list[Row]) -> list[dict]
     return out
 
 
-def grid_dict(g: Grid) -> dict:
-    """The grid as JSON-friendly data (the API's body)."""
+def grid_dict(g: Grid, *, limit: int | None = None, offset: int = 0) -> dict:
+    """The grid as JSON-friendly data (the API's body). Counts cover every row; `limit` and
+    `offset` page each kind's rows (most urgent first)."""
+    end = None if limit is None else offset + limit
     return {
         "today": g.today.isoformat(),
         "jurisdiction": {"code": g.root_code, "name": g.root_name},
@@ -415,6 +427,7 @@ def grid_dict(g: Grid) -> dict:
                     {"key": c.key, "name": c.name, "phase": c.phase, "phase_name": c.phase_name} for c in k.columns
                 ],
                 "per_milestone": {key: {s: counter[s] for s in STATES} for key, counter in k.per_milestone.items()},
+                "rows_total": len(k.rows),
                 "rows": [
                     {
                         "election_id": r.election_id,
@@ -438,7 +451,7 @@ def grid_dict(g: Grid) -> dict:
                             for c in r.cells.values()
                         ],
                     }
-                    for r in k.rows
+                    for r in k.rows[offset:end]
                 ],
             }
             for k in g.kinds

@@ -45,6 +45,7 @@ class KindGrid(Out):
     headline: list[str]
     columns: list[GridColumn]
     per_milestone: dict[str, dict[str, int]]
+    rows_total: int  # this kind's rows; `rows` is one page of them, most urgent first
     rows: list[GridRow]
 
 
