@@ -63,6 +63,10 @@ def test_milestone_page_complete_then_undo_with_reason(world):
     assert "办结后：可以办理「公布选区划分」" in page and "满足进入「划分选区、选民登记」阶段的全部条件" in page
     token = _csrf(page)
     back = "/elections/3/milestones/quotas_allocated"
+    unconfirmed = client.post(
+        "/elections/3/milestones/quotas_allocated/complete", data={"csrf": token, "on": "2011-09-20", "back": back}
+    )
+    assert "请勾选确认后再办结" in unconfirmed.text
     done = client.post(
         "/elections/3/milestones/quotas_allocated/complete",
         data={"csrf": token, "on": "2011-09-20", "confirm": "1", "back": back},

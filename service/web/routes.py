@@ -282,6 +282,7 @@ def complete_form(
     on: Annotated[str, Form(max_length=20)] = "",
     confirm_early: Annotated[str, Form(max_length=5)] = "",
     back: Annotated[str, Form(max_length=300)] = "",
+    confirm: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     svc = services(request)
     # The milestone page posts here too and wants its answer there (service/web/grid.py).
@@ -291,6 +292,8 @@ def complete_form(
         with svc.db.transaction() as session:
             caller = _form_caller(request, session, election_id, csrf)
             election = commands.get_election(session, election_id)
+            if page and not confirm:  # the milestone page's form says what completing unlocks
+                raise DomainError("E_CONFIRMATION_REQUIRED", "请勾选确认后再办结", "confirm")
             done_on = None
             if on.strip():
                 try:
