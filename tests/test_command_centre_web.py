@@ -150,3 +150,29 @@ def test_docs_work_offline(world):
     assert not re.search(r'(src|href)="https?://', html)  # nothing from a CDN
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
         assert world.client.get(f"/docs-assets/{asset}").status_code == 200
+
+
+def test_reminders_page_names_milestones_in_local_time(world):
+    page = login(world).get("/reminders?election=3&status=pending").text
+    assert "公布选民名单" in page and "提前 " in page
+    assert re.search(r"<td>2011-\d\d-\d\d 09:00</td>", page)  # the kind's 09:00, Asia/Shanghai
+    assert "UTC" not in page
+
+
+def test_api_corrections_and_chase(world):
+    done = world.post("admin", "/api/v1/elections/3/milestones/quotas_allocated/complete", json={"on": "2011-09-20"})
+    assert done.status_code == 200
+    redated = world.post(
+        "admin", "/api/v1/elections/3/milestones/quotas_allocated/redate", json={"on": "2011-09-19", "reason": "录入错误"}
+    )
+    assert redated.status_code == 200 and redated.json()["done_on"] == "2011-09-19"
+    missing = world.post("admin", "/api/v1/elections/3/milestones/quotas_allocated/undo", json={"reason": " "})
+    assert missing.status_code == 422 and missing.json()["code"] == "E_REASON_REQUIRED"
+    undone = world.post("admin", "/api/v1/elections/3/milestones/quotas_allocated/undo", json={"reason": "退回"})
+    assert undone.status_code == 200 and undone.json()["status"] == "pending"
+    assert world.post("observer", "/api/v1/elections/3/milestones/quotas_allocated/undo", json={"reason": "x"}).status_code == 403
+    chased = world.post("admin", "/api/v1/grid/chase", json={"targets": [{"election_id": 3, "key": "voter_list_published"}]})
+    assert chased.status_code == 200 and chased.json()["items"][0]["outcome"] == "sent"
+    again = world.post("admin", "/api/v1/grid/chase", json={"targets": [{"election_id": 3, "key": "voter_list_published"}]})
+    assert again.json()["items"][0]["outcome"] == "already"
+    assert world.post("yongxing", "/api/v1/grid/chase", json={"targets": [{"election_id": 3}]}).status_code == 403
