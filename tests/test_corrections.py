@@ -4,6 +4,7 @@ date checks (workflow/commands/elections.py, check_done_date), on SQLite and Pos
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -157,3 +158,30 @@ def test_an_overdue_milestone_of_an_earlier_phase_can_be_completed(db, world):
     assert complete(db, clock, xinshi, "voter_appeals_closed", date(2011, 9, 20)) == "done"
     with db.reading() as session:
         assert commands.get_election(session, xinshi).milestone("voter_appeals_closed").late is True
+
+
+def test_the_cli_undoes_and_redates(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+
+    def run(*args):
+        result = runner.invoke(app, ["--db", db, *args, "--json"])
+        return result.exit_code, json.loads(result.stdout)
+
+    plan = str(Path(__file__).resolve().parent.parent / "examples" / "jingshan_2011.toml")
+    code, created = run("elections", "create", "--plan", plan)
+    election = str(created["id"])
+    assert run("milestones", "complete", election, "election_committee_formed", "--on", "2011-08-26")[0] == 0
+    assert run("milestones", "complete", election, "quotas_allocated", "--on", "2011-09-03")[0] == 0
+    code, refused = run("milestones", "redate", election, "election_committee_formed", "--on", "2011-08-25", "--reason", "录错")
+    assert code == 2 and refused["error"]["code"] == "E_DEPENDENT_DONE"
+    code, redated = run("milestones", "redate", election, "quotas_allocated", "--on", "2011-09-02", "--reason", "录错")
+    assert code == 0 and redated["done_on"] == "2011-09-02"
+    code, undone = run("milestones", "undo", election, "quotas_allocated", "--reason", "方案退回")
+    assert code == 0 and undone["status"] == "pending"

@@ -1,10 +1,12 @@
-"""`huanjie milestones complete|waive`: the committee's milestones, done or not applicable."""
+"""`huanjie milestones complete|waive|undo|redate`: the committee's milestones, done or not
+applicable, and corrections of a recorded one (workflow/commands/corrections.py)."""
 
 from __future__ import annotations
 
 import typer
 
 from service.cli.common import JSON, Reply, handled, parse_date, run
+from workflow.commands import corrections
 from workflow.commands import elections as commands
 
 app = typer.Typer(help="工作节点", no_args_is_help=True)
@@ -16,6 +18,7 @@ def milestones_complete(
     election_id: int = typer.Argument(...),
     key: str = typer.Argument(..., help="节点键，如 voter_list_published"),
     on: str = typer.Option(None, "--on", help="办结日期 YYYY-MM-DD（默认今天）"),
+    confirm_early: bool = typer.Option(False, "--confirm-early", help="日期早于选举日一年以上时确认无误"),
     as_json: bool = JSON,
 ) -> None:
     """办结一个工作节点。"""
@@ -24,7 +27,7 @@ def milestones_complete(
 
     def work(session, cli) -> Reply:
         m = commands.complete_milestone(
-            session, election_id, key, clock=cli.clock, actor=cli.actor, on=done_on
+            session, election_id, key, clock=cli.clock, actor=cli.actor, on=done_on, confirm_early=confirm_early
         )
         payload = {"election_id": election_id, "key": key, "done_on": m.done_on.isoformat(), "late": m.late}
         late = "，已超过法定期限" if payload["late"] else ""
@@ -46,5 +49,46 @@ def milestones_waive(
     def work(session, cli) -> Reply:
         commands.waive_milestone(session, election_id, key, reason=reason, clock=cli.clock, actor=cli.actor)
         return Reply({"election_id": election_id, "key": key, "status": "waived"}, f"已免除 {key}")
+
+    run(ctx, as_json, work)
+
+
+@app.command("undo")
+def milestones_undo(
+    ctx: typer.Context,
+    election_id: int = typer.Argument(...),
+    key: str = typer.Argument(...),
+    reason: str = typer.Option(..., "--reason", help="撤销理由"),
+    as_json: bool = JSON,
+) -> None:
+    """撤销办结（须说明理由；后续依赖节点已办结时拒绝）。"""
+
+    def work(session, cli) -> Reply:
+        m = corrections.undo_completion(session, election_id, key, reason=reason, clock=cli.clock, actor=cli.actor)
+        return Reply({"election_id": election_id, "key": key, "status": m.status}, f"已撤销 {key} 的办结")
+
+    run(ctx, as_json, work)
+
+
+@app.command("redate")
+def milestones_redate(
+    ctx: typer.Context,
+    election_id: int = typer.Argument(...),
+    key: str = typer.Argument(...),
+    on: str = typer.Option(..., "--on", help="更正后的办结日期 YYYY-MM-DD"),
+    reason: str = typer.Option(..., "--reason", help="更正理由"),
+    confirm_early: bool = typer.Option(False, "--confirm-early", help="日期早于选举日一年以上时确认无误"),
+    as_json: bool = JSON,
+) -> None:
+    """更正办结日期（须说明理由；后续依赖节点已办结时拒绝）。"""
+    with handled(as_json):
+        new = parse_date(on, "on")
+
+    def work(session, cli) -> Reply:
+        m = corrections.correct_date(
+            session, election_id, key, new, reason=reason, clock=cli.clock, actor=cli.actor, confirm_early=confirm_early
+        )
+        payload = {"election_id": election_id, "key": key, "done_on": m.done_on.isoformat(), "late": m.late}
+        return Reply(payload, f"已将 {key} 的办结日期更正为 {payload['done_on']}" + ("，已超过法定期限" if m.late else ""))
 
     run(ctx, as_json, work)
