@@ -54,6 +54,8 @@ JurisdictionAdded = declare("JurisdictionAdded", "jurisdiction.added", "jurisdic
 # -- districts and the voter register
 DistrictAdded = declare("DistrictAdded", "district.added", "district")
 DistrictsApplied = declare("DistrictsApplied", "districts.applied", "election")
+DistrictChanged = declare("DistrictChanged", "district.changed", "district")
+DistrictLinked = declare("DistrictLinked", "district.linked", "district")
 VotersImported = declare("VotersImported", "voters.imported", "voter_import")
 DeprivedListLoaded = declare("DeprivedListLoaded", "voters.deprived_loaded", "election")
 VoterAdded = declare("VoterAdded", "voter.added", "voter")

@@ -1,0 +1,40 @@
+"""districts: a township district's county district (县乡两级: one register, two districts)
+
+Revision ID: 0009_issue13a
+Revises: 0008_district_area
+Create Date: 2026-11-30 07:00:00
+
+In a 县乡两级 round a voter registers once and votes in two districts: a township-level district
+(乡级人大) and a county-level district (县级人大). Township staff upload their township's register
+into the township election; each township district names the county district it lies in, so the
+same registration is also the voter's entry in the county election (EL 24, 25, 27). Nullable:
+districts of a county election, of a lone election and those not linked yet have none.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009_issue13a"
+down_revision = "0008_district_area"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("districts") as batch:
+        batch.add_column(sa.Column("county_district_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            "fk_districts_county_district_id",
+            "districts",
+            ["county_district_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
+        batch.create_index("ix_districts_county_district_id", ["county_district_id"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("districts") as batch:
+        batch.drop_index("ix_districts_county_district_id")
+        batch.drop_constraint("fk_districts_county_district_id", type_="foreignkey")
+        batch.drop_column("county_district_id")
