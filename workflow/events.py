@@ -78,6 +78,7 @@ CommitteeMemberResigned = declare("CommitteeMemberResigned", "committee.member_r
 ProxyRecorded = declare("ProxyRecorded", "proxy.recorded", "proxy")
 MobileBoxRecorded = declare("MobileBoxRecorded", "mobile_box.recorded", "mobile_box")
 TallyRecorded = declare("TallyRecorded", "tally.recorded", "tally")
+TallyEntered = declare("TallyEntered", "tally.entered", "tally_entry")
 ResultsPublished = declare("ResultsPublished", "results.published", "election")
 DeputyReviewed = declare("DeputyReviewed", "deputy.reviewed", "deputy")
 CertificatesIssued = declare("CertificatesIssued", "certificates.issued", "election")

@@ -1,4 +1,5 @@
-"""districts: a township district's county district (县乡两级: one register, two districts)
+"""districts: a township district's county district (县乡两级: one register, two districts);
+tally_entries: each count keyed in twice (double entry)
 
 Revision ID: 0009_issue13a
 Revises: 0008_district_area
@@ -9,10 +10,16 @@ In a 县乡两级 round a voter registers once and votes in two districts: a tow
 into the township election; each township district names the county district it lies in, so the
 same registration is also the voter's entry in the county election (EL 24, 25, 27). Nullable:
 districts of a county election, of a lone election and those not linked yet have none.
+
+`tally_entries` holds each keying of a count: one clerk enters it, a second checks it by entering
+it again; a mismatch is shown and the count is recorded only once two entries by different people
+agree.
 """
 
 import sqlalchemy as sa
 from alembic import op
+
+import workflow.store.models
 
 revision = "0009_issue13a"
 down_revision = "0008_district_area"
@@ -31,9 +38,29 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
         batch.create_index("ix_districts_county_district_id", ["county_district_id"])
+    op.create_table(
+        "tally_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("election_id", sa.Integer(), nullable=False),
+        sa.Column("district", sa.String(length=64), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("entered_by", sa.String(length=100), nullable=False),
+        sa.Column("entered_at", workflow.store.models.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["election_id"], ["elections.id"], name="fk_tally_entries_election_id_elections", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_tally_entries"),
+    )
+    op.create_index(
+        "ix_tally_entries_election_district_round", "tally_entries", ["election_id", "district", "round"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tally_entries_election_district_round", table_name="tally_entries")
+    op.drop_table("tally_entries")
     with op.batch_alter_table("districts") as batch:
         batch.drop_index("ix_districts_county_district_id")
         batch.drop_constraint("fk_districts_county_district_id", type_="foreignkey")
