@@ -30,10 +30,13 @@ from service.api.deps import Admitted, Services
 from service.api.schemas.common import Health
 from service.metrics import Metrics
 from service.web import appeals as web_appeals
+from service.web import candidates as web_candidates
 from service.web import districts as web_districts
 from service.web import register as web_register
+from service.web import results as web_results
 from service.web import routes as web_routes
 from service.web import tallies as web_tallies
+from service.web import users as web_users
 from service.web import voters as web_voters
 from workflow.clock import Clock, SystemClock
 from workflow.store import Database
@@ -159,7 +162,10 @@ def create_app(
         web_districts,
         web_register,
         web_appeals,
+        web_candidates,
         web_tallies,
+        web_results,
+        web_users,
     ):
         app.include_router(module.router)
     web_routes.mount_static(app)

@@ -20,7 +20,7 @@ from tests.test_candidates_store import election, first_round, to_voting  # noqa
 from workflow.clock import FixedClock
 from workflow.commands import auth, elections
 from workflow.rules import ric
-from workflow.store.candidates import TallyRecord
+from workflow.store.candidates import Candidate, TallyRecord
 from workflow.store.voters import Appeal, District, Voter, VoterStatus
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -296,4 +296,81 @@ def test_tallies_double_entry_in_the_browser_forms(db, clock, election):  # noqa
     assert _alert(right) == "good:选区 01 两次录入一致，计票已确认：当选 甲、乙"
     assert (
         web.count(select(func.count()).select_from(TallyRecord)) == 1 and "计票已确认。当选：甲、乙" in right
+    )
+
+
+def test_candidates_forms_nominations_lists_and_refusals(web):
+    county = web.ids["county"]
+    page = f"/elections/{county}/candidates"
+    web.login("admin")
+    html = web.client.get(page).text
+    assert "选区 420821-01" in html and "选民联名推荐" in html
+    count = select(func.count()).select_from(Candidate)
+    before = web.count(count)
+    few = web.post(
+        page,
+        f"{page}/nominate",
+        {
+            "district": "420821-01",
+            "name": "赵晓",
+            "sex": "female",
+            "occupation": "farmer",
+            "nominated_by": "voters",
+            "supporters": "420821199001010011",
+        },
+    )
+    assert _alert(few).startswith("bad:") and "十" in _alert(few)
+    assert web.count(count) == before
+    good = web.post(
+        page,
+        f"{page}/nominate",
+        {
+            "district": "420821-01",
+            "name": "赵晓",
+            "sex": "female",
+            "occupation": "farmer",
+            "party": "群众",
+            "nominated_by": "organisation",
+            "nominators": "京山县妇女联合会",
+        },
+    )
+    assert _alert(good) == "good:已记录选区 420821-01 的代表候选人推荐：赵晓（人民团体推荐）"
+    assert web.count(count) == before + 1 and "京山县妇女联合会" in good
+
+
+def test_users_and_tokens_for_the_county_admin(web):
+    web.login("yongxing")
+    assert web.client.get("/users").status_code == 403
+    web.login("admin")
+    html = web.post(
+        "/users",
+        "/users/add",
+        {
+            "username": "songhe",
+            "role": "township_staff",
+            "jurisdiction": "420821102",
+            "password": "songhe-2026-pass",
+        },
+    )
+    assert _alert(html) == "good:已添加用户 songhe（乡镇选举委员会工作人员，宋河镇）"
+    dup = web.post(
+        "/users",
+        "/users/add",
+        {
+            "username": "songhe",
+            "role": "township_staff",
+            "jurisdiction": "420821102",
+            "password": "songhe-2026-pass",
+        },
+    )
+    assert _alert(dup).startswith("bad:")
+    issued = web.post("/users", "/users/token", {"username": "songhe", "name": "乡镇接口"})
+    token = re.search(r'<code class="token">([^<]+)</code>', issued).group(1)
+    assert (
+        web.client.get("/api/v1/elections", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )
+    revoked = web.post("/users", "/users/revoke", {"token": token[:10]})
+    assert _alert(revoked).startswith("good:已吊销令牌")
+    assert (
+        web.client.get("/api/v1/elections", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     )

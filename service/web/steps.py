@@ -50,7 +50,11 @@ def step_links(election: Election) -> list[tuple[str, str]]:
             (f"{base}/register", "选民登记"),
             (f"{base}/appeals", "选民资格申诉"),
         ]
-    links.append((f"{base}/tallies", "计票录入核对"))
+    links += [
+        (f"{base}/candidates", "代表候选人" if has_register(election) else "候选人"),
+        (f"{base}/tallies", "计票录入核对"),
+        (f"{base}/results", "选举结果"),
+    ]
     return links
 
 
