@@ -29,6 +29,7 @@ from service.api import (
 from service.api.deps import Admitted, Services
 from service.api.schemas.common import Health
 from service.metrics import Metrics
+from service.web import allocation as web_allocation
 from service.web import appeals as web_appeals
 from service.web import candidates as web_candidates
 from service.web import districts as web_districts
@@ -159,6 +160,7 @@ def create_app(
         notices,
         web_routes,
         web_voters,
+        web_allocation,
         web_districts,
         web_register,
         web_appeals,

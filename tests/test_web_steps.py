@@ -21,6 +21,7 @@ from workflow.clock import FixedClock
 from workflow.commands import auth, elections
 from workflow.rules import ric
 from workflow.store.candidates import Candidate, TallyRecord
+from workflow.store.tally_entries import SeatDecision
 from workflow.store.voters import Appeal, District, Voter, VoterStatus
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -374,3 +375,31 @@ def test_users_and_tokens_for_the_county_admin(web):
     assert (
         web.client.get("/api/v1/elections", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     )
+
+
+def test_allocation_records_the_standing_committee_total_and_shares_it_among_townships(web):
+    county = web.ids["county"]
+    page = f"/elections/{county}/allocation"
+    web.login("admin")
+    assert "尚未记录" in web.client.get(page).text
+    missing = web.post(page, f"{page}/decision", {"total": "20", "document": "", "population": "3120"})
+    assert _alert(missing) == "bad:请填写人大常委会决定的文号"
+    too_many = web.post(
+        page, f"{page}/decision", {"total": "400", "document": "京人常〔2026〕12号", "population": "3120"}
+    )
+    assert _alert(too_many).startswith("bad:代表总名额 400 超过法定名额")
+    with web.db.transaction() as s:
+        assert s.execute(select(func.count()).select_from(SeatDecision)).scalar_one() == 0
+    good = web.post(
+        page, f"{page}/decision", {"total": "20", "document": "京人常〔2026〕12号", "population": "3120"}
+    )
+    assert _alert(good) == "good:已记录代表总名额 20 名（京人常〔2026〕12号，人口基数 3120）"
+    shares = {
+        name: int(seats)
+        for name, seats in re.findall(
+            r"<tr><td>(\S+镇)</td><td class=\"num\">\d+</td><td class=\"num\">(\d+)</td>", good
+        )
+    }
+    # EL 15: by population (新市镇 1170, 永兴镇 and 宋河镇 780, 坪坝镇 390), at least one each; equal
+    # proportions give the last seat to 坪坝镇 (390²/(2·3) = 25350 > 1170²/(7·8) ≈ 24444)
+    assert shares == {"新市镇": 7, "永兴镇": 5, "宋河镇": 5, "坪坝镇": 3} and sum(shares.values()) == 20

@@ -46,6 +46,7 @@ def step_links(election: Election) -> list[tuple[str, str]]:
     links = []
     if has_register(election):
         links += [
+            (f"{base}/allocation", "代表名额"),
             (f"{base}/districts", "选区与名额"),
             (f"{base}/register", "选民登记"),
             (f"{base}/appeals", "选民资格申诉"),

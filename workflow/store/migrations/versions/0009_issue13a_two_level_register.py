@@ -1,5 +1,6 @@
 """districts: a township district's county district (县乡两级: one register, two districts);
-tally_entries: each count keyed in twice (double entry)
+tally_entries: each count keyed in twice (double entry); seat_decisions: the total of deputies
+decided by the standing committee, with its document number and population base
 
 Revision ID: 0009_issue13a
 Revises: 0008_district_area
@@ -56,9 +57,26 @@ def upgrade() -> None:
     op.create_index(
         "ix_tally_entries_election_district_round", "tally_entries", ["election_id", "district", "round"]
     )
+    op.create_table(
+        "seat_decisions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("election_id", sa.Integer(), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("document", sa.String(length=100), nullable=False),
+        sa.Column("population", sa.Integer(), nullable=False),
+        sa.Column("decided_on", sa.Date(), nullable=False),
+        sa.Column("decided_by", sa.String(length=100), nullable=False),
+        sa.Column("recorded_at", workflow.store.models.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["election_id"], ["elections.id"], name="fk_seat_decisions_election_id_elections", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_seat_decisions"),
+        sa.UniqueConstraint("election_id", name="uq_seat_decisions_election_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("seat_decisions")
     op.drop_index("ix_tally_entries_election_district_round", table_name="tally_entries")
     op.drop_table("tally_entries")
     with op.batch_alter_table("districts") as batch:
