@@ -93,7 +93,10 @@ def township_districts(townships: dict[str, str]) -> dict[str, list[tuple[str, s
             code = f"{town}-{len(rows) + 1:02d}"
             name = f"{part[0].removesuffix('社区').removesuffix('村')}选区"
             seats = 2 if len(part) > 1 else 1  # EL 25: one to three deputies a district
-            rows.append((code, name, seats, int(per_district * 1.3), town_name + "、".join(part), county_code))
+            # EL 25: each deputy represents about the same population (here exactly the same)
+            rows.append(
+                (code, name, seats, int(per_district * 1.3) * seats, town_name + "、".join(part), county_code)
+            )
     return out
 
 

@@ -291,7 +291,7 @@ def test_tallies_double_entry_in_the_browser_forms(db, clock, election):  # noqa
     assert "须由另一名工作人员录入核对" in _alert(again)
     web.login("clerk2")
     wrong = web.post(page, f"{page}/01/enter", {**figures, **votes, "vote_1": "560"})
-    assert "两次录入不一致" in wrong and "得票：乙" in wrong
+    assert _alert(wrong).startswith("bad:选区 01 两次录入不一致") and "得票：乙" in wrong
     assert web.count(select(func.count()).select_from(TallyRecord)) == 0
     right = web.post(page, f"{page}/01/enter", {**figures, **votes})
     assert _alert(right) == "good:选区 01 两次录入一致，计票已确认：当选 甲、乙"
@@ -400,6 +400,7 @@ def test_allocation_records_the_standing_committee_total_and_shares_it_among_tow
             r"<tr><td>(\S+镇)</td><td class=\"num\">\d+</td><td class=\"num\">(\d+)</td>", good
         )
     }
-    # EL 15: by population (新市镇 1170, 永兴镇 and 宋河镇 780, 坪坝镇 390), at least one each; equal
-    # proportions give the last seat to 坪坝镇 (390²/(2·3) = 25350 > 1170²/(7·8) ≈ 24444)
+    # EL 15: by population (新市镇 1950, 永兴镇 and 宋河镇 1365, 坪坝镇 780 of 5460: quotas 7.14, 5,
+    # 5, 2.86), at least one each; equal proportions give 坪坝镇 its third seat (780²/(2·3) = 101400
+    # > 1950²/(7·8) ≈ 67902)
     assert shares == {"新市镇": 7, "永兴镇": 5, "宋河镇": 5, "坪坝镇": 3} and sum(shares.values()) == 20

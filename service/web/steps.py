@@ -95,12 +95,13 @@ def run_form(
     election_id: int,
     csrf: str,
     back: str,
-    work: Callable[[Session, Principal], str],
+    work: Callable[[Session, Principal], str | Warning],
     *,
     voters: bool = False,
 ) -> Response:
     """Run `work` (a use case call returning the Chinese confirmation) in one transaction;
-    a DomainError rolls it back and is shown on the page, with the field it names."""
+    a DomainError rolls it back and is shown on the page, with the field it names. A `Warning`
+    returned (e.g. two tally entries that differ) is committed and shown as a problem."""
     svc = services(request)
     try:
         with svc.db.transaction() as session:
@@ -110,6 +111,8 @@ def run_form(
         return RedirectResponse(
             f"{back}?err={quote(error.message)}&field={quote(error.field or '')}", status_code=303
         )
+    if isinstance(text, Warning):  # stored, but the page must show it as a problem
+        return RedirectResponse(f"{back}?err={quote(str(text))}", status_code=303)
     return RedirectResponse(f"{back}?msg={quote(text)}", status_code=303)
 
 

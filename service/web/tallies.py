@@ -96,7 +96,7 @@ async def enter_form(
     fields = {k: str(v)[:40] for k, v in form.items() if isinstance(v, str)}
     back = f"/elections/{election_id}/tallies"
 
-    def work(session: Session, caller: Principal) -> str:
+    def work(session: Session, caller: Principal) -> str | Warning:
         election_kind = elections.get_election(session, election_id).kind
         pending = results.next_vote(session, election_id, district)
         if pending is None:
@@ -120,7 +120,7 @@ async def enter_form(
             return f"选区 {district} 两次录入一致，计票已确认：当选 {elected}"
         if outcome.status == tally_entry.MISMATCH:
             diff = "；".join(f"{d['label']} {d['first']} ≠ {d['second']}" for d in outcome.differences)
-            return f"选区 {district} 两次录入不一致，计票未确认：{diff}。请核对选票后重新录入"
+            return Warning(f"选区 {district} 两次录入不一致，计票未确认：{diff}。请核对选票后重新录入")
         return f"选区 {district} 已录入，待另一名工作人员录入核对"
 
     return run_form(request, election_id, fields.get("csrf", ""), back, work)
