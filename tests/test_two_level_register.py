@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from demo.county import build_demo
-from demo.voters import DEMO_VOTERS, HEADER
+from demo.voters import DEMO_VOTERS, HEADER, synthetic_rows
 from workflow.clock import FixedClock
-from workflow.commands import appeals, elections, register_levels, voter_list
+from workflow.commands import appeals, elections, register_levels, voter_districts, voter_list
 from workflow.errors import DomainError
 from workflow.store.voters import District, SupplementaryEntry, Voter, VoterListVersion, VoterStatus
 from workflow.views.overview import progress
@@ -230,3 +230,45 @@ def test_a_township_district_must_name_its_county_district(db):
             actor="坪坝镇选举委员会",
         )
         assert s.get(District, district.county_district_id).code == "420821-08"
+
+
+def test_a_township_register_made_before_the_county_districts_joins_the_county_when_linked(db):
+    clock = FixedClock(NOW)
+    with db.transaction() as s:
+        ids = build_demo(s, clock=clock, registers=False).elections
+    town = ids["420821103"]
+    with db.transaction() as s:
+        register_levels.add_district(
+            s, town, code="P1", name="坪坝选区", seats=2, clock=clock, actor="坪坝镇"
+        )
+        day = elections.get_election(s, town).anchor_date
+        rows = list(enumerate(synthetic_rows(5, election_day=day, districts=["P1"]), start=2))
+        report = register_levels.import_township_register(
+            s, town, HEADER, rows, file_name="坪坝镇.csv", clock=clock, actor="坪坝镇"
+        )
+        assert report.accepted == 5 and _active(s, ids["county"]) == {}  # no county districts yet
+        voter_districts.add_district(
+            s, ids["county"], code="420821-08", name="坪坝镇选区", seats=2, clock=clock, actor="县"
+        )
+    with pytest.raises(DomainError) as unlinked, db.transaction() as s:
+        register_levels.import_township_register(
+            s, town, HEADER, rows, file_name="坪坝镇.csv", clock=clock, actor="坪坝镇"
+        )
+    assert unlinked.value.code == "E_DISTRICT_UNLINKED" and "P1" in unlinked.value.message
+    with db.transaction() as s:
+        register_levels.edit_district(
+            s,
+            town,
+            "P1",
+            name="坪坝选区",
+            seats=2,
+            population=None,
+            area=None,
+            county_district="420821-08",
+            clock=clock,
+            actor="坪坝镇",
+        )
+    with db.transaction() as s:
+        county = _active(s, ids["county"])
+        assert set(county) == set(_active(s, town)) and len(county) == 5
+        assert set(county.values()) == {"420821-08"}

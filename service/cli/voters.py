@@ -159,7 +159,7 @@ def voters_add(
     """登记一名选民（新满十八周岁、迁入、流动人口、恢复政治权利）。"""
 
     def work(session, cli) -> Reply:
-        voter = voter_changes.add_voter(
+        voter = register_levels.add_voter(
             session,
             election_id,
             district=district,
@@ -195,7 +195,7 @@ def voters_remove(
     """将选民除名（死亡、被剥夺政治权利、迁出），保留记录。"""
 
     def work(session, cli) -> Reply:
-        voter = voter_changes.remove_voter(
+        voter = register_levels.remove_voter(
             session, election_id, id_number, reason=reason, note=note, clock=cli.clock, actor=cli.actor
         )
         payload = {

@@ -64,12 +64,23 @@ def township_elections(session: Session, county_id: int) -> list[Election]:
     )
 
 
+def sharing(session: Session, election: Election) -> Election | None:
+    """The county election whose register this township election shares now: its county
+    election once that has districts (before, the township's register stands alone; linking a
+    district later registers its voters in the county too)."""
+    county = county_election(session, election)
+    if county is None:
+        return None
+    drawn = session.execute(select(District.id).where(District.election_id == county.id).limit(1)).first()
+    return county if drawn else None
+
+
 # -- districts -------------------------------------------------------------------------------------
 def _county_district(session: Session, election: Election, county_code: str | None) -> District | None:
     county_code = (county_code or "").strip()
     county = county_election(session, election)
     if not county_code:
-        if county is not None:
+        if sharing(session, election) is not None:
             raise DomainError(
                 "E_DISTRICT_UNLINKED",
                 "县乡两级选举中，乡级选区须注明所属的县级选区（一次登记，两级选区）",
@@ -116,9 +127,28 @@ def add_district(
 
 
 def _link(session: Session, district: District, parent: District, *, clock: Clock, actor: str) -> None:
+    """Link a township district to its county district; voters already registered there are
+    registered in the county election too (one register)."""
     before = district.county_district_id
     district.county_district_id = parent.id
     session.flush()
+    registered = session.execute(
+        select(Voter, District.county_district_id)
+        .join(District, District.id == Voter.district_id)
+        .where(Voter.district_id == district.id, Voter.status == VoterStatus.ACTIVE)
+        .order_by(Voter.id)
+    ).all()
+    if registered:
+        _mirror(
+            session,
+            session.get(Election, district.election_id),
+            session.get(Election, parent.election_id),
+            registered,
+            f"乡级选区 {district.code} 的选民",
+            None,
+            clock=clock,
+            actor=actor,
+        )
     record(
         session,
         DistrictLinked(
@@ -182,7 +212,8 @@ def edit_district(
         clock=clock,
     )
     if parent is not None and district.county_district_id != parent.id:
-        if session.execute(select(Voter.id).where(Voter.district_id == district.id).limit(1)).first():
+        in_use = session.execute(select(Voter.id).where(Voter.district_id == district.id).limit(1)).first()
+        if district.county_district_id is not None and in_use:
             raise Conflict(
                 "E_DISTRICT_IN_USE", f"选区 {code} 已有选民登记，不能改变其所属县级选区", "county_district"
             )
@@ -209,7 +240,7 @@ def import_township_register(
     in the county district of their township district. Someone already registered in the round
     (through another township) is refused: 不重登 (EL 27)."""
     election = elections.get_election(session, election_id)
-    county = county_election(session, election)
+    county = sharing(session, election)
     if county is not None:
         unlinked = (
             session.execute(
@@ -239,29 +270,28 @@ def import_township_register(
         accept_valid=accept_valid,
     )
     if county is not None and report.import_id is not None:
-        _mirror_import(
-            session, election, county, report.import_id, file_name, file_sha256, clock=clock, actor=actor
-        )
+        rows = session.execute(
+            select(Voter, District.county_district_id)
+            .join(District, District.id == Voter.district_id)
+            .where(Voter.import_id == report.import_id)
+            .order_by(Voter.id)
+        ).all()
+        _mirror(session, election, county, rows, file_name, file_sha256, clock=clock, actor=actor)
     return report
 
 
-def _mirror_import(
+def _mirror(
     session: Session,
     township: Election,
     county: Election,
-    import_id: int,
+    rows: list,
     file_name: str,
     file_sha256: str | None,
     *,
     clock: Clock,
     actor: str,
 ) -> None:
-    rows = session.execute(
-        select(Voter, District.county_district_id)
-        .join(District, District.id == Voter.district_id)
-        .where(Voter.import_id == import_id)
-        .order_by(Voter.id)
-    ).all()
+    """Register township voters (rows of (Voter, county district id)) in the county election."""
     if not rows:
         return
     hashes = [voter.id_hash for voter, _ in rows]
@@ -276,7 +306,9 @@ def _mirror_import(
         )
     if taken:
         clash = [(v.source_row, v.name, taken[v.id_hash]) for v, _ in rows if v.id_hash in taken]
-        named = "；".join(f"第{row}行 {name}（县级选区 {code}）" for row, name, code in clash[:SHOWN])
+        named = "；".join(
+            f"{f'第{row}行 ' if row else ''}{name}（县级选区 {code}）" for row, name, code in clash[:SHOWN]
+        )
         more = f" 等 {len(clash)} 人" if len(clash) > SHOWN else ""
         raise Conflict(
             "E_REGISTERED_IN_ROUND",
