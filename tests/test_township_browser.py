@@ -60,12 +60,16 @@ def server(tmp_path):
     ids = load_demo(db, NOW)
     clock = FixedClock(NOW)
     with db.transaction() as s:
-        for username in ("yongxing", "yongxing2"):
+        for username, role, code in (
+            ("yongxing", "township_staff", TOWN),
+            ("yongxing2", "township_staff", TOWN),
+            ("admin", "county_admin", "420821"),
+        ):
             auth.add_user(
                 s,
                 username=username,
-                role="township_staff",
-                jurisdiction_code=TOWN,
+                role=role,
+                jurisdiction_code=code,
                 password=PASSWORD,
                 clock=clock,
                 actor="test",
@@ -334,6 +338,14 @@ def test_a_township_election_from_seats_to_results_in_the_browser(server, tmp_pa
             certificates = clerk.submit("form[action$='/results/certificates']")
             assert certificates == "已颁发当选证书 1 份", certificates
             clerk.shot("16-township-results")
+
+            # the county sees the round's one register: totals per township and district
+            county = Clerk(page, base, ids["county"], shots)
+            county.login("admin")
+            county.open("/register")
+            totals = page.locator("#round").inner_text()
+            assert "合计 2401 人" in totals and "永兴镇" in totals and "新堰村二组选区" in totals, totals
+            county.shot("20-county-round-totals")
 
             # on a phone: the same pages, no sideways scrolling
             phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")
