@@ -18,7 +18,7 @@ from service.app import create_app
 from tests.service_fixtures import load_demo
 from tests.test_candidates_store import election, first_round, to_voting  # noqa: F401  (fixture)
 from workflow.clock import FixedClock
-from workflow.commands import auth, elections
+from workflow.commands import auth, elections, tally_entry
 from workflow.rules import ric
 from workflow.store.candidates import Candidate, TallyRecord
 from workflow.store.tally_entries import SeatDecision
@@ -404,3 +404,62 @@ def test_allocation_records_the_standing_committee_total_and_shares_it_among_tow
     # 5, 2.86), at least one each; equal proportions give 坪坝镇 its third seat (780²/(2·3) = 101400
     # > 1950²/(7·8) ≈ 67902)
     assert shares == {"新市镇": 7, "永兴镇": 5, "宋河镇": 5, "坪坝镇": 3} and sum(shares.values()) == 20
+
+
+def test_results_publish_review_and_certificates_forms(db, clock, election):  # noqa: F811
+    to_voting(db, clock, election, [("01", 2, ["甲", "乙", "丙"])])
+    _users(db, clock, {"clerk1": ("county_admin", "420821"), "clerk2": ("county_admin", "420821")})
+    web = Web(TestClient(create_app(Settings(db=db.url, migrate_on_start=False), db, clock)), clock, {}, db)
+    page = f"/elections/{election}/results"
+    web.login("clerk1")
+    early = web.post(page, f"{page}/publish", {})
+    assert _alert(early).startswith("bad:") and "01" in _alert(early)  # the district has not voted yet
+    with web.db.transaction() as s:
+        tally_entry.enter(
+            s, election, "01", first_round(2, {"甲": 700, "乙": 650, "丙": 300}), clock=clock, actor="clerk1"
+        )
+        tally_entry.enter(
+            s, election, "01", first_round(2, {"甲": 700, "乙": 650, "丙": 300}), clock=clock, actor="clerk2"
+        )
+    published = web.post(page, f"{page}/publish", {})
+    assert _alert(published) == "good:已公布选举结果"
+    deputies = re.findall(r'action="(/elections/\d+/results/(\d+)/review)"', published)
+    assert len(deputies) == 2
+    no_outcome = web.post(page, deputies[0][0], {"outcome": ""})
+    assert _alert(no_outcome) == "bad:请选择审查结论：资格有效或当选无效（选举法第四十七条）"
+    for action, _id in deputies:
+        assert _alert(web.post(page, action, {"outcome": "valid"})).endswith("：资格有效")
+    issued = web.post(page, f"{page}/certificates", {})
+    assert _alert(issued) == "good:已颁发当选证书 2 份" and issued.count("420821-2011-") == 2
+
+
+def test_candidates_lists_refused_out_of_order_then_published(db, clock, election):  # noqa: F811
+    _users(db, clock, {"clerk1": ("county_admin", "420821")})
+    web = Web(TestClient(create_app(Settings(db=db.url, migrate_on_start=False), db, clock)), clock, {}, db)
+    page = f"/elections/{election}/candidates"
+    web.login("clerk1")
+    seats = web.post(page, f"{page}/open", {"district": "01", "seats": "两"})
+    assert _alert(seats) == "bad:「应选名额」应为整数，收到「两」"
+    opened = web.post(page, f"{page}/open", {"district": "01", "seats": "1"})
+    assert _alert(opened) == "good:已开始选区 01 的代表候选人推荐（应选 1 名）"
+    for name, org in (("甲", "中国共产党京山县委员会"), ("乙", "京山县总工会")):
+        done = web.post(
+            page,
+            f"{page}/nominate",
+            {
+                "district": "01",
+                "name": name,
+                "sex": "male",
+                "occupation": "worker",
+                "nominated_by": "party",
+                "nominators": org,
+            },
+        )
+        assert _alert(done).startswith("good:已记录")
+    official = web.post(page, f"{page}/official", {})
+    assert _alert(official).startswith("bad:")  # the preliminary list comes first (EL 31, 32)
+    web.clock.set(datetime(2011, 9, 30, 4, 0, tzinfo=UTC))
+    web.login("clerk1")
+    preliminary = web.post(page, f"{page}/preliminary", {})
+    assert _alert(preliminary) == "good:已公布代表候选人初步名单（1 个选区）"
+    assert "初步候选人" in preliminary
