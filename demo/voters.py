@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
-from workflow.commands import elections, voter_districts, voter_import
+from workflow.commands import elections, register_levels, voter_districts
 from workflow.rules import ric
 
 JINGSHAN = "420821"
@@ -76,8 +76,33 @@ DEMO_DISTRICTS = [
 DEMO_VOTERS = 2400
 
 
+def township_districts(townships: dict[str, str]) -> dict[str, list[tuple[str, str, int, int, str, str]]]:
+    """The township-level districts (乡级人大选区) of the demo, by township code: each county
+    district's communities and villages split into two township districts, each lying in that
+    county district (县乡两级: one register, two districts). `townships` maps a township's
+    name to its code. Rows: (code, name, seats, population, scope, county district code)."""
+    out: dict[str, list[tuple[str, str, int, int, str, str]]] = {}
+    per_district = DEMO_VOTERS // len(DEMO_DISTRICTS) // 2
+    for county_code, _name, _seats, area in DEMO_DISTRICTS:
+        town_name = next(name for name in townships if area.startswith(name))
+        town = townships[town_name]
+        units = area.removeprefix(town_name).split("、")
+        half = (len(units) + 1) // 2
+        for part in (units[:half], units[half:]):
+            rows = out.setdefault(town, [])
+            code = f"{town}-{len(rows) + 1:02d}"
+            name = f"{part[0].removesuffix('社区').removesuffix('村')}选区"
+            seats = 2 if len(part) > 1 else 1  # EL 25: one to three deputies a district
+            # EL 25: each deputy represents about the same population (here exactly the same)
+            rows.append(
+                (code, name, seats, int(per_district * 1.3) * seats, town_name + "、".join(part), county_code)
+            )
+    return out
+
+
 def add_demo_voters(session: Session, result, *, clock: Clock, actor: str) -> None:
-    """Demo step: districts and synthetic voters for the current round's county election."""
+    """Demo step: the current round's districts at both levels and one register (县乡两级):
+    each township uploads its own voters, who are thereby the county election's voters too."""
     election_id = result.elections.get("county")
     if election_id is None:
         return
@@ -95,16 +120,43 @@ def add_demo_voters(session: Session, result, *, clock: Clock, actor: str) -> No
             clock=clock,
             actor=actor,
         )
-    rows = synthetic_rows(
-        DEMO_VOTERS, election_day=election.anchor_date, districts=[code for code, *_ in DEMO_DISTRICTS]
+    towns = {
+        elections.get_election(session, town_id).jurisdiction.name: code
+        for code, town_id in result.elections.items()
+        if code.isdigit() and len(code) == 9
+    }
+    plan = township_districts(towns)
+    for town, districts in plan.items():
+        for code, name, seats, population, area, county_code in districts:
+            register_levels.add_district(
+                session,
+                result.elections[town],
+                code=code,
+                name=name,
+                seats=seats,
+                population=population,
+                area=area,
+                county_district=county_code,
+                clock=clock,
+                actor=actor,
+            )
+    codes = [code for districts in plan.values() for code, *_ in districts]
+    by_town: dict[str, list[list[object]]] = {}
+    for row in synthetic_rows(DEMO_VOTERS, election_day=election.anchor_date, districts=codes):
+        by_town.setdefault(str(row[6]).rsplit("-", 1)[0], []).append(row)
+    accepted = 0
+    for town, rows in by_town.items():
+        report = register_levels.import_township_register(
+            session,
+            result.elections[town],
+            HEADER,
+            enumerate(rows, start=2),
+            file_name=f"{next(n for n, c in towns.items() if c == town)}选民登记表.xlsx",
+            clock=clock,
+            actor=actor,
+        )
+        accepted += report.accepted
+    result.notes.append(
+        f"本届县乡两级选举：县级 {len(DEMO_DISTRICTS)} 个选区，乡级 {len(codes)} 个选区，"
+        f"各乡镇上传选民登记表共 {accepted} 名选民（一次登记，两级选区）。"
     )
-    report = voter_import.import_voters(
-        session,
-        election_id,
-        HEADER,
-        enumerate(rows, start=2),
-        file_name="演示选民登记表.xlsx",
-        clock=clock,
-        actor=actor,
-    )
-    result.notes.append(f"本届县级选举：{len(DEMO_DISTRICTS)} 个选区，{report.accepted} 名选民。")

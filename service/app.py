@@ -30,9 +30,17 @@ from service.api import (
 from service.api.deps import Admitted, Services
 from service.api.schemas.common import Health
 from service.metrics import Metrics
+from service.web import allocation as web_allocation
+from service.web import appeals as web_appeals
+from service.web import candidates as web_candidates
 from service.web import desk as web_desk
+from service.web import districts as web_districts
 from service.web import grid as web_grid
+from service.web import register as web_register
+from service.web import results as web_results
 from service.web import routes as web_routes
+from service.web import tallies as web_tallies
+from service.web import users as web_users
 from service.web import voters as web_voters
 from workflow.clock import Clock, SystemClock
 from workflow.store import Database
@@ -160,6 +168,14 @@ def create_app(
         web_voters,
         web_grid,
         web_desk,
+        web_allocation,
+        web_districts,
+        web_register,
+        web_appeals,
+        web_candidates,
+        web_tallies,
+        web_results,
+        web_users,
     ):
         app.include_router(module.router)
     web_routes.mount_static(app)

@@ -57,6 +57,8 @@ JurisdictionAdded = declare("JurisdictionAdded", "jurisdiction.added", "jurisdic
 # -- districts and the voter register
 DistrictAdded = declare("DistrictAdded", "district.added", "district")
 DistrictsApplied = declare("DistrictsApplied", "districts.applied", "election")
+DistrictChanged = declare("DistrictChanged", "district.changed", "district")
+DistrictLinked = declare("DistrictLinked", "district.linked", "district")
 VotersImported = declare("VotersImported", "voters.imported", "voter_import")
 DeprivedListLoaded = declare("DeprivedListLoaded", "voters.deprived_loaded", "election")
 VoterAdded = declare("VoterAdded", "voter.added", "voter")
@@ -79,6 +81,8 @@ CommitteeMemberResigned = declare("CommitteeMemberResigned", "committee.member_r
 ProxyRecorded = declare("ProxyRecorded", "proxy.recorded", "proxy")
 MobileBoxRecorded = declare("MobileBoxRecorded", "mobile_box.recorded", "mobile_box")
 TallyRecorded = declare("TallyRecorded", "tally.recorded", "tally")
+TallyEntered = declare("TallyEntered", "tally.entered", "tally_entry")
+SeatsDecided = declare("SeatsDecided", "seats.decided", "election")
 ResultsPublished = declare("ResultsPublished", "results.published", "election")
 DeputyReviewed = declare("DeputyReviewed", "deputy.reviewed", "deputy")
 CertificatesIssued = declare("CertificatesIssued", "certificates.issued", "election")

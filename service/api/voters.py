@@ -25,7 +25,7 @@ from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_
 from service.api.problems import PROBLEM, PROBLEM_RESPONSES, Forbidden
 from service.api.schemas import voters as schemas
 from workflow.commands import appeals as appeal_commands
-from workflow.commands import auth, voter_districts, voter_exports, voter_import, voter_list
+from workflow.commands import auth, register_levels, voter_districts, voter_exports, voter_import, voter_list
 from workflow.commands.voter_files import CSV_SUFFIXES, XLSX_SUFFIXES, file_digest, open_sheet
 from workflow.errors import DomainError, not_found
 from workflow.rules.voter_import import ImportReport
@@ -183,7 +183,7 @@ def import_upload(
         opened = open_sheet(path, sheet=sheet)
         try:
             with session.begin_nested():
-                return voter_import.import_voters(
+                return register_levels.import_township_register(
                     session,
                     election_id,
                     opened.header,

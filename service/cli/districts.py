@@ -14,7 +14,8 @@ import typer
 
 from service.cli.common import JSON, Reply, handled, offline, run, say
 from workflow.commands import voter_districts
-from workflow.commands.districts import apply_districts, plan_from_units
+from workflow.commands.district_plans import plan_from_text
+from workflow.commands.districts import apply_districts
 from workflow.errors import DomainError
 from workflow.rules.apportion import METHOD_TEXT, apportion
 from workflow.rules.districting import propose
@@ -166,17 +167,8 @@ def districts_list(
 
 def _plan(units_file: Path, seats: int, tolerance: str) -> dict:
     """A units file as a plan: divided by units when it has parent/neighbours columns, else one
-    district per row."""
-    text = _read(units_file)
-    graph = True
-    try:
-        units = read_units(text, with_graph=True)
-    except DomainError as error:
-        if error.code != "E_CSV_MISSING_COLUMN" or error.field not in ("parent", "neighbours"):
-            raise
-        graph = False  # no parent/neighbours columns: each row is a district
-        units = read_units(text)
-    return plan_from_units(units, seats, graph=graph, tolerance=tolerance)
+    district per row (workflow/commands/district_plans.py, shared with the dashboard)."""
+    return plan_from_text(_read(units_file), seats, tolerance)
 
 
 @app.command("apply")

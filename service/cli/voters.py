@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from service.cli.common import JSON, Reply, handled, parse_date, reply, run, say, state
-from workflow.commands import voter_changes, voter_exports, voter_import, voter_list
+from workflow.commands import register_levels, voter_changes, voter_exports, voter_import, voter_list
 from workflow.commands.voter_files import file_digest, open_sheet, write_csv, write_xlsx
 from workflow.errors import DomainError
 from workflow.rules import ric
@@ -89,7 +89,7 @@ def voters_import(
             opened = open_sheet(file, sheet=sheet, on_progress=advance)
             try:
                 with database.transaction() as session:
-                    report = voter_import.import_voters(
+                    report = register_levels.import_township_register(
                         session,
                         election_id,
                         opened.header,
@@ -159,7 +159,7 @@ def voters_add(
     """登记一名选民（新满十八周岁、迁入、流动人口、恢复政治权利）。"""
 
     def work(session, cli) -> Reply:
-        voter = voter_changes.add_voter(
+        voter = register_levels.add_voter(
             session,
             election_id,
             district=district,
@@ -195,7 +195,7 @@ def voters_remove(
     """将选民除名（死亡、被剥夺政治权利、迁出），保留记录。"""
 
     def work(session, cli) -> Reply:
-        voter = voter_changes.remove_voter(
+        voter = register_levels.remove_voter(
             session, election_id, id_number, reason=reason, note=note, clock=cli.clock, actor=cli.actor
         )
         payload = {

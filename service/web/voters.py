@@ -32,7 +32,7 @@ def import_form(
     accept_valid: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     svc = services(request)
-    report = error = None
+    report = error = error_field = None
     status = 200
     with svc.db.reading() as session:
         caller = web_principal(request, session)
@@ -62,7 +62,7 @@ def import_form(
             if not report.committed:
                 status = 422
     except DomainError as failure:
-        error = failure.message
+        error, error_field = failure.message, failure.field
         status = 403 if failure.code in ("E_CSRF", "E_READ_ONLY") else 422
     with svc.db.reading() as session:  # the page shows the caller: load it in an open session
         caller = web_principal(request, session)
@@ -75,6 +75,7 @@ def import_form(
             title=title,
             report=report,
             error=error,
+            error_field=error_field,
             file_name=file.filename if file is not None else None,
             shown=SHOWN,
         )

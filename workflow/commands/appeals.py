@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
-from workflow.commands import elections, voter_changes, voter_districts, voter_list
+from workflow.commands import elections, register_levels, voter_changes, voter_districts, voter_list
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import AppealDecided, AppealFiled
 from workflow.rules import ric
@@ -274,11 +274,24 @@ def _carry_out(
             appeal_id=appeal.id,
         )
         appeal.subject_voter_id = voter.id
+        # 县乡两级: decided once, both lists corrected (workflow/commands/register_levels.py).
+        register_levels.mirror_addition(
+            session, voter, reason=AddedReason.APPEAL, clock=clock, actor=actor, appeal_id=appeal.id
+        )
     elif appeal.request == "remove":
-        voter_changes.remove_voter(
+        removed = voter_changes.remove_voter(
             session,
             appeal.election_id,
             appeal.subject_id_number,
+            reason=RemovedReason.APPEAL,
+            note=note or appeal.reason,
+            clock=clock,
+            actor=actor,
+            appeal_id=appeal.id,
+        )
+        register_levels.mirror_removal(
+            session,
+            removed,
             reason=RemovedReason.APPEAL,
             note=note or appeal.reason,
             clock=clock,
@@ -301,6 +314,9 @@ def _carry_out(
             decided_on,
             details=correction_details(before, changes),
             appeal_id=appeal.id,
+        )
+        register_levels.mirror_correction(
+            session, voter, changes, on=decided_on, details=correction_details(before, changes), appeal_id=appeal.id
         )
 
 
@@ -368,6 +384,17 @@ def close_appeals(session: Session, election_id: int, *, clock: Clock, actor: st
     ).scalar_one_or_none()
     if on is None:
         on = max(last_day, decided) if decided else last_day
-    return elections.complete_milestone(
+    closed = elections.complete_milestone(
         session, election_id, CLOSED_MILESTONE, clock=clock, actor=actor, on=on
     )
+    # 县乡两级: the townships sharing this register close with it when their own appeals allow
+    # (each check above runs before anything is written, so a refusal changes nothing).
+    for town in register_levels.township_elections(session, election_id):
+        milestone = next((m for m in town.milestones if m.key == CLOSED_MILESTONE), None)
+        if milestone is None or milestone.settled or not _has_list(town) or town.milestone(LIST_MILESTONE).done_on is None:
+            continue
+        try:
+            close_appeals(session, town.id, clock=clock, actor=actor)
+        except DomainError:
+            continue
+    return closed

@@ -146,7 +146,27 @@ def publish(
         actor=actor,
         clock=clock,
     )
+    if not published.supplementary:
+        _publish_townships(session, election, published.published_on, clock=clock, actor=actor)
     return published
+
+
+def _publish_townships(session: Session, county: Election, on: date, *, clock: Clock, actor: str) -> None:
+    """县乡两级: one register, lists published per district for each level on the same day. The
+    county's first list publishes the list of every township election sharing its register
+    (workflow/commands/register_levels.py) that has voters and is not yet published."""
+    towns = session.execute(
+        select(Election.id)
+        .where(Election.parent_election_id == county.id, Election.kind == county.kind)
+        .order_by(Election.id)
+    ).scalars().all()
+    for town_id in towns:
+        town = elections.get_election(session, town_id)
+        registered = session.execute(
+            select(Voter.id).where(Voter.election_id == town_id, Voter.status == VoterStatus.ACTIVE).limit(1)
+        ).first()
+        if registered and not is_published(town):
+            publish(session, town_id, clock=clock, actor=actor, on=on)
 
 
 def _district_row(district: District, version: int, voters: int, changes: int) -> dict:

@@ -29,6 +29,11 @@ class District(Base):
     seats: Mapped[int | None] = mapped_column(Integer)
     population: Mapped[int | None] = mapped_column(Integer)
     area: Mapped[str | None] = mapped_column(Text)  # 选区范围: the villages, communities or units covered
+    # 县乡两级 (EL 24, 25): a township district's county-level district; its voters are also that
+    # district's voters in the county election (one registration, workflow/commands/register_levels.py).
+    county_district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id", ondelete="SET NULL", name="fk_districts_county_district_id"), index=True
+    )
 
 
 class VoterStatus(StrEnum):
