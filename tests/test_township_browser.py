@@ -141,7 +141,7 @@ class Clerk:
         assert message.startswith("已办结"), message
 
     def advance(self, phase: str) -> None:
-        self.open()
+        self.open("/advance")  # the confirmation page says what will happen, then asks
         message = self.submit("form[action$='/advance']")
         assert message == f"已进入「{phase}」阶段", message
 
