@@ -148,11 +148,23 @@ def handled(as_json: bool, document: ErrorDocument = error_document) -> Iterator
             as_json,
             document,
         )
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
+        where = error.filename or ""
+        fail(
+            DomainError("E_FILE", f"无法读写文件 {where}（{_OS_REASONS[type(error)]}）", None),
+            as_json,
+            document,
+        )
+    except UnicodeError:
+        fail(DomainError("E_ENCODING", "输入中有无法处理的字符：请使用 UTF-8 编码", None), as_json, document)
     except Exception as error:
         translated = database_error(error)
         if translated is None:
             raise
         fail(translated, as_json, document)
+
+
+_OS_REASONS = {FileNotFoundError: "不存在", IsADirectoryError: "是目录，不是文件", PermissionError: "没有权限"}
 
 
 def database_error(error: Exception) -> DomainError | None:
@@ -163,6 +175,12 @@ def database_error(error: Exception) -> DomainError | None:
         return None
     reason = str(getattr(error, "orig", None) or error).strip().splitlines()
     reason = reason[0] if reason else type(error).__name__
+    if isinstance(error, exc.ArgumentError | exc.NoSuchModuleError):
+        return DomainError(
+            "E_BAD_DATABASE_URL",
+            f"数据库地址无效（{reason}）：应形如 sqlite:///文件路径 或 postgresql+psycopg://用户@主机/库名",
+            "db",
+        )
     if schema_missing(error):
         return DomainError(
             "E_DATABASE_NOT_READY",
