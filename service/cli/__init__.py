@@ -125,6 +125,7 @@ class LazyGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         self.lazy = {entry.name: entry for entry in COMMANDS}
         self.context_class = i18n.ChineseContext
+        self.suggest_commands = False  # Typer's suggestion is English; resolve_command suggests
         self.options_metavar = "[选项]"
         self.subcommand_metavar = "命令 [参数]..."
 

@@ -1,4 +1,5 @@
-"""`huanjie milestones complete|waive`: the committee's milestones, done or not applicable."""
+"""`huanjie milestones complete|waive`: the committee's milestones, done or not applicable. A
+milestone is named by its key or its Chinese name (`voter_list_published` or 公布选民名单)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import typer
 
 from service.cli.common import JSON, Reply, handled, parse_date, run
 from workflow.commands import elections as commands
+from workflow.views.milestone_names import resolve_milestone
 
 app = typer.Typer(help="工作节点", no_args_is_help=True)
+MILESTONE = typer.Argument(..., help="节点键或名称，如 voter_list_published 或 公布选民名单")
 
 
 @app.command("complete")
 def milestones_complete(
     ctx: typer.Context,
     election_id: int = typer.Argument(...),
-    key: str = typer.Argument(..., help="节点键，如 voter_list_published"),
+    key: str = MILESTONE,
     on: str = typer.Option(None, "--on", help="办结日期 YYYY-MM-DD（默认今天）"),
     as_json: bool = JSON,
 ) -> None:
@@ -23,12 +26,21 @@ def milestones_complete(
         done_on = parse_date(on, "on")
 
     def work(session, cli) -> Reply:
+        kind = commands.kind_of(commands.get_election(session, election_id))
+        found = resolve_milestone(kind, key)
         m = commands.complete_milestone(
-            session, election_id, key, clock=cli.clock, actor=cli.actor, on=done_on
+            session, election_id, found, clock=cli.clock, actor=cli.actor, on=done_on
         )
-        payload = {"election_id": election_id, "key": key, "done_on": m.done_on.isoformat(), "late": m.late}
+        name = kind.milestones[found].name
+        payload = {
+            "election_id": election_id,
+            "key": found,
+            "name": name,
+            "done_on": m.done_on.isoformat(),
+            "late": m.late,
+        }
         late = "，已超过法定期限" if payload["late"] else ""
-        return Reply(payload, f"已办结 {key}（{payload['done_on']}）" + late)
+        return Reply(payload, f"已办结「{name}」（{found}，{payload['done_on']}）" + late)
 
     run(ctx, as_json, work)
 
@@ -37,14 +49,20 @@ def milestones_complete(
 def milestones_waive(
     ctx: typer.Context,
     election_id: int = typer.Argument(...),
-    key: str = typer.Argument(...),
+    key: str = MILESTONE,
     reason: str = typer.Option(..., "--reason", help="免除理由"),
     as_json: bool = JSON,
 ) -> None:
     """免除一个不适用的节点（须说明理由）。"""
 
     def work(session, cli) -> Reply:
-        commands.waive_milestone(session, election_id, key, reason=reason, clock=cli.clock, actor=cli.actor)
-        return Reply({"election_id": election_id, "key": key, "status": "waived"}, f"已免除 {key}")
+        kind = commands.kind_of(commands.get_election(session, election_id))
+        found = resolve_milestone(kind, key)
+        commands.waive_milestone(session, election_id, found, reason=reason, clock=cli.clock, actor=cli.actor)
+        name = kind.milestones[found].name
+        return Reply(
+            {"election_id": election_id, "key": found, "name": name, "status": "waived"},
+            f"已免除「{name}」（{found}）",
+        )
 
     run(ctx, as_json, work)
