@@ -144,7 +144,7 @@ def candidates_list(
             ]
         return Reply(view, "\n".join(lines) or "尚无候选人名单")
 
-    run(ctx, as_json, work)
+    run(ctx, as_json, work, reading=True)
 
 
 @app.command("published")
