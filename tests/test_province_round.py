@@ -48,6 +48,11 @@ def invoke(db, *args: str):
     return result.exit_code, result.stdout, result.stderr
 
 
+def create_round(db, *extra: str, province: str = "420000"):
+    """`huanjie rounds create` for a province with the seed's plan."""
+    return invoke(db, "rounds", "create", "--province", province, "--plan", str(JINGSHAN), *extra)
+
+
 def counts(db) -> tuple[int, int, int]:
     with db.reading() as session:
         return tuple(
@@ -57,9 +62,7 @@ def counts(db) -> tuple[int, int, int]:
 
 
 def test_the_whole_province_in_one_command(province):
-    code, out, err = invoke(
-        province, "rounds", "create", "--province", "420000", "--plan", str(JINGSHAN), "--json"
-    )
+    code, out, err = create_round(province, "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert doc["county_count"] == 3 and doc["count"] == 3 + 6
@@ -89,33 +92,11 @@ def test_the_whole_province_in_one_command(province):
 
 
 def test_only_the_counties_named(province):
-    code, out, _ = invoke(
-        province,
-        "rounds",
-        "create",
-        "--province",
-        "420000",
-        "--plan",
-        str(JINGSHAN),
-        "--county",
-        "420822",
-        "--json",
-    )
+    code, out, _ = create_round(province, "--county", "420822", "--json")
     assert code == 0
     doc = json.loads(out)
     assert doc["count"] == 3 and [c["jurisdiction"] for c in doc["counties"]] == ["420822"]
-    code, out, _ = invoke(
-        province,
-        "rounds",
-        "create",
-        "--province",
-        "420000",
-        "--plan",
-        str(JINGSHAN),
-        "--county",
-        "999999",
-        "--json",
-    )
+    code, out, _ = create_round(province, "--county", "999999", "--json")
     assert code == 2 and json.loads(out)["error"]["field"] == "counties"
 
 
@@ -131,19 +112,8 @@ def test_a_failure_in_the_last_county_leaves_nothing(province, clock):
             actor="t",
         )
     before = counts(province)
-    code, out, err = invoke(
-        province,
-        "rounds",
-        "create",
-        "--province",
-        "420000",
-        "--plan",
-        str(JINGSHAN),
-        "--title",
-        "{name}{name}",
-        "--json",
-    )
+    code, out, err = create_round(province, "--title", "{name}{name}", "--json")
     assert code == 2 and json.loads(out)["error"]["code"] == "E_BAD_TITLE", err
     assert counts(province) == before
-    code, _, err = invoke(province, "rounds", "create", "--province", "420821100", "--plan", str(JINGSHAN))
+    code, _, err = create_round(province, province="420821100")
     assert code == 2 and "没有县级行政区域" in err and "Traceback" not in err
