@@ -164,7 +164,11 @@ def handled(as_json: bool, document: ErrorDocument = error_document) -> Iterator
         fail(translated, as_json, document)
 
 
-_OS_REASONS = {FileNotFoundError: "不存在", IsADirectoryError: "是目录，不是文件", PermissionError: "没有权限"}
+_OS_REASONS = {
+    FileNotFoundError: "不存在",
+    IsADirectoryError: "是目录，不是文件",
+    PermissionError: "没有权限",
+}
 
 
 def database_error(error: Exception) -> DomainError | None:
