@@ -117,3 +117,6 @@ def test_an_unanticipated_failure_is_a_sentence_not_a_traceback(monkeypatch):
     assert result.exit_code == 2
     assert "内部错误（RuntimeError）" in result.stderr and "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+    monkeypatch.setenv("HUANJIE_DEBUG", "1")  # developers see the exception itself
+    result = CliRunner().invoke(cli.app, ["quota", "--level", "county", "--population", "100000"])
+    assert isinstance(result.exception, RuntimeError)

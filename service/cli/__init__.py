@@ -157,8 +157,8 @@ class LazyGroup(TyperGroup):
         a Chinese sentence, never a traceback (HUANJIE_DEBUG=1 shows it for developers)."""
         try:
             return super().invoke(ctx)
-        except (ClickException, typer.Exit, typer.Abort, KeyboardInterrupt, EOFError):
-            raise
+        except (ClickException, typer.Exit, typer.Abort, KeyboardInterrupt, EOFError, BrokenPipeError):
+            raise  # Typer's own handling (a closed pipe, as in `huanjie … | head`, exits quietly)
         except Exception as error:
             if os.environ.get("HUANJIE_DEBUG"):
                 raise
@@ -196,8 +196,11 @@ def _describe(error: Exception) -> str:
         return "输入中有无法处理的字符（编码有误）。"
     exc = sys.modules.get("sqlalchemy.exc")
     if exc is not None and isinstance(error, exc.SQLAlchemyError):
-        return "数据库操作失败，本次未作任何改动。请检查数据库（--db 或 HUANJIE_DB）后重试。"
-    return f"内部错误（{type(error).__name__}），本次未作任何改动。请联系技术支持（设置 HUANJIE_DEBUG=1 可看到详细信息）。"
+        return "数据库操作失败，命令未完成（未提交的改动已撤销）。请检查数据库（--db 或 HUANJIE_DB）后重试。"
+    return (
+        f"内部错误（{type(error).__name__}），命令未完成（未提交的改动已撤销）。"
+        "请联系技术支持（设置 HUANJIE_DEBUG=1 可看到详细信息）。"
+    )
 
 
 i18n.install()
