@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 JINGSHAN = ROOT / "examples" / "jingshan_2011.toml"
 ENGLISH = re.compile(
     r"Usage:|Options|Arguments|Commands|Show this message|\[required\]|default:|Error:|Missing|Try '|"
-    r"No such|Invalid value|Got unexpected|Aborted"
+    r"No such|Invalid value|Got unexpected|Aborted|completion|<str>|<int>|<path>"
 )
 runner = CliRunner()
 
@@ -62,6 +62,16 @@ def test_every_help_page_is_chinese():
         assert "显示本帮助并退出。" in result.stdout
         left = ENGLISH.findall(result.stdout)
         assert not left, (path, left)
+        # Laid out in terminal columns (a Chinese character is two): fits 80.
+        wide = [line for line in result.stdout.splitlines() if i18n.width(line) > 80]
+        assert not wide, (path, wide)
+
+
+def test_wrapping_counts_terminal_columns_and_keeps_punctuation_off_line_starts():
+    lines = i18n.wrap("按人口数把代表名额分配到各选区（每区一至三名，选举法第二十五、二十六条）。", 40)
+    assert all(i18n.width(line) <= 40 for line in lines) and len(lines) == 2
+    assert not any(line[0] in i18n.CLOSING for line in lines)
+    assert i18n.wrap("http://127.0.0.1:8000/ 地址", 10)[0] == "http://127.0.0.1:8000/"
 
 
 @pytest.mark.parametrize(

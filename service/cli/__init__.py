@@ -43,7 +43,7 @@ class Lazy:
         if isinstance(found, typer.Typer):
             command = typer.main.get_group(found)  # a group even with one command (`plan check`)
         else:
-            single = typer.Typer()
+            single = typer.Typer(add_completion=False)
             single.command(self.name)(found)
             command = typer.main.get_command(single)
         command.name = self.name

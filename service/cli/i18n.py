@@ -16,6 +16,7 @@ text of `typer.core` has a translation here (an upgrade that adds one fails the 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import typer.core
 from typer._click.core import Context
@@ -102,15 +103,99 @@ def translate(message: str) -> str:
     return message
 
 
+# The value types Typer names in help pages (`--db <str>`, `--batch <int range>`).
+TYPES = {
+    "str": "文本",
+    "int": "整数",
+    "float": "数",
+    "path": "路径",
+    "bool": "是/否",
+    "date": "日期",
+    "datetime": "日期时间",
+}
+_TYPE = re.compile(r"<(\w+)( range)?>")
+
+
+def _type_name(found: re.Match[str]) -> str:
+    name = TYPES.get(found.group(1))
+    if name is None:
+        return found.group(0)
+    return f"<{name}{'，有范围' if found.group(2) else ''}>"
+
+
+def width(text: str) -> int:
+    """Columns a terminal gives the text: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+# A run of Latin letters, digits and their punctuation stays on one line; a Chinese character or
+# a space may end a line.
+_TOKENS = re.compile(r"[\x21-\x7e]+|\s+|.")
+
+
+CLOSING = set("，。、；：？！）」』》〉】”’,.;:?!)]}")
+
+
+def wrap(text: str, columns: int) -> list[str]:
+    """Lines of at most `columns` terminal columns (a single over-long word stays whole).
+    Closing punctuation never starts a line (避头): the character before it moves down with it."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for token in _TOKENS.findall(paragraph):
+            if not line.strip() or width(line + token.rstrip()) <= columns:
+                line += token
+                continue
+            carry = token.lstrip()
+            if carry and carry[0] in CLOSING:
+                while len(line) > 1 and (line[-1] in CLOSING or carry[0] in CLOSING):
+                    line, carry = line[:-1], line[-1] + carry
+                    if line[-1:] not in CLOSING:
+                        break
+            lines.append(line.rstrip())
+            line = carry
+        lines.append(line.rstrip())
+    return lines
+
+
 class ChineseFormatter(HelpFormatter):
+    """Click's help layout, measured in terminal columns (Chinese characters are two wide) so
+    that help pages fit the terminal and their columns line up."""
+
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{heading}：\n")
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         super().write_usage(prog, args, "用法：" if prefix is None else prefix)
 
+    def write_text(self, text: str) -> None:
+        indent = " " * self.current_indent
+        paragraphs = [p for p in re.split(r"\n\s*\n", text)]
+        lines = []
+        for number, paragraph in enumerate(paragraphs):
+            if number:
+                lines.append("")
+            joined = " ".join(part.strip() for part in paragraph.splitlines())
+            lines += [indent + line for line in wrap(joined, max(self.width - self.current_indent, 20))]
+        self.write("\n".join(lines) + "\n")
+
     def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
-        super().write_dl([(a, HELP_TEXTS.get(b, b)) for a, b in rows], col_max, col_spacing)
+        rows = [(_TYPE.sub(_type_name, a), HELP_TEXTS.get(b, b)) for a, b in rows]
+        first = min(max((width(a) for a, _ in rows), default=0), col_max) + col_spacing
+        text_columns = max(self.width - first - self.current_indent, 10)
+        for term, text in rows:
+            self.write(f"{'':>{self.current_indent}}{term}")
+            if not text:
+                self.write("\n")
+                continue
+            if width(term) <= first - col_spacing:
+                self.write(" " * (first - width(term)))
+            else:
+                self.write("\n" + " " * (first + self.current_indent))
+            lines = wrap(text, text_columns)
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(" " * (first + self.current_indent) + line + "\n")
 
 
 class ChineseContext(Context):
