@@ -92,5 +92,6 @@ def test_the_listing_is_the_registry():
 
     result = CliRunner().invoke(cli.app, ["--help"])
     assert result.exit_code == 0
-    listed = [line.split()[0] for line in result.stdout.split("命令：")[1].strip().splitlines()]
+    lines = result.stdout.split("命令：")[1].strip("\n").splitlines()
+    listed = [line.split()[0] for line in lines if not line.startswith("   ")]  # not a wrapped help line
     assert listed == [entry.name for entry in cli.COMMANDS]
