@@ -151,12 +151,16 @@ def handled(as_json: bool, document: ErrorDocument = error_document) -> Iterator
     except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
         where = error.filename or ""
         fail(
-            DomainError("E_FILE", f"无法读写文件 {where}（{_OS_REASONS[type(error)]}）", None),
+            DomainError("E_FILE", f"无法读写文件 {where}（{_os_reason(error)}）", None),
             as_json,
             document,
         )
     except UnicodeError:
-        fail(DomainError("E_ENCODING", "输入中有无法处理的字符：请使用 UTF-8 编码", None), as_json, document)
+        fail(
+            DomainError("E_ENCODING", "输入中有无法处理的字符（编码有误；文件请用 UTF-8）", None),
+            as_json,
+            document,
+        )
     except Exception as error:
         translated = database_error(error)
         if translated is None:
@@ -164,11 +168,12 @@ def handled(as_json: bool, document: ErrorDocument = error_document) -> Iterator
         fail(translated, as_json, document)
 
 
-_OS_REASONS = {
-    FileNotFoundError: "不存在",
-    IsADirectoryError: "是目录，不是文件",
-    PermissionError: "没有权限",
-}
+def _os_reason(error: OSError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "不存在"
+    if isinstance(error, IsADirectoryError):
+        return "是目录，不是文件"
+    return "没有权限"
 
 
 def database_error(error: Exception) -> DomainError | None:
