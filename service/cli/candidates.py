@@ -12,7 +12,10 @@ from pathlib import Path
 
 import typer
 
+from service.cli.committee import app as committee_app
 from service.cli.common import JSON, Reply, parse_date, run
+from service.cli.mobile_boxes import app as mobile_boxes_app
+from service.cli.proxies import app as proxies_app
 from service.cli.voting import DISTRICT, STATUS_NAMES, parse_votes
 from workflow.commands import candidate_committee, candidate_lists, candidate_nominations, candidate_records
 from workflow.commands.elections import get_election
@@ -22,6 +25,9 @@ from workflow.store.candidates import CandidateStatus
 from workflow.views import candidates as candidate_views
 
 app = typer.Typer(help="代表候选人：推荐、初步与正式名单、预选、结构、回避", no_args_is_help=True)
+app.add_typer(committee_app, name="committee")
+app.add_typer(proxies_app, name="proxies")
+app.add_typer(mobile_boxes_app, name="mobile-boxes")
 
 SHARE_NAMES = {"women": "妇女", "cpc": "中共党员", "cadres": "党政干部"}
 
@@ -108,7 +114,9 @@ def nominate(
             clock=cli.clock,
             actor=cli.actor,
         )
-        return Reply(candidate_records.candidate_view(c), f"已登记选区 {district} 候选人 {c.name}（编号 {c.id}）")
+        return Reply(
+            candidate_records.candidate_view(c), f"已登记选区 {district} 候选人 {c.name}（编号 {c.id}）"
+        )
 
     run(ctx, as_json, work)
 
@@ -136,7 +144,7 @@ def candidates_list(
             ]
         return Reply(view, "\n".join(lines) or "尚无候选人名单")
 
-    run(ctx, as_json, work)
+    run(ctx, as_json, work, reading=True)
 
 
 @app.command("published")
@@ -172,7 +180,9 @@ def withdraw(
     """候选人退出（须说明理由）。"""
 
     def work(s, cli) -> Reply:
-        c = candidate_nominations.withdraw(s, election_id, candidate_id, reason=reason, clock=cli.clock, actor=cli.actor)
+        c = candidate_nominations.withdraw(
+            s, election_id, candidate_id, reason=reason, clock=cli.clock, actor=cli.actor
+        )
         return Reply(candidate_records.candidate_view(c), f"{c.name} 已退出")
 
     run(ctx, as_json, work)
@@ -240,8 +250,13 @@ def primary(
     """登记预选结果，按得票多少确定正式候选人（选举法第三十二条）。"""
 
     def work(s, cli) -> Reply:
-        candidate_lists.primary(s, election_id, district, parse_votes(votes), size=size, clock=cli.clock, actor=cli.actor)
-        kept = [c.name for c in candidate_records.candidates_of(s, election_id, district, [CandidateStatus.PRELIMINARY])]
+        candidate_lists.primary(
+            s, election_id, district, parse_votes(votes), size=size, clock=cli.clock, actor=cli.actor
+        )
+        kept = [
+            c.name
+            for c in candidate_records.candidates_of(s, election_id, district, [CandidateStatus.PRELIMINARY])
+        ]
         return Reply(
             {"district": district, "method": "primary", "kept": kept},
             f"选区 {district} 预选确定：{'、'.join(kept)}",

@@ -158,7 +158,7 @@ def _show(view: dict) -> None:
         latest = f"最迟 {m['latest']}" if m["latest"] else ""
         done = f"{m['done_on']}{'（逾期办结）' if m['late'] else ''}" if m["done_on"] else ""
         status = MILESTONE_STATUSES.get(m["status"], m["status"])
-        typer.echo(f"  [{status}] {m['name']}  计划 {m['planned'] or '—'}  {latest}  {done}")
+        typer.echo(f"  [{status}] {m['name']}（{m['key']}）  计划 {m['planned'] or '—'}  {latest}  {done}")
     nxt = view["next"]
     if nxt and not nxt["allowed"]:
         typer.echo("进入下一阶段尚需：" + "；".join(r["message"] for r in nxt["refusals"]))

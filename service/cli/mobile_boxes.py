@@ -61,4 +61,4 @@ def boxes_list(
         text = "\n".join(f"{b['district']} {b['label']}：{'、'.join(b['scrutineers'])}" for b in items)
         return Reply({"mobile_boxes": items}, text or "无")
 
-    run(ctx, as_json, work)
+    run(ctx, as_json, work, reading=True)

@@ -8,6 +8,8 @@ import typer
 
 from service.cli.common import JSON, Reply, handled, parse_date, reply, run, say, state
 from workflow.commands import notices as commands
+from workflow.commands.elections import get_election, kind_of
+from workflow.views.milestone_names import resolve_milestone
 from workflow.views.notices import published_notice
 
 app = typer.Typer(help="公告：列出、生成、发布", no_args_is_help=True)
@@ -16,11 +18,17 @@ ON = typer.Option(None, "--on", help="公告日期（成文日期）YYYY-MM-DD�
 DATE_STYLE = typer.Option(
     "arabic", "--date-style", help="成文日期写法：arabic（2021年9月20日）或 chinese（二〇二一年九月二十日）"
 )
-MILESTONE = typer.Option(None, "--milestone", help="期限提醒针对的节点键（deadline_warning；默认最近的期限）")
+MILESTONE = typer.Option(
+    None, "--milestone", help="期限提醒针对的节点键或名称（deadline_warning；默认最近的期限）"
+)
 
 
-def _options(milestone: str | None) -> dict | None:
-    return {"milestone": milestone} if milestone else None
+def _options(session, election_id: int, milestone: str | None) -> dict | None:
+    """The template's options; the milestone named by its key or its Chinese name."""
+    if not milestone:
+        return None
+    kind = kind_of(get_election(session, election_id))
+    return {"milestone": resolve_milestone(kind, milestone, "milestone")}
 
 
 @app.command("list")
@@ -72,7 +80,7 @@ def notices_render(
             on=parse_date(on, "on"),
             clock=cli.clock,
             date_style=date_style,
-            options=_options(milestone),
+            options=_options(session, election_id, milestone),
         )
         output.write_bytes(rendered.content)
         payload = {

@@ -63,4 +63,4 @@ def proxies_list(
         text = "\n".join(f"{p['grantor']} → {p['holder']}（{p['consent_document']}）" for p in items)
         return Reply({"proxies": items}, text or "无")
 
-    run(ctx, as_json, work)
+    run(ctx, as_json, work, reading=True)

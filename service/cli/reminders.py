@@ -9,8 +9,22 @@ import typer
 from service.cli.common import JSON, Reply, handled, run, say
 from workflow.errors import DomainError
 from workflow.views import reminders
+from workflow.views.milestone_names import milestone_names
 
 app = typer.Typer(help="提醒", no_args_is_help=True)
+# What each kind of reminder (workflow/timetable.py ReminderKind, and appeals' appeal_due) is called.
+KIND_NAMES = {
+    "lead": "提前提醒",
+    "due_today": "今日到期",
+    "plan_overdue": "超过计划日期",
+    "overdue": "已逾期",
+    "escalation": "上报督办",
+    "deadline_passed": "法定期限已到",
+    "phase_opens": "阶段开始",
+    "advance_check": "检查能否推进阶段",
+    "appeal_due": "申诉处理期限",
+}
+STATUS_NAMES = {"pending": "待发出", "done": "已发出", "cancelled": "已取消", "superseded": "已合并"}
 FIELDS = (
     "id",
     "election_id",
@@ -56,16 +70,26 @@ def reminders_list(
             {k: r[k] for k in FIELDS}
             for r in reminders.list_reminders(session, election_id=election, status=wanted, due_before=before)
         ]
+        names = milestone_names(session, {r["election_id"] for r in rows})
+        for r in rows:
+            r["milestone_name"] = names.get(r["election_id"], {}).get(r["milestone_key"])
+            r["kind_name"] = KIND_NAMES.get(r["kind"], r["kind"])
         return Reply(rows, lambda: _reminders_text(rows))
 
     run(ctx, as_json, work, reading=True)
 
 
 def _reminders_text(rows: list[dict]) -> None:
+    """One line per reminder: what it is called and its key, side by side."""
     for r in rows:
-        what = r["milestone_key"] or r["phase"] or ""
-        lead = f"（提前 {r['lead_days']} 天）" if r["kind"] == "lead" else ""
+        if r["milestone_key"]:
+            what = f"{r['milestone_name'] or ''}（{r['milestone_key']}）"
+        else:
+            what = f"阶段 {r['phase']}" if r["phase"] else ""
+        label = f"提前 {r['lead_days']} 天提醒" if r["kind"] == "lead" else r["kind_name"]
+        status = STATUS_NAMES.get(r["status"], r["status"])
         typer.echo(
-            f"{r['id']}\t{r['election_id']}\t{r['fire_at_local']:%Y-%m-%d %H:%M}\t{r['kind']}{lead}\t{what}\t{r['status']}"
+            f"{r['id']}\t{r['election_id']}\t{r['fire_at_local']:%Y-%m-%d %H:%M}\t"
+            f"{label}（{r['kind']}）\t{what}\t{status}（{r['status']}）"
         )
     say(f"共 {len(rows)} 条。")

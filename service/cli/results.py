@@ -25,7 +25,7 @@ def results_show(ctx: typer.Context, election_id: int = typer.Argument(...), as_
             )
         return Reply(view, "\n".join(lines) or "尚无选区")
 
-    run(ctx, as_json, work)
+    run(ctx, as_json, work, reading=True)
 
 
 @app.command("publish")

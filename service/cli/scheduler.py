@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import sys
+import os
 
 import typer
 
 from config.settings import Settings
 from schedules.sweep import sweep
 from service.cli.common import JSON, Reply, finish, handled, reply, say, set_now, state
+from service.logs import check_format, configure
 from workflow.errors import DomainError
 from workflow.timeutil import DEFAULT_TZ, parse_instant
 
@@ -22,11 +23,13 @@ SECTIONS = {
 }
 
 
-def _logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+def _logging(log_format: str | None = None) -> None:
+    """As `huanjie serve`'s: Chinese text on a terminal, JSON otherwise (service/logs.py). Like
+    `logging.basicConfig`, nothing changes where the host already set up logging (a test run)."""
+    chosen = check_format(log_format or os.environ.get("HUANJIE_LOG_FORMAT") or "auto")
+    if logging.getLogger().handlers:
+        return
+    configure(chosen)
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # two lines a minute otherwise
 
 
@@ -48,8 +51,8 @@ def sweep_command(
     """执行一次到期提醒扫描：发出提醒、标记逾期、上报督办、推进阶段。"""
     # Not `run`: the sweep claims due reminders in batches, one transaction each.
     cli = state(ctx)
-    _logging()
     with handled(as_json):
+        _logging()
         if now:
             set_now(cli, _instant(now))
         result = sweep(cli.database(), cli.clock, batch=batch)
@@ -76,14 +79,17 @@ def worker_command(
     ),
     timezone: str = typer.Option(DEFAULT_TZ, "--timezone", help="调度使用的时区"),
     delivery_every: float = typer.Option(10.0, "--delivery-every", min=0.1, help="发送通知的间隔（秒）"),
+    log_format: str = typer.Option(
+        "auto", "--log-format", envvar="HUANJIE_LOG_FORMAT", help="日志格式：auto、text 或 json"
+    ),
 ) -> None:
     """运行调度进程（定时扫描、每日提示、发送通知），收到 SIGTERM 后处理完当前任务再退出。"""
     # Deferred on purpose: APScheduler loads only for the worker, so `huanjie --help` stays fast.
     from schedules.runner import run_worker
 
     cli = state(ctx)
-    _logging()
     with handled(False):
+        _logging(log_format)
         db = cli.database()
         code = run_worker(
             db,

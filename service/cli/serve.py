@@ -8,7 +8,8 @@ import os
 import typer
 
 from config.settings import Settings
-from service.cli.common import finish, state
+from service import logs
+from service.cli.common import finish, handled, state
 from service.logs import configure
 from workflow.store import Database
 
@@ -23,7 +24,13 @@ def serve(
     workers: int = typer.Option(
         1, "--workers", min=1, max=64, help="API 进程数（>1 时不在进程内运行调度器）"
     ),
-    plain_logs: bool = typer.Option(False, "--plain-logs", help="日志用纯文本而非 JSON"),
+    log_format: str = typer.Option(
+        "auto",
+        "--log-format",
+        envvar="HUANJIE_LOG_FORMAT",
+        help="日志格式：auto（终端上为中文文本，否则 JSON）、text 或 json",
+    ),
+    plain_logs: bool = typer.Option(False, "--plain-logs", help="同 --log-format text", hidden=True),
 ) -> None:
     """启动 HTTP API、工作台和调度器（默认 http://127.0.0.1:8000/）。"""
     # Deferred on purpose: uvicorn and the FastAPI application load only for `serve`, so the
@@ -33,7 +40,8 @@ def serve(
     from service.app import create_app
 
     cli = state(ctx)
-    config = configure(json_logs=not plain_logs)
+    with handled(False):
+        config = configure(logs.check_format("text" if plain_logs else log_format))
     log = logging.getLogger("huanjie.service")
     # Migrated once, here, before any worker process starts; unless operators run Alembic
     # themselves (docs/operations.md).

@@ -107,4 +107,4 @@ def tallies_list(
         )
         return Reply({"district": district, "rounds": items}, text or "尚无计票")
 
-    run(ctx, as_json, work)
+    run(ctx, as_json, work, reading=True)
