@@ -29,6 +29,7 @@ from service.api import (
 from service.api.deps import Admitted, Services
 from service.api.schemas.common import Health
 from service.metrics import Metrics
+from service.sanitize import InputHygiene
 from service.web import routes as web_routes
 from service.web import voters as web_voters
 from workflow.clock import Clock, SystemClock
@@ -155,6 +156,7 @@ def create_app(
     ):
         app.include_router(module.router)
     web_routes.mount_static(app)
+    app.add_middleware(InputHygiene)  # NUL, controls, lone surrogates → 422 naming the field
     app.add_middleware(RequestLog, metrics=metrics)
     return app
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import logging.config
 
+from service.sanitize import RedactIds
+
 JSON_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
@@ -31,12 +33,13 @@ def log_config(json_logs: bool = True, level: str = "INFO") -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
-        "filters": {"drop_color": {"()": DropColor}},
+        # redact_ids: no whole ID number in any log line or traceback (service/sanitize.py).
+        "filters": {"drop_color": {"()": DropColor}, "redact_ids": {"()": RedactIds}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
                 "formatter": "default",
-                "filters": ["drop_color"],
+                "filters": ["drop_color", "redact_ids"],
                 "stream": "ext://sys.stderr",
             }
         },

@@ -58,6 +58,7 @@ REPORT_KEYS = (
     "rejected_rows",
     "warnings_total",
 )
+IMPORT_ATTEMPTS = 3  # a conflict with a concurrent import of the same people is retried
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The printed lists' columns (workflow.commands.voter_exports.list_view) as JSON keys.
 COLUMN_KEYS = {
@@ -198,37 +199,27 @@ def import_upload(
     """Import an uploaded file in the caller's transaction. Rejected rows without accept_valid:
     the savepoint is rolled back, nothing is written, and the report is returned uncommitted."""
     name = Path(upload.filename or "upload").name[:200]
-    rejects = RejectedRows()
     with tempfile.TemporaryDirectory(prefix="huanjie-upload-") as scratch:
         path = _spool(upload, scratch)
         digest = file_digest(path)
-        opened = open_sheet(path, sheet=sheet)
-        try:
-            with session.begin_nested():
-                report = voter_import.import_voters(
-                    session,
-                    election_id,
-                    opened.header,
-                    opened.rows,
-                    file_name=name,
-                    file_sha256=digest,
-                    district=district,
-                    accept_valid=accept_valid,
-                    clock=svc.clock,
-                    actor=caller.username,
-                    on_reject=rejects,
+        for attempt in range(1, IMPORT_ATTEMPTS + 1):
+            try:
+                report, rejects, header = _import_once(
+                    session, svc, caller, election_id, path, name, digest, district, sheet, accept_valid
                 )
-        except voter_import.ImportRejected as rejected:
-            report = rejected.report
-        finally:
-            opened.close()
+                break
+            except voter_import.ImportConflict:
+                # A concurrent import of the same people committed first (PostgreSQL): run
+                # again, now seeing them registered (the savepoint undid this attempt).
+                if attempt == IMPORT_ATTEMPTS:
+                    raise
         # Kept whether or not the import was committed: the rows to fix and send again.
         try:
             report.rejected_file = save_rejected(
                 session,
                 election_id,
                 rejects,
-                opened.header,
+                header,
                 file_name=name,
                 actor=caller.username,
                 now=svc.clock.now(),
@@ -236,6 +227,35 @@ def import_upload(
         finally:
             rejects.close()
         return report
+
+
+def _import_once(session, svc, caller, election_id, path, name, digest, district, sheet, accept_valid):
+    """One attempt in a savepoint → (report, rejected rows, header)."""
+    rejects = RejectedRows()
+    opened = open_sheet(path, sheet=sheet)
+    try:
+        with session.begin_nested():
+            report = voter_import.import_voters(
+                session,
+                election_id,
+                opened.header,
+                opened.rows,
+                file_name=name,
+                file_sha256=digest,
+                district=district,
+                accept_valid=accept_valid,
+                clock=svc.clock,
+                actor=caller.username,
+                on_reject=rejects,
+            )
+    except voter_import.ImportRejected as rejected:
+        report = rejected.report
+    except BaseException:
+        rejects.close()
+        raise
+    finally:
+        opened.close()
+    return report, rejects, opened.header
 
 
 def report_json(report: ImportReport, election_id: int | None = None) -> dict:

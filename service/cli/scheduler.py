@@ -10,6 +10,7 @@ import typer
 from config.settings import Settings
 from schedules.sweep import sweep
 from service.cli.common import JSON, Reply, finish, handled, reply, say, set_now, state
+from service.sanitize import RedactIds
 from workflow.errors import DomainError
 from workflow.timeutil import DEFAULT_TZ, parse_instant
 
@@ -26,6 +27,8 @@ def _logging() -> None:
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactIds())  # no whole ID number in a log line (service/sanitize.py)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # two lines a minute otherwise
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
@@ -16,6 +17,7 @@ from workflow.commands import elections
 from workflow.commands.voter_changes import deprived_numbers
 from workflow.commands.voter_districts import district_codes, district_lookup
 from workflow.commands.voter_list import is_published, supplement_import, today_for
+from workflow.errors import Conflict
 from workflow.events import VotersImported
 from workflow.rules import ric
 from workflow.rules.voter_import import ImportReport, ImportSorter, Register, RejectSink, default_district
@@ -45,6 +47,20 @@ VOTER_COLUMNS = (
 )
 
 
+class ImportConflict(Conflict):
+    """Another import registered some of the same people meanwhile (PostgreSQL: both read the
+    register before either committed). The caller may run the import again: it then finds them
+    registered (不重登) and adds the rest."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "E_IMPORT_CONFLICT", "同一批人员正由另一次导入同时登记，请稍后重新上传（不会重复登记）", "file"
+        )
+
+
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE for a unique key
+
+
 class ImportRejected(Exception):
     """Rows were rejected and --accept-valid was not given: the caller rolls back (exit 1)."""
 
@@ -58,18 +74,26 @@ def _bulk_insert(session: Session, rows: list[tuple]) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         driver = connection.connection.driver_connection
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY voters ({', '.join(VOTER_COLUMNS)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        try:
+            with (
+                driver.cursor() as cursor,
+                cursor.copy(f"COPY voters ({', '.join(VOTER_COLUMNS)}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        except Exception as error:  # psycopg's own errors: COPY runs below SQLAlchemy
+            if getattr(error, "sqlstate", None) == UNIQUE_VIOLATION:
+                raise ImportConflict() from None
+            raise
         return
     placeholders = ", ".join("?" for _ in VOTER_COLUMNS)
-    connection.exec_driver_sql(
-        f"INSERT INTO voters ({', '.join(VOTER_COLUMNS)}) VALUES ({placeholders})",
-        [(*row[:6], row[6].isoformat(), *row[7:]) for row in rows],
-    )
+    try:
+        connection.exec_driver_sql(
+            f"INSERT INTO voters ({', '.join(VOTER_COLUMNS)}) VALUES ({placeholders})",
+            [(*row[:6], row[6].isoformat(), *row[7:]) for row in rows],
+        )
+    except IntegrityError:
+        raise ImportConflict() from None
 
 
 def _register(session: Session, election: Election) -> Register:
