@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from tests.service_fixtures import make_world
 from tests.test_service_api import problem_of
 from tests.test_service_api_parts import XINSHI_ELECTION, advance_to, csv_bytes, voter_rows
+from tests.voters_support import number
 from workflow.errors import DomainError
 from workflow.rules.voter_rows import check_addition
 from workflow.store.models import Election
@@ -99,7 +100,7 @@ def test_control_characters_cannot_reach_a_voters_name(world):
     with pytest.raises(DomainError) as refused:
         check_addition(
             "王\x0b伟",
-            "420821196001010011",
+            number(date(1960, 1, 1), 1),
             election_day=date(2011, 10, 9),
             migrant=False,
             proof=None,
