@@ -113,6 +113,13 @@ def test_over_wide_rows_are_refused(world):
     assert "第 3 行" in body["detail"]
 
 
+def test_a_million_columns_are_refused_without_reading_them(world):
+    line = ("," * 1_000_000).encode()
+    started = time.perf_counter()
+    body = problem_of(_send(world, "wide.csv", "姓名,公民身份号码\n".encode() + line + b"\n"), 422, "file")
+    assert body["code"] == "E_FILE_TOO_WIDE" and time.perf_counter() - started < 5
+
+
 def test_rejected_rows_are_capped_in_the_report_but_all_in_the_file(world):
     junk = []
     for i, row in enumerate(voter_rows(3000, seed=3)):

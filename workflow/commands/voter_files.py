@@ -38,6 +38,7 @@ XLS_SUFFIXES = {".xls"}
 HEADER_SCAN = 20  # the header row is looked for among this many first rows
 MAX_ROWS = 1_000_000  # rows of one file: a county's register in one file stays well below
 MAX_COLUMNS = 64  # a register has a dozen columns; the rest of a wider row is an error
+MAX_LINE = 256 * 1024  # characters in one line of a CSV file (a register's row: well under 4 KB)
 # XLSX containers: a zip bomb is refused before any member is inflated.
 MAX_ZIP_MEMBERS = 2000
 MAX_INFLATED = 1 << 30  # 1 GiB of XML for the whole workbook
@@ -160,13 +161,27 @@ def open_sheet(
     )
 
 
+def _bounded_lines(text) -> Iterator[str]:
+    """The file's physical lines, none longer than MAX_LINE characters: csv would otherwise build
+    a row of a million empty fields from one line of commas before anyone could count them."""
+    while True:
+        line = text.readline(MAX_LINE + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE and not line.endswith(("\n", "\r")):
+            raise DomainError(
+                "E_FILE_TOO_WIDE", f"文件中有一行超过 {MAX_LINE // 1024} KB：请检查文件是否正确", "file"
+            )
+        yield line
+
+
 def _open_csv(path: Path, on_progress) -> Sheet:
     encoding = _detect_encoding(path)
     raw = path.open("rb", buffering=0)
     text = io.TextIOWrapper(
         io.BufferedReader(_CountingReader(raw, on_progress), 1 << 20), encoding=encoding, newline=""
     )
-    reader = csv.reader(text)
+    reader = csv.reader(_bounded_lines(text))
 
     def rows() -> Iterator[tuple[int, list[object]]]:
         try:
