@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     cookie_secure: bool = False  # set true behind HTTPS so cookies are never sent in clear
     json_logs: bool = True
     migrate_on_start: bool = True  # `upgrade heads` when the app starts (off when ops run Alembic)
+    # The audit chain's HMAC key (may be "env:NAME"); unset: a published development key, which
+    # detects deletions but not a forger (docs/security.md). `audit verify` names the key in use.
+    audit_secret: str | None = None
 
     # -- scheduler (`huanjie worker`, or the service's own scheduler) -------------------------
     sweep_seconds: float = 60.0

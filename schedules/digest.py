@@ -18,12 +18,24 @@ from workflow.clock import Clock
 from workflow.kinds import get_kind
 from workflow.machine import FINAL_STATES, state_name
 from workflow.store import Database
-from workflow.store.models import Election, MilestoneStatus
+from workflow.store.audit import HEAD_ID
+from workflow.store.models import AuditHead, Election, MilestoneStatus
 from workflow.timeutil import local_date
 
 log = logging.getLogger("huanjie.digest")
 
 HORIZON_DAYS = 7  # what is due within a week goes into the digest
+# The audit chain's head goes to every county committee each day (with its digest), so that a
+# later rewrite of what was already recorded shows against the head the county holds.
+HEAD_LEVEL = "county"
+
+
+def head_line(session) -> str:
+    """The audit chain head as of now, for the county's records (docs/security.md)."""
+    head = session.get(AuditHead, HEAD_ID)
+    if head is None:
+        return "审计链头：尚无记录"
+    return f"审计链头：第 {head.seq} 条，哈希 {head.hash}（密钥 {head.key_id or '无'}；请留存，用于核对审计日志）"
 
 
 @dataclass(frozen=True)
@@ -76,15 +88,22 @@ def write_digests(db: Database, clock: Clock) -> int:
         ).scalars()
         by_jurisdiction: dict[int, list[str]] = {}
         zones: dict[int, str] = {}
+        counties: set[int] = set()
         for election in elections:
             today = local_date(now, election.jurisdiction.timezone)
             lines = election_lines(election, today)
-            if lines:
+            county = election.jurisdiction.level == HEAD_LEVEL
+            if lines or county:
                 by_jurisdiction.setdefault(election.jurisdiction_id, []).extend(lines)
                 zones[election.jurisdiction_id] = election.jurisdiction.timezone
+            if county:
+                counties.add(election.jurisdiction_id)
         outbox = Outbox(session, now)
+        head = head_line(session) if counties else ""
         for jurisdiction_id, lines in by_jurisdiction.items():
             today = local_date(now, zones[jurisdiction_id])
+            if jurisdiction_id in counties:
+                lines = [*(lines or ["（今日无逾期或临近的节点）"]), head]
             body = f"【每日工作提示】{today}\n" + "\n".join(lines)
             item = DigestItem(None, body)
             recipients = committee_recipients(session, jurisdiction_id)

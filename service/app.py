@@ -30,6 +30,7 @@ from service.api import (
 from service.api.deps import Admitted, Services
 from service.api.schemas.common import Health
 from service.metrics import Metrics
+from service.sanitize import InputHygiene
 from service.web import allocation as web_allocation
 from service.web import appeals as web_appeals
 from service.web import candidates as web_candidates
@@ -180,6 +181,7 @@ def create_app(
         app.include_router(module.router)
     web_routes.mount_static(app)
     web_desk.install(app)  # HTML error pages for browsers, /docs offline
+    app.add_middleware(InputHygiene)  # NUL, controls, lone surrogates → 422 naming the field
     app.add_middleware(RequestLog, metrics=metrics)
     return app
 

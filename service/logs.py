@@ -18,6 +18,7 @@ import sys
 from datetime import datetime
 from typing import Literal
 
+from service.sanitize import RedactIds
 from workflow.errors import DomainError
 
 JSON_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -183,8 +184,11 @@ def log_config(log_format: str = "auto", level: str = "INFO") -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
-        "filters": {"drop_color": {"()": DropColor}},
-        "handlers": {"stderr": {"()": StderrHandler, "formatter": "default", "filters": ["drop_color"]}},
+        # redact_ids: no whole ID number in any log line or traceback (service/sanitize.py).
+        "filters": {"drop_color": {"()": DropColor}, "redact_ids": {"()": RedactIds}},
+        "handlers": {
+            "stderr": {"()": StderrHandler, "formatter": "default", "filters": ["drop_color", "redact_ids"]}
+        },
         "loggers": {
             # Propagates: a host's root handlers (and pytest's caplog) see the records too; the root
             # logger has no handler of ours, so nothing is printed twice.

@@ -116,3 +116,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The tests marked slow (10 s and more: a 3,000-voter PDF, four sweeper processes) start
     first, so that under xdist no worker is left running one of them alone at the end."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Issue 16 item 7: no whole ID number in any log record of the whole suite. Every test's
+    captured log output is scanned for valid resident ID numbers (check digit right); a test
+    that logged one fails, naming the masked number."""
+    report = yield
+    if report.when == "call" and not report.failed:  # its caplog holds setup's records too
+        from service.sanitize import id_numbers_in
+
+        found = id_numbers_in(report.caplog)
+        if found:
+            report.outcome = "failed"
+            report.longrepr = (
+                f"whole ID number(s) in the captured logs: {', '.join(n[:6] + '*' * 12 for n in found)}"
+            )
+    return report

@@ -357,12 +357,17 @@ def test_audit_log_records_the_actor_and_verifies(world, db):
     entries = world.get("xinshi", "/api/v1/audit?election_id=3&action=milestone.completed").json()["items"]
     assert entries[0]["actor"] == "xinshi" and entries[0]["entity_id"] == "3/quotas_allocated"
     assert all(e["entity_id"] != "4" for e in world.get("xinshi", "/api/v1/audit?limit=500").json()["items"])
-    assert world.get("admin", "/api/v1/audit/verify").json() == {
+    verified = world.get("admin", "/api/v1/audit/verify").json()
+    assert verified | {"head_hash": None} == {
         "ok": True,
         "entries": pytest.approx(_count(db)),
         "broken_at": None,
         "reason": None,
+        "head_seq": pytest.approx(_count(db)),
+        "head_hash": None,
+        "key_id": "dev",
     }
+    assert len(verified["head_hash"]) == 64
     problem_of(world.get("yongxing", "/api/v1/audit?election_id=3"), 403)
 
 

@@ -116,7 +116,18 @@ def test_import_commits_and_reports_like_the_cli(registration, db):
     done = upload(world, "registrar", csv_bytes(rows))
     assert done.status_code == 200, done.text
     report = done.json()
-    assert set(report) == {"accepted", "unchanged", "warnings", "rejected", "duplicates", "committed"}
+    assert set(report) == {
+        "accepted",
+        "unchanged",
+        "warnings",
+        "rejected",
+        "duplicates",
+        "committed",
+        "rejected_total",
+        "rejected_rows",
+        "warnings_total",
+        "rejected_file",
+    }
     assert report["accepted"] == 30 and report["committed"] is True and report["rejected"] == []
     with db.reading() as session:
         assert session.execute(select(func.count()).select_from(Voter)).scalar_one() == 30

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Response
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, vText
 
 from service.api.deps import Caller, Svc, Tx
 from service.api.elections import ElectionId, visible_election
@@ -25,8 +25,10 @@ def election_calendar(election: Election, stamp) -> bytes:
     cal.add("prodid", "-//huanjie//换届选举//ZH")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", election.title)
-    cal.add("x-wr-timezone", election.jurisdiction.timezone)
+    # X- properties are not typed as TEXT by icalendar: without vText a CR/LF in a title went
+    # out unescaped and broke the whole file (RFC 5545 3.3.11 escapes it as \n).
+    cal.add("x-wr-calname", vText(election.title))
+    cal.add("x-wr-timezone", vText(election.jurisdiction.timezone))
     for m in election.milestones:
         spec = kind.milestones[m.key]
         day = m.done_on or m.planned_date or m.latest

@@ -13,8 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.sanitize import BadInput
 from workflow.commands.elections import PlanViolations, TransitionRefused
 from workflow.errors import Conflict, DomainError, NotFound
 
@@ -116,6 +119,59 @@ def _validation_item(error: dict) -> dict:
     return {"field": field, "rule": rule, "message": f"{field or '请求'} {text}"}
 
 
+RETRY_AFTER_SECONDS = 5  # a SQLite lock or a PostgreSQL restart is over in seconds
+
+
+def _where(error: BaseException) -> str:
+    """The innermost frame of the project in the traceback (file:line), for the log."""
+    found = "?"
+    trace = error.__traceback__
+    while trace is not None:
+        name = trace.tb_frame.f_code.co_filename
+        if "/site-packages/" not in name and "/lib/python" not in name:
+            found = f"{name.rsplit('/', 1)[-1]}:{trace.tb_lineno}"
+        trace = trace.tb_next
+    return found
+
+
+def database_problem(request: Request, error: Exception) -> JSONResponse:
+    """A database error → 503 (unreachable, locked, pool exhausted), 409 (a concurrent write
+    won: a unique key) or 422 (a value the column cannot hold). Logged without the statement's
+    parameters or the driver's message, which may quote them (ID numbers)."""
+    orig = getattr(error, "orig", None)
+    log.error(
+        "database error",
+        extra={
+            "path": request.url.path,
+            "error": type(orig or error).__name__,
+            "sqlstate": getattr(orig, "sqlstate", None),
+            "where": _where(error),
+        },
+    )
+    path = request.url.path
+    if isinstance(error, IntegrityError):
+        return problem(
+            409,
+            "E_CONFLICT",
+            "数据已被另一操作同时修改（例如同一批人员正在另一处导入），请稍后重试",
+            None,
+            path,
+        )
+    if isinstance(error, DataError):
+        return problem(
+            422, "E_BAD_DATA", "输入中有数据库无法保存的内容（如 NUL 字符、超长文字或越界的数字）", None, path
+        )
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeout) or getattr(
+        error, "connection_invalidated", False
+    ):
+        response = problem(
+            503, "E_DB_UNAVAILABLE", "数据库暂时不可用（连接中断或繁忙），请稍后重试", None, path
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return problem(500, "E_INTERNAL", "服务器内部错误，已记录日志", None, path)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
@@ -135,8 +191,18 @@ def install(app: FastAPI) -> None:
             errors=items,
         )
 
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, error: DBAPIError) -> JSONResponse:
+        return database_problem(request, error)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool(request: Request, error: PoolTimeout) -> JSONResponse:
+        return database_problem(request, error)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if isinstance(error, BadInput):
+            return problem(422, "E_BAD_CHARACTERS", error.detail, error.field, request.url.path)
         texts = {
             400: "请求体无法解析（应为有效的 JSON）",
             404: "未找到该地址",
@@ -182,4 +248,5 @@ PROBLEM_RESPONSES: dict[int | str, dict] = {
     404: _problem_response("未找到"),
     409: _problem_response("状态冲突（阶段条件不满足、已办结、版本冲突）"),
     422: _problem_response("输入有误：字段与规则见 field、rule"),
+    503: _problem_response("数据库暂时不可用：按 Retry-After 稍后重试"),
 }

@@ -12,11 +12,12 @@ import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,16 @@ from service.api.problems import PROBLEM, PROBLEM_RESPONSES, Forbidden
 from service.api.schemas import voters as schemas
 from workflow.commands import appeals as appeal_commands
 from workflow.commands import auth, register_levels, voter_districts, voter_exports, voter_import, voter_list
-from workflow.commands.voter_files import CSV_SUFFIXES, XLSX_SUFFIXES, file_digest, open_sheet
+from workflow.commands.voter_files import (
+    CSV_SUFFIXES,
+    XLS_SUFFIXES,
+    XLSX_SUFFIXES,
+    RejectedRows,
+    file_digest,
+    load_rejected,
+    open_sheet,
+    save_rejected,
+)
 from workflow.errors import DomainError, not_found
 from workflow.rules.voter_import import ImportReport
 from workflow.views import voters as voters_view
@@ -37,7 +47,19 @@ DistrictCode = Annotated[str, Field(pattern=r"^[0-9A-Za-z_.\-]{1,32}$", descript
 DistrictQuery = Annotated[str | None, Query(pattern=r"^[0-9A-Za-z_.\-]{1,32}$", description="选区代码")]
 LawfulDate = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
 MAX_UPLOAD = 200 * 1024 * 1024  # a county's register as CSV is well under 100 MB
-REPORT_KEYS = ("accepted", "unchanged", "warnings", "rejected", "duplicates", "committed")
+REPORT_KEYS = (
+    "accepted",
+    "unchanged",
+    "warnings",
+    "rejected",
+    "duplicates",
+    "committed",
+    "rejected_total",
+    "rejected_rows",
+    "warnings_total",
+)
+IMPORT_ATTEMPTS = 3  # a conflict with a concurrent import of the same people is retried
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The printed lists' columns (workflow.commands.voter_exports.list_view) as JSON keys.
 COLUMN_KEYS = {
     "序号": "seq",
@@ -148,9 +170,9 @@ def add_district(
 def _spool(upload: UploadFile, directory: str) -> Path:
     """The upload as a file with its own suffix (open_sheet reads CSV or XLSX by suffix)."""
     suffix = Path(upload.filename or "").suffix.lower()
-    if suffix not in CSV_SUFFIXES | XLSX_SUFFIXES:
+    if suffix not in CSV_SUFFIXES | XLSX_SUFFIXES | XLS_SUFFIXES:
         raise DomainError(
-            "E_FILE_FORMAT", f"不支持的文件格式：{suffix or '无扩展名'}（应为 .csv 或 .xlsx）", "file"
+            "E_FILE_FORMAT", f"不支持的文件格式：{suffix or '无扩展名'}（应为 .csv、.xlsx 或 .xls）", "file"
         )
     target = Path(directory) / f"upload{suffix}"
     written = 0
@@ -180,30 +202,71 @@ def import_upload(
     with tempfile.TemporaryDirectory(prefix="huanjie-upload-") as scratch:
         path = _spool(upload, scratch)
         digest = file_digest(path)
-        opened = open_sheet(path, sheet=sheet)
-        try:
-            with session.begin_nested():
-                return register_levels.import_township_register(
-                    session,
-                    election_id,
-                    opened.header,
-                    opened.rows,
-                    file_name=name,
-                    file_sha256=digest,
-                    district=district,
-                    accept_valid=accept_valid,
-                    clock=svc.clock,
-                    actor=caller.username,
+        for attempt in range(1, IMPORT_ATTEMPTS + 1):
+            try:
+                report, rejects, header = _import_once(
+                    session, svc, caller, election_id, path, name, digest, district, sheet, accept_valid
                 )
-        except voter_import.ImportRejected as rejected:
-            return rejected.report
+                break
+            except voter_import.ImportConflict:
+                # A concurrent import of the same people committed first (PostgreSQL): run
+                # again, now seeing them registered (the savepoint undid this attempt).
+                if attempt == IMPORT_ATTEMPTS:
+                    raise
+        # Kept whether or not the import was committed: the rows to fix and send again.
+        try:
+            report.rejected_file = save_rejected(
+                session,
+                election_id,
+                rejects,
+                header,
+                file_name=name,
+                actor=caller.username,
+                now=svc.clock.now(),
+            )
         finally:
-            opened.close()
+            rejects.close()
+        return report
 
 
-def report_json(report: ImportReport) -> dict:
+def _import_once(session, svc, caller, election_id, path, name, digest, district, sheet, accept_valid):
+    """One attempt in a savepoint → (report, rejected rows, header)."""
+    rejects = RejectedRows()
+    opened = open_sheet(path, sheet=sheet)
+    try:
+        with session.begin_nested():
+            report = register_levels.import_township_register(
+                session,
+                election_id,
+                opened.header,
+                opened.rows,
+                file_name=name,
+                file_sha256=digest,
+                district=district,
+                accept_valid=accept_valid,
+                clock=svc.clock,
+                actor=caller.username,
+                on_reject=rejects,
+            )
+    except voter_import.ImportRejected as rejected:
+        report = rejected.report
+    except BaseException:
+        rejects.close()
+        raise
+    finally:
+        opened.close()
+    return report, rejects, opened.header
+
+
+def report_json(report: ImportReport, election_id: int | None = None) -> dict:
     payload = report.as_dict()
-    return {k: payload[k] for k in REPORT_KEYS}
+    body = {k: payload[k] for k in REPORT_KEYS}
+    body["rejected_file"] = (
+        f"/api/v1/elections/{election_id}/voters/import/rejects/{report.rejected_file}"
+        if report.rejected_file and election_id is not None
+        else None
+    )
+    return body
 
 
 @router.post(
@@ -232,12 +295,12 @@ def import_voters(
     report = import_upload(
         session, svc, caller, election_id, file, district=district, sheet=sheet, accept_valid=accept_valid
     )
-    body = report_json(report)
+    body = report_json(report, election_id)
     if report.committed:
         return body
     first = report.rejected[0] if report.rejected else {}
     detail = (
-        f"有 {len(report.rejected)} 行被拒绝，未导入任何记录（可改正后重导，或用 accept_valid 只导入有效行）"
+        f"有 {report.rejected_rows} 行被拒绝，未导入任何记录（可改正后重导，或用 accept_valid 只导入有效行）"
     )
     if first:
         detail += f"；如第 {first.get('row')} 行「{first.get('column')}」：{first.get('reason')}"
@@ -251,6 +314,38 @@ def import_voters(
         "instance": f"/api/v1/elections/{election_id}/voters/import",
     }
     return JSONResponse(problem | jsonable_encoder(body), status_code=422, media_type=PROBLEM)
+
+
+@router.get(
+    "/{election_id}/voters/import/rejects/{token}",
+    summary="下载上传中被拒绝的行（XLSX：原行加「原因」列，改正后可重新上传；仅限上传者）",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "XLSX 文件",
+            "content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+def rejected_rows(
+    election_id: ElectionId,
+    token: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_\-]{16,64}$")],
+    session: Tx,
+    caller: Caller,
+) -> Response:
+    writable_election(session, caller, election_id)
+    name, content = load_rejected(session, election_id, token, actor=caller.username)
+    return xlsx_download(name, content)
+
+
+def xlsx_download(name: str, content: bytes) -> Response:
+    return Response(
+        content,
+        media_type=XLSX_TYPE,
+        headers={
+            "Content-Disposition": f"attachment; filename=\"rejected.xlsx\"; filename*=UTF-8''{quote(name)}"
+        },
+    )
 
 
 # -- status and lists --------------------------------------------------------------------------

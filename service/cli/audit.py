@@ -17,7 +17,7 @@ def audit_verify(ctx: typer.Context, as_json: bool = JSON) -> None:
     def work(session, cli) -> Reply:
         report = verify(session)
         if report.ok:
-            text = f"审计日志完整，共 {report.entries} 条。"
+            text = f"审计日志完整，共 {report.entries} 条；链头哈希 {report.head_hash or '（空）'}，密钥 {report.key_id}。"
         else:
             text = f"审计日志在第 {report.broken_at} 条处断裂：{report.reason}"
         return Reply(report.as_dict(), text, 0 if report.ok else 1)

@@ -55,12 +55,12 @@ def _import_text(report, rejected: bool) -> None:
         say(f"  ! 第 {item['row']} 行「{item['column']}」：{item['reason']}")
     if rejected:
         say(
-            f"有 {len(report.rejected)} 行被拒绝，未导入任何记录（可改正后重导，或用 --accept-valid 只导入有效行）。"
+            f"有 {report.rejected_total} 行被拒绝，未导入任何记录（可改正后重导，或用 --accept-valid 只导入有效行）。"
         )
     else:
         say(
             f"已导入 {report.accepted} 名选民；已登记未变 {report.unchanged}；重复 {len(report.duplicates)}；"
-            f"拒绝 {len(report.rejected)}；提示 {len(report.warnings)}。"
+            f"拒绝 {report.rejected_total}；提示 {report.warnings_total}。"
         )
 
 

@@ -11,10 +11,11 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 
 from service.api.deps import INT_MAX, Admitted, services
-from service.api.voters import import_upload
+from service.api.voters import import_upload, xlsx_download
 from service.web.routes import render, web_principal
 from workflow.commands import auth
 from workflow.commands import elections as commands
+from workflow.commands.voter_files import load_rejected
 from workflow.errors import DomainError
 
 router = APIRouter(include_in_schema=False)
@@ -48,7 +49,7 @@ def import_form(
             if not auth.can_write_voters(caller.user):
                 raise DomainError("E_READ_ONLY", f"「{caller.role_name}」角色不能办理选民登记", "role")
             if file is None or not file.filename:
-                raise DomainError("E_FILE_MISSING", "请选择要上传的选民登记表（.csv 或 .xlsx）", "file")
+                raise DomainError("E_FILE_MISSING", "请选择要上传的选民登记表（.csv、.xlsx 或 .xls）", "file")
             report = import_upload(
                 session,
                 svc,
@@ -79,3 +80,23 @@ def import_form(
             file_name=file.filename if file is not None else None,
             shown=SHOWN,
         )
+
+
+@router.get("/elections/{election_id}/voters/import/rejects/{token}")
+def rejected_rows_download(
+    request: Request,
+    election_id: Annotated[int, PathParam(ge=1, le=INT_MAX)],
+    token: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_\-]{16,64}$")],
+) -> Response:
+    """The upload's rejected rows as XLSX (original row + 原因), for the uploader only."""
+    svc = services(request)
+    with svc.db.reading() as session:
+        caller = web_principal(request, session)
+        election = commands.get_election(session, election_id)
+        if not caller.may_see(session, election.jurisdiction_id) or not auth.can_write_voters(caller.user):
+            return render(request, "error.html", 403, caller=caller, message="该选举不在本账号管辖范围内。")
+        try:
+            name, content = load_rejected(session, election_id, token, actor=caller.username)
+        except DomainError as failure:
+            return render(request, "error.html", 404, caller=caller, message=failure.message)
+    return xlsx_download(name, content)

@@ -20,6 +20,7 @@ from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import AppealDecided, AppealFiled
 from workflow.rules import ric
 from workflow.rules.voter_appeals import (
+    CORRECTABLE,
     check_correction,
     check_decision,
     check_filing,
@@ -29,6 +30,7 @@ from workflow.rules.voter_appeals import (
 )
 from workflow.rules.voter_appeals import court_suit_deadline as suit_deadline
 from workflow.rules.voter_list import LIST_MILESTONE
+from workflow.rules.voter_rows import CONTROL_REASON, LIMITS, bad_characters, check_text_fields
 from workflow.store.audit import record
 from workflow.store.models import Election, Reminder, ReminderStatus
 from workflow.store.voters import (
@@ -90,6 +92,10 @@ def file_appeal(
         subject_name=subject_name,
         request=request,
     )
+    _check_texts(filer=filer, subject_name=subject_name, reason=reason)
+    if correction:
+        check_correction(correction)
+        correction = check_text_fields(correction, CORRECTABLE, "correction.")
     number = ric.normalize(subject_id_number) if subject_id_number else None
     subject_voter_id, district_id = _subject(session, election_id, request, number, correction, district)
     appeal = Appeal(
@@ -191,6 +197,19 @@ def _cancel_reminders(session: Session, appeal: Appeal, clock: Clock) -> None:
         if (reminder.details or {}).get("appeal_id") == appeal.id:
             reminder.status = ReminderStatus.CANCELLED
             reminder.handled_at = clock.now()
+
+
+_TEXT_LABELS = {"filer": "申诉人", "subject_name": "被申诉人姓名", "reason": "申诉理由"}
+
+
+def _check_texts(**values: str) -> None:
+    """Control characters (NUL, lone surrogates) in an appeal's texts → an error naming the field."""
+    for key, value in values.items():
+        if value and bad_characters(value):
+            raise DomainError("E_BAD_CHARACTERS", f"{_TEXT_LABELS[key]}{CONTROL_REASON}", key)
+    for key in ("filer", "subject_name"):  # String(100) columns, like a voter's name
+        if len((values.get(key) or "").strip()) > LIMITS["name"]:
+            raise DomainError("E_TOO_LONG", f"{_TEXT_LABELS[key]}内容过长（最多 {LIMITS['name']} 字）", key)
 
 
 def get_appeal(session: Session, appeal_id: int) -> Appeal:
@@ -300,7 +319,9 @@ def _carry_out(
         )
     else:
         voter = voter_changes.find_voter(session, appeal.election_id, appeal.subject_id_number)
-        changes = json.loads(appeal.correction or "{}")
+        # The same checks as an imported row: an appeal filed before they existed may hold a
+        # blank name, a formula or an over-long value; it is refused with the field named.
+        changes = check_text_fields(json.loads(appeal.correction or "{}"), CORRECTABLE, "correction.")
         before = {key: getattr(voter, key) for key in changes}
         for key, value in changes.items():
             setattr(voter, key, value)

@@ -6,6 +6,7 @@ takes the clock and the actor explicitly; nothing here reads the wall clock.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -170,15 +171,26 @@ TITLE_FIELDS = ("title", "name", "code")
 
 def round_title(title_format: str, plan: Plan, jurisdiction: Jurisdiction) -> str:
     """An election's title in a round: `{title}` (the plan's), `{name}` and `{code}` (the
-    jurisdiction's) in the committee's own wording."""
+    jurisdiction's) in the committee's own wording. Only the bare fields: no attribute or index
+    access (`{title.x}`), no conversion, no format spec (`{name:>1000000000}` would allocate)."""
+    values = {"title": plan.title, "name": jurisdiction.name, "code": jurisdiction.code}
+    refused = DomainError(
+        "E_BAD_TITLE",
+        f"标题格式 {title_format[:100]!r} 有误：只能使用 {{title}}、{{name}}、{{code}}（不带格式说明）",
+        "title",
+    )
+    parts: list[str] = []
     try:
-        title = title_format.format(title=plan.title, name=jurisdiction.name, code=jurisdiction.code)
-    except (KeyError, IndexError, ValueError):
-        raise DomainError(
-            "E_BAD_TITLE",
-            f"标题格式 {title_format!r} 有误：只能使用 {{title}}、{{name}}、{{code}}",
-            "title",
-        ) from None
+        for literal, field, spec, conversion in string.Formatter().parse(title_format):
+            parts.append(literal)
+            if field is None:
+                continue
+            if field not in values or spec or conversion:
+                raise refused
+            parts.append(values[field])
+    except ValueError:  # unbalanced braces
+        raise refused from None
+    title = "".join(parts)
     if not title.strip() or len(title) > 300:
         raise DomainError("E_BAD_TITLE", "选举名称不能为空，且不超过 300 字", "title")
     return title

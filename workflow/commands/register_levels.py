@@ -234,6 +234,7 @@ def import_township_register(
     file_sha256: str | None = None,
     district: str | None = None,
     accept_valid: bool = False,
+    on_reject: voter_import.RejectSink | None = None,
 ) -> ImportReport:
     """Import a register into an election (workflow/commands/voter_import.py); for a township
     election of a round, the accepted voters are registered in the county election as well, each
@@ -268,6 +269,7 @@ def import_township_register(
         file_sha256=file_sha256,
         district=district,
         accept_valid=accept_valid,
+        on_reject=on_reject,
     )
     if county is not None and report.import_id is not None:
         rows = session.execute(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
@@ -16,9 +17,10 @@ from workflow.commands import elections
 from workflow.commands.voter_changes import deprived_numbers
 from workflow.commands.voter_districts import district_codes, district_lookup
 from workflow.commands.voter_list import is_published, supplement_import, today_for
+from workflow.errors import Conflict
 from workflow.events import VotersImported
 from workflow.rules import ric
-from workflow.rules.voter_import import ImportReport, ImportSorter, Register, default_district
+from workflow.rules.voter_import import ImportReport, ImportSorter, Register, RejectSink, default_district
 from workflow.rules.voter_rows import map_headers
 from workflow.store.audit import record
 from workflow.store.models import Election
@@ -45,6 +47,20 @@ VOTER_COLUMNS = (
 )
 
 
+class ImportConflict(Conflict):
+    """Another import registered some of the same people meanwhile (PostgreSQL: both read the
+    register before either committed). The caller may run the import again: it then finds them
+    registered (不重登) and adds the rest."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "E_IMPORT_CONFLICT", "同一批人员正由另一次导入同时登记，请稍后重新上传（不会重复登记）", "file"
+        )
+
+
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE for a unique key
+
+
 class ImportRejected(Exception):
     """Rows were rejected and --accept-valid was not given: the caller rolls back (exit 1)."""
 
@@ -58,18 +74,26 @@ def _bulk_insert(session: Session, rows: list[tuple]) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         driver = connection.connection.driver_connection
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY voters ({', '.join(VOTER_COLUMNS)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        try:
+            with (
+                driver.cursor() as cursor,
+                cursor.copy(f"COPY voters ({', '.join(VOTER_COLUMNS)}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        except Exception as error:  # psycopg's own errors: COPY runs below SQLAlchemy
+            if getattr(error, "sqlstate", None) == UNIQUE_VIOLATION:
+                raise ImportConflict() from None
+            raise
         return
     placeholders = ", ".join("?" for _ in VOTER_COLUMNS)
-    connection.exec_driver_sql(
-        f"INSERT INTO voters ({', '.join(VOTER_COLUMNS)}) VALUES ({placeholders})",
-        [(*row[:6], row[6].isoformat(), *row[7:]) for row in rows],
-    )
+    try:
+        connection.exec_driver_sql(
+            f"INSERT INTO voters ({', '.join(VOTER_COLUMNS)}) VALUES ({placeholders})",
+            [(*row[:6], row[6].isoformat(), *row[7:]) for row in rows],
+        )
+    except IntegrityError:
+        raise ImportConflict() from None
 
 
 def _register(session: Session, election: Election) -> Register:
@@ -106,11 +130,14 @@ def import_voters(
     district: str | None = None,
     accept_valid: bool = False,
     reason: AddedReason = AddedReason.REGISTERED,
+    on_reject: RejectSink | None = None,
 ) -> ImportReport:
     """Validate, deduplicate and insert rows in the caller's transaction.
 
     Raises ImportRejected (the caller rolls back) when rows were rejected and `accept_valid` is
-    false. Duplicates are not rejections: the first registration stands (不重登, EL 27)."""
+    false. Duplicates are not rejections: the first registration stands (不重登, EL 27).
+    `on_reject(row, cells, reasons)` receives every rejected row (the report keeps the first
+    REPORT_CAP details and counts them all)."""
     election = elections.get_election(session, election_id)
     headers = map_headers(header)
     register = _register(session, election)
@@ -119,6 +146,7 @@ def import_voters(
         register,
         election_day=election.anchor_date,
         default_district_id=default_district(headers, district, register.districts),
+        on_reject=on_reject,
     )
     report = sorter.report
     pending: list[tuple] = []
@@ -143,7 +171,7 @@ def import_voters(
             _write(session, pending, report, accept_valid)
     _write(session, pending, report, accept_valid)
     report.duplicates = sorter.duplicates(district_codes(session, election_id))
-    if report.rejected and not accept_valid:
+    if report.rejected_total and not accept_valid:
         raise ImportRejected(report)
     if import_row is not None:
         _finish(session, election, import_row, report, file_name=file_name, clock=clock, actor=actor)
@@ -178,7 +206,7 @@ def _voter_row(
 
 def _write(session: Session, pending: list[tuple], report: ImportReport, accept_valid: bool) -> None:
     """Insert a chunk, unless a rejection already dooms the import (it will be rolled back)."""
-    if pending and (accept_valid or not report.rejected):
+    if pending and (accept_valid or not report.rejected_total):
         _bulk_insert(session, pending)
     pending.clear()
 
@@ -194,9 +222,9 @@ def _finish(
     actor: str,
 ) -> None:
     import_row.accepted = report.accepted
-    import_row.rejected = len(report.rejected)
+    import_row.rejected = report.rejected_total
     import_row.duplicates = len(report.duplicates)
-    import_row.warnings = len(report.warnings)
+    import_row.warnings = report.warnings_total
     report.import_id = import_row.id
     if is_published(election):
         # After publication every addition goes to the supplementary list (补正名单).
@@ -210,9 +238,9 @@ def _finish(
                 "file": file_name,
                 "sha256": import_row.file_sha256,
                 "accepted": report.accepted,
-                "rejected": len(report.rejected),
+                "rejected": report.rejected_total,
                 "duplicates": len(report.duplicates),
-                "warnings": len(report.warnings),
+                "warnings": report.warnings_total,
             },
         ),
         actor=actor,

@@ -9,7 +9,7 @@ first registration stands, a duplicate is reported, not rejected).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -18,17 +18,40 @@ from workflow.rules import ric
 from workflow.rules.voter_rows import HeaderMap, RowChecker
 
 COLUMN_NAMES = {"name": "姓名", "id_number": "公民身份号码"}
+# The report keeps this many rejected rows' and warnings' details in memory (and sends them in
+# the response); the totals count all, and every rejected row goes to the downloadable file.
+REPORT_CAP = 1000
+# A file's rejected rows with their reasons: (row number, the row's cells, reasons).
+RejectSink = Callable[[int, list[object], list[str]], None]
 
 
 @dataclass
 class ImportReport:
     accepted: int = 0
     unchanged: int = 0  # already registered in the same district (a re-import)
-    warnings: list[dict] = field(default_factory=list)
-    rejected: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # the first REPORT_CAP
+    rejected: list[dict] = field(default_factory=list)  # the first REPORT_CAP (row, column, reason)
     duplicates: list[dict] = field(default_factory=list)
     committed: bool = False
     import_id: int | None = None
+    rejected_total: int = 0  # every rejection (a row may have several)
+    rejected_rows: int = 0  # rows rejected
+    warnings_total: int = 0
+    rejected_file: str | None = None  # where the rejected rows can be downloaded (XLSX)
+
+    def reject(self, row: int, column: str, reason: str) -> None:
+        self.rejected_total += 1
+        if len(self.rejected) < REPORT_CAP:
+            self.rejected.append({"row": row, "column": column, "reason": reason})
+
+    def warn(self, row: int, column: str, reason: str) -> None:
+        self.warnings_total += 1
+        if len(self.warnings) < REPORT_CAP:
+            self.warnings.append({"row": row, "column": column, "reason": reason})
+
+    @property
+    def truncated(self) -> bool:
+        return self.rejected_total > len(self.rejected) or self.warnings_total > len(self.warnings)
 
     def as_dict(self) -> dict:
         return {
@@ -38,6 +61,10 @@ class ImportReport:
             "rejected": self.rejected,
             "duplicates": self.duplicates,
             "committed": self.committed,
+            "rejected_total": self.rejected_total,
+            "rejected_rows": self.rejected_rows,
+            "warnings_total": self.warnings_total,
+            "rejected_file": self.rejected_file,
         }
 
 
@@ -95,13 +122,17 @@ class ImportSorter:
         *,
         election_day: date,
         default_district_id: int | None,
+        on_reject: RejectSink | None = None,
     ):
         self.register = register
+        self.on_reject = on_reject
         self.default_district_id = default_district_id
         self.checker = RowChecker(headers, election_day=election_day, cutoff=ric.adult_cutoff(election_day))
         self.district_column = headers.written.get("district", "选区")
         self.id_column = headers.written["id_number"]
-        self.report = ImportReport(warnings=header_warnings(headers))
+        self.report = ImportReport()
+        for warning in header_warnings(headers):
+            self.report.warn(warning["row"], warning["column"], warning["reason"])
         self.seen: dict[str, int] = {}  # number → first row in this file
         self.repeats: dict[str, list[int]] = {}  # number → later rows
         self.against_register: dict[str, list[int]] = {}  # number → rows of someone registered elsewhere
@@ -114,33 +145,40 @@ class ImportSorter:
                 continue  # blank rows between blocks are common
             data, warnings, errors = self.checker(cells)
             for issue in warnings:
-                report.warnings.append({"row": row_number, "column": issue.column, "reason": issue.reason})
+                report.warn(row_number, issue.column, issue.reason)
             if errors:
                 for issue in errors:
-                    report.rejected.append(
-                        {"row": row_number, "column": issue.column, "reason": issue.reason}
-                    )
+                    report.reject(row_number, issue.column, issue.reason)
+                self._rejected_row(row_number, cells, [f"{i.column}：{i.reason}" for i in errors])
                 continue
-            district_id = self._district(row_number, data)
+            district_id = self._district(row_number, data, cells)
             if district_id is not None and self._is_new(row_number, data["id_number"], district_id):
                 report.accepted += 1
                 yield Accepted(row_number, district_id, data)
 
-    def _district(self, row_number: int, data: dict) -> int | None:
+    def _rejected_row(self, row_number: int, cells: list[object], reasons: list[str]) -> None:
+        self.report.rejected_rows += 1
+        if self.on_reject is not None:
+            self.on_reject(row_number, cells, reasons)
+
+    def _reject(self, row_number: int, cells: list[object], column: str, reason: str) -> None:
+        self.report.reject(row_number, column, reason)
+        self._rejected_row(row_number, cells, [f"{column}：{reason}"])
+
+    def _district(self, row_number: int, data: dict, cells: list[object]) -> int | None:
         """The row's district id, or None with the row rejected."""
-        rejected = self.report.rejected
         if data["id_number"] in self.register.deprived:
             reason = "依法被剥夺政治权利，不列入选民名单（选举法第四条）"
-            rejected.append({"row": row_number, "column": self.id_column, "reason": reason})
+            self._reject(row_number, cells, self.id_column, reason)
             return None
         if data["district"] is not None:
             district_id = self.register.districts.get(data["district"])
             if district_id is None:
                 reason = f"选区「{data['district']}」不存在（请先用 huanjie districts add 添加）"
-                rejected.append({"row": row_number, "column": self.district_column, "reason": reason})
+                self._reject(row_number, cells, self.district_column, reason)
             return district_id
         if self.default_district_id is None:
-            rejected.append({"row": row_number, "column": self.district_column, "reason": "选区为空"})
+            self._reject(row_number, cells, self.district_column, "选区为空")
         return self.default_district_id
 
     def _is_new(self, row_number: int, number: str, district_id: int) -> bool:
@@ -158,12 +196,8 @@ class ImportSorter:
         self.report.unchanged += 1
         if number in self.register.removed:
             # A removal is a decision with a reason: a file does not undo it silently.
-            self.report.warnings.append(
-                {
-                    "row": row_number,
-                    "column": self.id_column,
-                    "reason": "此人已除名，未恢复登记（如需恢复请用 huanjie voters add）",
-                }
+            self.report.warn(
+                row_number, self.id_column, "此人已除名，未恢复登记（如需恢复请用 huanjie voters add）"
             )
         return False
 

@@ -27,13 +27,45 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "hukou": ("户籍地", "户籍所在地", "户口所在地", "户籍地址"),
     "note": ("备注",),
 }
-# Known columns we do not store: the row number and an age we derive ourselves.
-IGNORED = frozenset({"序号", "编号", "年龄"})
+# Known columns we do not store: the row number, an age we derive ourselves, and the reason
+# column of the rejected-rows file when a village sends it back fixed.
+IGNORED = frozenset({"序号", "编号", "年龄", "原因"})  # 原因: our rejected-rows file, sent back
 REQUIRED = ("name", "id_number")
 # Column widths of the voters table (workflow/store/voters.py).
 LIMITS = {"name": 100, "ethnicity": 40, "voter_group": 100, "address": 300, "hukou": 300}
 _LOOKUP = {header: key for key, headers in HEADERS.items() for header in headers}
 _BLANKS = re.compile(r"[\s\u3000*＊:：]+")
+# OWASP CSV injection: a cell starting with one of these is a formula to a spreadsheet.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# NUL, other C0/C1 controls (tab, LF and CR aside), lone surrogates and the non-characters
+# U+FFFE/U+FFFF: they break PostgreSQL text, Word files and terminals, and no name holds them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+CONTROL_REASON = "含有控制字符或无效字符（如 NUL），请删除后重新导出"
+FORMULA_REASON = "以 = + - @ 或制表符开头，电子表格会当作公式执行；已按文本保存，导出时也作为文本"
+
+
+def bad_characters(text: str) -> bool:
+    """True when the text holds a control character, a lone surrogate or a non-character."""
+    return _CONTROL.search(text) is not None
+
+
+def is_formula(text: str) -> bool:
+    return text.startswith(FORMULA_START)
+
+
+def unquote_formula(text: str) -> str:
+    """A formula neutralised by our own export ('=…) reads back as the original text."""
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+        return text[1:]
+    return text
+
+
+def neutralise(value: object) -> object:
+    """For CSV exports: a text cell a spreadsheet would run as a formula gets a leading
+    apostrophe (OWASP CSV injection); other values pass unchanged."""
+    if value.__class__ is str and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def clean_header(text: object) -> str:
@@ -70,6 +102,19 @@ def map_headers(cells: list[object]) -> HeaderMap:
             mapping.index[key] = position
             mapping.written[key] = str(cell).strip()
     return mapping
+
+
+def header_score(cells: list[object]) -> int:
+    """How many cells of a row read as known column headers (to find the header row below
+    title rows)."""
+    score = 0
+    for cell in cells:
+        if cell is None or cell == "":
+            continue
+        header = clean_header(cell)
+        if header in _LOOKUP or header in IGNORED:
+            score += 1
+    return score
 
 
 SEX_WORDS = {"男": "M", "女": "F", "M": "M", "F": "F", "男性": "M", "女性": "F"}
@@ -180,11 +225,14 @@ class RowChecker:
             )
         if len(name) > self.name_limit:
             errors.append(Issue(written["name"], f"内容过长（{len(name)} 字，最多 {self.name_limit} 字）"))
+        if name:
+            name = self._hygiene("name", name, errors, warnings)
         if errors:
             return None, warnings, errors
         record = {"name": name, "id_number": number, "sex": sex, "birth_date": born}
         for key, position in self.optional:
-            record[key] = (_text(cells[position]) or None) if 0 <= position < width else None
+            value = (_text(cells[position]) or None) if 0 <= position < width else None
+            record[key] = self._hygiene(key, value, errors, warnings) if value else value
         for key, limit in self.limits:
             value = record[key]
             if value is not None and len(value) > limit:
@@ -195,6 +243,15 @@ class RowChecker:
         if area:
             warnings.append(Issue(written["id_number"], area))
         return record, warnings, errors
+
+    def _hygiene(self, key: str, value: str, errors: list[Issue], warnings: list[Issue]) -> str:
+        """Control characters reject the row; a formula-like cell is kept as text, flagged."""
+        value = unquote_formula(value)
+        if _CONTROL.search(value) is not None:
+            errors.append(Issue(self.written.get(key, key), CONTROL_REASON))
+        elif value.startswith(FORMULA_START):
+            warnings.append(Issue(self.written.get(key, key), FORMULA_REASON))
+        return value
 
     def _sex_issue(self, sex_text: str, sex: str) -> Issue | None:
         """A written 性别 must be readable and match the number's 17th digit."""
@@ -266,6 +323,37 @@ def check_addition(
             "E_VOTER_DEPRIVED", "依法被剥夺政治权利，不能登记为选民（选举法第四条）", "id_number"
         )
     return record
+
+
+def check_text_fields(
+    values: dict[str, str | None], labels: dict[str, str], field_prefix: str = ""
+) -> dict[str, str | None]:
+    """Values typed by hand into the register (an appeal's correction) → the stripped values, or
+    DomainError naming the field: the same checks as an imported row (blank name, control
+    characters, a formula, the column's length)."""
+    checked: dict[str, str | None] = {}
+    for key, raw in values.items():
+        field = f"{field_prefix}{key}"
+        label = labels.get(key, key)
+        value = raw.strip() if isinstance(raw, str) else raw
+        if value is not None and not isinstance(value, str):
+            raise DomainError("E_FIELD_INVALID", f"{label}应为文字", field)
+        if not value:
+            if key == "name":
+                raise DomainError("E_FIELD_BLANK", "姓名不能为空", field)
+            checked[key] = None
+            continue
+        if _CONTROL.search(value) is not None:
+            raise DomainError("E_BAD_CHARACTERS", f"{label}{CONTROL_REASON}", field)
+        if value.startswith(FORMULA_START):
+            raise DomainError(
+                "E_FORMULA", f"{label}不能以 = + - @ 或制表符开头（电子表格会当作公式执行）", field
+            )
+        limit = LIMITS.get(key)
+        if limit is not None and len(value) > limit:
+            raise DomainError("E_TOO_LONG", f"{label}内容过长（{len(value)} 字，最多 {limit} 字）", field)
+        checked[key] = value
+    return checked
 
 
 # -- the deprived-of-rights list ---------------------------------------------------------------

@@ -1,33 +1,78 @@
-"""The append-only, hash-chained audit log.
+"""The append-only, keyed, hash-chained audit log.
 
-Each entry's hash is SHA-256 over the previous entry's hash and the entry's own content in a
-canonical JSON form, so that changing, inserting or deleting an entry breaks the chain and
-`huanjie audit verify` names the first entry where it breaks.
+Each entry's hash is HMAC-SHA256, under a server secret (settings `audit_secret`, `env:NAME`
+supported), over the previous entry's hash and the entry's own content in a canonical JSON form:
+changing, inserting or deleting an entry breaks the chain, and nobody without the key can
+recompute the hashes after a forged entry. One head row (`audit_head`: the number of entries and
+the newest hash, with a MAC under the same key) moves with every append in the same transaction,
+so deleting the newest entry, the newest N or all of them is detected too. `huanjie audit verify`
+names the first entry (or the head) where the chain breaks. The head goes out with each county's
+daily digest (schedules/digest.py), so even a holder of the key cannot quietly rewrite what was
+already reported. Guarantees and limits: docs/security.md.
+
+Entries written before the chain was keyed (key_id NULL, plain SHA-256) are accepted only before
+the first keyed entry, and only under a keyed head (`seal`, run by `Database.migrate`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
 from workflow.events import Event, jsonable
-from workflow.store.models import AuditEntry
+from workflow.store.models import AuditEntry, AuditHead
+
+log = logging.getLogger("huanjie.audit")
 
 GENESIS = "0" * 64
+HEAD_ID = 1
+KEY_INFO = "huanjie_audit_key"  # Session.info key: the chain's HMAC key (set by Database)
 _HEAD_KEY = "huanjie_audit_head"
 _AUDIT_LOCK = 72_011_026  # PostgreSQL advisory lock id: one appender at a time keeps one chain
+# Without a configured secret the chain is keyed with this published development key: it still
+# detects deletions and careless edits, but not a forger who reads this file. Production sets
+# HUANJIE_AUDIT_SECRET (docs/security.md); `audit verify` names the key in use.
+DEV_SECRET = "huanjie-development-audit-key"
 
 
-def _digest(
-    prev_hash: str, at: datetime, actor: str, action: str, entity: str, entity_id: str | None, before, after
-) -> str:
-    body = json.dumps(
+def resolve_key(secret: str | None) -> bytes:
+    """The HMAC key from a setting: the value itself, or `env:NAME` read from the environment."""
+    if secret and secret.startswith("env:"):
+        name = secret[4:]
+        secret = os.environ.get(name)
+        if not secret:
+            raise RuntimeError(f"audit_secret refers to the environment variable {name}, which is not set")
+    return (secret or DEV_SECRET).encode("utf-8")
+
+
+def key_id(key: bytes) -> str:
+    """A short public name of the key (not the key): which key a chain was written with."""
+    if key == DEV_SECRET.encode("utf-8"):
+        return "dev"
+    return hmac.new(key, b"huanjie-audit-key-id", hashlib.sha256).hexdigest()[:16]
+
+
+def session_key(session: Session) -> bytes:
+    key = session.info.get(KEY_INFO)
+    if key is None:
+        from_env = os.environ.get("HUANJIE_AUDIT_SECRET")
+        key = resolve_key(from_env)
+    return key
+
+
+def _body(
+    prev_hash: str, at: datetime, actor: str, action: str, entity: str, entity_id, before, after
+) -> bytes:
+    return json.dumps(
         {
             "prev": prev_hash,
             "at": at.isoformat(timespec="microseconds"),
@@ -41,29 +86,59 @@ def _digest(
         ensure_ascii=False,
         sort_keys=True,
         separators=(",", ":"),
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    ).encode("utf-8")
 
 
-def _chain_head(session: Session) -> str:
-    """The newest entry's hash. Read once per transaction, then carried along: the lock taken
-    with the first read (PostgreSQL; SQLite has one writer) keeps every other appender out
-    until this transaction ends, so nobody else can move the head meanwhile."""
-    cached = session.info.get(_HEAD_KEY)
-    # The entry leaves the session when a savepoint holding it rolls back: then read again.
-    if cached is not None and cached[0] is session.get_transaction() and cached[1] in session:
-        return cached[1].hash
+def _digest(key: bytes | None, prev_hash: str, at, actor, action, entity, entity_id, before, after) -> str:
+    """HMAC-SHA256 under `key`; plain SHA-256 for an entry written before the chain was keyed."""
+    body = _body(prev_hash, at, actor, action, entity, entity_id, before, after)
+    if key is None:
+        return hashlib.sha256(body).hexdigest()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def head_mac(key: bytes, seq: int, newest: str) -> str:
+    return hmac.new(key, f"huanjie-audit-head:{seq}:{newest}".encode(), hashlib.sha256).hexdigest()
+
+
+def _lock(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _AUDIT_LOCK})
-    return (
-        session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar_one_or_none()
-        or GENESIS
-    )
+
+
+def _chain_head(session: Session) -> AuditHead:
+    """The head row. Read once per transaction, then carried along: the lock taken with the
+    first read (PostgreSQL; SQLite has one writer) keeps every other appender out until this
+    transaction ends, so nobody else can move the head meanwhile."""
+    cached = session.info.get(_HEAD_KEY)
+    # The head leaves the session (or is expired) when a savepoint that created or moved it
+    # rolls back: then it is read again.
+    if cached is not None and cached[0] is session.get_transaction() and cached[1] in session:
+        return cached[1]
+    _lock(session)
+    head = session.get(AuditHead, HEAD_ID, populate_existing=True)
+    if head is None:
+        count = session.execute(select(func.count(AuditEntry.id))).scalar_one()
+        newest = GENESIS
+        if count:
+            # Entries without a head: a chain from before the head existed (or a deleted head,
+            # which verify reports until this append replaces it; the digests keep the old one).
+            log.warning("audit head missing over %d entries: re-created", count)
+            newest = session.execute(
+                select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+            ).scalar_one()
+        head = AuditHead(id=HEAD_ID, seq=count, hash=newest, key_id=None, mac=None, at=None)
+        session.add(head)
+    session.info[_HEAD_KEY] = (session.get_transaction(), head)
+    return head
 
 
 def record(session: Session, event: Event, *, actor: str, clock: Clock) -> AuditEntry:
-    """Append one event to the log inside the caller's transaction."""
-    prev = _chain_head(session)
+    """Append one event to the log inside the caller's transaction, and move the head."""
+    head = _chain_head(session)
+    key = session_key(session)
+    kid = key_id(key)
+    prev = head.hash
     at = clock.now()
     before = jsonable(event.before) if event.before is not None else None
     after = jsonable(event.after) if event.after is not None else None
@@ -76,11 +151,16 @@ def record(session: Session, event: Event, *, actor: str, clock: Clock) -> Audit
         before=before,
         after=after,
         prev_hash=prev,
-        hash=_digest(prev, at, actor, event.action, event.entity, event.entity_id, before, after),
+        hash=_digest(key, prev, at, actor, event.action, event.entity, event.entity_id, before, after),
+        key_id=kid,
     )
     session.add(entry)
+    head.seq += 1
+    head.hash = entry.hash
+    head.key_id = kid
+    head.mac = head_mac(key, head.seq, entry.hash)
+    head.at = at
     session.flush()
-    session.info[_HEAD_KEY] = (session.get_transaction(), entry)
     return entry
 
 
@@ -90,16 +170,55 @@ class ChainReport:
     entries: int
     broken_at: int | None = None
     reason: str | None = None
+    head_seq: int | None = None
+    head_hash: str | None = None
+    key_id: str | None = None
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "entries": self.entries, "broken_at": self.broken_at, "reason": self.reason}
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "broken_at": self.broken_at,
+            "reason": self.reason,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
+            "key_id": self.key_id,
+        }
 
 
-def verify(session: Session, batch: int = 5000) -> ChainReport:
-    """Walk the chain in order; report the first entry whose hash or link does not hold."""
+def _entry_problem(entry: AuditEntry, prev: str, key: bytes, kid: str, keyed: bool) -> str | None:
+    if entry.prev_hash != prev:
+        return "与上一条记录的链接不符（记录被删除或插入）"
+    if entry.key_id is None:
+        if keyed:
+            return "带密钥的记录之后出现了不带密钥的记录（记录被伪造或链被重算）"
+        used = None
+    elif entry.key_id != kid:
+        return f"记录由另一把密钥（{entry.key_id}）签名，与本服务器的密钥（{kid}）不符"
+    else:
+        used = key
+    expected = _digest(
+        used,
+        entry.prev_hash,
+        entry.at,
+        entry.actor,
+        entry.action,
+        entry.entity,
+        entry.entity_id,
+        entry.before,
+        entry.after,
+    )
+    if not hmac.compare_digest(expected, entry.hash):
+        return "记录内容与哈希不符（记录被修改，或链被不掌握密钥者重算）"
+    return None
+
+
+def _walk(session: Session, key: bytes, kid: str, batch: int) -> tuple[int, str, int | None, str | None]:
+    """Every entry in order → (entries, newest hash, id of the first bad entry, its problem)."""
     prev = GENESIS
     count = 0
     last_id = 0
+    keyed = False
     while True:
         rows = (
             session.execute(
@@ -109,23 +228,68 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
             .all()
         )
         if not rows:
-            return ChainReport(True, count)
+            return count, prev, None, None
         for entry in rows:
             count += 1
-            if entry.prev_hash != prev:
-                return ChainReport(False, count, entry.id, "与上一条记录的链接不符（记录被删除或插入）")
-            expected = _digest(
-                entry.prev_hash,
-                entry.at,
-                entry.actor,
-                entry.action,
-                entry.entity,
-                entry.entity_id,
-                entry.before,
-                entry.after,
-            )
-            if expected != entry.hash:
-                return ChainReport(False, count, entry.id, "记录内容与哈希不符（记录被修改）")
+            problem = _entry_problem(entry, prev, key, kid, keyed)
+            if problem is not None:
+                return count, prev, entry.id, problem
+            keyed = keyed or entry.key_id is not None
             prev = entry.hash
             last_id = entry.id
         session.expunge_all()
+
+
+def verify(session: Session, batch: int = 5000) -> ChainReport:
+    """Walk the chain in order, then check the head; report the first place it does not hold."""
+    key = session_key(session)
+    kid = key_id(key)
+    head = session.get(AuditHead, HEAD_ID)
+    head_seq, head_hash = (head.seq, head.hash) if head is not None else (None, None)
+    head_key, head_mac_value = (head.key_id, head.mac) if head is not None else (None, None)
+
+    def broken(count: int, at: int | None, reason: str) -> ChainReport:
+        return ChainReport(False, count, at, reason, head_seq, head_hash, kid)
+
+    count, prev, bad_id, problem = _walk(session, key, kid, batch)
+    if problem is not None:
+        return broken(count, bad_id, problem)
+    if head_seq is None:
+        if count:
+            return broken(count, None, "审计链头缺失（链头被删除）")
+        return ChainReport(True, 0, None, None, None, None, kid)
+    if head_mac_value is None:
+        if count or head_seq:
+            return broken(count, None, "审计链头未经密钥签名（链头被改写，或升级后尚未签名）")
+    elif head_key != kid:
+        return broken(count, None, f"审计链头由另一把密钥（{head_key}）签名，与本服务器的密钥（{kid}）不符")
+    elif not hmac.compare_digest(head_mac(key, head_seq, head_hash), head_mac_value):
+        return broken(count, None, "审计链头与其签名不符（链头被不掌握密钥者改写）")
+    if head_seq > count:
+        return broken(
+            count,
+            count + 1,
+            f"链头记载 {head_seq} 条，实有 {count} 条：最新的 {head_seq - count} 条记录被删除",
+        )
+    if head_seq != count or head_hash != prev:
+        return broken(count, count or None, "链头与最新一条记录不符（最新记录被删除、替换或追加）")
+    return ChainReport(True, count, None, None, head_seq, head_hash, kid)
+
+
+def seal(session: Session, batch: int = 5000) -> None:
+    """Key the head of a chain upgraded from the unkeyed form (migration 0009) once its entries
+    check out and match the head; a keyed head, or a broken chain, is left for verify to report."""
+    _lock(session)
+    head = session.get(AuditHead, HEAD_ID)
+    if head is None or head.mac is not None:
+        return
+    key = session_key(session)
+    kid = key_id(key)
+    head_seq, head_hash = head.seq, head.hash
+    count, prev, _bad, problem = _walk(session, key, kid, batch)
+    if problem is not None or count != head_seq or prev != head_hash:
+        log.error("audit chain not sealed: it does not check out (run huanjie audit verify)")
+        return
+    head = session.get(AuditHead, HEAD_ID)
+    head.key_id = kid
+    head.mac = head_mac(key, head_seq, head_hash)

@@ -10,6 +10,9 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.settings import get_settings
+from workflow.store.audit import KEY_INFO, resolve_key, seal
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -41,9 +44,15 @@ def _sqlite_begin(conn) -> None:
 
 
 class Database:
-    def __init__(self, url: str, echo: bool = False):
+    def __init__(self, url: str, echo: bool = False, audit_secret: str | None = None):
+        """`audit_secret`: the audit chain's HMAC key (or `env:NAME`); default: settings."""
         self.url = url
-        kwargs: dict = {"echo": echo, "future": True}
+        self.audit_key = resolve_key(
+            audit_secret if audit_secret is not None else get_settings().audit_secret
+        )
+        # Statements' parameters never reach logs or exception texts (ID numbers, names):
+        # SQLAlchemy prints "[SQL parameters hidden due to hide_parameters=True]" instead.
+        kwargs: dict = {"echo": echo, "future": True, "hide_parameters": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False}
         else:
@@ -52,9 +61,10 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        info = {KEY_INFO: self.audit_key}
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._read_sessions = sessionmaker(
-            self.engine.execution_options(huanjie_read_only=True), expire_on_commit=False
+            self.engine.execution_options(huanjie_read_only=True), expire_on_commit=False, info=info
         )
 
     @property
@@ -92,6 +102,8 @@ class Database:
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "heads")
+        with self.transaction() as session:
+            seal(session)  # a chain upgraded from the unkeyed form gets its keyed head
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -162,6 +163,23 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key the entry's HMAC was made with (workflow/store/audit.py); None: an entry written
+    # before the chain was keyed (plain SHA-256), accepted only before the first keyed entry.
+    key_id: Mapped[str | None] = mapped_column(String(16))
+
+
+class AuditHead(Base):
+    """The audit chain's head: one row, moved with every append in the same transaction, with a
+    MAC over (sequence number, newest hash), so deleting the newest entries is detected."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    seq: Mapped[int] = mapped_column(BigInteger)  # entries in the chain
+    hash: Mapped[str] = mapped_column(String(64))  # the newest entry's hash (GENESIS when empty)
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    mac: Mapped[str | None] = mapped_column(String(64))  # None only for a chain not yet keyed
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ReminderStatus(StrEnum):

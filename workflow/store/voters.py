@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflow.store.models import Base, UTCDateTime
@@ -70,6 +70,22 @@ class VoterImport(Base):
     warnings: Mapped[int] = mapped_column(Integer, default=0)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(100))
+
+
+class RejectedRowsFile(Base):
+    """An upload's rejected rows as XLSX (the original row and a 原因 column), for the uploader
+    to download, fix and send again; kept whether or not the import was committed."""
+
+    __tablename__ = "voter_import_rejects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # unguessable: the download's name
+    election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(100))  # only the uploader may download it
+    file_name: Mapped[str] = mapped_column(String(300))
+    rows: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Voter(Base):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from service.api.schemas.common import Out
 
 
@@ -50,3 +52,6 @@ class ChainReport(Out):
     entries: int
     broken_at: int | None
     reason: str | None
+    head_seq: int | None = Field(None, description="审计链头记载的记录数")
+    head_hash: str | None = Field(None, description="审计链头：最新一条记录的哈希")
+    key_id: str | None = Field(None, description="本服务器审计密钥的标识（不是密钥本身）")

@@ -30,10 +30,14 @@ class VoterDistrictList(Out):
 class ImportReport(Out):
     accepted: int
     unchanged: int
-    warnings: list[dict[str, Any]]
-    rejected: list[dict[str, Any]]
+    warnings: list[dict[str, Any]] = Field(description="提示（最多前 1000 条，总数见 warnings_total）")
+    rejected: list[dict[str, Any]] = Field(description="被拒绝的行、列和原因（最多前 1000 条）")
     duplicates: list[dict[str, Any]]
     committed: bool
+    rejected_total: int = Field(0, description="拒绝原因总数")
+    rejected_rows: int = Field(0, description="被拒绝的行数")
+    warnings_total: int = Field(0, description="提示总数")
+    rejected_file: str | None = Field(None, description="被拒绝的行（XLSX，原行加「原因」列）的下载地址")
 
 
 class ListVersion(Out):
