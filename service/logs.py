@@ -64,6 +64,11 @@ MESSAGES = {
     "notification %s [%s] to %s: %s\n%s": "通知 %s［%s］致 %s：%s\n%s",
     "notification %s parked as failed after %s attempts: %s": "通知 %s 已尝试 %s 次仍失败，暂停发送：%s",
     "notification %s: lease lost before its result was written": "通知 %s：结果写入前租约已失效",
+    "database error": "数据库错误",
+    "audit head missing over %d entries: re-created": "审计日志链头缺失（共 %d 条记录）：已重建",
+    "audit chain not sealed: it does not check out (run huanjie audit verify)": (
+        "审计日志链未能封存：校验不通过（请运行 huanjie audit verify）"
+    ),
     # uvicorn
     "Started server process [%d]": "服务器进程已启动［%d］",
     "Finished server process [%d]": "服务器进程已结束［%d］",

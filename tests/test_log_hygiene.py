@@ -64,7 +64,7 @@ def test_a_failing_write_shows_no_parameters(db, clock, caplog, filer):
 @pytest.fixture
 def stderr_handler():
     """The service's own stderr handler (service/logs.py: JSON, with its filters) into a buffer."""
-    config = log_config(json_logs=True)
+    config = log_config("json")
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
     for name, spec in config["filters"].items():
