@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from service.api.problems import Forbidden, Unauthorized
 from workflow.clock import Clock
 from workflow.commands import auth
+from workflow.errors import not_found
 from workflow.store import Database
 from workflow.store.auth import ROLE_NAMES, Role, User
 from workflow.store.models import Election, Jurisdiction
@@ -97,19 +98,15 @@ class Principal:
     def may_see(self, session: Session, jurisdiction_id: int) -> bool:
         return jurisdiction_id in self.scope(session)
 
+    # Outside the caller's subtree answers exactly as a missing record does (same status, code
+    # and text), so a caller cannot learn which ids and codes exist elsewhere (docs/security.md).
     def check_jurisdiction(self, session: Session, jurisdiction: Jurisdiction) -> None:
         if not self.may_see(session, jurisdiction.id):
-            raise Forbidden(
-                "E_OUT_OF_SCOPE",
-                f"无权访问{jurisdiction.name}（{jurisdiction.code}）：不在本账号管辖范围内",
-                "jurisdiction",
-            )
+            raise not_found("行政区域", jurisdiction.code, "jurisdiction")
 
     def check_election(self, session: Session, election: Election) -> None:
         if not self.may_see(session, election.jurisdiction_id):
-            raise Forbidden(
-                "E_OUT_OF_SCOPE", f"无权访问选举 {election.id}：不在本账号管辖范围内", "election_id"
-            )
+            raise not_found("选举", election.id, "election_id")
 
     def check_write(self) -> None:
         if not auth.can_write(self.user):

@@ -21,7 +21,7 @@ from service.web.notices import dashboard_notices
 from service.web.timeline import build
 from workflow.commands import auth
 from workflow.commands import elections as commands
-from workflow.errors import DomainError
+from workflow.errors import DomainError, not_found
 from workflow.kinds import get_kind
 from workflow.machine import Trigger, state_name
 from workflow.store.models import Election
@@ -189,7 +189,7 @@ def election_page(
     caller = web_principal(request, session)
     election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):
-        return render(request, "error.html", 403, caller=caller, message="该选举不在本账号管辖范围内。")
+        raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
     kind = get_kind(election.kind)
     today = local_date(svc.clock.now(), election.jurisdiction.timezone)
     view = election_views.describe(election)
@@ -256,8 +256,8 @@ def _form_caller(request: Request, session: Session, election_id: int, csrf: str
     if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
         raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
     election: Election = commands.get_election(session, election_id)
-    if not caller.may_see(session, election.jurisdiction_id):
-        raise DomainError("E_OUT_OF_SCOPE", "该选举不在本账号管辖范围内", "election_id")
+    if not caller.may_see(session, election.jurisdiction_id):  # the same answer as a missing one
+        raise not_found("选举", election_id, "election_id")
     if not auth.can_write(caller.user):
         raise DomainError("E_READ_ONLY", f"「{caller.role_name}」角色不能修改选举", "role")
     return caller

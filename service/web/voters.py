@@ -15,7 +15,7 @@ from service.api.voters import import_upload
 from service.web.routes import render, web_principal
 from workflow.commands import auth
 from workflow.commands import elections as commands
-from workflow.errors import DomainError
+from workflow.errors import DomainError, not_found
 
 router = APIRouter(include_in_schema=False)
 SHOWN = 200  # rows of each list shown on the page; the counts give the rest
@@ -38,7 +38,7 @@ def import_form(
         caller = web_principal(request, session)
         election = commands.get_election(session, election_id)
         if not caller.may_see(session, election.jurisdiction_id):
-            return render(request, "error.html", 403, caller=caller, message="该选举不在本账号管辖范围内。")
+            raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
         title = election.title
     try:
         with svc.db.transaction() as session:
