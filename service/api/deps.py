@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from service.api.problems import Forbidden, Unauthorized
+from service.throttle import LoginThrottle
 from workflow.clock import Clock
 from workflow.commands import auth
 from workflow.errors import not_found
@@ -32,6 +33,21 @@ class Services:
     clock: Clock
     settings: object
     _gate: anyio.Semaphore | None = field(default=None, repr=False)
+    _throttle: LoginThrottle | None = field(default=None, repr=False)
+    _hashing: anyio.CapacityLimiter | None = field(default=None, repr=False)
+
+    def throttle(self) -> LoginThrottle:
+        """Failed logins per account and address (growing delays; service/throttle.py)."""
+        if self._throttle is None:
+            self._throttle = LoginThrottle.from_settings(self.settings)
+        return self._throttle
+
+    def hashing(self) -> anyio.CapacityLimiter:
+        """The bounded pool password checks run in: Argon2 is slow on purpose, and a login flood
+        must neither take every worker thread nor hold the database meanwhile."""
+        if self._hashing is None:
+            self._hashing = anyio.CapacityLimiter(getattr(self.settings, "password_hash_workers", 2))
+        return self._hashing
 
     def gate(self) -> anyio.Semaphore:
         """How many requests may hold a transaction at once. A request holds its connection

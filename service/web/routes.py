@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
+import anyio
 from fastapi import APIRouter, Form, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -82,20 +83,33 @@ def _safe_next(target: str | None) -> str:
 def login_form(request: Request, next: str | None = None, error: str | None = None) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
     response = render(request, "login.html", csrf=token, next=_safe_next(next), error=error)
-    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", max_age=3600)
+    secure = services(request).settings.cookie_secure
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", secure=secure, max_age=3600)
     return response
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+async def _in_slot(svc, work):
+    """Run `work` in a worker thread while holding the database slot (as `Admitted` does)."""
+    async with svc.gate():
+        return await anyio.to_thread.run_sync(work)
+
+
 @router.post("/login")
-def login_submit(
+async def login_submit(
     request: Request,
     svc: Svc,
-    _admission: Admitted,
     username: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
+    """Throttled first (no database, no hashing while an attempt must wait), then the user's
+    hash read in a short transaction, the Argon2 check in the bounded pool outside the database
+    slot, and the session opened in a second short transaction (docs/security.md)."""
     expected = request.cookies.get(LOGIN_CSRF)
     if not expected or not secrets.compare_digest(expected, csrf):
         return render(
@@ -107,13 +121,49 @@ def login_submit(
             error="页面已过期，请重新登录",
         )
     settings = svc.settings
-    try:
-        with svc.db.transaction() as session:
-            opened = auth.login(
-                session, username, password, clock=svc.clock, lifetime=timedelta(hours=settings.session_hours)
-            )
-    except DomainError as error:
-        return render(request, "login.html", 401, csrf=expected, next=_safe_next(next), error=error.message)
+    throttle, address = svc.throttle(), _address(request)
+    wait = throttle.retry_after(username, address)
+    if wait:
+        response = render(
+            request,
+            "login.html",
+            429,
+            csrf=expected,
+            next=_safe_next(next),
+            error=f"登录失败次数过多，请 {wait} 秒后再试",
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+
+    def read() -> auth.LoginCandidate:
+        with svc.db.reading() as session:
+            return auth.login_candidate(session, username)
+
+    candidate = await _in_slot(svc, read)
+    ok = await anyio.to_thread.run_sync(
+        auth.password_matches, candidate.password_hash, password, limiter=svc.hashing()
+    )
+    opened = None
+    if ok and candidate.active and candidate.user_id is not None:
+
+        def write() -> auth.OpenedSession | None:
+            try:
+                with svc.db.transaction() as session:
+                    return auth.open_session(
+                        session,
+                        candidate.user_id,
+                        clock=svc.clock,
+                        lifetime=timedelta(hours=settings.session_hours),
+                    )
+            except DomainError:
+                return None  # deactivated meanwhile
+
+        opened = await _in_slot(svc, write)
+    if opened is None:
+        throttle.failed(username, address)
+        message = auth.login_refused().message
+        return render(request, "login.html", 401, csrf=expected, next=_safe_next(next), error=message)
+    throttle.succeeded(username, address)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -123,22 +173,26 @@ def login_submit(
         secure=settings.cookie_secure,
         max_age=settings.session_hours * 3600,
     )
-    response.delete_cookie(LOGIN_CSRF)
+    response.delete_cookie(LOGIN_CSRF, secure=settings.cookie_secure, httponly=True, samesite="strict")
     return response
 
 
-@router.post("/logout")
+@router.api_route("/logout", methods=["GET", "POST"])
 def logout(
     request: Request, svc: Svc, _admission: Admitted, csrf: Annotated[str, Form(max_length=100)] = ""
 ) -> Response:
+    """Ends the session on the server whenever the request carries its cookie, with or without
+    the form's CSRF token (a forged logout can only log someone out; a refused one would leave a
+    session the user believes ended). Only a logout with the token is audited as the user's."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         with svc.db.transaction() as session:
             row = auth.web_session(session, cookie, clock=svc.clock)
-            if row is not None and secrets.compare_digest(row.csrf_token, csrf):
-                auth.logout(session, cookie, clock=svc.clock)
+            if row is not None:
+                confirmed = request.method == "POST" and secrets.compare_digest(row.csrf_token, csrf)
+                auth.logout(session, cookie, clock=svc.clock, confirmed=confirmed)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(SESSION_COOKIE, secure=svc.settings.cookie_secure, httponly=True, samesite="lax")
     return response
 
 
