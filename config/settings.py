@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,7 +27,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(200 * 1024 * 1024 + 64 * 1024, ge=1024)  # multipart uploads
     metrics_token: str | None = None  # /metrics wants "Bearer <token>"; unset: loopback callers only
     metrics_cache_seconds: float = Field(5.0, ge=0)  # scrapes within this share one database read
-    password_hash_workers: int = Field(2, ge=1, le=16)  # Argon2 runs in this many threads at most
+    # Argon2 runs in this many threads at most (default: half the cores, at least one), so a
+    # login flood leaves CPU for everyone else.
+    password_hash_workers: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1, le=16)
     login_free_attempts: int = Field(5, ge=1)  # per account and address, then growing delays
     login_free_attempts_per_address: int = Field(20, ge=1)
     login_free_attempts_per_account: int = Field(50, ge=1)  # from every address together
