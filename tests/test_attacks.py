@@ -15,9 +15,10 @@ from datetime import date
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.service_fixtures import COUNTY, USERS, XINSHI, load_world, make_world
+from tests.service_fixtures import COUNTY, PASSWORD, USERS, XINSHI, load_world, make_world
 from tests.test_service_api_parts import XINSHI_ELECTION, advance_to, csv_bytes, upload, voter_rows
 from workflow.commands import auth
 from workflow.store.models import Election, Jurisdiction
@@ -317,3 +318,95 @@ def test_login_flood_leaves_reads_within_three_times_their_unloaded_latency(serv
         )
         ratios.append(loaded / unloaded)
     assert min(ratios) <= 3, ratios
+
+
+# -- what held, kept holding: sessions, CSRF, redirects, injection, XSS ------------------------
+def _csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def _login(client, username: str = "admin", next_: str = "/"):
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf": _csrf_of(page.text), "next": next_},
+        follow_redirects=False,
+    )
+
+
+def test_session_fixation_and_open_redirects(world):
+    client = world.client
+    client.cookies.set("hj_session", "attacker-chosen")
+    assert _login(client).status_code == 303
+    issued = [c.value for c in client.cookies.jar if c.name == "hj_session" and c.value != "attacker-chosen"]
+    assert len(issued) == 1  # a new session id of the server's own; the planted one means nothing
+    planted = TestClient(client.app, cookies={"hj_session": "attacker-chosen"}, client=("127.0.0.1", 3))
+    assert planted.get("/", follow_redirects=False).status_code == 303
+    for target in (
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/\t/evil.example",
+    ):
+        client.cookies.clear()
+        done = _login(client, next_=target)
+        assert done.status_code == 303 and done.headers["location"] == "/", target
+    client.cookies.clear()
+    assert _login(client, next_="/elections/3").headers["location"] == "/elections/3"
+
+
+def test_csrf_variants_are_refused(world):
+    client = world.client
+    assert _login(client).status_code == 303
+    token = _csrf_of(client.get("/").text)
+    url = "/api/v1/elections/3/milestones/quotas_allocated/complete"
+    for headers in ({}, {"X-CSRF-Token": "forged"}, {"X-CSRF-Token": ""}):
+        assert client.post(url, headers=headers).status_code == 403
+    for data in ({}, {"csrf": "forged"}):
+        done = client.post(
+            "/elections/3/milestones/quotas_allocated/complete", data=data, follow_redirects=True
+        )
+        assert "页面已过期" in done.text
+    forged_login = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf": "x"})
+    assert forged_login.status_code == 403
+    milestones = world.get("admin", "/api/v1/elections/3").json()["milestones"]
+    assert next(m for m in milestones if m["key"] == "quotas_allocated")["status"] != "done"
+    assert client.post(url, headers={"X-CSRF-Token": token}).status_code == 200  # the real token works
+
+
+def test_login_checks_a_hash_for_unknown_users_too(world, monkeypatch):
+    """The same work for an unknown name as for a wrong password: timing tells no names."""
+    checked = []
+    real = auth.password_matches
+    monkeypatch.setattr(auth, "password_matches", lambda h, p: checked.append(h) or real(h, p))
+    page = world.client.get("/login")
+    for username in ("admin", "no-such-user"):
+        world.client.post(
+            "/login", data={"username": username, "password": "wrong-password-1", "csrf": _csrf_of(page.text)}
+        )
+    assert len(checked) == 2 and all(h.startswith("$argon2") for h in checked)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["' OR '1'='1", "1; DROP TABLE elections; --", "420821' UNION SELECT * FROM users --", "%27%20OR%201=1"],
+)
+def test_sql_injection_is_data(world, payload):
+    for response in (
+        world.get("admin", f"/api/v1/jurisdictions/{payload}"),
+        world.get("admin", "/api/v1/elections", params={"jurisdiction": payload}),
+        world.get("admin", "/api/v1/audit", params={"action": payload}),
+    ):
+        assert response.status_code in (200, 404, 422), response.text
+    assert world.get("admin", "/api/v1/elections").json()["total"] > 0
+
+
+def test_titles_are_escaped_in_the_dashboard(world, db):
+    with db.transaction() as session:
+        session.get(Election, 3).title = '<script>alert(1)</script>{{7*7}}"><img src=x onerror=alert(1)>'
+    client = world.client
+    assert _login(client).status_code == 303
+    for page in (client.get("/").text, client.get("/elections/3").text):
+        assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "{{7*7}}" in client.get("/elections/3").text  # printed literally, not evaluated

@@ -75,7 +75,13 @@ def web_principal(request: Request, session: Session) -> Principal:
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    """A path on this site only: not "//host", nor "/\\host" (browsers read "\\" as "/"), nor
+    anything with a control character."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
+    return target
 
 
 # -- login --------------------------------------------------------------------------------
