@@ -156,7 +156,13 @@ def test_password_checks_run_outside_the_database_slot_in_a_bounded_pool(world, 
         return real(password_hash, password)
 
     monkeypatch.setattr(auth, "password_matches", slow)
-    with TestClient(world.client.app, client=("127.0.0.1", 1)) as client:
+    services = world.client.app.state.services
+    app = create_app(
+        Settings(db=services.db.url, migrate_on_start=False, cookie_secure=False, password_hash_workers=2),
+        services.db,
+        services.clock,
+    )
+    with TestClient(app, client=("127.0.0.1", 1)) as client:
         page = client.get("/login")
         token = _csrf(page.text)
         results = []

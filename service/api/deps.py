@@ -3,7 +3,11 @@ the jurisdiction scope every route checks. Routers of other parts reuse these de
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -25,6 +29,12 @@ SESSION_COOKIE = "hj_session"
 INT_MAX = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
+def _lower_priority() -> None:
+    """Nice this thread (Linux schedules threads as tasks; elsewhere nothing changes)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
 @dataclass
 class Services:
     """What the app factory was given: tests swap the database and the clock."""
@@ -34,7 +44,7 @@ class Services:
     settings: object
     _gate: anyio.Semaphore | None = field(default=None, repr=False)
     _throttle: LoginThrottle | None = field(default=None, repr=False)
-    _hashing: anyio.CapacityLimiter | None = field(default=None, repr=False)
+    _hashing: ThreadPoolExecutor | None = field(default=None, repr=False)
 
     def throttle(self) -> LoginThrottle:
         """Failed logins per account and address (growing delays; service/throttle.py)."""
@@ -42,11 +52,16 @@ class Services:
             self._throttle = LoginThrottle.from_settings(self.settings)
         return self._throttle
 
-    def hashing(self) -> anyio.CapacityLimiter:
+    def hashing(self) -> ThreadPoolExecutor:
         """The bounded pool password checks run in: Argon2 is slow on purpose, and a login flood
-        must neither take every worker thread nor hold the database meanwhile."""
+        must neither take the request threads nor hold the database meanwhile. Its threads run
+        at a lower CPU priority, so requests of logged-in users go first."""
         if self._hashing is None:
-            self._hashing = anyio.CapacityLimiter(getattr(self.settings, "password_hash_workers", 2))
+            self._hashing = ThreadPoolExecutor(
+                max_workers=getattr(self.settings, "password_hash_workers", 1),
+                thread_name_prefix="password-hash",
+                initializer=_lower_priority,
+            )
         return self._hashing
 
     def gate(self) -> anyio.Semaphore:

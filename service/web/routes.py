@@ -3,6 +3,7 @@ Login with a session cookie; every form carries a CSRF token checked against the
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import date, timedelta
 from pathlib import Path
@@ -146,8 +147,8 @@ async def login_submit(
             return auth.login_candidate(session, username)
 
     candidate = await _in_slot(svc, read)
-    ok = await anyio.to_thread.run_sync(
-        auth.password_matches, candidate.password_hash, password, limiter=svc.hashing()
+    ok = await asyncio.get_running_loop().run_in_executor(
+        svc.hashing(), auth.password_matches, candidate.password_hash, password
     )
     opened = None
     if ok and candidate.active and candidate.user_id is not None:
