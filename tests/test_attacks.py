@@ -410,3 +410,21 @@ def test_titles_are_escaped_in_the_dashboard(world, db):
     for page in (client.get("/").text, client.get("/elections/3").text):
         assert "<script>alert(1)" not in page and "<img src=x" not in page
     assert "{{7*7}}" in client.get("/elections/3").text  # printed literally, not evaluated
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../../config/settings.py",
+        "/static/..%2f..%2fconfig%2fsettings.py",
+        "/static/%2e%2e/%2e%2e/pyproject.toml",
+        "/static/....//....//pyproject.toml",
+        "/static//etc/passwd",
+        "/api/v1/elections/3/notices/published/..%2f..%2f1",
+        "/api/v1/jurisdictions/..%2f..%2fetc%2fpasswd",
+    ],
+)
+def test_path_traversal_reaches_no_file(world, path):
+    response = world.get("admin", path)
+    assert response.status_code in (404, 422), (path, response.status_code)
+    assert "HUANJIE_" not in response.text and "root:" not in response.text
