@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -14,12 +16,28 @@ class Settings(BaseSettings):
     # -- service (`huanjie serve`, the app factory) -------------------------------------------
     db: str | None = None  # database URL; default: the SQLite file in the user's data directory
     session_hours: int = 12  # dashboard login lifetime
-    cookie_secure: bool = False  # set true behind HTTPS so cookies are never sent in clear
+    # Cookies are Secure by default (never sent in clear); browsers accept them on
+    # http://localhost too. Set false only for a plain-HTTP demo on another host.
+    cookie_secure: bool = True
     json_logs: bool = True
     migrate_on_start: bool = True  # `upgrade heads` when the app starts (off when ops run Alembic)
     # The audit chain's HMAC key (may be "env:NAME"); unset: a published development key, which
     # detects deletions but not a forger (docs/security.md). `audit verify` names the key in use.
     audit_secret: str | None = None
+
+    # -- security (docs/security.md) -------------------------------------------------------------
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)  # any request body but uploads
+    max_upload_bytes: int = Field(200 * 1024 * 1024 + 64 * 1024, ge=1024)  # multipart uploads
+    metrics_token: str | None = None  # /metrics wants "Bearer <token>"; unset: loopback callers only
+    metrics_cache_seconds: float = Field(5.0, ge=0)  # scrapes within this share one database read
+    # Argon2 runs in this many threads at most (default: half the cores, at least one), so a
+    # login flood leaves CPU for everyone else.
+    password_hash_workers: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1, le=16)
+    login_free_attempts: int = Field(5, ge=1)  # per account and address, then growing delays
+    login_free_attempts_per_address: int = Field(20, ge=1)
+    login_free_attempts_per_account: int = Field(50, ge=1)  # from every address together
+    login_max_delay_seconds: float = Field(900.0, gt=0)  # the longest wait (per address, per pair)
+    login_max_account_delay_seconds: float = Field(60.0, gt=0)  # never locks the real user out
 
     # -- scheduler (`huanjie worker`, or the service's own scheduler) -------------------------
     sweep_seconds: float = 60.0

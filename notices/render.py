@@ -15,6 +15,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from workflow.rules import ric
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LAYOUT_FILES = ("base.html", "certificate_base.html", "notice.css")
 
@@ -52,13 +54,11 @@ def doc_date(value: date | str | None, style: str = "arabic") -> str:
 
 
 def mask_id(value: str | None) -> str:
-    """An ID number with all but its first 6 and last 4 characters hidden (DESIGN.md §6)."""
+    """An ID number as the one mask shows it (`ric.mask`: area code and check character only;
+    docs/security.md: the birth date and sequence code are never derivable from a notice)."""
     if not value:
         return ""
-    text = str(value).strip()
-    if len(text) <= 10:
-        return "*" * len(text)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:]
+    return ric.mask(str(value).strip())
 
 
 def age_on(birth: date | str | None, on: date | str | None) -> int | str:

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings, get_settings
 from schedules.channels import CHANNELS, Message, PermanentError, Sender, masked_recipient
 from workflow.clock import Clock
-from workflow.errors import Conflict, not_found
+from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import NotificationFailed, NotificationRequeued
 from workflow.store import Database
 from workflow.store.audit import record
@@ -316,6 +316,25 @@ def _mark(
     logger.warning("notification %s: lease lost before its result was written", claim.id)
 
 
+class LeaseTooShort(DomainError):
+    """The lease cannot cover one send: every claim would be released unsent, forever."""
+
+
+def check_lease(settings: Settings) -> None:
+    """Refuse a lease no longer than the longest send may take (the HTTP or SMTP timeout): with
+    it every claimed row would be released before sending, and nothing would ever go out."""
+    longest = max(settings.delivery_http_timeout_seconds, settings.smtp_timeout_seconds)
+    if settings.delivery_lease_seconds <= longest:
+        message = (
+            f"投递租期（HUANJIE_DELIVERY_LEASE_SECONDS={settings.delivery_lease_seconds:g} 秒）必须长于"
+            f"单次发送的超时（{longest:g} 秒），否则任何通知都无法发出"
+        )
+        logger.error(
+            "delivery lease too short", extra={"lease": settings.delivery_lease_seconds, "timeout": longest}
+        )
+        raise LeaseTooShort("E_LEASE_TOO_SHORT", message, "delivery_lease_seconds")
+
+
 def deliver_batch(
     db: Database,
     clock: Clock,
@@ -326,6 +345,7 @@ def deliver_batch(
 ) -> DeliveryReport:
     """Claim up to `batch` due rows, send each, and write each result. Safe to run concurrently."""
     settings = settings or get_settings()
+    check_lease(settings)  # before claiming: a misconfigured worker takes nothing from the queue
     senders = CHANNELS if senders is None else senders
     report = DeliveryReport()
     claims = _claim(db, clock, batch, settings, report)
@@ -334,6 +354,9 @@ def deliver_batch(
         if clock.now() + margin >= claim.lease_until:
             # Sending now could outlast our lease and race a worker that claims the row next.
             report.released += sum(_release(db, rest, clock) for rest in claims[index:])
+            logger.warning(
+                "delivery lease ran short: %d claimed notifications released unsent", len(claims) - index
+            )
             break
         sender = senders.get(claim.message.channel)
         error: Exception | None = None
@@ -419,7 +442,9 @@ def describe(row: Notification) -> dict[str, Any]:
 
 __all__ = [
     "DeliveryReport",
+    "LeaseTooShort",
     "backoff",
+    "check_lease",
     "deliver_all",
     "deliver_batch",
     "deliver_due",

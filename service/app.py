@@ -10,6 +10,7 @@ import logging
 import time
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -29,7 +30,8 @@ from service.api import (
 )
 from service.api.deps import Admitted, Services
 from service.api.schemas.common import Health
-from service.metrics import Metrics
+from service.guards import RequestGuard, SecurityHeaders
+from service.metrics import Metrics, scrape_allowed
 from service.sanitize import InputHygiene
 from service.web import allocation as web_allocation
 from service.web import appeals as web_appeals
@@ -132,7 +134,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.services = Services(db=db, clock=clock, settings=settings)
-    metrics = Metrics(db, clock)
+    metrics = Metrics(db, clock, settings.metrics_cache_seconds)
     app.state.metrics = metrics
     problems.install(app)
 
@@ -153,7 +155,13 @@ def create_app(
         return JSONResponse({"status": "ok", "database": db.engine.dialect.name})
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus 指标", include_in_schema=False)
-    def prometheus(_admission: Admitted):
+    async def prometheus(request: Request):
+        # Behind a token or loopback only; the database read is cached (docs/security.md).
+        if not scrape_allowed(request, settings.metrics_token):
+            return problems.problem(404, "E_NOT_FOUND", "未找到该地址", None, request.url.path)
+        if metrics.gauges.stale():
+            async with app.state.services.gate():
+                await anyio.to_thread.run_sync(metrics.gauges.refresh)
         return metrics.response()
 
     for module in (
@@ -182,6 +190,12 @@ def create_app(
     web_routes.mount_static(app)
     web_desk.install(app)  # HTML error pages for browsers, /docs offline
     app.add_middleware(InputHygiene)  # NUL, controls, lone surrogates → 422 naming the field
+    # Then, inside out: the guard (body limit, credentials before the body), then the headers,
+    # then the request log around everything.
+    app.add_middleware(
+        RequestGuard, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
+    app.add_middleware(SecurityHeaders, hsts=True)
     app.add_middleware(RequestLog, metrics=metrics)
     return app
 

@@ -4,6 +4,10 @@ counters are per process. Each app has its own registry: nothing global at impor
 
 from __future__ import annotations
 
+import ipaddress
+import math
+import secrets
+import threading
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -17,20 +21,37 @@ from workflow.views.metrics import gauges
 
 
 class DatabaseCollector:
-    def __init__(self, db: Database, clock: Clock):
+    """The gauges, read from the database at most once per `max_age` seconds: scrapes in
+    between share the last reading, so scrapers cannot keep the database slot busy."""
+
+    def __init__(self, db: Database, clock: Clock, max_age: float = 0.0):
         self.db = db
         self.clock = clock
+        self.max_age = max_age
+        self._counted = None
+        self._read_at = -math.inf
+        self._lock = threading.Lock()
+
+    def stale(self) -> bool:
+        return self._counted is None or time.monotonic() - self._read_at >= self.max_age
+
+    def refresh(self) -> None:
+        with self._lock:
+            if not self.stale():
+                return
+            with self.db.reading() as session:
+                self._counted = gauges(session, self.clock.now())
+            self._read_at = time.monotonic()
 
     def collect(self):
-        now = self.clock.now()
         by_phase = GaugeMetricFamily(
             "huanjie_elections", "Elections by kind and phase", labels=["kind", "phase"]
         )
         due = GaugeMetricFamily("huanjie_reminders_due", "Pending reminders whose time has come")
         backlog = GaugeMetricFamily("huanjie_outbox_backlog", "Notifications waiting to be delivered")
         failed = GaugeMetricFamily("huanjie_delivery_failures", "Notifications parked after the last retry")
-        with self.db.reading() as session:
-            counted = gauges(session, now)
+        self.refresh()
+        counted = self._counted
         for kind, phase, count in counted.elections:
             by_phase.add_metric([kind, phase], count)
         due.add_metric([], counted.reminders_due)
@@ -40,9 +61,10 @@ class DatabaseCollector:
 
 
 class Metrics:
-    def __init__(self, db: Database, clock: Clock):
+    def __init__(self, db: Database, clock: Clock, max_age: float = 0.0):
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(DatabaseCollector(db, clock))
+        self.gauges = DatabaseCollector(db, clock, max_age)
+        self.registry.register(self.gauges)
         self.requests = Counter(
             "huanjie_http_requests",
             "HTTP requests by route and status",
@@ -61,3 +83,16 @@ class Metrics:
 
     def response(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def scrape_allowed(request: Request, token: str | None) -> bool:
+    """/metrics is for the monitoring system only: with a token set, callers must send
+    "Authorization: Bearer <token>"; without one, only loopback callers are served."""
+    if token:
+        given = request.headers.get("authorization", "")
+        return secrets.compare_digest(given.encode(), f"Bearer {token}".encode())
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

@@ -134,5 +134,6 @@ def load_demo(db, now: datetime) -> dict[str, int]:
 
 def make_world(db, clock) -> World:
     tokens, elections = load_world(db, clock.now())
-    app = create_app(Settings(db=db.url, migrate_on_start=False), db, clock)
-    return World(TestClient(app, raise_server_exceptions=False), tokens, elections)
+    # Plain http://testserver: cookies without the Secure flag; a loopback client (/metrics).
+    app = create_app(Settings(db=db.url, migrate_on_start=False, cookie_secure=False), db, clock)
+    return World(TestClient(app, raise_server_exceptions=False, client=("127.0.0.1", 50000)), tokens, elections)

@@ -197,7 +197,7 @@ def test_party_may_not_back_more_candidates_than_seats_jointly_or_singly():
 
 def test_mask_and_hash():
     number = make_id(7)
-    assert rules.mask_id(number) == number[:6] + "*" * 10 + number[-2:]
+    assert rules.mask_id(number) == number[:6] + "*" * 11 + number[-1:]
     assert rules.id_hash(number) == rules.id_hash(number.lower())
     assert len(rules.id_hash(number)) == 64
 

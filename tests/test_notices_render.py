@@ -370,17 +370,17 @@ def test_chinese_date_reads_back(day):
 
 
 def test_mask_id_examples():
-    assert mask_id("42082119900101123X") == "420821********123X"
+    assert mask_id("42082119900101123X") == "420821***********X"
     assert mask_id(None) == ""
     assert mask_id("12345") == "*****"
 
 
 @given(st.text(alphabet="0123456789X", min_size=11, max_size=18))
-def test_mask_id_keeps_first_six_and_last_four_only(number):
+def test_mask_id_keeps_the_area_code_and_the_check_character_only(number):
     masked = mask_id(number)
     assert len(masked) == len(number)
-    assert masked[:6] == number[:6] and masked[-4:] == number[-4:]
-    assert set(masked[6:-4]) <= {"*"}
+    assert masked[:6] == number[:6] and masked[-1:] == number[-1:]
+    assert set(masked[6:-1]) == {"*"}
 
 
 def test_deadline_warning_as_plain_text_for_the_outbox(demo):

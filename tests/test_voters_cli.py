@@ -206,10 +206,13 @@ def test_appeals_cli_before_and_after_publication(setup, tmp_path):
     assert code == 2 and json.loads(out)["error"]["code"] == "E_LIST_NOT_PUBLISHED"
     code, out, _ = run(url, "appeals", "list", "--election", str(election_id), "--json")
     assert code == 2
-    # The seed plan's election day (2011) is past: publishing today is late but lawful to record.
+    # The seed plan's election day (2011) is past: the records are entered with their own dates,
+    # inside the election's schedule (a list published after election day is refused).
     code, out, _ = run(url, "voters", "publish", "--election", str(election_id), "--json")
+    assert code == 2 and json.loads(out)["error"]["code"] == "E_DATE_OUT_OF_RANGE"
+    code, out, _ = run(url, "voters", "publish", "--election", str(election_id), "--on", "2011-09-20", "--json")
     assert code == 0 and json.loads(out)["voters"] == 4
-    code, out, _ = run(url, *args)
+    code, out, _ = run(url, *args[:-1], "--on", "2011-09-22", "--json")
     assert code == 0
     appeal = json.loads(out)
     assert appeal["status"] == "pending" and appeal["court_suit_deadline"] == "2011-10-13"
@@ -218,7 +221,7 @@ def test_appeals_cli_before_and_after_publication(setup, tmp_path):
     )
     code, out, _ = run(url, "appeals", "decide", str(appeal["id"]), "--rejected", "--json")
     assert code == 2 and json.loads(out)["error"]["code"] == "E_REASON_REQUIRED"
-    code, out, _ = run(url, "appeals", "decide", str(appeal["id"]), "--upheld", "--json")
+    code, out, _ = run(url, "appeals", "decide", str(appeal["id"]), "--upheld", "--on", "2011-09-24", "--json")
     assert code == 0 and json.loads(out)["status"] == "upheld"
     code, out, _ = run(
         url,

@@ -100,8 +100,8 @@ def test_any_single_digit_error_is_caught(born, seq, sex, position, delta):
     assert isinstance(ric.parse(typo), ric.IdProblem)
 
 
-def test_mask_keeps_first_six_and_last_four():
-    assert ric.mask("42082119900101001X") == "420821********001X"
+def test_mask_keeps_the_area_code_and_the_check_character():
+    assert ric.mask("42082119900101001X") == "420821***********X"
     assert ric.id_hash("42082119900101001X") == ric.id_hash("42082119900101001X")
     assert len(ric.id_hash("42082119900101001X")) == 24
 

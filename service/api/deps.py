@@ -3,7 +3,11 @@ the jurisdiction scope every route checks. Routers of other parts reuse these de
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -13,14 +17,22 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from service.api.problems import Forbidden, Unauthorized
+from service.throttle import LoginThrottle
 from workflow.clock import Clock
 from workflow.commands import auth
+from workflow.errors import not_found
 from workflow.store import Database
 from workflow.store.auth import ROLE_NAMES, Role, User
 from workflow.store.models import Election, Jurisdiction
 
 SESSION_COOKIE = "hj_session"
 INT_MAX = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+
+
+def _lower_priority() -> None:
+    """Nice this thread (Linux schedules threads as tasks; elsewhere nothing changes)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 @dataclass
@@ -31,6 +43,26 @@ class Services:
     clock: Clock
     settings: object
     _gate: anyio.Semaphore | None = field(default=None, repr=False)
+    _throttle: LoginThrottle | None = field(default=None, repr=False)
+    _hashing: ThreadPoolExecutor | None = field(default=None, repr=False)
+
+    def throttle(self) -> LoginThrottle:
+        """Failed logins per account and address (growing delays; service/throttle.py)."""
+        if self._throttle is None:
+            self._throttle = LoginThrottle.from_settings(self.settings)
+        return self._throttle
+
+    def hashing(self) -> ThreadPoolExecutor:
+        """The bounded pool password checks run in: Argon2 is slow on purpose, and a login flood
+        must neither take the request threads nor hold the database meanwhile. Its threads run
+        at a lower CPU priority, so requests of logged-in users go first."""
+        if self._hashing is None:
+            self._hashing = ThreadPoolExecutor(
+                max_workers=getattr(self.settings, "password_hash_workers", 1),
+                thread_name_prefix="password-hash",
+                initializer=_lower_priority,
+            )
+        return self._hashing
 
     def gate(self) -> anyio.Semaphore:
         """How many requests may hold a transaction at once. A request holds its connection
@@ -97,19 +129,15 @@ class Principal:
     def may_see(self, session: Session, jurisdiction_id: int) -> bool:
         return jurisdiction_id in self.scope(session)
 
+    # Outside the caller's subtree answers exactly as a missing record does (same status, code
+    # and text), so a caller cannot learn which ids and codes exist elsewhere (docs/security.md).
     def check_jurisdiction(self, session: Session, jurisdiction: Jurisdiction) -> None:
         if not self.may_see(session, jurisdiction.id):
-            raise Forbidden(
-                "E_OUT_OF_SCOPE",
-                f"无权访问{jurisdiction.name}（{jurisdiction.code}）：不在本账号管辖范围内",
-                "jurisdiction",
-            )
+            raise not_found("行政区域", jurisdiction.code, "jurisdiction")
 
     def check_election(self, session: Session, election: Election) -> None:
         if not self.may_see(session, election.jurisdiction_id):
-            raise Forbidden(
-                "E_OUT_OF_SCOPE", f"无权访问选举 {election.id}：不在本账号管辖范围内", "election_id"
-            )
+            raise not_found("选举", election.id, "election_id")
 
     def check_write(self) -> None:
         if not auth.can_write(self.user):

@@ -157,9 +157,9 @@ def _check_plan_scope(session: Session, caller: Principal, plan: Plan) -> None:
         )
     else:
         raise DomainError("E_NOT_FOUND", f"未找到行政区域：{ref.code}", "plan.jurisdiction")
-    if plan.parent_election is not None:
+    if plan.parent_election is not None:  # the parent must be in the caller's subtree too
         try:
-            commands.get_election(session, plan.parent_election)
+            caller.check_election(session, commands.get_election(session, plan.parent_election))
         except NotFound:
             raise DomainError(
                 "E_NOT_FOUND", f"未找到上级选举：{plan.parent_election}", "plan.parent_election"
@@ -203,9 +203,11 @@ def create_round(body: RoundCreate, session: Tx, caller: Caller, svc: Svc) -> di
     caller.check_write()
     plan = _parse(body)
     found = jurisdictions.by_codes(session, body.jurisdictions)
-    for code in body.jurisdictions:  # every one must be the caller's, before anything is written
-        if code in found:
-            caller.check_jurisdiction(session, found[code])
+    # Every one must be the caller's, before anything is written; one outside the caller's
+    # subtree is refused exactly as a missing one is (the command's own E_NOT_FOUND).
+    hidden = [c for c in body.jurisdictions if c in found and not caller.may_see(session, found[c].id)]
+    if hidden:
+        raise DomainError("E_NOT_FOUND", f"未找到行政区域：{'、'.join(hidden)}", "jurisdictions")
     if plan.parent_election is not None:
         try:
             caller.check_election(session, commands.get_election(session, plan.parent_election))

@@ -10,6 +10,7 @@ from service.api.deps import Caller, Tx
 from service.api.problems import PROBLEM_RESPONSES
 from service.api.schemas import jurisdictions as schemas
 from workflow.commands.jurisdictions import find_jurisdiction
+from workflow.store.auth import Role
 from workflow.views import jurisdictions as views
 
 router = APIRouter(prefix="/api/v1/jurisdictions", tags=["jurisdictions"], responses=PROBLEM_RESPONSES)
@@ -33,4 +34,5 @@ def list_jurisdictions(session: Tx, caller: Caller) -> dict:
 def show_jurisdiction(code: Code, session: Tx, caller: Caller) -> dict:
     j = find_jurisdiction(session, code)
     caller.check_jurisdiction(session, j)
-    return views.jurisdiction_detail(session, j)
+    # Contact secrets: only the county administrator who sets them, and masked (docs/security.md).
+    return views.jurisdiction_detail(session, j, contact_details=caller.user.role == Role.COUNTY_ADMIN)

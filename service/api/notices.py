@@ -18,6 +18,7 @@ from service.api.deps import INT_MAX, Caller, Svc, Tx
 from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
 from service.api.problems import PROBLEM_RESPONSES
 from service.api.schemas import notices as schemas
+from service.downloads import safe_file_name
 from workflow.commands import notices as commands
 from workflow.views.notices import published_notice
 
@@ -68,6 +69,7 @@ def file_response(content: bytes, fmt: str, stem: str, title: str, *, download: 
     """The file with its media type and a filename: ASCII for old clients, the Chinese title
     for the rest (RFC 6266 / 5987)."""
     disposition = "attachment" if download else "inline"
+    stem, title = safe_file_name(stem, fallback="notice"), safe_file_name(title)  # no RTL overrides
     header = f"{disposition}; filename=\"{stem}.{fmt}\"; filename*=UTF-8''{quote(f'{title}.{fmt}')}"
     return Response(content, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": header})
 

@@ -214,6 +214,7 @@ def install(app: FastAPI) -> None:
             404: "E_NOT_FOUND",
             405: "E_METHOD_NOT_ALLOWED",
             401: "E_UNAUTHORIZED",
+            413: "E_BODY_TOO_LARGE",
         }.get(error.status_code, f"E_HTTP_{error.status_code}")
         detail = texts.get(error.status_code, str(error.detail))
         return problem(error.status_code, code, detail, None, request.url.path)

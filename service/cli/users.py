@@ -21,7 +21,7 @@ def users_add(
     role: str = typer.Option(..., "--role", help=ROLES_HELP),
     jurisdiction: str = typer.Option(..., "--jurisdiction", help="管辖的行政区划代码（含下级）"),
     password: str = typer.Option(
-        None, "--password", help="密码（至少 8 个字符；省略时生成随机密码并显示一次）"
+        None, "--password", help="密码（至少 10 个字符，不能是常用密码；省略时生成随机密码并显示一次）"
     ),
     display_name: str = typer.Option(None, "--name", help="显示名称"),
     exists_ok: bool = typer.Option(False, "--exists-ok", help="用户已存在时不报错、不修改"),

@@ -20,7 +20,7 @@ from service.api.deps import INT_MAX, Admitted, Principal, Svc, Tx, services
 from service.web.routes import _form_caller, render, web_principal
 from workflow.commands import auth, corrections
 from workflow.commands import elections as commands
-from workflow.errors import DomainError
+from workflow.errors import DomainError, not_found
 from workflow.kinds import get_kind
 from workflow.machine import Trigger, state_name
 from workflow.timeutil import local_date
@@ -231,7 +231,7 @@ def milestone_page(
     caller = web_principal(request, session)
     election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):
-        return render(request, "error.html", 403, caller=caller, message="该选举不在本账号管辖范围内。")
+        raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
     kind = get_kind(election.kind)
     if key not in kind.milestones:
         raise DomainError("E_UNKNOWN_MILESTONE", f"{kind.name}没有节点 {key!r}", "key")
@@ -348,7 +348,7 @@ def advance_confirm(request: Request, session: Tx, svc: Svc, election_id: Electi
     caller = web_principal(request, session)
     election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):
-        return render(request, "error.html", 403, caller=caller, message="该选举不在本账号管辖范围内。")
+        raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
     kind = get_kind(election.kind)
     decision = commands.decide(election, Trigger.ADVANCE)
     today = local_date(svc.clock.now(), election.jurisdiction.timezone)

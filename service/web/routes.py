@@ -3,6 +3,7 @@ Login with a session cookie; every form carries a CSRF token checked against the
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import date, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Annotated
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import anyio
 from fastapi import APIRouter, Form, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,7 +24,7 @@ from service.web.notices import dashboard_notices
 from service.web.timeline import build
 from workflow.commands import auth
 from workflow.commands import elections as commands
-from workflow.errors import DomainError
+from workflow.errors import DomainError, not_found
 from workflow.kinds import get_kind
 from workflow.machine import Trigger, state_name
 from workflow.store.models import Election
@@ -83,7 +85,13 @@ def web_principal(request: Request, session: Session) -> Principal:
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    """A path on this site only: not "//host", nor "/\\host" (browsers read "\\" as "/"), nor
+    anything with a control character."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
+    return target
 
 
 # -- login --------------------------------------------------------------------------------
@@ -91,20 +99,33 @@ def _safe_next(target: str | None) -> str:
 def login_form(request: Request, next: str | None = None, error: str | None = None) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
     response = render(request, "login.html", csrf=token, next=_safe_next(next), error=error)
-    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", max_age=3600)
+    secure = services(request).settings.cookie_secure
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", secure=secure, max_age=3600)
     return response
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+async def _in_slot(svc, work):
+    """Run `work` in a worker thread while holding the database slot (as `Admitted` does)."""
+    async with svc.gate():
+        return await anyio.to_thread.run_sync(work)
+
+
 @router.post("/login")
-def login_submit(
+async def login_submit(
     request: Request,
     svc: Svc,
-    _admission: Admitted,
     username: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
+    """Throttled first (no database, no hashing while an attempt must wait), then the user's
+    hash read in a short transaction, the Argon2 check in the bounded pool outside the database
+    slot, and the session opened in a second short transaction (docs/security.md)."""
     expected = request.cookies.get(LOGIN_CSRF)
     if not expected or not secrets.compare_digest(expected, csrf):
         return render(
@@ -116,13 +137,49 @@ def login_submit(
             error="页面已过期，请重新登录",
         )
     settings = svc.settings
-    try:
-        with svc.db.transaction() as session:
-            opened = auth.login(
-                session, username, password, clock=svc.clock, lifetime=timedelta(hours=settings.session_hours)
-            )
-    except DomainError as error:
-        return render(request, "login.html", 401, csrf=expected, next=_safe_next(next), error=error.message)
+    throttle, address = svc.throttle(), _address(request)
+    wait = throttle.retry_after(username, address)
+    if wait:
+        response = render(
+            request,
+            "login.html",
+            429,
+            csrf=expected,
+            next=_safe_next(next),
+            error=f"登录失败次数过多，请 {wait} 秒后再试",
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+
+    def read() -> auth.LoginCandidate:
+        with svc.db.reading() as session:
+            return auth.login_candidate(session, username)
+
+    candidate = await _in_slot(svc, read)
+    ok = await asyncio.get_running_loop().run_in_executor(
+        svc.hashing(), auth.password_matches, candidate.password_hash, password
+    )
+    opened = None
+    if ok and candidate.active and candidate.user_id is not None:
+
+        def write() -> auth.OpenedSession | None:
+            try:
+                with svc.db.transaction() as session:
+                    return auth.open_session(
+                        session,
+                        candidate.user_id,
+                        clock=svc.clock,
+                        lifetime=timedelta(hours=settings.session_hours),
+                    )
+            except DomainError:
+                return None  # deactivated meanwhile
+
+        opened = await _in_slot(svc, write)
+    if opened is None:
+        throttle.failed(username, address)
+        message = auth.login_refused().message
+        return render(request, "login.html", 401, csrf=expected, next=_safe_next(next), error=message)
+    throttle.succeeded(username, address)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -132,22 +189,26 @@ def login_submit(
         secure=settings.cookie_secure,
         max_age=settings.session_hours * 3600,
     )
-    response.delete_cookie(LOGIN_CSRF)
+    response.delete_cookie(LOGIN_CSRF, secure=settings.cookie_secure, httponly=True, samesite="strict")
     return response
 
 
-@router.post("/logout")
+@router.api_route("/logout", methods=["GET", "POST"])
 def logout(
     request: Request, svc: Svc, _admission: Admitted, csrf: Annotated[str, Form(max_length=100)] = ""
 ) -> Response:
+    """Ends the session on the server whenever the request carries its cookie, with or without
+    the form's CSRF token (a forged logout can only log someone out; a refused one would leave a
+    session the user believes ended). Only a logout with the token is audited as the user's."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         with svc.db.transaction() as session:
             row = auth.web_session(session, cookie, clock=svc.clock)
-            if row is not None and secrets.compare_digest(row.csrf_token, csrf):
-                auth.logout(session, cookie, clock=svc.clock)
+            if row is not None:
+                confirmed = request.method == "POST" and secrets.compare_digest(row.csrf_token, csrf)
+                auth.logout(session, cookie, clock=svc.clock, confirmed=confirmed)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(SESSION_COOKIE, secure=svc.settings.cookie_secure, httponly=True, samesite="lax")
     return response
 
 
@@ -198,7 +259,7 @@ def election_page(
     caller = web_principal(request, session)
     election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):
-        return render(request, "error.html", 403, caller=caller, message="该选举不在本账号管辖范围内。")
+        raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
     kind = get_kind(election.kind)
     today = local_date(svc.clock.now(), election.jurisdiction.timezone)
     view = election_views.describe(election)
@@ -265,8 +326,8 @@ def _form_caller(request: Request, session: Session, election_id: int, csrf: str
     if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
         raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
     election: Election = commands.get_election(session, election_id)
-    if not caller.may_see(session, election.jurisdiction_id):
-        raise DomainError("E_OUT_OF_SCOPE", "该选举不在本账号管辖范围内", "election_id")
+    if not caller.may_see(session, election.jurisdiction_id):  # the same answer as a missing one
+        raise not_found("选举", election_id, "election_id")
     if not auth.can_write(caller.user):
         raise DomainError("E_READ_ONLY", f"「{caller.role_name}」角色不能修改选举", "role")
     return caller

@@ -16,7 +16,7 @@ from service.api.deps import Principal, services
 from service.web.routes import render, web_principal
 from workflow.commands import auth
 from workflow.commands import elections as commands
-from workflow.errors import DomainError
+from workflow.errors import DomainError, not_found
 from workflow.kinds import get_kind
 from workflow.rules.voter_list import LIST_MILESTONE
 from workflow.store.models import Election
@@ -27,11 +27,11 @@ CLOSED_STATES = ("closed", "cancelled", "suspended")
 def page_context(
     request: Request, session: Session, election_id: int
 ) -> tuple[Principal, Election] | Response:
-    """The caller and the election of a step page, or the 403 page when out of scope."""
+    """The caller and the election of a step page, or not found when out of scope (nothing leaks)."""
     caller = web_principal(request, session)
     election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):
-        return render(request, "error.html", 403, caller=caller, message="该选举不在本账号管辖范围内。")
+        raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
     return caller, election
 
 

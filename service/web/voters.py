@@ -16,7 +16,7 @@ from service.web.routes import render, web_principal
 from workflow.commands import auth
 from workflow.commands import elections as commands
 from workflow.commands.voter_files import load_rejected
-from workflow.errors import DomainError
+from workflow.errors import DomainError, not_found
 
 router = APIRouter(include_in_schema=False)
 SHOWN = 200  # rows of each list shown on the page; the counts give the rest
@@ -39,7 +39,7 @@ def import_form(
         caller = web_principal(request, session)
         election = commands.get_election(session, election_id)
         if not caller.may_see(session, election.jurisdiction_id):
-            return render(request, "error.html", 403, caller=caller, message="该选举不在本账号管辖范围内。")
+            raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
         title = election.title
     try:
         with svc.db.transaction() as session:
@@ -93,8 +93,10 @@ def rejected_rows_download(
     with svc.db.reading() as session:
         caller = web_principal(request, session)
         election = commands.get_election(session, election_id)
-        if not caller.may_see(session, election.jurisdiction_id) or not auth.can_write_voters(caller.user):
-            return render(request, "error.html", 403, caller=caller, message="该选举不在本账号管辖范围内。")
+        if not caller.may_see(session, election.jurisdiction_id):
+            raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
+        if not auth.can_write_voters(caller.user):
+            return render(request, "error.html", 403, caller=caller, message="本账号无权下载退回的选民名册行。")
         try:
             name, content = load_rejected(session, election_id, token, actor=caller.username)
         except DomainError as failure:

@@ -19,6 +19,7 @@ from workflow.commands import elections, register_levels, voter_changes, voter_d
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import AppealDecided, AppealFiled
 from workflow.rules import ric
+from workflow.rules.record_dates import check_appeal_date
 from workflow.rules.voter_appeals import (
     CORRECTABLE,
     check_correction,
@@ -83,6 +84,7 @@ def file_appeal(
     published, _last_day = window(election)
     today = voter_list.today_for(election, clock)
     filed_on = filed_on or today
+    check_appeal_date(filed_on, election_day=election.anchor_date)  # EL 29: before election day
     check_filing(
         filed_on=filed_on,
         today=today,

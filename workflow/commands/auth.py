@@ -26,13 +26,14 @@ from workflow.events import (
     UserLoggedIn,
     UserLoggedOut,
 )
+from workflow.rules.passwords import MIN_LENGTH, check_password
 from workflow.store.audit import record
 from workflow.store.auth import ROLE_NAMES, ApiToken, Role, User, WebSession
 from workflow.store.models import Jurisdiction
 
 _HASHER = PasswordHasher()  # Argon2id with the library's current recommended parameters
 TOKEN_PREFIX = "hj_"
-MIN_PASSWORD = 8
+MIN_PASSWORD = MIN_LENGTH
 
 
 # What each role may do inside its jurisdiction subtree. Reading is open to every role.
@@ -92,8 +93,8 @@ def add_user(
     except ValueError:
         known = "、".join(f"{r.value}（{ROLE_NAMES[r]}）" for r in Role)
         raise DomainError("E_BAD_ROLE", f"未知的角色 {role!r}（可用：{known}）", "role") from None
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise DomainError("E_WEAK_PASSWORD", f"密码至少 {MIN_PASSWORD} 个字符", "password")
+    if password is not None:  # length and a deny-list of common passwords (docs/security.md)
+        check_password(password, username=username)
     if session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict("E_DUPLICATE", f"用户 {username} 已存在", "username")
     jurisdiction = find_jurisdiction(session, jurisdiction_code)
@@ -245,15 +246,34 @@ class OpenedSession:
     expires_at: datetime
 
 
-def login(
-    session: Session, username: str, password: str, *, clock: Clock, lifetime: timedelta
-) -> OpenedSession:
-    """Check a password and open a dashboard session; the same refusal for every failure."""
+@dataclass(frozen=True)
+class LoginCandidate:
+    """What a password check needs, read in a short transaction: the check itself (Argon2, by
+    design slow) then runs outside the database, so it never holds a connection or SQLite's
+    only slot (docs/security.md)."""
+
+    user_id: int | None
+    password_hash: str  # a dummy hash for unknown users, so timing does not tell names apart
+    active: bool
+
+
+def login_candidate(session: Session, username: str) -> LoginCandidate:
     user = find_user(session, (username or "").strip())
-    # Hash something even for unknown users, so timing does not tell which names exist.
-    ok = password_matches(user.password_hash if user else _dummy_hash(), password or "")
-    if user is None or not ok or not user.active:
-        raise DomainError("E_LOGIN_FAILED", "用户名或密码不正确", "password")
+    if user is None or not user.password_hash:
+        return LoginCandidate(None, _dummy_hash(), False)
+    return LoginCandidate(user.id, user.password_hash, bool(user.active))
+
+
+def login_refused() -> DomainError:
+    """The one refusal for every failure (unknown user, wrong password, deactivated)."""
+    return DomainError("E_LOGIN_FAILED", "用户名或密码不正确", "password")
+
+
+def open_session(session: Session, user_id: int, *, clock: Clock, lifetime: timedelta) -> OpenedSession:
+    """Open a dashboard session for a user whose password was checked (and who is still active)."""
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise login_refused()
     now = clock.now()
     session.execute(delete(WebSession).where(WebSession.expires_at < now))
     cookie = secrets.token_urlsafe(32)
@@ -277,6 +297,18 @@ def login(
     return opened
 
 
+def login(
+    session: Session, username: str, password: str, *, clock: Clock, lifetime: timedelta
+) -> OpenedSession:
+    """Check a password and open a dashboard session in one transaction (the CLI and tests; the
+    service splits it: `login_candidate`, the check outside the database, `open_session`)."""
+    candidate = login_candidate(session, username)
+    ok = password_matches(candidate.password_hash, password or "")
+    if candidate.user_id is None or not ok or not candidate.active:
+        raise login_refused()
+    return open_session(session, candidate.user_id, clock=clock, lifetime=lifetime)
+
+
 def web_session(session: Session, cookie: str, *, clock: Clock) -> WebSession | None:
     row = session.execute(
         select(WebSession)
@@ -288,7 +320,9 @@ def web_session(session: Session, cookie: str, *, clock: Clock) -> WebSession | 
     return row
 
 
-def logout(session: Session, cookie: str, *, clock: Clock) -> None:
+def logout(session: Session, cookie: str, *, clock: Clock, confirmed: bool = True) -> None:
+    """End a dashboard session. `confirmed`: the logout carried the page's CSRF token; without
+    it the session ends all the same (recorded so), never left valid."""
     row = web_session(session, cookie, clock=clock)
     if row is None:
         return
@@ -297,7 +331,9 @@ def logout(session: Session, cookie: str, *, clock: Clock) -> None:
     session.flush()
     record(
         session,
-        UserLoggedOut(entity_id=username, after={"via": "dashboard"}),
+        UserLoggedOut(
+            entity_id=username, after={"via": "dashboard"} if confirmed else {"via": "dashboard", "csrf": False}
+        ),
         actor=username,
         clock=clock,
     )

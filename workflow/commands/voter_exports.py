@@ -59,12 +59,13 @@ def _shown(number: str, full_ids: bool) -> str:
 
 
 def person_cells(voter: Voter, election_day: date, full_ids: bool) -> list[object]:
-    """The PERSON_HEADER columns of one voter."""
+    """The PERSON_HEADER columns of one voter. Without full ID numbers the birth date is shown
+    as year and month only, so nothing in the row completes the masked number (PIPL art. 51)."""
     return [
         voter.name,
         SEX_NAMES.get(voter.sex, voter.sex),
         ric.age_on(voter.birth_date, election_day),
-        voter.birth_date.isoformat(),
+        voter.birth_date.isoformat() if full_ids else ric.birth_month(voter.birth_date),
         voter.ethnicity or "",
         voter.voter_group or "",
         voter.address or "",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from workflow.clock import Clock
 from workflow.commands import elections
 from workflow.events import SupplementPublished, VoterListPublished
+from workflow.rules.record_dates import check_list_date, plan_start
 from workflow.rules.voter_list import (
     LIST_MILESTONE,
     changes_by_district,
@@ -128,6 +129,7 @@ def publish(
     frozen = session.execute(
         select(VoterListVersion.id).where(VoterListVersion.election_id == election_id).limit(1)
     ).first()
+    _check_date(election, on, clock, first=not frozen)
     if not frozen:
         published = _publish_first(session, election, districts, now, clock=clock, actor=actor, on=on)
         event = VoterListPublished
@@ -167,6 +169,23 @@ def _publish_townships(session: Session, county: Election, on: date, *, clock: C
         ).first()
         if registered and not is_published(town):
             publish(session, town_id, clock=clock, actor=actor, on=on)
+
+
+def _check_date(election: Election, on: date | None, clock: Clock, *, first: bool) -> None:
+    """The publication date lies in the election's plausible range (workflow/rules/record_dates)."""
+    today = today_for(election, clock)
+    plan_dates = [d for m in election.milestones for d in (m.planned_date, m.earliest)]
+    for window in (election.phase_windows or {}).values():
+        if window and window[0]:
+            plan_dates.append(date.fromisoformat(str(window[0])))
+    first_published = None if first else election.milestone(LIST_MILESTONE).done_on
+    check_list_date(
+        on or today,
+        start=plan_start(election.anchor_date, plan_dates),
+        election_day=election.anchor_date,
+        today=today,
+        first_published=first_published,
+    )
 
 
 def _district_row(district: District, version: int, voters: int, changes: int) -> dict:

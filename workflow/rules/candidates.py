@@ -25,6 +25,7 @@ from stdnum.exceptions import ValidationError
 
 from workflow.errors import DomainError
 from workflow.kinds import KindSpec
+from workflow.rules import ric as id_numbers
 
 
 class Sex(StrEnum):
@@ -129,11 +130,8 @@ def id_hash(number: str) -> str:
 
 
 def mask_id(number: str) -> str:
-    """Region and last two characters only, e.g. 420821************1X."""
-    text = (number or "").strip()
-    if len(text) <= 8:
-        return "*" * len(text)
-    return text[:6] + "*" * (len(text) - 8) + text[-2:]
+    """The one ID mask (`ric.mask`): area code and check character only, 420821***********X."""
+    return id_numbers.mask((number or "").strip())
 
 
 def birth_date_of(number: str) -> date:

@@ -105,10 +105,21 @@ def age_on(born: date, day: date) -> int:
 
 
 def mask(number: str) -> str:
-    """First 6 and last 4 characters kept: 420821********1234."""
-    if len(number) <= 10:
+    """The area code (first 6) and the check character kept: 420821***********X.
+
+    The birth date (characters 7–14) and the sequence code (15–17) stay hidden, so even with a
+    row's exact birth date and sex the number is one of about 45 candidates, never one
+    (PIPL arts. 28 and 51: sensitive personal information, de-identified where it is shown;
+    docs/security.md). Rows shown with this mask also coarsen the birth date (`birth_month`)."""
+    number = number or ""
+    if len(number) <= 7:
         return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return number[:6] + "*" * (len(number) - 7) + number[-1:]
+
+
+def birth_month(born: date) -> str:
+    """A birth date coarsened to year and month (2001-05) for rows shown with a masked number."""
+    return f"{born.year:04d}-{born.month:02d}"
 
 
 def id_hash(number: str) -> str:

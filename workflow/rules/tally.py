@@ -51,13 +51,22 @@ def _bad_input(message: str, field: str) -> DomainError:
     return DomainError("E_BAD_TALLY", message, field)
 
 
-def _count(value: Any, field: str, *, minimum: int = 0) -> int:
+# EL 25: a directly elected district returns one to three deputies; the largest indirect
+# election (a provincial congress electing its NPC deputies) returns under 200. No lawful count
+# has more seats than this, nor more ballots than a 32-bit column holds.
+MAX_SEATS = 500
+MAX_COUNT = 2**31 - 1
+
+
+def _count(value: Any, field: str, *, minimum: int = 0, maximum: int = MAX_COUNT) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _bad_input(f"{field} 必须是整数，收到 {value!r}", field)
     if value < minimum:
         raise _bad_input(
             f"{field} 不能{'为负数' if minimum == 0 else f'小于 {minimum}'}，收到 {value}", field
         )
+    if value > maximum:
+        raise _bad_input(f"{field} 不能大于 {maximum}，收到 {value}", field)
     return value
 
 
@@ -134,7 +143,7 @@ class TallyInput:
 
 def _check(tally: TallyInput, params: CountingParams) -> None:
     """Refuse what cannot be counted (exit 2), naming the field."""
-    _count(tally.seats, "seats", minimum=1)
+    _count(tally.seats, "seats", minimum=1, maximum=MAX_SEATS)  # EL 25 (see MAX_SEATS)
     for name in ("ballots_issued", "ballots_returned", "invalid_ballots"):
         _count(getattr(tally, name), name)
     if tally.round not in (1, 2) or isinstance(tally.round, bool):
