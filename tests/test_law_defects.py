@@ -1,0 +1,100 @@
+"""Issue 14's defects ("wrong results or blocked lawful acts" and wrong citations), each checked
+against the statute text it quotes (config/laws/, see tests/law_texts.py)."""
+
+from __future__ import annotations
+
+from tests.law_texts import EL2020, VCL2018, ZJ_PC, article
+from workflow.rules.tally import TallyInput, count_round
+
+
+def codes(result):
+    return [d.code for d in result.decisions]
+
+
+def runoff(kind, votes, *, seats=1, candidates, issued=60, returned=60, registered=100):
+    return TallyInput(
+        kind=kind,
+        seats=seats,
+        registered_voters=registered,
+        ballots_issued=issued,
+        ballots_returned=returned,
+        invalid_ballots=0,
+        votes=votes,
+        round=2,
+        runoff_candidates=tuple(candidates),
+    )
+
+
+# -- defect 1: a runoff tally with a written-in name is counted (EL 41) ------------------------
+def test_runoff_tally_with_a_write_in_is_counted_not_refused():
+    assert "可以另选其他任何选民" in article(EL2020, 41)
+    result = count_round(
+        "people_congress", runoff("people_congress", {"甲": 15, "乙": 10, "丙": 30}, candidates=("甲", "乙"))
+    )
+    assert result.valid and result.elected == ("丙",)  # 30 × 3 ≥ 60: at least a third (EL 45 ¶5)
+    write_in = next(d for d in result.decisions if d.code == "write_in")
+    assert write_in.names == ("丙",) and write_in.rule == "选举法第四十一条"
+
+
+# -- defect 3: village and residents' runoffs carry no statutory list ratio (VCL 15 ¶2) --------
+def test_village_runoff_list_is_ordered_by_votes_without_the_election_law_ratio():
+    vcl15 = article(VCL2018, 15)
+    assert "第一次投票未当选的人员得票多的为候选人" in vcl15 and "三分之一至一倍" not in vcl15
+    first = TallyInput(
+        kind="village_committee",
+        seats=3,
+        registered_voters=100,
+        ballots_issued=60,
+        ballots_returned=60,
+        invalid_ballots=0,
+        votes={"甲": 40, "乙": 29, "丙": 28, "丁": 20},
+    )
+    result = count_round("village_committee", first)
+    assert result.elected == ("甲",)
+    # EL 31 would demand ⌈4·2/3⌉ = 3 names for 2 seats and call it 法定; VCL 15 ¶2 does not.
+    assert (result.runoff.min_candidates, result.runoff.max_candidates) == (2, 4)
+    assert "runoff_list_short" not in codes(result)
+    two = runoff("village_committee", {"乙": 30, "丙": 25}, seats=2, candidates=("乙", "丙"))
+    counted = count_round("village_committee", two)
+    assert "runoff_list_outside_ratio" not in codes(counted)
+    assert not any("法定差额比例" in d.reason for d in counted.decisions)
+
+
+def test_residents_one_seat_runoff_may_list_one_name():
+    result = count_round(
+        "residents_committee", runoff("residents_committee", {"甲": 40}, candidates=("甲",))
+    )
+    assert result.elected == ("甲",)
+    assert "runoff_list_outside_ratio" not in codes(result)
+
+
+# -- defect 7: a void round never also says "valid" (EL 44 ¶1) --------------------------------
+def test_void_round_does_not_also_print_valid():
+    assert "多于投票人数的无效" in article(EL2020, 44)
+    tally = TallyInput(
+        kind="people_congress",
+        seats=1,
+        registered_voters=100,
+        ballots_issued=60,
+        ballots_returned=61,
+        invalid_ballots=0,
+        votes={"甲": 40},
+    )
+    result = count_round("people_congress", tally)
+    assert not result.valid
+    assert not any("本次选举有效" in d.reason for d in result.decisions)
+    turnout = next(d for d in result.decisions if d.code == "turnout_met")
+    assert "无效" in turnout.reason
+
+
+# -- wrong citation: Zhejiang's "不再选举" (art. 49) is not the national rule ------------------
+def test_seats_unfilled_after_the_runoff_are_not_declared_vacant_under_the_national_law():
+    assert "不再选举" in article(ZJ_PC, 49)
+    assert "不再选举" not in article(EL2020, 45)
+    result = count_round(
+        "people_congress", runoff("people_congress", {"甲": 19, "乙": 18}, candidates=("甲", "乙"), returned=60)
+    )
+    assert result.elected == () and result.unfilled == 1
+    assert "vacant" not in codes(result)
+    unfilled = next(d for d in result.decisions if d.code == "unfilled_after_runoff")
+    assert "浙江" not in unfilled.rule
