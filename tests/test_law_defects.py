@@ -3,7 +3,14 @@ against the statute text it quotes (config/laws/, see tests/law_texts.py)."""
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
+
 from tests.law_texts import EL2020, VCL2018, ZJ_PC, article
+from tests.voters_support import LIST_DAY, import_file, make_election, noon, number, synthetic_csv
+from workflow.commands import appeals, voter_list
+from workflow.errors import DomainError
 from workflow.rules.tally import TallyInput, count_round
 
 
@@ -98,3 +105,44 @@ def test_seats_unfilled_after_the_runoff_are_not_declared_vacant_under_the_natio
     assert "vacant" not in codes(result)
     unfilled = next(d for d in result.decisions if d.code == "unfilled_after_runoff")
     assert "浙江" not in unfilled.rule
+
+
+# -- defect 5: a supplementary list opens its own objection window (EL 29) ---------------------
+def test_objection_two_days_after_a_supplementary_list_is_accepted(db, clock, tmp_path):
+    assert "在选民名单公布之日起五日内" in article(EL2020, 29)
+    election_id = make_election(db, clock)
+    import_file(db, clock, election_id, synthetic_csv(tmp_path / "v.csv", 10))
+    clock.set(noon(LIST_DAY))
+    with db.transaction() as session:
+        voter_list.publish(session, election_id, clock=clock, actor="t")
+
+    def file(on, subject):
+        clock.set(noon(on))
+        with db.transaction() as session:
+            return appeals.file_appeal(
+                session,
+                election_id,
+                filer="李某",
+                request="add",
+                subject_name=subject,
+                subject_id_number=number(date(1960, 6, 6), len(subject), "F"),
+                reason="本人户籍在本选区，未列入名单",
+                district="01",
+                clock=clock,
+                actor="t",
+                filed_on=on,
+            )
+
+    first = file(date(2011, 9, 22), "漏登者")
+    clock.set(noon(date(2011, 9, 24)))
+    with db.transaction() as session:
+        appeals.decide_appeal(session, first.id, upheld=True, reason=None, clock=clock, actor="t")
+    supplement_day = date(2011, 9, 28)  # after the first list's window closed on 09-25
+    clock.set(noon(supplement_day))
+    with db.transaction() as session:
+        voter_list.publish(session, election_id, clock=clock, actor="t", on=supplement_day)
+    accepted = file(date(2011, 9, 30), "补正异议人")
+    assert accepted.filed_on == date(2011, 9, 30)
+    with pytest.raises(DomainError) as error:
+        file(date(2011, 10, 4), "逾期异议人")  # supplement + 6
+    assert error.value.code == "E_APPEAL_WINDOW_CLOSED"

@@ -38,6 +38,7 @@ from workflow.store.voters import (
     District,
     RemovedReason,
     SupplementaryChange,
+    VoterListVersion,
     VoterStatus,
 )
 from workflow.timeutil import local_instant
@@ -56,6 +57,18 @@ def window(election: Election) -> tuple[date, date]:
 
 def court_suit_deadline(election: Election) -> date:
     return suit_deadline(election.anchor_date)
+
+
+def _supplement_dates(session: Session, election_id: int) -> list[date]:
+    """Publication dates of the supplementary lists (versions after the first): each opens
+    its own five-day window."""
+    return list(
+        session.execute(
+            select(VoterListVersion.published_on)
+            .where(VoterListVersion.election_id == election_id, VoterListVersion.version > 1)
+            .distinct()
+        ).scalars()
+    )
 
 
 def _has_list(election: Election) -> bool:
@@ -89,6 +102,7 @@ def file_appeal(
         reason=reason,
         subject_name=subject_name,
         request=request,
+        supplements=_supplement_dates(session, election_id),
     )
     number = ric.normalize(subject_id_number) if subject_id_number else None
     subject_voter_id, district_id = _subject(session, election_id, request, number, correction, district)

@@ -8,6 +8,7 @@ filer may then sue in court up to E − 5.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from workflow.errors import DomainError
@@ -46,13 +47,20 @@ def check_filing(
     reason: str,
     subject_name: str,
     request: str,
+    supplements: Sequence[date] = (),
 ) -> None:
-    """A filing's date lies in the window and it names filer, subject, reason and request."""
+    """A filing's date lies in the window and it names filer, subject, reason and request.
+
+    Every published list opens its own window: the first list (EL 29) and each supplementary
+    list (补正名单, published as a list of its own, whose notice tells voters they may object
+    within five days of it)."""
     last_day = last_filing_day(published)
     if filed_on > today:
         raise DomainError("E_DATE_IN_FUTURE", f"申诉日期 {filed_on} 晚于今天 {today}", "on")
     if filed_on < published:
         raise DomainError("E_APPEAL_BEFORE_PUBLICATION", f"申诉日期早于选民名单公布日期 {published}", "on")
+    if any(day <= filed_on <= last_filing_day(day) for day in supplements):
+        last_day = filed_on
     if filed_on > last_day:
         raise DomainError(
             "E_APPEAL_WINDOW_CLOSED",
