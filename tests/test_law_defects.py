@@ -7,10 +7,11 @@ from datetime import date
 
 import pytest
 
-from tests.law_texts import EL2020, VCL2018, ZJ_PC, article
+from tests.law_texts import EL2020, RCL2018, VCL2018, ZJ_PC, article
 from tests.voters_support import LIST_DAY, import_file, make_election, noon, number, synthetic_csv
 from workflow.commands import appeals, voter_list
 from workflow.errors import DomainError
+from workflow.plan import parse_plan
 from workflow.rules.tally import TallyInput, count_round
 
 
@@ -146,3 +147,29 @@ def test_objection_two_days_after_a_supplementary_list_is_accepted(db, clock, tm
     with pytest.raises(DomainError) as error:
         file(date(2011, 10, 4), "逾期异议人")  # supplement + 6
     assert error.value.code == "E_APPEAL_WINDOW_CLOSED"
+
+
+# -- defect 6: a plan's `seats` is checked against the committee's lawful size -----------------
+VILLAGE_PLAN = {
+    "kind": "village_committee",
+    "title": "某村村民委员会换届选举",
+    "jurisdiction": "330104001001",
+    "election_day": date(2021, 5, 16),
+}
+
+
+def test_twelve_seat_village_committee_is_refused_citing_vcl_6():
+    assert "三至七人" in article(VCL2018, 6)
+    assert parse_plan({**VILLAGE_PLAN, "seats": 7}).seats == 7
+    for seats in (12, 2):
+        with pytest.raises(DomainError) as error:
+            parse_plan({**VILLAGE_PLAN, "seats": seats})
+        assert error.value.code == "E_SEATS_OUT_OF_RANGE" and error.value.field == "seats"
+        assert "村委会组织法第六条" in error.value.message
+
+
+def test_four_seat_residents_committee_is_refused_citing_rcl_7():
+    assert "五至九人" in article(RCL2018, 7)
+    with pytest.raises(DomainError) as error:
+        parse_plan({**VILLAGE_PLAN, "kind": "residents_committee", "seats": 4})
+    assert "居委会组织法第七条" in error.value.message
