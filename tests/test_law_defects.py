@@ -11,8 +11,10 @@ from tests.law_texts import EL2020, RCL2018, VCL2018, ZJ_PC, article
 from tests.voters_support import LIST_DAY, import_file, make_election, noon, number, synthetic_csv
 from workflow.commands import appeals, voter_list
 from workflow.errors import DomainError
+from workflow.kinds import get_kind
 from workflow.plan import parse_plan
 from workflow.rules.tally import TallyInput, count_round
+from workflow.rules.voter_appeals import after_decision, court_suit_deadline
 
 
 def codes(result):
@@ -173,3 +175,18 @@ def test_four_seat_residents_committee_is_refused_citing_rcl_7():
     with pytest.raises(DomainError) as error:
         parse_plan({**VILLAGE_PLAN, "kind": "residents_committee", "seats": 4})
     assert "居委会组织法第七条" in error.value.message
+
+
+# -- defect 4: village appeals have no court suit, but the decision is published (VCL 14 ¶2) ---
+def test_village_appeal_has_no_court_deadline_and_its_decision_is_published():
+    vcl14 = article(VCL2018, 14)
+    assert "法院" not in vcl14 and "并公布处理结果" in vcl14
+    assert "向人民法院起诉" in article(EL2020, 29)
+    village = get_kind("village_committee")
+    assert "court_suit_deadline" not in village.milestones
+    assert court_suit_deadline(village, date(2021, 5, 16)) is None
+    assert "村委会组织法第十四条第二款" in after_decision(village)
+    assert "公布处理结果" in after_decision(village)
+    congress = get_kind("people_congress")
+    assert court_suit_deadline(congress, date(2021, 5, 16)) == date(2021, 5, 11)
+    assert "选举法第二十九条" in after_decision(congress)

@@ -20,6 +20,7 @@ from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import AppealDecided, AppealFiled
 from workflow.rules import ric
 from workflow.rules.voter_appeals import (
+    after_decision,
     check_correction,
     check_decision,
     check_filing,
@@ -55,8 +56,8 @@ def window(election: Election) -> tuple[date, date]:
     return published, last_filing_day(published)
 
 
-def court_suit_deadline(election: Election) -> date:
-    return suit_deadline(election.anchor_date)
+def court_suit_deadline(election: Election) -> date | None:
+    return suit_deadline(elections.kind_of(election), election.anchor_date)
 
 
 def _supplement_dates(session: Session, election_id: int) -> list[date]:
@@ -334,6 +335,7 @@ def appeal_dict(appeal: Appeal, election: Election) -> dict:
         "decided_on": appeal.decided_on,
         "late": appeal.late,
         "court_suit_deadline": court_suit_deadline(election),
+        "after_decision": after_decision(elections.kind_of(election)),
     }
 
 

@@ -11,11 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from workflow.calendar import shift
 from workflow.errors import DomainError
+from workflow.kinds import KindSpec
 
 FILING_DAYS = 5  # EL 29: 在选民名单公布之日起五日内
 DECISION_DAYS = 3  # EL 29: 应在三日内作出处理决定
-COURT_DAYS = 5  # EL 29: 可以在选举日的五日以前向人民法院起诉
+# The court-suit deadline is the kind's computed milestone (people's congress: EL 29, E − 5); a
+# kind without it (village: VCL 14 gives no court suit) has none.
+SUIT_MILESTONE = "court_suit_deadline"
+CLOSED_MILESTONE = "voter_appeals_closed"
 REQUESTS = ("add", "remove", "correct")
 CORRECTABLE = {
     "name": "姓名",
@@ -34,8 +39,19 @@ def decide_by(filed_on: date) -> date:
     return filed_on + timedelta(days=DECISION_DAYS)
 
 
-def court_suit_deadline(election_day: date) -> date:
-    return election_day - timedelta(days=COURT_DAYS)
+def court_suit_deadline(kind: KindSpec, election_day: date) -> date | None:
+    """The last day to sue in court over a decision, where the kind's law provides one."""
+    spec = kind.milestones.get(SUIT_MILESTONE)
+    if spec is None or spec.latest is None:
+        return None
+    return shift(election_day, spec.latest)
+
+
+def after_decision(kind: KindSpec) -> str:
+    """What the filer and the committee are told once an appeal is decided: the court suit
+    (EL 29) or the publication of the decision (VCL 14 ¶2), cited from the kind."""
+    spec = kind.milestones.get(SUIT_MILESTONE) or kind.milestones.get(CLOSED_MILESTONE)
+    return spec.rule if spec else ""
 
 
 def check_filing(
