@@ -4,6 +4,7 @@ against the statute text it quotes (config/laws/, see tests/law_texts.py)."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,10 @@ from workflow.commands import appeals, voter_list
 from workflow.errors import DomainError
 from workflow.kinds import get_kind
 from workflow.plan import parse_plan
+from workflow.rules.apportion import apportion_townships
+from workflow.rules.districting import propose
 from workflow.rules.tally import TallyInput, count_round
+from workflow.rules.units import Unit
 from workflow.rules.voter_appeals import after_decision, court_suit_deadline
 
 
@@ -71,9 +75,7 @@ def test_village_runoff_list_is_ordered_by_votes_without_the_election_law_ratio(
 
 
 def test_residents_one_seat_runoff_may_list_one_name():
-    result = count_round(
-        "residents_committee", runoff("residents_committee", {"甲": 40}, candidates=("甲",))
-    )
+    result = count_round("residents_committee", runoff("residents_committee", {"甲": 40}, candidates=("甲",)))
     assert result.elected == ("甲",)
     assert "runoff_list_outside_ratio" not in codes(result)
 
@@ -102,7 +104,8 @@ def test_seats_unfilled_after_the_runoff_are_not_declared_vacant_under_the_natio
     assert "不再选举" in article(ZJ_PC, 49)
     assert "不再选举" not in article(EL2020, 45)
     result = count_round(
-        "people_congress", runoff("people_congress", {"甲": 19, "乙": 18}, candidates=("甲", "乙"), returned=60)
+        "people_congress",
+        runoff("people_congress", {"甲": 19, "乙": 18}, candidates=("甲", "乙"), returned=60),
     )
     assert result.elected == () and result.unfilled == 1
     assert "vacant" not in codes(result)
@@ -190,3 +193,38 @@ def test_village_appeal_has_no_court_deadline_and_its_decision_is_published():
     congress = get_kind("people_congress")
     assert court_suit_deadline(congress, date(2021, 5, 16)) == date(2021, 5, 11)
     assert "选举法第二十九条" in after_decision(congress)
+
+
+# -- defect 2: county seats go to townships (> 3 each, ≥ 1 each, EL 15) ------------------------
+def test_county_seats_are_apportioned_to_townships_beyond_three_each():
+    el15 = article(EL2020, 15)
+    assert "人口特少的乡、民族乡、镇，至少应有代表一人" in el15 and "相同的原则" in el15
+    townships = [("T1", "城关镇", 60_000), ("T2", "新市镇", 30_000), ("T3", "小乡", 800)]
+    result = apportion_townships(townships, 20)
+    seats = {d.code: d.seats for d in result.districts}
+    assert sum(seats.values()) == 20 and seats["T3"] == 1  # the tiny township keeps one
+    assert seats["T1"] > 3 and seats["T1"] == 13 and seats["T2"] == 6
+    assert result.as_dict()["method"] == "huntington_hill_at_least_one"
+    assert "选举法第十五条" in result.as_dict()["method_text"]
+    with pytest.raises(DomainError) as error:
+        apportion_townships(townships, 2)
+    assert error.value.code == "E_SEATS_TOO_FEW" and "选举法第十五条" in error.value.message
+
+
+def test_districts_propose_warns_when_a_tiny_township_has_no_district_of_its_own():
+    units = [
+        Unit("A1", "甲一村", 3000, 2, "甲镇", ("A2",)),
+        Unit("A2", "甲二村", 3000, 3, "甲镇", ("A1", "B1")),
+        Unit("B1", "乙小村", 800, 4, "乙乡", ("A2",)),
+    ]
+    proposal = propose(units, 2)
+    mixed = [d for d in proposal.districts if "乙乡" in d.parents]
+    assert mixed and len(mixed[0].parents) == 2  # merged into 甲镇's district
+    assert any("乙乡" in w and "选举法第十五条" in w for w in proposal.warnings)
+
+
+def test_quota_notice_says_the_same_population_per_deputy_as_el_15():
+    template = Path(__file__).resolve().parent.parent / "notices" / "templates" / "quota_allocation.html"
+    text = template.read_text(encoding="utf-8")
+    assert "每一代表所代表的城乡人口数相同的原则" in article(EL2020, 15)
+    assert "每一代表所代表的城乡人口数相同的原则" in text and "大体相等" not in text

@@ -139,6 +139,7 @@ class Apportionment:
     population: int
     mean_per_deputy: Fraction
     variance: Fraction
+    method: str = METHOD
 
     @property
     def max_abs_deviation(self) -> Fraction:
@@ -148,8 +149,8 @@ class Apportionment:
         relative_sd = float(self.variance) ** 0.5 / float(self.mean_per_deputy) if self.population else 0.0
         return {
             "districts": [d.as_dict() for d in self.districts],
-            "method": METHOD,
-            "method_text": METHOD_TEXT,
+            "method": self.method,
+            "method_text": METHOD_TEXT if self.method == METHOD else TOWNSHIP_METHOD_TEXT,
             "seats": self.seats,
             "population": self.population,
             "mean_per_deputy": round(float(self.mean_per_deputy), 4),
@@ -170,8 +171,36 @@ def describe(
     return per_deputy, per_deputy * total_seats / total_population - 1
 
 
-def apportion(districts: Sequence[tuple[str, str, int]], total: int) -> Apportionment:
-    """Allocate `total` seats to (code, name, population) districts, 1–3 seats each.
+TOWNSHIP_METHOD = "huntington_hill_at_least_one"
+TOWNSHIP_METHOD_TEXT = (
+    "按人口数把县级人民代表大会代表名额分配到各乡、民族乡、镇（选举法第十五条：按照每一代表所代表的"
+    "城乡人口数相同的原则；人口特少的乡、民族乡、镇，至少应有代表一人）：每个乡镇先分配一名，其余名额"
+    "逐一分给 p²/(s(s+1)) 最大的乡镇（亨廷顿—希尔等比例法，名额不设上限），使每名代表所代表人口数的方差最小"
+)
+
+
+def apportion_townships(townships: Sequence[tuple[str, str, int]], total: int) -> Apportionment:
+    """Allocate a county congress's `total` seats to its (code, name, population) townships.
+
+    EL 15 ¶1: by population, each deputy representing the same number of people, and a
+    township with very small population keeps at least one deputy. Unlike districts (EL 25:
+    one to three), a township has no upper bound. Same method and exact arithmetic as
+    `apportion`; the result's `method` says which was used."""
+    if len(townships) > total >= 1:
+        raise DomainError(
+            "E_SEATS_TOO_FEW",
+            f"代表名额 {total} 名少于乡镇数 {len(townships)}：人口特少的乡、民族乡、镇，至少应有代表一人"
+            "（选举法第十五条）",
+            "seats",
+        )
+    return apportion(townships, total, per_unit_max=None)
+
+
+def apportion(
+    districts: Sequence[tuple[str, str, int]], total: int, *, per_unit_max: int | None = MAX_SEATS
+) -> Apportionment:
+    """Allocate `total` seats to (code, name, population) districts, 1–3 seats each
+    (`per_unit_max=None`: at least one each and no upper bound, see `apportion_townships`).
 
     The result lists districts in the order given; the allocation itself does not depend on
     that order.
@@ -187,7 +216,7 @@ def apportion(districts: Sequence[tuple[str, str, int]], total: int) -> Apportio
         populations[code] = population
     if not populations:
         raise DomainError("E_NO_DISTRICTS", "没有选区", "districts")
-    seats = allocate(populations, total)
+    seats = allocate(populations, total, upper=total if per_unit_max is None else per_unit_max)
     rows = []
     for code, name, population in districts:
         per_deputy, deviation = describe(populations, seats, code)
@@ -199,4 +228,5 @@ def apportion(districts: Sequence[tuple[str, str, int]], total: int) -> Apportio
         total_population,
         Fraction(total_population, total),
         variance(populations, seats),
+        METHOD if per_unit_max is not None else TOWNSHIP_METHOD,
     )

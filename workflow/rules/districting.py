@@ -320,4 +320,27 @@ def propose(units: Sequence[Unit], seats: int, tolerance: Fraction = DEFAULT_TOL
             problems.append(
                 _problem(graph, scorer, district, members, components[n], n == main, mean, tolerance)
             )
+    warnings.extend(_township_warnings(graph, districts))
     return Proposal(districts, problems, warnings, seats, population, tolerance)
+
+
+def _township_warnings(graph: Graph, districts: list[ProposedDistrict]) -> list[str]:
+    """EL 15 ¶1: in a county congress a township with very small population keeps at least one
+    deputy. A township (parent) with no district of its own, only shares of districts mixed
+    with other townships, cannot be sure of one: warn, naming it and where it was put."""
+    parents = {u.parent for u in graph.units if u.parent}
+    if len(parents) < 2:
+        return []
+    own = {d.parents[0] for d in districts if len(d.parents) == 1}
+    population: dict[str, int] = {}
+    for unit in graph.units:
+        population[unit.parent] = population.get(unit.parent, 0) + unit.population
+    warnings = []
+    for parent in sorted(parents - own):
+        where = "、".join(d.code for d in districts if parent in d.parents)
+        warnings.append(
+            f"乡镇 {parent}（人口 {population[parent]}）没有单独的选区，与其他乡镇合并划入 {where}，"
+            f"不能保证选出本乡镇的代表；人口特少的乡、民族乡、镇，至少应有代表一人（选举法第十五条），"
+            f"请将其单独划为选区或先按乡镇分配名额（apportion_townships）"
+        )
+    return warnings
