@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from workflow.errors import DomainError
-from workflow.kinds import KindSpec, get_kind
+from workflow.kinds import KindSpec, get_kind, resolve_kind, version_in_force
 
 _ALLOWED_KEYS = {
     "kind",
@@ -131,9 +131,11 @@ def parse_plan(data: dict[str, Any]) -> Plan:
             known = "、".join(kind.statutes) or "无"
             raise _bad("statute", f"未知的法律版本 {statute!r}（{kind.name}可用：{known}）")
     elif kind.statutes:
-        statute = kind.default_statute
+        statute = version_in_force(kind, anchor)  # the text in force on the anchor date
 
     jurisdiction = _parse_jurisdiction(data.get("jurisdiction"))
+    # The statute version's article numbering and the province's variant (by code prefix).
+    kind = resolve_kind(kind.key, jurisdiction=jurisdiction.code, on=anchor, statute=statute)
 
     milestones: dict[str, date] = {}
     raw_milestones = data.get("milestones", {})

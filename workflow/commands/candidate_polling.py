@@ -143,7 +143,7 @@ def record_mobile_box(
             "reason",
         )
     names = [c.name for c in candidates_of(session, election_id, district, ACTIVE)]
-    cleaned = polling.check_mobile_box(rules_for(election), scrutineers, names)
+    cleaned = polling.check_mobile_box(rules_for(election), scrutineers, names, staff)
     if ballots_issued is not None and ballots_returned is not None and ballots_returned > ballots_issued:
         raise DomainError(
             "E_BALLOTS_EXCEED",

@@ -25,7 +25,7 @@ from workflow.events import (
     MilestoneWaived,
     PhaseAdvanced,
 )
-from workflow.kinds import KindSpec, get_kind
+from workflow.kinds import KindSpec, resolve_kind
 from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Trigger, machine_for
 from workflow.plan import Plan
 from workflow.store.audit import record
@@ -70,7 +70,13 @@ def get_election(session: Session, election_id: int, *, for_update: bool = False
 
 
 def kind_of(election: Election) -> KindSpec:
-    return get_kind(election.kind)
+    """The kind as it applies to this election: its statute version and its province's variant."""
+    return resolve_kind(
+        election.kind,
+        jurisdiction=election.jurisdiction.code,
+        on=election.anchor_date,
+        statute=election.statute,
+    )
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,10 @@ class CandidateRules:
     cadre_max_exclusive: Fraction | None = None
     proxy_max: int | None = None
     proxy_close_relatives_only: bool = False
-    mobile_box_min_scrutineers: int = 2
+    # Mobile boxes: EL 38 fixes no numbers; a province's variant does (e.g. Zhejiang art. 40).
+    mobile_box_min_scrutineers: int | None = None
+    mobile_box_min_staff: int | None = None  # people attending the box, scrutineers included
+    mobile_box_source: str = ""
     ratio_source: str = ""
 
     @classmethod
@@ -189,7 +192,9 @@ class CandidateRules:
             cadre_max_exclusive=_fraction(c.get("cadre_max_exclusive"), "cadre_max_exclusive"),
             proxy_max=counting.get("proxy_max"),
             proxy_close_relatives_only=bool(counting.get("proxy_close_relatives_only", False)),
-            mobile_box_min_scrutineers=int(counting.get("mobile_box_min_scrutineers", 2)),
+            mobile_box_min_scrutineers=counting.get("mobile_box_min_scrutineers"),
+            mobile_box_min_staff=counting.get("mobile_box_min_staff"),
+            mobile_box_source=str(counting.get("sources", {}).get("mobile_box", "")),
             ratio_source=str(c.get("ratio_source", "")),
         )
 

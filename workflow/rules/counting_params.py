@@ -163,7 +163,7 @@ class CountingParams:
             raise ValueError("counting.turnout（或 quorum）缺失")
         sources = dict(table.get("sources", {}))
         sources.setdefault("default", str(table.get("source", "")))
-        unknown = set(sources) - {*SOURCE_KEYS, "default", "over_marked", "write_ins"}
+        unknown = set(sources) - {*SOURCE_KEYS, "default", "over_marked", "write_ins", "mobile_box"}
         if unknown:
             raise ValueError(f"counting.sources：未知的键 {sorted(unknown)}")
         return cls(

@@ -51,18 +51,22 @@ def check_proxy(rules: CandidateRules, request: ProxyRequest, holder_count: int,
 
 
 def check_mobile_box(
-    rules: CandidateRules, scrutineers: Sequence[str], candidate_names: Iterable[str]
+    rules: CandidateRules,
+    scrutineers: Sequence[str],
+    candidate_names: Iterable[str],
+    staff: Sequence[str] = (),
 ) -> list[str]:
-    """At least N distinct scrutineers (EL 38 and provincial rules); no candidate scrutinises
+    """At least the province's number of people and of distinct scrutineers (the kind's
+    variant data, e.g. Zhejiang art. 40 ¶4; EL 38 itself fixes none); no candidate scrutinises
     (EL 43 bars even their close relatives). Returns the cleaned scrutineer names."""
     cleaned = [s.strip() for s in scrutineers if s.strip()]
     if len(set(cleaned)) != len(cleaned):
         raise DomainError("E_DUPLICATE_SCRUTINEER", "监票人重复", "scrutineers")
-    if len(cleaned) < rules.mobile_box_min_scrutineers:
+    cited = f"（{rules.mobile_box_source}）" if rules.mobile_box_source else ""
+    if rules.mobile_box_min_scrutineers is not None and len(cleaned) < rules.mobile_box_min_scrutineers:
         raise DomainError(
             "E_TOO_FEW_SCRUTINEERS",
-            f"流动票箱至少须有 {rules.mobile_box_min_scrutineers} 名监票人（选举法第三十八条及省级实施细则），"
-            f"本次仅 {len(cleaned)} 名",
+            f"流动票箱至少须有 {rules.mobile_box_min_scrutineers} 名监票人{cited}，本次仅 {len(cleaned)} 名",
             "scrutineers",
         )
     clash = sorted(set(cleaned) & set(candidate_names))
@@ -71,5 +75,12 @@ def check_mobile_box(
             "E_SCRUTINEER_IS_CANDIDATE",
             f"{'、'.join(clash)} 是候选人，不能担任监票人（选举法第四十三条）",
             "scrutineers",
+        )
+    people = set(cleaned) | {s.strip() for s in staff if s.strip()}
+    if rules.mobile_box_min_staff is not None and len(people) < rules.mobile_box_min_staff:
+        raise DomainError(
+            "E_TOO_FEW_MOBILE_BOX_STAFF",
+            f"流动票箱须有 {rules.mobile_box_min_staff} 名以上工作人员负责（含监票人）{cited}，本次仅 {len(people)} 名",
+            "staff",
         )
     return cleaned
