@@ -72,6 +72,7 @@ def record_proxy(
         polling.ProxyRequest(grantor, holder, consent_document or "", approved, relationship),
         holder_count=count(Proxy.holder_id_hash, holder_hash),
         grantor_count=count(Proxy.grantor_id_hash, grantor_hash),
+        holder_is_candidate=any(c.id_hash == holder_hash for c in candidates_of(session, election_id, district, ACTIVE)),
     )
     if count(Proxy.holder_id_hash, grantor_hash) or count(Proxy.grantor_id_hash, holder_hash):
         raise DomainError(

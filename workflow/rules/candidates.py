@@ -171,6 +171,8 @@ class CandidateRules:
     cadre_max_exclusive: Fraction | None = None
     proxy_max: int | None = None
     proxy_close_relatives_only: bool = False
+    proxy_candidates_barred: bool = False  # VCL 2025 art. 18, RCL 2025 art. 19: 候选人不得接受委托投票
+    proxy_source: str = ""
     # Mobile boxes: EL 38 fixes no numbers; a province's variant does (e.g. Zhejiang art. 40).
     mobile_box_min_scrutineers: int | None = None
     mobile_box_min_staff: int | None = None  # people attending the box, scrutineers included
@@ -192,6 +194,8 @@ class CandidateRules:
             cadre_max_exclusive=_fraction(c.get("cadre_max_exclusive"), "cadre_max_exclusive"),
             proxy_max=counting.get("proxy_max"),
             proxy_close_relatives_only=bool(counting.get("proxy_close_relatives_only", False)),
+            proxy_candidates_barred=bool(counting.get("proxy_candidates_barred", False)),
+            proxy_source=str(counting.get("sources", {}).get("proxy", "") or counting.get("source", "")),
             mobile_box_min_scrutineers=counting.get("mobile_box_min_scrutineers"),
             mobile_box_min_staff=counting.get("mobile_box_min_staff"),
             mobile_box_source=str(counting.get("sources", {}).get("mobile_box", "")),

@@ -21,10 +21,21 @@ class ProxyRequest:
     relationship: str | None = None
 
 
-def check_proxy(rules: CandidateRules, request: ProxyRequest, holder_count: int, grantor_count: int) -> None:
-    """EL 42: written, approved, at most `proxy_max` per holder; VCL 15: close relatives only."""
+def check_proxy(
+    rules: CandidateRules,
+    request: ProxyRequest,
+    holder_count: int,
+    grantor_count: int,
+    holder_is_candidate: bool = False,
+) -> None:
+    """EL 42: written, approved, at most `proxy_max` per holder; VCL 2018 art. 15: close
+    relatives only; VCL 2025 art. 18 / RCL 2025 art. 19: no candidate may hold a proxy."""
     if request.grantor_id == request.holder_id:
         raise DomainError("E_PROXY_SELF", "委托人与受托人不能是同一人", "holder")
+    if rules.proxy_candidates_barred and holder_is_candidate:
+        raise DomainError(
+            "E_PROXY_HOLDER_IS_CANDIDATE", f"候选人不得接受委托投票（{rules.proxy_source}）", "holder"
+        )
     if not request.consent_document.strip():
         raise DomainError(
             "E_PROXY_NO_CONSENT", "委托投票须有书面委托（选举法第四十二条），请登记委托书编号", "consent"
@@ -45,7 +56,7 @@ def check_proxy(rules: CandidateRules, request: ProxyRequest, holder_count: int,
     if rules.proxy_close_relatives_only and (request.relationship or "").strip() not in CLOSE_RELATIVES:
         raise DomainError(
             "E_PROXY_NOT_RELATIVE",
-            "村民只能书面委托本村有选举权的近亲属代为投票（村委会组织法第十五条）",
+            f"村民只能书面委托本村有选举权的近亲属代为投票（{rules.proxy_source}）",
             "relationship",
         )
 
