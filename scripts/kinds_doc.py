@@ -75,7 +75,6 @@ def _versions(kind) -> list[str]:
 
 
 def _resolve(key, statute):
-    from workflow.kinds import resolve_kind
 
     return resolve_kind(key, statute=statute)
 
@@ -107,7 +106,6 @@ def _variants() -> list[str]:
 
 
 def _prefix(stem: str) -> str:
-    from workflow.kinds import _raw_variants
 
     return f"`{_raw_variants()[stem]['jurisdiction_prefix']}`"
 
