@@ -77,6 +77,9 @@ def citations(spec: KindSpec) -> list[tuple[str, str, tuple[str, ...]]]:
     found += [(f"counting.sources.{k}", v, ()) for k, v in counting.get("sources", {}).items()]
     for statute, levels in spec.quota.items():
         found += [(f"quota.{statute}.{level}", rule.source, ()) for level, rule in levels.items()]
+    if spec.quota_extra:
+        percent = f"百分之{chinese(spec.quota_extra['max_percent'])}"
+        found.append(("quota_extra", spec.quota_extra["source"], (percent,)))
     if spec.candidates.get("committee_source"):
         low, high = spec.candidates["committee_min"], spec.candidates["committee_max"]
         found.append(

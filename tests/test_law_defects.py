@@ -16,6 +16,7 @@ from workflow.kinds import get_kind
 from workflow.plan import parse_plan
 from workflow.rules.apportion import apportion_townships
 from workflow.rules.districting import propose
+from workflow.rules.quota import total_seats
 from workflow.rules.tally import TallyInput, count_round
 from workflow.rules.units import Unit
 from workflow.rules.voter_appeals import after_decision, court_suit_deadline
@@ -228,3 +229,15 @@ def test_quota_notice_says_the_same_population_per_deputy_as_el_15():
     text = template.read_text(encoding="utf-8")
     assert "每一代表所代表的城乡人口数相同的原则" in article(EL2020, 15)
     assert "每一代表所代表的城乡人口数相同的原则" in text and "大体相等" not in text
+
+
+# -- wrong citation / blocked condition: --extra-percent needs the provincial decision (EL 12 ¶3) --
+def test_extra_percent_requires_the_provincial_standing_committee_decision():
+    el12 = article(EL2020, 12)
+    assert "经省、自治区、直辖市的人民代表大会常务委员会决定，代表名额可以另加百分之五" in el12
+    kind = get_kind("people_congress")
+    with pytest.raises(DomainError) as error:
+        total_seats(kind, "county", 300_000, extra_percent=5)
+    assert error.value.code == "E_EXTRA_NEEDS_DECISION" and "选举法第十二条第三款" in error.value.message
+    result = total_seats(kind, "county", 300_000, extra_percent=5, extra_decision="省人大常委会第12号决定")
+    assert result.extra == 10 and "省人大常委会第12号决定" in result.rule and "第十二条第三款" in result.rule

@@ -114,6 +114,8 @@ class KindSpec(_Strict):
     milestones: dict[str, MilestoneSpec]
     reminders: RemindersSpec = RemindersSpec()
     quota: dict[str, dict[str, QuotaRule]] = {}
+    # The provincial addition to the quota (EL 12 ¶3): {max_percent, condition, source}.
+    quota_extra: dict[str, Any] = {}
     counting: dict[str, Any] = {}
     candidates: dict[str, Any] = {}
     # Statute versions: key → {in_force = date, text = "…", plus overlay tables (milestones,
@@ -266,7 +268,7 @@ def get_kind(key: str, directory: Path = KINDS_DIR) -> KindSpec:
 
 
 # -- statute versions and provincial variants --------------------------------------------------
-_OVERLAY_KEYS = {"milestones", "counting", "candidates", "name", "description", "quota"}
+_OVERLAY_KEYS = {"milestones", "counting", "candidates", "name", "description", "quota", "quota_extra"}
 _VARIANT_KEYS = {
     "in_force",
     "variant",

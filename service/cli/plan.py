@@ -8,7 +8,7 @@ import typer
 
 from service.cli.common import JSON, Reply, offline, say
 from workflow.calendar import HolidayCalendar, check_plan
-from workflow.kinds import get_kind
+from workflow.kinds import get_kind, resolve_kind
 from workflow.plan import load_plan
 from workflow.rules.quota import total_seats
 
@@ -55,12 +55,16 @@ def quota(
     population: int = typer.Option(..., "--population", help="行政区域人口数"),
     statute: str = typer.Option(None, "--statute", help="法律版本：2010 或 2020（默认 2020）"),
     extra_percent: int = typer.Option(0, "--extra-percent", help="省级决定另加的百分比（至多 5）"),
+    extra_decision: str = typer.Option(
+        None, "--extra-decision", help="另加名额所依据的省级人大常委会决定（文号或名称）"
+    ),
     as_json: bool = JSON,
 ) -> None:
     """按选举法第十二条计算代表总名额。"""
 
     def work() -> Reply:
-        result = total_seats(get_kind("people_congress"), level, population, statute, extra_percent)
+        kind = resolve_kind("people_congress", statute=statute) if statute else get_kind("people_congress")
+        result = total_seats(kind, level, population, statute, extra_percent, extra_decision)
 
         def text() -> None:
             typer.echo(result.seats)
