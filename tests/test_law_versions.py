@@ -3,13 +3,17 @@ each checked against the statute text it cites (config/laws/)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
+from typer.testing import CliRunner
 
+from service.cli import app
 from tests.law_texts import EL2020, RCL2018, RCL2025, VCL2018, VCL2025, ZJ_PC, article
+from workflow.calendar import check_plan, compute_bounds
 from workflow.errors import DomainError
-from workflow.kinds import counting_params, resolve_kind
+from workflow.kinds import counting_params, get_kind, resolve_kind
 from workflow.plan import parse_plan
 from workflow.rules import polling
 from workflow.rules.candidates import CandidateRules
@@ -144,3 +148,41 @@ def test_mobile_box_numbers_are_provincial():
 
 def test_zhejiang_variant_does_not_reach_back_before_its_text():
     assert resolve_kind("people_congress", jurisdiction="330106", on=date(2016, 11, 1)).variant is None
+
+
+# -- plan check says which rules applied and where from; the two readings of "N日以前" -----------
+ZJ_PLAN = """kind = "people_congress"
+title = "杭州市西湖区2021年区乡两级人大代表换届选举"
+jurisdiction = "330106"
+election_day = 2021-11-18
+[milestones]
+voter_list_published = 2021-10-29
+official_candidates_published = 2021-11-10
+"""
+
+
+def test_plan_check_names_the_variant_the_statute_and_the_practice_only_date(tmp_path):
+    assert "选民名单应在选举日的二十日以前公布" in article(EL2020, 28)
+    plan_file = tmp_path / "zj.toml"
+    plan_file.write_text(ZJ_PLAN, encoding="utf-8")
+    result = CliRunner().invoke(app, ["plan", "check", str(plan_file), "--json"])
+    assert result.exit_code == 0  # lawful under the practice reading (the default)
+    doc = json.loads(result.stdout)
+    assert doc["statute"] == "2020" and doc["variant"] == "zhejiang_people_congress"
+    assert doc["reading"] == "practice"
+    assert doc["rules_from"]["counting.vacant_after_runoff"].startswith("《浙江省")
+    flagged = [w for w in doc["warnings"] if w["code"] == "W_PRACTICE_READING_ONLY"]
+    assert [w["key"] for w in flagged] == ["voter_list_published"]  # 10-29 = E − 20 exactly
+    assert "2021-10-28" in flagged[0]["message"]  # the strict reading's last day
+    text = CliRunner().invoke(app, ["plan", "check", str(plan_file)]).output
+    assert "浙江省" in text and "适用法律版本：2020" in text
+
+
+def test_strict_reading_moves_the_bound_one_day_earlier():
+    kind = get_kind("people_congress")
+    strict = kind.model_copy(update={"calendar": {"before_anchor": "strict", "source": "严格计法"}})
+    day = date(2021, 11, 18)
+    assert compute_bounds(kind, day)["voter_list_published"][1] == date(2021, 10, 29)
+    assert compute_bounds(strict, day)["voter_list_published"][1] == date(2021, 10, 28)
+    planned = {"voter_list_published": date(2021, 10, 29)}
+    assert check_plan(kind, day, planned).ok and not check_plan(strict, day, planned).ok

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import pendulum
 
-from workflow.kinds import ANCHOR, BoundSpec, KindSpec
+from workflow.kinds import ANCHOR, BoundSpec, KindSpec, MilestoneSpec
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,44 @@ def _resolve(spec: BoundSpec | None, anchor: date, known: Mapping[str, date | No
     return shift(reference, spec)
 
 
+PRACTICE, STRICT = "practice", "strict"
+
+
+def reading(kind: KindSpec) -> str:
+    """The kind's reading of "选举日的N日以前": practice (E − N) unless it says strict."""
+    return STRICT if kind.calendar.get("before_anchor") == STRICT else PRACTICE
+
+
+def _counted_before_anchor(spec: MilestoneSpec) -> bool:
+    """A latest bound counted back from the anchor ("选举日的N日以前")."""
+    return spec.latest is not None and spec.latest.from_ == ANCHOR and spec.latest.days < 0
+
+
+def _reading_warnings(kind: KindSpec, checks: list[MilestoneCheck]) -> list[Warning]:
+    """Where the two readings of "N日以前" differ on a planned date: the date lawful only under
+    the practice reading (E − N) is flagged with the strict reading's date (E − N − 1)."""
+    source = kind.calendar.get("source", "")
+    out: list[Warning] = []
+    if reading(kind) == STRICT:
+        return out  # the strict bound is already the one checked
+    for check in checks:
+        spec = kind.milestones[check.key]
+        if check.planned is None or check.latest is None or not _counted_before_anchor(spec):
+            continue
+        strict_latest = check.latest - timedelta(days=1)
+        if check.planned == check.latest:
+            out.append(
+                Warning(
+                    check.key,
+                    "W_PRACTICE_READING_ONLY",
+                    f"「{check.name}」计划 {check.planned} 仅按实务计法（选举日减{-spec.latest.days}日）合法；"
+                    f"按严格计法（满{-spec.latest.days}日，即 {strict_latest} 以前）已逾期"
+                    + (f"（{source}）" if source else ""),
+                )
+            )
+    return out
+
+
 def compute_bounds(
     kind: KindSpec,
     anchor: date,
@@ -104,12 +142,15 @@ def compute_bounds(
     """
     planned = planned or {}
     actual = actual or {}
+    strict = reading(kind) == STRICT
     reference: dict[str, date | None] = {}
     bounds: dict[str, tuple[date | None, date | None]] = {}
     for key in kind.bound_order():
         spec = kind.milestones[key]
         earliest = _resolve(spec.earliest, anchor, reference)
         latest = _resolve(spec.latest, anchor, reference)
+        if latest is not None and strict and _counted_before_anchor(spec):
+            latest -= timedelta(days=1)  # strict reading: N full days before the anchor
         bounds[key] = (earliest, latest)
         if spec.computed:
             reference[key] = latest
@@ -157,7 +198,7 @@ def check_plan(
                 problems=tuple(problems),
             )
         )
-    warnings: list[Warning] = []
+    warnings: list[Warning] = list(_reading_warnings(kind, checks))
     if holidays is not None:
         for check in checks:
             if check.planned is not None:

@@ -109,6 +109,10 @@ class KindSpec(_Strict):
     statutes: tuple[str, ...] = ()
     default_statute: str | None = None
     holiday_shift: bool = False  # Civil Code art. 203 applied to periods' last day
+    # How "选举日的N日以前" is counted: `before_anchor = "practice"` (E − N is lawful, as
+    # published county schedules read it; CONTRACTS.md) or "strict" (N full days, E − N − 1);
+    # `source` says where the reading comes from. `plan check` shows both where they differ.
+    calendar: dict[str, Any] = {}
     phases: tuple[PhaseSpec, ...]
     closing: ClosingSpec = ClosingSpec()
     milestones: dict[str, MilestoneSpec]

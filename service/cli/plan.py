@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from service.cli.common import JSON, Reply, offline, say
-from workflow.calendar import HolidayCalendar, check_plan
+from workflow.calendar import HolidayCalendar, check_plan, reading
 from workflow.kinds import get_kind, resolve_kind
 from workflow.plan import load_plan
 from workflow.rules.quota import total_seats
@@ -29,6 +29,11 @@ def plan_check(plan_file: Path = typer.Argument(..., help="计划文件（TOML�
             "milestones": [m.as_dict() for m in report.milestones],
             "violations": [m.as_dict() for m in report.violations],
             "warnings": [w.as_dict() for w in report.warnings],
+            # Which rules applied and where each came from (issue 14).
+            "statute": plan.statute,
+            "variant": plan.kind.variant,
+            "reading": reading(plan.kind),
+            "rules_from": dict(sorted(plan.kind.provenance.items())),
         }
         if plan.kind.anchor != "election_day":
             payload["election_day"] = None
@@ -43,6 +48,10 @@ def plan_check(plan_file: Path = typer.Argument(..., help="计划文件（TOML�
                     say(f"      {problem}（{m.rule}）")
             for w in report.warnings:
                 say(f"  ! {w.message}")
+            say(f"适用法律版本：{plan.statute or '—'}；地方规定：{plan.kind.name if plan.kind.variant else '无（全国通用规则）'}")
+            say("期间计法：" + ("严格（满N日）" if reading(plan.kind) == "strict" else "实务（选举日减N日）"))
+            for path, origin in sorted(plan.kind.provenance.items()):
+                say(f"  · {path} ← {origin}")
             say("计划符合法定期限。" if report.ok else f"计划有 {len(report.violations)} 处不符合法定期限。")
 
         return Reply(payload, text, 0 if report.ok else 1)
