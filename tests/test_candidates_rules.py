@@ -211,7 +211,9 @@ def test_committee_member_who_is_candidate_must_resign():
         rules.CommitteeSeat("赵六", "副主任", None, date(1970, 1, 1)),
         rules.CommitteeSeat("钱七", "主任"),
     ]
-    found = rules.committee_conflicts(people, members)
+    found = rules.committee_conflicts(
+        people, members, get_kind("people_congress").cite("committee_member_candidate")
+    )
     assert [(c.candidate, c.certain) for c in found] == [("王五", True), ("赵六", False)]
     assert "选举法第十条" in found[0].as_dict()["message"]
     resigned = [rules.CommitteeSeat("王五", "委员", h, resigned_on=date(2011, 10, 1))]

@@ -77,6 +77,8 @@ def citations(spec: KindSpec) -> list[tuple[str, str, tuple[str, ...]]]:
     found += [(f"counting.sources.{k}", v, ()) for k, v in counting.get("sources", {}).items()]
     for statute, levels in spec.quota.items():
         found += [(f"quota.{statute}.{level}", rule.source, ()) for level, rule in levels.items()]
+    stated = {"district_size": ("一名至三名",), "voting_age": (f"{chinese(spec.law.get('voting_age', 18))}周岁",)}
+    found += [(f"citations.{k}", v, stated.get(k, ())) for k, v in spec.citations.items()]
     if spec.quota_extra:
         percent = f"百分之{chinese(spec.quota_extra['max_percent'])}"
         found.append(("quota_extra", spec.quota_extra["source"], (percent,)))

@@ -120,6 +120,10 @@ class KindSpec(_Strict):
     quota: dict[str, dict[str, QuotaRule]] = {}
     # The provincial addition to the quota (EL 12 ¶3): {max_percent, condition, source}.
     quota_extra: dict[str, Any] = {}
+    # Citations the rules print (key → "选举法第二十五条第二款") and legal numbers they use
+    # (e.g. district_seats = [1, 3]); both per statute version like everything else.
+    citations: dict[str, str] = {}
+    law: dict[str, Any] = {}
     counting: dict[str, Any] = {}
     candidates: dict[str, Any] = {}
     # Statute versions: key → {in_force = date, text = "…", plus overlay tables (milestones,
@@ -187,6 +191,10 @@ class KindSpec(_Strict):
         return self
 
     # -- derived views -------------------------------------------------------------------
+    def cite(self, key: str) -> str:
+        """The citation of one of the kind's rules ("" when the kind has none)."""
+        return self.citations.get(key, "")
+
     @property
     def phase_keys(self) -> tuple[str, ...]:
         return tuple(p.key for p in self.phases)
@@ -272,9 +280,21 @@ def get_kind(key: str, directory: Path = KINDS_DIR) -> KindSpec:
 
 
 # -- statute versions and provincial variants --------------------------------------------------
-_OVERLAY_KEYS = {"milestones", "counting", "candidates", "name", "description", "quota", "quota_extra"}
+_OVERLAY_KEYS = {
+    "milestones",
+    "counting",
+    "candidates",
+    "name",
+    "description",
+    "quota",
+    "quota_extra",
+    "citations",
+    "law",
+}
 _VARIANT_KEYS = {
     "in_force",
+    "citations",
+    "law",
     "variant",
     "extend",
     "name",

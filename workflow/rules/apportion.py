@@ -39,12 +39,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from workflow.errors import DomainError
+from workflow.kinds import get_kind
 
-MIN_SEATS = 1  # EL 25: each district elects one to three deputies
-MAX_SEATS = 3  # EL 25
+# The district size (one to three deputies) and every citation below are the people's congress
+# kind's data (config/kinds/people_congress.toml, [law] and [citations]; EL 25 ¶2).
+LAW_KIND = get_kind("people_congress")
+MIN_SEATS, MAX_SEATS = LAW_KIND.law["district_seats"]
+DISTRICT_RULE = LAW_KIND.cite("district_size")
 METHOD = "bounded_huntington_hill"
 METHOD_TEXT = (
-    "按人口数分配（选举法第十五条、第二十五条、第二十六条）：每个选区先分配一名，其余名额逐一分给"
+    f"按人口数分配（{LAW_KIND.cite('apportion')}）：每个选区先分配一名，其余名额逐一分给"
     "p²/(s(s+1)) 最大的选区（亨廷顿—希尔等比例法，每选区一至三名），"
     "使每名代表所代表人口数的方差最小"
 )
@@ -72,17 +76,17 @@ def allocate(
     if total < floor_total:
         raise DomainError(
             "E_SEATS_TOO_FEW",
-            f"代表名额 {total} 名少于选区数 {len(codes)}：每个选区至少应选一名代表（选举法第二十五条）"
+            f"代表名额 {total} 名少于选区数 {len(codes)}：每个选区至少应选一名代表（{DISTRICT_RULE}）"
             if isinstance(lower, int) and lower == 1
-            else f"代表名额 {total} 名少于下限合计 {floor_total} 名（选举法第二十五条）",
+            else f"代表名额 {total} 名少于下限合计 {floor_total} 名（{DISTRICT_RULE}）",
             "seats",
         )
     if total > ceiling_total:
         raise DomainError(
             "E_SEATS_TOO_MANY",
-            f"代表名额 {total} 名超过选区数的三倍 {ceiling_total} 名：每个选区至多应选三名代表（选举法第二十五条）"
+            f"代表名额 {total} 名超过选区数的三倍 {ceiling_total} 名：每个选区至多应选三名代表（{DISTRICT_RULE}）"
             if isinstance(upper, int) and upper == MAX_SEATS
-            else f"代表名额 {total} 名超过上限合计 {ceiling_total} 名（选举法第二十五条）",
+            else f"代表名额 {total} 名超过上限合计 {ceiling_total} 名（{DISTRICT_RULE}）",
             "seats",
         )
     seats = dict(low)
@@ -173,8 +177,8 @@ def describe(
 
 TOWNSHIP_METHOD = "huntington_hill_at_least_one"
 TOWNSHIP_METHOD_TEXT = (
-    "按人口数把县级人民代表大会代表名额分配到各乡、民族乡、镇（选举法第十五条：按照每一代表所代表的"
-    "城乡人口数相同的原则；人口特少的乡、民族乡、镇，至少应有代表一人）：每个乡镇先分配一名，其余名额"
+    f"按人口数把县级人民代表大会代表名额分配到各乡、民族乡、镇（{LAW_KIND.cite('township_apportion')}：按照每一代表"
+    "所代表的城乡人口数相同的原则；人口特少的乡、民族乡、镇，至少应有代表一人）：每个乡镇先分配一名，其余名额"
     "逐一分给 p²/(s(s+1)) 最大的乡镇（亨廷顿—希尔等比例法，名额不设上限），使每名代表所代表人口数的方差最小"
 )
 
@@ -190,7 +194,7 @@ def apportion_townships(townships: Sequence[tuple[str, str, int]], total: int) -
         raise DomainError(
             "E_SEATS_TOO_FEW",
             f"代表名额 {total} 名少于乡镇数 {len(townships)}：人口特少的乡、民族乡、镇，至少应有代表一人"
-            "（选举法第十五条）",
+            f"（{LAW_KIND.cite('township_apportion')}）",
             "seats",
         )
     return apportion(townships, total, per_unit_max=None)

@@ -38,11 +38,13 @@ def check_proxy(
         )
     if not request.consent_document.strip():
         raise DomainError(
-            "E_PROXY_NO_CONSENT", "委托投票须有书面委托（选举法第四十二条），请登记委托书编号", "consent"
+            "E_PROXY_NO_CONSENT",
+            f"委托投票须有书面委托（{rules.cite('proxy')}），请登记委托书编号",
+            "consent",
         )
     if not request.approved:
         raise DomainError(
-            "E_PROXY_NOT_APPROVED", "委托投票须经选举委员会同意（选举法第四十二条）", "approved"
+            "E_PROXY_NOT_APPROVED", f"委托投票须经选举委员会同意（{rules.cite('proxy')}）", "approved"
         )
     if grantor_count > 0:
         raise DomainError("E_PROXY_DUPLICATE", f"委托人 {mask_id(request.grantor_id)} 已登记委托", "grantor")
@@ -50,7 +52,7 @@ def check_proxy(
         raise DomainError(
             "E_PROXY_LIMIT",
             f"受托人 {mask_id(request.holder_id)} 已接受 {holder_count} 人委托，每一选民接受的委托不得超过"
-            f" {rules.proxy_max} 人（选举法第四十二条）",
+            f" {rules.proxy_max} 人（{rules.cite('proxy')}）",
             "holder",
         )
     if rules.proxy_close_relatives_only and (request.relationship or "").strip() not in CLOSE_RELATIVES:
@@ -84,7 +86,8 @@ def check_mobile_box(
     if clash:
         raise DomainError(
             "E_SCRUTINEER_IS_CANDIDATE",
-            f"{'、'.join(clash)} 是候选人，不能担任监票人（选举法第四十三条）",
+            f"{'、'.join(clash)} 是候选人，不能担任监票人"
+            + (f"（{rules.cite('scrutineer_conflict')}）" if rules.cite("scrutineer_conflict") else ""),
             "scrutineers",
         )
     people = set(cleaned) | {s.strip() for s in staff if s.strip()}

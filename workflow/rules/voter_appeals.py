@@ -13,10 +13,15 @@ from datetime import date, timedelta
 
 from workflow.calendar import shift
 from workflow.errors import DomainError
-from workflow.kinds import KindSpec
+from workflow.kinds import KindSpec, get_kind
 
-FILING_DAYS = 5  # EL 29: 在选民名单公布之日起五日内
-DECISION_DAYS = 3  # EL 29: 应在三日内作出处理决定
+# The filing window and the decision time are the kind's `voter_appeals_closed` bounds
+# (people's congress, EL 29: filed within 5 days of publication, decided within 3): earliest =
+# publication + filing days, latest = earliest + decision days.
+_APPEALS = get_kind("people_congress").milestones["voter_appeals_closed"]
+FILING_DAYS = _APPEALS.earliest.days
+DECISION_DAYS = _APPEALS.latest.days - _APPEALS.earliest.days
+APPEALS_RULE = get_kind("people_congress").cite("appeals")
 # The court-suit deadline is the kind's computed milestone (people's congress: EL 29, E − 5); a
 # kind without it (village: VCL 14 gives no court suit) has none.
 SUIT_MILESTONE = "court_suit_deadline"
@@ -64,6 +69,7 @@ def check_filing(
     subject_name: str,
     request: str,
     supplements: Sequence[date] = (),
+    rule: str = "",
 ) -> None:
     """A filing's date lies in the window and it names filer, subject, reason and request.
 
@@ -80,7 +86,7 @@ def check_filing(
     if filed_on > last_day:
         raise DomainError(
             "E_APPEAL_WINDOW_CLOSED",
-            f"申诉期限已过：选民名单于 {published} 公布，应在 {last_day} 以前提出（选举法第二十九条）",
+            f"申诉期限已过：选民名单于 {published} 公布，应在 {last_day} 以前提出（{rule or APPEALS_RULE}）",
             "on",
         )
     if not filer.strip() or not reason.strip() or not subject_name.strip():
