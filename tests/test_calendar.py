@@ -99,7 +99,17 @@ def test_year_without_holiday_data_is_a_warning():
     )
     assert report.ok
     assert report.warnings[0].code == "W_NO_HOLIDAY_DATA"
-    assert "no holiday data for 2031" in report.warnings[0].message
+    assert "no holiday data for 2031" in report.warnings[0].message and "暂定" in report.warnings[0].message
+
+
+def test_dates_in_a_year_without_holiday_data_are_provisional_and_weekends_flagged():
+    calendar = HolidayCalendar()
+    planned = {"voter_list_published": date(2031, 9, 20), "election_day": date(2031, 10, 18)}  # Sat, Sat
+    report = check_plan(KIND, date(2031, 10, 18), planned, calendar)
+    codes = [(w.key, w.code) for w in report.warnings]
+    assert ("voter_list_published", "W_PROVISIONAL_WEEKEND") in codes
+    assert calendar.provisional(planned) == planned
+    assert calendar.provisional({"voter_list_published": date(2011, 9, 20)}) == {}
 
 
 DAY_BOUNDED = [

@@ -237,13 +237,33 @@ class HolidayCalendar:
         try:
             name = self.holiday_name(day)
         except LookupError:
-            return [
+            # The State Council has not published that year's holidays (or the installed data
+            # predates it): the date is provisional, checked against weekends only, and is
+            # checked again once the data is installed (`provisional` below).
+            found = [
                 Warning(
                     key,
                     "W_NO_HOLIDAY_DATA",
-                    f"暂无{day.year}年法定节假日数据（no holiday data for {day.year}），未检查节假日",
+                    f"暂无{day.year}年法定节假日数据（no holiday data for {day.year}），"
+                    f"{day} 为暂定日期，仅按周末检查，节假日数据发布后将重新检查",
                 )
             ]
+            if day.weekday() >= 5:
+                found.append(
+                    Warning(key, "W_PROVISIONAL_WEEKEND", f"暂定日期 {day} 是周末（节假日安排尚未公布）")
+                )
+            return found
         if name is None:
             return []
         return [Warning(key, "W_HOLIDAY", f"计划日期 {day} 是法定节假日（{name}），工作人员可能休假")]
+
+    def provisional(self, days: Mapping[str, date]) -> dict[str, date]:
+        """The dates (by milestone key) in years without holiday data: to be checked again,
+        and the committee told, once the State Council's calendar for that year is installed."""
+        result = {}
+        for key, day in days.items():
+            try:
+                self.holiday_name(day)
+            except LookupError:
+                result[key] = day
+        return result
