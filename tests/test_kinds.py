@@ -13,7 +13,14 @@ PEOPLE = (KINDS_DIR / "people_congress.toml").read_text(encoding="utf-8")
 
 def test_every_kind_loads_with_sources():
     kinds = all_kinds()
-    assert set(kinds) == {"people_congress", "party_branch", "residents_committee", "village_committee"}
+    assert set(kinds) == {
+        "people_congress",
+        "people_congress_by_election",
+        "party_branch",
+        "residents_committee",
+        "village_committee",
+        "village_recall",
+    }
     for kind in kinds.values():
         for milestone in kind.milestones.values():
             assert milestone.source, f"{kind.key}.{milestone.key} has no source"
