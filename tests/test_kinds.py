@@ -40,6 +40,7 @@ def test_people_congress_has_the_canonical_keys():
         "official_candidates_published",
         "election_day",
         "results_published",
+        "deputies_qualified",
         "congress_convened",
     ]
     assert kind.phase_keys == ("preparation", "registration", "nomination", "voting", "congress")

@@ -10,10 +10,12 @@ import pytest
 
 from tests.law_texts import EL2020, RCL2018, VCL2018, ZJ_PC, article
 from tests.voters_support import LIST_DAY, import_file, make_election, noon, number, synthetic_csv
+from workflow.calendar import check_plan
 from workflow.commands import appeals, voter_list
-from workflow.errors import DomainError
+from workflow.commands import elections as commands
+from workflow.errors import Conflict, DomainError
 from workflow.kinds import get_kind
-from workflow.plan import parse_plan
+from workflow.plan import load_plan, parse_plan
 from workflow.rules.apportion import apportion_townships
 from workflow.rules.districting import propose
 from workflow.rules.quota import total_seats
@@ -241,3 +243,27 @@ def test_extra_percent_requires_the_provincial_standing_committee_decision():
     assert error.value.code == "E_EXTRA_NEEDS_DECISION" and "选举法第十二条第三款" in error.value.message
     result = total_seats(kind, "county", 300_000, extra_percent=5, extra_decision="省人大常委会第12号决定")
     assert result.extra == 10 and "省人大常委会第12号决定" in result.rule and "第十二条第三款" in result.rule
+
+
+# -- missing rule: EL 47 ¶2, the deputy list is published before the first session --------------
+def test_first_session_needs_the_qualification_review_first(db, clock):
+    assert "在每届人民代表大会第一次会议前公布代表名单" in article(EL2020, 47)
+    plan = load_plan(Path(__file__).resolve().parent.parent / "examples" / "jingshan_2011.toml")
+    swapped = dict(plan.milestones, deputies_qualified=date(2011, 12, 1))  # after the session (11-30)
+    report = check_plan(plan.kind, plan.anchor, swapped)
+    assert [v.key for v in report.violations] == ["deputies_qualified", "congress_convened"]
+    clock.set(noon(date(2011, 12, 1)))
+    with db.transaction() as s:
+        election_id = commands.create_election(s, plan, clock=clock, actor="t").election.id
+    with pytest.raises(Conflict) as error, db.transaction() as s:
+        commands.complete_milestone(
+            s, election_id, "congress_convened", clock=clock, actor="t", on=date(2011, 11, 30)
+        )
+    assert error.value.code == "E_MILESTONE_REQUIRES" and "代表资格审查" in error.value.message
+    with db.transaction() as s:
+        commands.complete_milestone(
+            s, election_id, "deputies_qualified", clock=clock, actor="t", on=date(2011, 11, 25)
+        )
+        commands.complete_milestone(
+            s, election_id, "congress_convened", clock=clock, actor="t", on=date(2011, 11, 30)
+        )

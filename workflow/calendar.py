@@ -177,6 +177,12 @@ def check_plan(
                 problems.append(f"计划日期 {when} 晚于法定最迟日期 {latest}")
             if earliest is not None and when < earliest:
                 problems.append(f"计划日期 {when} 早于法定最早日期 {earliest}")
+            for other in spec.requires:
+                other_when = planned.get(other)
+                if other_when is not None and when < other_when:
+                    problems.append(
+                        f"须在「{kind.milestones[other].name}」之后，但计划日期 {when} 早于 {other_when}"
+                    )
             for other in spec.before:
                 other_when = planned.get(other) or (
                     bounds[other][1] if kind.milestones[other].computed else None

@@ -47,6 +47,9 @@ class MilestoneSpec(_Strict):
     latest: BoundSpec | None = None
     earliest: BoundSpec | None = None
     before: tuple[str, ...] = ()  # ordering without a day count: this one not after those
+    # Done (or waived) before this one may be completed: "needs Y before Z", e.g. the deputies'
+    # qualification review before the first session (EL 47 ¶2).
+    requires: tuple[str, ...] = ()
     computed: bool = False  # the date is the bound itself; a plan may not set it
     missing: str | None = None  # what a refused guard says, e.g. 正式代表候选人名单尚未公布
     template: str | None = None  # notice published to complete this milestone
@@ -171,6 +174,9 @@ class KindSpec(_Strict):
             for other in milestone.before:
                 if other not in self.milestones:
                     raise ValueError(f"milestones.{key}.before：未知节点 {other!r}")
+            for other in milestone.requires:
+                if other not in self.milestones or other == key:
+                    raise ValueError(f"milestones.{key}.requires：未知节点 {other!r}")
             if milestone.computed and milestone.latest is None:
                 raise ValueError(f"milestones.{key}：computed 节点必须有 latest")
         for phase in self.phases:

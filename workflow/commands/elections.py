@@ -424,6 +424,13 @@ def complete_milestone(
         raise Conflict(
             "E_MILESTONE_SETTLED", f"「{spec.name}」已于 {milestone.done_on or '此前'} 办结或免除", "key"
         )
+    for required in spec.requires:  # "needs Y before Z" (e.g. EL 47 ¶2 before the first session)
+        if not election.milestone(required).settled:
+            raise Conflict(
+                "E_MILESTONE_REQUIRES",
+                f"「{spec.name}」须在「{kind.milestones[required].name}」办结后办理（{kind.milestones[required].rule}）",
+                "key",
+            )
     today = local_date(clock.now(), election.jurisdiction.timezone)
     on = on or today
     if on > today:
