@@ -267,3 +267,19 @@ def test_first_session_needs_the_qualification_review_first(db, clock):
         commands.complete_milestone(
             s, election_id, "congress_convened", clock=clock, actor="t", on=date(2011, 11, 30)
         )
+
+
+# -- missing rules: VCL 35 (outgoing audit published before the election), VCL 15 ¶1 (candidates
+# meet the villagers) guard the vote ------------------------------------------------------------
+def test_village_vote_waits_for_the_outgoing_audit_and_the_candidates_meeting():
+    assert "离任经济责任审计结果应当在下一届村民委员会选举之前公布" in article(VCL2018, 35)
+    assert "组织候选人与村民见面" in article(VCL2018, 15)
+    plan = parse_plan({**VILLAGE_PLAN, "election_day": date(2021, 5, 16)})
+    voting = plan.kind.requirements_of("voting")
+    assert {"outgoing_audit_published", "candidates_met_villagers"} <= set(voting)
+    late = {"outgoing_audit_published": date(2021, 5, 17), "candidates_published": date(2021, 5, 1)}
+    report = check_plan(plan.kind, plan.anchor, {**late, "election_day": date(2021, 5, 16)})
+    assert [v.key for v in report.violations] == ["outgoing_audit_published"]
+    assert plan.kind.milestones["outgoing_audit_published"].source == "村委会组织法第三十五条第二款"
+    new = parse_plan({**VILLAGE_PLAN, "election_day": date(2026, 12, 20)})
+    assert new.kind.milestones["outgoing_audit_published"].source == "村委会组织法第四十条第二款"
