@@ -17,6 +17,8 @@ from workflow.errors import Conflict, DomainError
 from workflow.kinds import get_kind
 from workflow.plan import load_plan, parse_plan
 from workflow.rules.apportion import apportion_townships
+from workflow.rules.candidate_structure import Profile, structure_report
+from workflow.rules.candidates import CandidateRules
 from workflow.rules.districting import propose
 from workflow.rules.quota import total_seats
 from workflow.rules.tally import TallyInput, count_round
@@ -283,3 +285,15 @@ def test_village_vote_waits_for_the_outgoing_audit_and_the_candidates_meeting():
     assert plan.kind.milestones["outgoing_audit_published"].source == "村委会组织法第三十五条第二款"
     new = parse_plan({**VILLAGE_PLAN, "election_day": date(2026, 12, 20)})
     assert new.kind.milestones["outgoing_audit_published"].source == "村委会组织法第四十条第二款"
+
+
+# -- missing rule: VCL 6 ¶2, at least one woman member --------------------------------------------
+def test_village_candidate_list_without_a_woman_is_flagged_citing_vcl_6():
+    assert "应当有妇女成员" in article(VCL2018, 6)
+    rules = CandidateRules.of(parse_plan({**VILLAGE_PLAN, "election_day": date(2021, 5, 16)}).kind)
+    men = [Profile(f"男{i}", "male", None, "farmer") for i in range(4)]
+    report = structure_report(rules, men)
+    assert any("村委会组织法第六条第二款" in w for w in report.warnings)
+    assert not any(
+        "妇女成员" in w for w in structure_report(rules, [*men, Profile("女", "female", None, "farmer")]).warnings
+    )

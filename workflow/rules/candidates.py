@@ -167,6 +167,7 @@ class CandidateRules:
     ratio_max: Fraction | None = None  # candidates ≤ seats × (1 + ratio_max)
     voter_nominators_min: int = 1
     women_min: Fraction | None = None
+    women_members_min: int | None = None  # VCL 6 ¶2: 村民委员会成员中，应当有妇女成员
     cpc_max: Fraction | None = None
     cadre_max_exclusive: Fraction | None = None
     proxy_max: int | None = None
@@ -194,6 +195,7 @@ class CandidateRules:
             ratio_max=_fraction(c.get("ratio_max"), "ratio_max"),
             voter_nominators_min=int(c.get("voter_nominators_min", 1)),
             women_min=_fraction(c.get("women_min"), "women_min"),
+            women_members_min=c.get("women_members_min"),
             cpc_max=_fraction(c.get("cpc_max"), "cpc_max"),
             cadre_max_exclusive=_fraction(c.get("cadre_max_exclusive"), "cadre_max_exclusive"),
             proxy_max=counting.get("proxy_max"),
