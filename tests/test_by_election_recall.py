@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from tests.law_texts import EL2020, VCL2018, VCL2025, ZJ_PC, article
+from tests.law_texts import EL2020, RCL2018, RCL2025, VCL2018, VCL2025, ZJ_PC, article
 from workflow.commands import elections as commands
 from workflow.errors import DomainError
 from workflow.kinds import counting_params
@@ -154,4 +154,40 @@ def test_a_2021_village_recall_cites_the_2018_text():
     plan = parse_plan({**VILLAGE_RECALL, "election_day": date(2021, 4, 12), "milestones": {}})
     assert (
         plan.statute == "2018" and plan.kind.milestones["election_day"].source == "村委会组织法第十六条第二款"
+    )
+
+
+def test_residents_recall_2026_under_rcl_20_and_2021_under_rcl_10():
+    rcl20 = article(RCL2025, 20)
+    assert "十分之一以上有选举权的居民" in rcl20 and "须经投票人员的过半数通过" in rcl20
+    assert "居民会议有权撤换和补选居民委员会成员" in article(RCL2018, 10)
+    base = {"kind": "residents_recall", "title": "罢免", "jurisdiction": "420821100-001"}
+    new = parse_plan({**base, "election_day": date(2026, 5, 10)})
+    assert new.kind.milestones["recall_demanded"].source == "居委会组织法第二十条第一款"
+    tally = TallyInput(
+        kind="residents_recall",
+        seats=1,
+        registered_voters=900,
+        ballots_issued=600,
+        ballots_returned=600,
+        invalid_ballots=0,
+        votes={"罢免": 301},
+    )
+    result = count_round(counting_params(new.kind), tally)
+    assert result.elected == ("罢免",) and result.decisions[-1].rule == "居委会组织法第二十条第二款"
+    old = parse_plan({**base, "election_day": date(2021, 5, 10)})
+    assert old.kind.milestones["recall_demanded"].source == "居委会组织法第十条第三款"
+
+
+def test_village_by_election_follows_vcl_19_and_2025_art_23():
+    assert "补选程序参照本法第十八条的规定办理" in article(VCL2025, 23)
+    assert "可以由村民会议或者村民代表会议进行补选" in article(VCL2018, 19)
+    base = {"kind": "village_by_election", "title": "补选", "jurisdiction": "420821101-201"}
+    assert (
+        parse_plan({**base, "election_day": date(2026, 8, 1)}).kind.milestones["by_election_decided"].source
+        == "村委会组织法第二十三条"
+    )
+    assert (
+        parse_plan({**base, "election_day": date(2024, 8, 1)}).kind.milestones["by_election_decided"].source
+        == "村委会组织法第十九条"
     )

@@ -18,6 +18,8 @@ def test_every_kind_loads_with_sources():
         "people_congress_by_election",
         "party_branch",
         "residents_committee",
+        "residents_recall",
+        "village_by_election",
         "village_committee",
         "village_recall",
     }
