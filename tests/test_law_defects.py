@@ -11,7 +11,7 @@ import pytest
 from tests.law_texts import EL2020, RCL2018, VCL2018, ZJ_PC, article
 from tests.voters_support import LIST_DAY, import_file, make_election, noon, number, synthetic_csv
 from workflow.calendar import check_plan
-from workflow.commands import appeals, voter_list
+from workflow.commands import appeals, notice_data, voter_list
 from workflow.commands import elections as commands
 from workflow.errors import Conflict, DomainError
 from workflow.kinds import get_kind
@@ -295,5 +295,22 @@ def test_village_candidate_list_without_a_woman_is_flagged_citing_vcl_6():
     report = structure_report(rules, men)
     assert any("村委会组织法第六条第二款" in w for w in report.warnings)
     assert not any(
-        "妇女成员" in w for w in structure_report(rules, [*men, Profile("女", "female", None, "farmer")]).warnings
+        "妇女成员" in w
+        for w in structure_report(rules, [*men, Profile("女", "female", None, "farmer")]).warnings
     )
+
+
+# -- wrong citation: a 2010-statute election's notices cite the 2010 numbering -------------------
+def test_notice_data_of_a_2011_election_carries_the_2010_numbering(db, clock):
+    assert "选民名单应在选举日的二十日以前公布" in article(
+        "全国人民代表大会和地方各级人民代表大会选举法(2015", 27
+    )
+    plan = load_plan(Path(__file__).resolve().parent.parent / "examples" / "jingshan_2011.toml")
+    clock.set(noon(date(2011, 8, 20)))
+    with db.transaction() as s:
+        election_id = commands.create_election(s, plan, clock=clock, actor="t").election.id
+    with db.reading() as s:
+        data = notice_data.election_data(commands.get_election(s, election_id))
+    assert data["statute"] == "2010"
+    assert data["milestones"]["voter_list_published"]["source"] == "选举法第二十七条"
+    assert data["milestones"]["election_committee_formed"]["source"] == "选举法第八条第二款"
