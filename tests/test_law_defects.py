@@ -314,3 +314,4 @@ def test_notice_data_of_a_2011_election_carries_the_2010_numbering(db, clock):
     assert data["statute"] == "2010"
     assert data["milestones"]["voter_list_published"]["source"] == "选举法第二十七条"
     assert data["milestones"]["election_committee_formed"]["source"] == "选举法第八条第二款"
+    assert data["citations"]["districts_notice"] == "选举法第二十四条、第二十五条"  # the notices' own

@@ -325,6 +325,7 @@ def election_data(election: Election) -> dict:
                 "parent": parent.name if parent else None,
             },
             "milestones": milestones,
+            "citations": dict(kind.citations),  # the articles the notices cite (statute version)
         }
     )
 
