@@ -46,7 +46,7 @@ def test_people_congress_has_the_canonical_keys():
         "congress_convened",
     ]
     assert kind.phase_keys == ("preparation", "registration", "nomination", "voting", "congress")
-    assert set(kind.quota) == {"2010", "2015", "2020"} and kind.default_statute == "2020"
+    assert set(kind.quota) == {"2010", "2015", "2020", "2022"} and kind.default_statute == "2022"
 
 
 def test_party_branch_uses_the_suggested_keys():

@@ -28,12 +28,14 @@ UNNUMBERED = (
     "湖北省",
 )
 FILES = {
+    ("选举法", "2022"): "全国人民代表大会和地方各级人民代表大会选举法(2020",
     ("选举法", "2020"): "全国人民代表大会和地方各级人民代表大会选举法(2020",
     ("选举法", "2015"): "全国人民代表大会和地方各级人民代表大会选举法(2015",
     # Articles 1–33 of the 2010 text are those of 2015 (the kind file says why); later ones are
     # cited without a number. `check` enforces the limit.
     ("选举法", "2010"): "全国人民代表大会和地方各级人民代表大会选举法(2015",
-    ("地方组织法", "2020"): "地方各级人民代表大会和地方各级人民政府组织法(2022",
+    ("地方组织法", "2022"): "地方各级人民代表大会和地方各级人民政府组织法(2022",
+    ("地方组织法", "2020"): "地方各级人民代表大会和地方各级人民政府组织法(2015",
     ("地方组织法", "2015"): "地方各级人民代表大会和地方各级人民政府组织法(2015",
     ("村委会组织法", "2018"): "村民委员会组织法(2018",
     ("村委会组织法", "2025"): "村民委员会组织法(2025",
@@ -100,7 +102,7 @@ def law_file(name: str, spec: KindSpec, where: str) -> str:
     statute = spec.statute
     if name.startswith("选举法（"):  # an explicit version, e.g. 选举法（2020年修正）
         return FILES[("选举法", name[4:8])]
-    if name == "选举法" and spec.key != "people_congress":
+    if name == "选举法" and not spec.key.startswith("people_congress"):
         statute = "2020"  # residents'/village kinds refer to the current Election Law
     if where.startswith("quota."):
         statute = where.split(".")[1]

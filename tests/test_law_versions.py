@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app
-from tests.law_texts import EL2020, RCL2018, RCL2025, VCL2018, VCL2025, ZJ_PC, article
+from tests.law_texts import EL2020, RCL2018, RCL2025, VCL2018, VCL2025, ZJ_PC, article, articles
 from workflow.calendar import check_plan, compute_bounds
 from workflow.errors import DomainError
 from workflow.kinds import counting_params, get_kind, resolve_kind
@@ -186,3 +186,13 @@ def test_strict_reading_moves_the_bound_one_day_earlier():
     assert compute_bounds(strict, day)["voter_list_published"][1] == date(2021, 10, 28)
     planned = {"voter_list_published": date(2021, 10, 29)}
     assert check_plan(kind, day, planned).ok and not check_plan(strict, day, planned).ok
+
+
+def test_a_2021_election_cites_the_local_organic_law_of_2015_and_a_2026_one_that_of_2022():
+    lol2015 = articles("地方各级人民代表大会和地方各级人民政府组织法(2015")[16]
+    lol2022 = articles("地方各级人民代表大会和地方各级人民政府组织法(2022")[20]
+    assert "选举完成后的两个月内" in lol2015 and "选举完成后的两个月内" in lol2022
+    y2021 = plan("people_congress", date(2021, 11, 1), "420821")
+    assert y2021.statute == "2020" and y2021.kind.milestones["congress_convened"].source == "地方组织法第十六条"
+    y2026 = plan("people_congress", date(2026, 11, 1), "420821")
+    assert y2026.statute == "2022" and y2026.kind.milestones["congress_convened"].source == "地方组织法第二十条"
