@@ -196,3 +196,13 @@ def test_a_2021_election_cites_the_local_organic_law_of_2015_and_a_2026_one_that
     assert y2021.statute == "2020" and y2021.kind.milestones["congress_convened"].source == "地方组织法第十六条"
     y2026 = plan("people_congress", date(2026, 11, 1), "420821")
     assert y2026.statute == "2022" and y2026.kind.milestones["congress_convened"].source == "地方组织法第二十条"
+
+
+def test_residents_2026_objections_run_five_plus_three_days_and_are_published():
+    rcl17 = article(RCL2025, 17)
+    assert "五日内" in rcl17 and "三日内" in rcl17 and "并公布处理结果" in rcl17
+    new = plan("residents_committee", date(2026, 12, 27), "420821100-001").kind
+    appeals = new.milestones["voter_appeals_closed"]
+    assert (appeals.earliest.days, appeals.latest.days, appeals.source) == (5, 8, "居委会组织法第十七条第二款")
+    old = plan("residents_committee", date(2021, 5, 16), "420821100-001").kind
+    assert old.milestones["voter_appeals_closed"].latest is None
