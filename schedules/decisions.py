@@ -17,7 +17,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from workflow.kinds import KindSpec, get_kind
+from workflow.kinds import KindSpec, get_kind, resolve_kind
 from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Trigger, machine_for, state_name
 from workflow.timetable import URGENCY, ReminderKind
 
@@ -45,6 +45,15 @@ class ElectionFacts:
     state: str
     kind: str
     jurisdiction_id: int
+    # What picks the kind's statute version and province (workflow.kinds.resolve_kind).
+    statute: str | None = None
+    anchor_date: date | None = None
+    jurisdiction_code: str | None = None
+
+    def spec(self) -> KindSpec:
+        return resolve_kind(
+            self.kind, jurisdiction=self.jurisdiction_code, on=self.anchor_date, statute=self.statute
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +190,7 @@ def _plan_milestone(
     for other in messages:
         if other is not chosen:
             plan.superseded[other.id] = chosen.id
-    spec = get_kind(election.kind).milestones[key]
+    spec = election.spec().milestones[key]  # cites the election's own statute version
     item = SweepItem(election.id, key, election.state, None, message_text(election, spec, chosen, milestone))
     overdue = next((r for r in messages if r.kind == ReminderKind.OVERDUE), None)
     if overdue is not None:

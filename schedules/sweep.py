@@ -51,6 +51,7 @@ from workflow.store.audit import record
 from workflow.store.models import (
     SETTLED,
     Election,
+    Jurisdiction,
     Milestone,
     MilestoneStatus,
     Reminder,
@@ -254,9 +255,20 @@ def _phase_changes(
 
 
 def _election_facts(session: Session, election_ids: list[int]) -> dict[int, ElectionFacts]:
-    query = select(
-        Election.id, Election.title, Election.state, Election.kind, Election.jurisdiction_id
-    ).where(Election.id.in_(election_ids))
+    query = (
+        select(
+            Election.id,
+            Election.title,
+            Election.state,
+            Election.kind,
+            Election.jurisdiction_id,
+            Election.statute,
+            Election.anchor_date,
+            Jurisdiction.code,
+        )
+        .join(Jurisdiction, Jurisdiction.id == Election.jurisdiction_id)
+        .where(Election.id.in_(election_ids))
+    )
     return {row.id: ElectionFacts(*row) for row in session.execute(query)}
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workflow.kinds import all_kinds  # noqa: E402
+from workflow.kinds import _raw_variants, all_kinds, all_variants, resolve_kind  # noqa: E402
 from workflow.machine import machine_for  # noqa: E402
 
 DOC = ROOT / "docs" / "kinds.md"
@@ -56,7 +56,65 @@ def generated() -> str:
                 f"{', '.join(f'`{b}`' for b in m.before) or '—'} | {m.source} |"
             )
         out += ["", "```mermaid", machine_for(kind).mermaid().strip(), "```", ""]
+        out += _versions(kind)
+    out += _variants()
     return "\n".join(out) + "\n"
+
+
+def _versions(kind) -> list[str]:
+    """What each statute version changes (its overlay), one row per changed value."""
+    if not kind.versions:
+        return []
+    out = [f"Statute versions of `{kind.key}` (the one in force on the anchor date applies):", ""]
+    out += ["| version | in force | changes |", "|---|---|---|"]
+    for key in sorted(kind.versions, key=lambda v: kind.versions[v]["in_force"]):
+        resolved = _resolve(kind.key, key)
+        changes = "; ".join(f"`{path}`" for path in sorted(resolved.provenance)) or "— (this file's text)"
+        out.append(f"| {key} | {kind.versions[key]['in_force']} | {changes} |")
+    return [*out, ""]
+
+
+def _resolve(key, statute):
+
+    return resolve_kind(key, statute=statute)
+
+
+def _variants() -> list[str]:
+    variants = all_variants()
+    if not variants:
+        return []
+    out = [
+        "## Provincial variants",
+        "",
+        "Each variant's overrides (under the kind's current statute version):",
+        "",
+    ]
+    out += [
+        "| variant | extends | jurisdiction prefix | overridden value | now | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, spec in variants.items():
+        if spec.statute not in (None, spec.default_statute):
+            continue
+        stem = name.split("@")[0]
+        for path, origin in sorted(spec.provenance.items()):
+            if origin.startswith("法律版本"):
+                continue
+            value = _value(spec, path)
+            out.append(f"| `{stem}` | `{spec.key}` | {_prefix(stem)} | `{path}` | {value} | {origin} |")
+    return [*out, ""]
+
+
+def _prefix(stem: str) -> str:
+
+    return f"`{_raw_variants()[stem]['jurisdiction_prefix']}`"
+
+
+def _value(spec, path: str) -> str:
+    node = spec.model_dump(by_alias=True)
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return str(node).replace("|", "\\|")
 
 
 def render(current: str) -> str:

@@ -204,7 +204,7 @@ def test_cli_infeasible_seats_exit_2(tmp_path):
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"] == {
         "code": "E_SEATS_TOO_MANY",
-        "message": "代表名额 7 名超过选区数的三倍 6 名：每个选区至多应选三名代表（选举法第二十五条）",
+        "message": "代表名额 7 名超过选区数的三倍 6 名：每个选区至多应选三名代表（选举法第二十五条第二款）",
         "field": "seats",
     }
 

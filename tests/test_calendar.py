@@ -40,7 +40,8 @@ def test_official_list_at_e_minus_6_is_exactly_one_violation():
     assert [v.key for v in report.violations] == ["official_candidates_published"]
     violation = report.violations[0].as_dict()
     assert violation["latest"] == "2011-10-11"
-    assert violation["rule"] == "选举法第三十二条：正式代表候选人名单应当在选举日的七日以前公布"
+    # A 2011 election runs under the 2010 text, where this is article 31 (2020: article 32).
+    assert violation["rule"] == "选举法第三十一条：正式代表候选人名单应当在选举日的七日以前公布"
 
 
 def test_every_canonical_milestone_is_listed_even_when_unplanned():
@@ -83,8 +84,9 @@ def test_congress_two_months_after_results_civil_code_202():
 def test_holiday_warning_does_not_change_ok():
     report = check_plan(KIND, E, {"preliminary_candidates_published": date(2011, 10, 3)}, HolidayCalendar())
     assert report.ok
-    assert [w.code for w in report.warnings] == ["W_HOLIDAY"]
-    assert "国庆节" in report.warnings[0].message
+    # 10-03 is exactly E − 15: lawful under the practice reading only, which is flagged too.
+    assert [w.code for w in report.warnings] == ["W_PRACTICE_READING_ONLY", "W_HOLIDAY"]
+    assert "国庆节" in report.warnings[1].message
 
 
 def test_ordinary_weekend_is_not_a_holiday():
@@ -97,7 +99,17 @@ def test_year_without_holiday_data_is_a_warning():
     )
     assert report.ok
     assert report.warnings[0].code == "W_NO_HOLIDAY_DATA"
-    assert "no holiday data for 2031" in report.warnings[0].message
+    assert "no holiday data for 2031" in report.warnings[0].message and "暂定" in report.warnings[0].message
+
+
+def test_dates_in_a_year_without_holiday_data_are_provisional_and_weekends_flagged():
+    calendar = HolidayCalendar()
+    planned = {"voter_list_published": date(2031, 9, 20), "election_day": date(2031, 10, 18)}  # Sat, Sat
+    report = check_plan(KIND, date(2031, 10, 18), planned, calendar)
+    codes = [(w.key, w.code) for w in report.warnings]
+    assert ("voter_list_published", "W_PROVISIONAL_WEEKEND") in codes
+    assert calendar.provisional(planned) == planned
+    assert calendar.provisional({"voter_list_published": date(2011, 9, 20)}) == {}
 
 
 DAY_BOUNDED = [

@@ -184,6 +184,8 @@ def test_candidates_flow_on_the_command_line(setup):
         "丙",
         "--scrutineer",
         "丁",
+        "--staff",  # Hubei (the seed): at least 3 people including 2 scrutineers
+        "戊",
         "--json",
     )
     assert code == 0 and json.loads(out)["scrutineers"] == ["丙", "丁"]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from workflow.errors import DomainError
-from workflow.kinds import get_kind
+from workflow.kinds import get_kind, resolve_kind
 from workflow.rules import candidate_structure as list_structure
 from workflow.rules import candidates as rules
 from workflow.rules import polling, results
@@ -211,7 +211,9 @@ def test_committee_member_who_is_candidate_must_resign():
         rules.CommitteeSeat("赵六", "副主任", None, date(1970, 1, 1)),
         rules.CommitteeSeat("钱七", "主任"),
     ]
-    found = rules.committee_conflicts(people, members)
+    found = rules.committee_conflicts(
+        people, members, get_kind("people_congress").cite("committee_member_candidate")
+    )
     assert [(c.candidate, c.certain) for c in found] == [("王五", True), ("赵六", False)]
     assert "选举法第十条" in found[0].as_dict()["message"]
     resigned = [rules.CommitteeSeat("王五", "委员", h, resigned_on=date(2011, 10, 1))]
@@ -262,7 +264,8 @@ def test_proxy_self_and_village_relatives():
 
 
 def test_mobile_box_needs_two_distinct_scrutineers_not_candidates():
-    pc = r("people_congress")
+    # The numbers are provincial (EL 38 fixes none): Zhejiang art. 40 ¶4, two scrutineers.
+    pc = rules.CandidateRules.of(resolve_kind("people_congress", jurisdiction="330104", on=date(2021, 11, 1)))
     assert polling.check_mobile_box(pc, ["甲", " 乙 "], ["张三"]) == ["甲", "乙"]
     for scrutineers, code in [
         (["甲"], "E_TOO_FEW_SCRUTINEERS"),

@@ -182,7 +182,8 @@ def test_lists_ratio_primary_and_milestones(db, clock, election):
     with pytest.raises(DomainError) as info, db.transaction() as s:
         candidate_lists.publish_official(s, election, clock=clock, actor=A)
     assert info.value.code == "E_RATIO_OUT_OF_BOUNDS"
-    assert "选区 01" in info.value.message and "选举法第三十一条" in info.value.message
+    # A 2011 election: the 2010 text, where the ratio is article 30 ¶2 (2020: article 31 ¶2).
+    assert "选区 01" in info.value.message and "选举法第三十条第二款" in info.value.message
     with db.reading() as s:  # nothing half-written
         assert (
             elections.get_election(s, election).milestone("official_candidates_published").status == "pending"

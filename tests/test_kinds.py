@@ -13,7 +13,16 @@ PEOPLE = (KINDS_DIR / "people_congress.toml").read_text(encoding="utf-8")
 
 def test_every_kind_loads_with_sources():
     kinds = all_kinds()
-    assert set(kinds) == {"people_congress", "party_branch", "residents_committee", "village_committee"}
+    assert set(kinds) == {
+        "people_congress",
+        "people_congress_by_election",
+        "party_branch",
+        "residents_committee",
+        "residents_recall",
+        "village_by_election",
+        "village_committee",
+        "village_recall",
+    }
     for kind in kinds.values():
         for milestone in kind.milestones.values():
             assert milestone.source, f"{kind.key}.{milestone.key} has no source"
@@ -33,10 +42,11 @@ def test_people_congress_has_the_canonical_keys():
         "official_candidates_published",
         "election_day",
         "results_published",
+        "deputies_qualified",
         "congress_convened",
     ]
     assert kind.phase_keys == ("preparation", "registration", "nomination", "voting", "congress")
-    assert set(kind.quota) == {"2010", "2020"} and kind.default_statute == "2020"
+    assert set(kind.quota) == {"2010", "2015", "2020", "2022"} and kind.default_statute == "2022"
 
 
 def test_party_branch_uses_the_suggested_keys():

@@ -17,7 +17,8 @@ voter_list_published = 2011-09-20
 
 def test_good_plan_parses():
     plan = parse_plan_text(GOOD)
-    assert plan.kind.key == "people_congress" and plan.statute == "2020"
+    # No `statute`: the text in force on election day (2011-10-18) is the 2010 one.
+    assert plan.kind.key == "people_congress" and plan.statute == "2010"
     assert plan.milestones["voter_list_published"].isoformat() == "2011-09-20"
 
 

@@ -48,9 +48,9 @@ def test_small_population_may_be_fewer():
 
 
 def test_extra_percent_after_cap_rounded_down():
-    result = total_seats(KIND, "county", 3_000_000, extra_percent=5)
+    result = total_seats(KIND, "county", 3_000_000, extra_percent=5, extra_decision="省人大常委会决定")
     assert result.capped and result.extra == 22 and result.seats == 472
-    assert total_seats(KIND, "township", 30_000, extra_percent=5).seats == 65 + 3
+    assert total_seats(KIND, "township", 30_000, extra_percent=5, extra_decision="决定").seats == 65 + 3
 
 
 @pytest.mark.parametrize(

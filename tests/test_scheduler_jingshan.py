@@ -34,6 +34,7 @@ OC = "official_candidates_published"
 E = "election_day"
 R = "results_published"
 K = "congress_convened"
+Q2 = "deputies_qualified"  # EL 47 ¶2, planned 11-25 (examples/jingshan_2011.toml)
 
 
 def w(stamp: str, key: str, label: str, phase: str) -> tuple:
@@ -81,6 +82,7 @@ EXPECTED = sorted(
         w("10-18 09:00", E, "due_today", "voting"),
         w("10-18 09:00", R, "due_today", "voting"),
         ("10-19 00:00", "advanced", None, "voting", "congress", "advanced"),
+        *countdown(Q2, ("11-18", "11-22", "11-24", "11-25"), "congress"),
         *countdown(K, ("11-23", "11-27", "11-29", "11-30"), "congress"),
     ]
 )

@@ -103,7 +103,8 @@ def test_list_elections_scoped_paginated_filtered(world):
     assert [e["id"] for e in states["items"]] == [8]
     row = everything["items"][1]
     assert row["progress"]["next_deadline"]["key"] == "quotas_allocated"
-    assert row["progress"]["settled"] == 1 and row["progress"]["total"] == 10
+    # 11 milestones to do (EL 47 ¶2's qualification review included; the court deadline is computed)
+    assert row["progress"]["settled"] == 1 and row["progress"]["total"] == 11
 
 
 def test_list_elections_bad_input_names_field_and_rule(world):
@@ -381,7 +382,7 @@ def test_calendar_feed_has_every_milestone_with_alarms(world):
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
     cal = Calendar.from_ical(response.content)
     events = {str(e["uid"]): e for e in cal.walk("VEVENT")}
-    assert len(events) == 11  # every people_congress milestone has a date (planned or bound)
+    assert len(events) == 12  # every people_congress milestone (EL 47 ¶2's review included) has a date
     vlp = events["election-3-voter_list_published@huanjie"]
     assert vlp.decoded("dtstart").isoformat() == "2011-09-11"
     assert sorted(a.decoded("trigger") for a in vlp.walk("VALARM")) == [timedelta(days=-d) for d in (7, 3, 1)]

@@ -10,6 +10,7 @@ import pytest
 
 from tests.voters_support import ELECTION_DAY, number
 from workflow.errors import DomainError, NotFound
+from workflow.kinds import get_kind
 from workflow.rules import ric
 from workflow.rules.voter_appeals import (
     check_correction,
@@ -221,7 +222,8 @@ def test_appeal_time_limits():
     published = date(2011, 9, 20)
     assert last_filing_day(published) == date(2011, 9, 25)
     assert decide_by(date(2011, 9, 25)) == date(2011, 9, 28)
-    assert court_suit_deadline(ELECTION_DAY) == date(2011, 10, 13)
+    assert court_suit_deadline(get_kind("people_congress"), ELECTION_DAY) == date(2011, 10, 13)
+    assert court_suit_deadline(get_kind("village_committee"), ELECTION_DAY) is None  # VCL 14
     filing = {"filer": "甲", "reason": "漏登", "subject_name": "乙", "request": "add"}
     check_filing(filed_on=date(2011, 9, 25), today=date(2011, 9, 25), published=published, **filing)
     for filed_on, today, code in [

@@ -330,6 +330,8 @@ def test_whole_county_election(db, tmp_path):
     run.day(date(2011, 10, 19))
     run.advance("congress")
     run.day(date(2011, 11, 30))
+    # EL 47 ¶2 (2010 text: the qualification review) before the first session.
+    run.step(commands.complete_milestone, eid, "deputies_qualified")
     run.step(commands.complete_milestone, eid, "congress_convened")
     run.advance(CLOSED)
 

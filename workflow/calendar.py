@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import pendulum
 
-from workflow.kinds import ANCHOR, BoundSpec, KindSpec
+from workflow.kinds import ANCHOR, BoundSpec, KindSpec, MilestoneSpec
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,44 @@ def _resolve(spec: BoundSpec | None, anchor: date, known: Mapping[str, date | No
     return shift(reference, spec)
 
 
+PRACTICE, STRICT = "practice", "strict"
+
+
+def reading(kind: KindSpec) -> str:
+    """The kind's reading of "选举日的N日以前": practice (E − N) unless it says strict."""
+    return STRICT if kind.calendar.get("before_anchor") == STRICT else PRACTICE
+
+
+def _counted_before_anchor(spec: MilestoneSpec) -> bool:
+    """A latest bound counted back from the anchor ("选举日的N日以前")."""
+    return spec.latest is not None and spec.latest.from_ == ANCHOR and spec.latest.days < 0
+
+
+def _reading_warnings(kind: KindSpec, checks: list[MilestoneCheck]) -> list[Warning]:
+    """Where the two readings of "N日以前" differ on a planned date: the date lawful only under
+    the practice reading (E − N) is flagged with the strict reading's date (E − N − 1)."""
+    source = kind.calendar.get("source", "")
+    out: list[Warning] = []
+    if reading(kind) == STRICT:
+        return out  # the strict bound is already the one checked
+    for check in checks:
+        spec = kind.milestones[check.key]
+        if check.planned is None or check.latest is None or not _counted_before_anchor(spec):
+            continue
+        strict_latest = check.latest - timedelta(days=1)
+        if check.planned == check.latest:
+            out.append(
+                Warning(
+                    check.key,
+                    "W_PRACTICE_READING_ONLY",
+                    f"「{check.name}」计划 {check.planned} 仅按实务计法（选举日减{-spec.latest.days}日）合法；"
+                    f"按严格计法（满{-spec.latest.days}日，即 {strict_latest} 以前）已逾期"
+                    + (f"（{source}）" if source else ""),
+                )
+            )
+    return out
+
+
 def compute_bounds(
     kind: KindSpec,
     anchor: date,
@@ -104,12 +142,15 @@ def compute_bounds(
     """
     planned = planned or {}
     actual = actual or {}
+    strict = reading(kind) == STRICT
     reference: dict[str, date | None] = {}
     bounds: dict[str, tuple[date | None, date | None]] = {}
     for key in kind.bound_order():
         spec = kind.milestones[key]
         earliest = _resolve(spec.earliest, anchor, reference)
         latest = _resolve(spec.latest, anchor, reference)
+        if latest is not None and strict and _counted_before_anchor(spec):
+            latest -= timedelta(days=1)  # strict reading: N full days before the anchor
         bounds[key] = (earliest, latest)
         if spec.computed:
             reference[key] = latest
@@ -136,6 +177,12 @@ def check_plan(
                 problems.append(f"计划日期 {when} 晚于法定最迟日期 {latest}")
             if earliest is not None and when < earliest:
                 problems.append(f"计划日期 {when} 早于法定最早日期 {earliest}")
+            for other in spec.requires:
+                other_when = planned.get(other)
+                if other_when is not None and when < other_when:
+                    problems.append(
+                        f"须在「{kind.milestones[other].name}」之后，但计划日期 {when} 早于 {other_when}"
+                    )
             for other in spec.before:
                 other_when = planned.get(other) or (
                     bounds[other][1] if kind.milestones[other].computed else None
@@ -157,7 +204,7 @@ def check_plan(
                 problems=tuple(problems),
             )
         )
-    warnings: list[Warning] = []
+    warnings: list[Warning] = list(_reading_warnings(kind, checks))
     if holidays is not None:
         for check in checks:
             if check.planned is not None:
@@ -196,13 +243,33 @@ class HolidayCalendar:
         try:
             name = self.holiday_name(day)
         except LookupError:
-            return [
+            # The State Council has not published that year's holidays (or the installed data
+            # predates it): the date is provisional, checked against weekends only, and is
+            # checked again once the data is installed (`provisional` below).
+            found = [
                 Warning(
                     key,
                     "W_NO_HOLIDAY_DATA",
-                    f"暂无{day.year}年法定节假日数据（no holiday data for {day.year}），未检查节假日",
+                    f"暂无{day.year}年法定节假日数据（no holiday data for {day.year}），"
+                    f"{day} 为暂定日期，仅按周末检查，节假日数据发布后将重新检查",
                 )
             ]
+            if day.weekday() >= 5:
+                found.append(
+                    Warning(key, "W_PROVISIONAL_WEEKEND", f"暂定日期 {day} 是周末（节假日安排尚未公布）")
+                )
+            return found
         if name is None:
             return []
         return [Warning(key, "W_HOLIDAY", f"计划日期 {day} 是法定节假日（{name}），工作人员可能休假")]
+
+    def provisional(self, days: Mapping[str, date]) -> dict[str, date]:
+        """The dates (by milestone key) in years without holiday data: to be checked again,
+        and the committee told, once the State Council's calendar for that year is installed."""
+        result = {}
+        for key, day in days.items():
+            try:
+                self.holiday_name(day)
+            except LookupError:
+                result[key] = day
+        return result

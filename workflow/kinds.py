@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from workflow.errors import DomainError
 from workflow.rules.counting_params import CountingParams
 
 KINDS_DIR = Path(__file__).resolve().parent.parent / "config" / "kinds"
+VARIANTS = "variants"  # config/kinds/variants/*.toml: provincial variants (`extend = "<kind>"`)
 ANCHOR = "anchor"
 
 
@@ -45,6 +47,9 @@ class MilestoneSpec(_Strict):
     latest: BoundSpec | None = None
     earliest: BoundSpec | None = None
     before: tuple[str, ...] = ()  # ordering without a day count: this one not after those
+    # Done (or waived) before this one may be completed: "needs Y before Z", e.g. the deputies'
+    # qualification review before the first session (EL 47 ¶2).
+    requires: tuple[str, ...] = ()
     computed: bool = False  # the date is the bound itself; a plan may not set it
     missing: str | None = None  # what a refused guard says, e.g. 正式代表候选人名单尚未公布
     template: str | None = None  # notice published to complete this milestone
@@ -107,13 +112,32 @@ class KindSpec(_Strict):
     statutes: tuple[str, ...] = ()
     default_statute: str | None = None
     holiday_shift: bool = False  # Civil Code art. 203 applied to periods' last day
+    # How "选举日的N日以前" is counted: `before_anchor = "practice"` (E − N is lawful, as
+    # published county schedules read it; CONTRACTS.md) or "strict" (N full days, E − N − 1);
+    # `source` says where the reading comes from. `plan check` shows both where they differ.
+    calendar: dict[str, Any] = {}
     phases: tuple[PhaseSpec, ...]
     closing: ClosingSpec = ClosingSpec()
     milestones: dict[str, MilestoneSpec]
     reminders: RemindersSpec = RemindersSpec()
     quota: dict[str, dict[str, QuotaRule]] = {}
+    # The provincial addition to the quota (EL 12 ¶3): {max_percent, condition, source}.
+    quota_extra: dict[str, Any] = {}
+    # Citations the rules print (key → "选举法第二十五条第二款") and legal numbers they use
+    # (e.g. district_seats = [1, 3]); both per statute version like everything else.
+    citations: dict[str, str] = {}
+    law: dict[str, Any] = {}
     counting: dict[str, Any] = {}
     candidates: dict[str, Any] = {}
+    # Statute versions: key → {in_force = date, text = "…", plus overlay tables (milestones,
+    # counting, candidates) merged over this file where that version's text differs, e.g. its
+    # article numbering}. The version in force on the anchor date applies unless a plan names one.
+    versions: dict[str, dict[str, Any]] = {}
+    # Set on a resolved spec: the statute version and provincial variant applied, and where
+    # each overridden value came from (dotted path → "statute 2010" / the variant's source).
+    statute: str | None = None
+    variant: str | None = None
+    provenance: dict[str, str] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -150,6 +174,9 @@ class KindSpec(_Strict):
             for other in milestone.before:
                 if other not in self.milestones:
                     raise ValueError(f"milestones.{key}.before：未知节点 {other!r}")
+            for other in milestone.requires:
+                if other not in self.milestones or other == key:
+                    raise ValueError(f"milestones.{key}.requires：未知节点 {other!r}")
             if milestone.computed and milestone.latest is None:
                 raise ValueError(f"milestones.{key}：computed 节点必须有 latest")
         for phase in self.phases:
@@ -161,10 +188,19 @@ class KindSpec(_Strict):
                 raise ValueError(f"closing.requires：未知节点 {req!r}")
         if self.statutes and self.default_statute not in self.statutes:
             raise ValueError("default_statute 必须是 statutes 之一")
+        for version, overlay in self.versions.items():
+            if version not in self.statutes:
+                raise ValueError(f"versions.{version}：不在 statutes 中")
+            if "in_force" not in overlay:
+                raise ValueError(f"versions.{version}.in_force 缺失（该文本的施行日期）")
         self.bound_order()  # raises on a cycle
         return self
 
     # -- derived views -------------------------------------------------------------------
+    def cite(self, key: str) -> str:
+        """The citation of one of the kind's rules ("" when the kind has none)."""
+        return self.citations.get(key, "")
+
     @property
     def phase_keys(self) -> tuple[str, ...]:
         return tuple(p.key for p in self.phases)
@@ -247,6 +283,188 @@ def get_kind(key: str, directory: Path = KINDS_DIR) -> KindSpec:
     except KeyError:
         known = "、".join(kinds)
         raise DomainError("E_UNKNOWN_KIND", f"未知的选举类型 {key!r}（可用：{known}）", "kind") from None
+
+
+# -- statute versions and provincial variants --------------------------------------------------
+_OVERLAY_KEYS = {
+    "milestones",
+    "counting",
+    "candidates",
+    "name",
+    "description",
+    "quota",
+    "quota_extra",
+    "citations",
+    "law",
+}
+_VARIANT_KEYS = {
+    "in_force",
+    "citations",
+    "law",
+    "variant",
+    "extend",
+    "name",
+    "jurisdiction_prefix",
+    "source",
+    "description",
+    "milestones",
+    "counting",
+    "candidates",
+    "versions",
+}
+
+
+def _merge(
+    base: dict[str, Any], overlay: dict[str, Any], origin: str, path: str, provenance: dict[str, str]
+) -> dict[str, Any]:
+    """`overlay` over `base`, tables merged key by key, anything else replaced; each replaced or
+    added leaf recorded in `provenance` as coming from `origin`."""
+    merged = dict(base)
+    for key, value in overlay.items():
+        where = f"{path}.{key}" if path else key
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = _merge(base[key], value, origin, where, provenance)
+        else:
+            merged[key] = value
+            if key not in ("name", "description"):
+                provenance[where] = origin
+    return merged
+
+
+@cache
+def _kind_data(directory: Path = KINDS_DIR) -> dict[str, dict[str, Any]]:
+    """Each base kind's raw TOML data (validated by `all_kinds`)."""
+    return {
+        path.stem: tomllib.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(directory.glob("*.toml"))
+    }
+
+
+@cache
+def _raw_variants(directory: Path = KINDS_DIR) -> dict[str, dict[str, Any]]:
+    """Provincial variants (config/kinds/variants/*.toml), by file stem, read and checked for
+    their keys: each must `extend` a kind and name the jurisdiction code prefix it applies to."""
+    variants: dict[str, dict[str, Any]] = {}
+    bases = all_kinds(directory)
+    for path in sorted((directory / VARIANTS).glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise DomainError("E_KIND_SYNTAX", f"选举类型文件 {path} 不是有效的 TOML：{exc}") from exc
+        problems = [
+            f"{key}（缺失）" for key in ("extend", "jurisdiction_prefix", "source", "name") if key not in data
+        ]
+        problems += sorted(set(data) - _VARIANT_KEYS)
+        if problems:
+            raise DomainError(
+                "E_KIND_INVALID", f"地方变体 {path} 的键有误：{'、'.join(problems)}", problems[0]
+            )
+        if data["extend"] not in bases:
+            raise DomainError(
+                "E_KIND_INVALID", f"地方变体 {path} 扩展了未知的选举类型 {data['extend']!r}", "extend"
+            )
+        variants[path.stem] = {"variant": path.stem, **data}
+    return variants
+
+
+def all_variants(directory: Path = KINDS_DIR) -> dict[str, KindSpec]:
+    """Every provincial variant resolved over its kind under each statute version (each must
+    validate), keyed "<variant>@<statute>" (or the variant's stem when the kind has none)."""
+    result: dict[str, KindSpec] = {}
+    for stem, data in _raw_variants(directory).items():
+        base = get_kind(data["extend"], directory)
+        for version in base.statutes or (None,):
+            spec = _resolved(data["extend"], version, stem, directory)
+            result[f"{stem}@{version}" if version else stem] = spec
+    return result
+
+
+def version_in_force(kind: KindSpec, on: date | None) -> str | None:
+    """The statute version in force on `on` (the latest whose `in_force` is not after it); the
+    earliest version for a date before them all; the kind's default without a date."""
+    if not kind.versions:
+        return kind.default_statute
+    ordered = sorted(kind.versions, key=lambda v: kind.versions[v]["in_force"])
+    if on is None:
+        return kind.default_statute or ordered[-1]
+    chosen = ordered[0]
+    for version in ordered:
+        if kind.versions[version]["in_force"] <= on:
+            chosen = version
+    return chosen
+
+
+def _variant_for(key: str, jurisdiction: str | None, directory: Path, on: date | None = None) -> str | None:
+    """The variant of `key` whose prefix is the longest that starts `jurisdiction` (and, when
+    the variant gives `in_force`, only for an election on or after that date)."""
+    if not jurisdiction:
+        return None
+    found = [
+        (len(str(v["jurisdiction_prefix"])), stem)
+        for stem, v in _raw_variants(directory).items()
+        if v["extend"] == key
+        and str(jurisdiction).startswith(str(v["jurisdiction_prefix"]))
+        and (on is None or "in_force" not in v or v["in_force"] <= on)
+    ]
+    return max(found)[1] if found else None
+
+
+@cache
+def _resolved(key: str, statute: str | None, variant: str | None, directory: Path) -> KindSpec:
+    base = get_kind(key, directory)
+    data = _kind_data(directory)[key]
+    provenance: dict[str, str] = {}
+    if statute and statute in base.versions:
+        overlay = {k: v for k, v in base.versions[statute].items() if k in _OVERLAY_KEYS}
+        data = _merge(data, overlay, f"法律版本 {statute}", "", provenance)
+    origin_name = None
+    if variant:
+        vdata = _raw_variants(directory)[variant]
+        origin_name = vdata["source"]
+        overlay = {k: v for k, v in vdata.items() if k in _OVERLAY_KEYS}
+        data = _merge(data, overlay, origin_name, "", provenance)
+        version_overlay = vdata.get("versions", {}).get(statute or "", {})
+        data = _merge(
+            data,
+            {k: v for k, v in version_overlay.items() if k in _OVERLAY_KEYS},
+            origin_name,
+            "",
+            provenance,
+        )
+    try:
+        spec = KindSpec.model_validate(
+            {**data, "statute": statute, "variant": variant, "provenance": provenance}
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _format_location(first["loc"]) or "(根)"
+        raise DomainError(
+            "E_KIND_INVALID",
+            f"选举类型 {key}（法律版本 {statute}，地方变体 {variant}）的 {where} 有误："
+            f"{first['msg'].removeprefix('Value error, ')}",
+            where,
+        ) from exc
+    if set(spec.milestones) != set(base.milestones):
+        raise DomainError(
+            "E_KIND_INVALID", f"地方变体 {variant} 不能增删节点，只能修改节点的期限、依据和文字", "milestones"
+        )
+    return spec
+
+
+def resolve_kind(
+    key: str,
+    *,
+    jurisdiction: str | None = None,
+    on: date | None = None,
+    statute: str | None = None,
+    directory: Path = KINDS_DIR,
+) -> KindSpec:
+    """The kind as it applies to one election: the statute version (`statute`, else the one in
+    force on `on`) and the provincial variant for the jurisdiction code, merged over the kind.
+    `provenance` on the result says where each overridden value came from."""
+    base = get_kind(key, directory)
+    version = statute or version_in_force(base, on)
+    return _resolved(key, version, _variant_for(key, jurisdiction, directory, on), directory)
 
 
 def counting_params(kind: str | KindSpec) -> CountingParams:

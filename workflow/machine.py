@@ -176,7 +176,7 @@ _BUILD_LOCK = threading.Lock()
 
 def machine_for(kind: KindSpec) -> KindMachine:
     """The kind's machine, built once per process (never one per election or request)."""
-    cache_key = (kind.key, kind.version)
+    cache_key = (kind.key, kind.version, kind.statute, kind.variant)  # a version or variant may rename
     with _BUILD_LOCK:
         built = _MACHINES.get(cache_key)
         if built is None:

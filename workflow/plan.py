@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from workflow.errors import DomainError
-from workflow.kinds import KindSpec, get_kind
+from workflow.kinds import KindSpec, get_kind, resolve_kind, version_in_force
 
 _ALLOWED_KEYS = {
     "kind",
@@ -64,6 +64,7 @@ class Plan:
     milestones: dict[str, date] = field(default_factory=dict)
     phases: dict[str, PhaseWindow] = field(default_factory=dict)
     parent_election: int | None = None
+    seats: int | None = None  # members to elect (a committee's size), checked against the kind
 
 
 def _bad(field_name: str, message: str, code: str = "E_PLAN_INVALID") -> DomainError:
@@ -130,9 +131,11 @@ def parse_plan(data: dict[str, Any]) -> Plan:
             known = "、".join(kind.statutes) or "无"
             raise _bad("statute", f"未知的法律版本 {statute!r}（{kind.name}可用：{known}）")
     elif kind.statutes:
-        statute = kind.default_statute
+        statute = version_in_force(kind, anchor)  # the text in force on the anchor date
 
     jurisdiction = _parse_jurisdiction(data.get("jurisdiction"))
+    # The statute version's article numbering and the province's variant (by code prefix).
+    kind = resolve_kind(kind.key, jurisdiction=jurisdiction.code, on=anchor, statute=statute)
 
     milestones: dict[str, date] = {}
     raw_milestones = data.get("milestones", {})
@@ -167,7 +170,26 @@ def parse_plan(data: dict[str, Any]) -> Plan:
     if parent is not None and (not isinstance(parent, int) or parent <= 0):
         raise _bad("parent_election", "parent_election 应为上级选举的编号（正整数）")
 
-    return Plan(kind, title.strip(), jurisdiction, anchor, statute, milestones, phases, parent)
+    seats = _parse_seats(kind, data.get("seats"))
+    return Plan(kind, title.strip(), jurisdiction, anchor, statute, milestones, phases, parent, seats)
+
+
+def _parse_seats(kind: KindSpec, value: Any) -> int | None:
+    """The plan's number of members to elect, within the kind's lawful committee size
+    (`[candidates] committee_min`/`committee_max`, cited by `committee_source`)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _bad("seats", f"seats 应为正整数，收到 {value!r}")
+    low, high = kind.candidates.get("committee_min"), kind.candidates.get("committee_max")
+    if (low is not None and value < low) or (high is not None and value > high):
+        source = kind.candidates.get("committee_source") or kind.name
+        raise _bad(
+            "seats",
+            f"{kind.name}应选 {value} 名，不符合{source}：委员会由 {low}–{high} 人组成",
+            "E_SEATS_OUT_OF_RANGE",
+        )
+    return value
 
 
 def _parse_jurisdiction(value: Any) -> JurisdictionRef:

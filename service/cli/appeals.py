@@ -100,10 +100,12 @@ def appeals_decide(
         )
         payload = _appeal_payload(session, appeal)
         result = "支持" if payload["status"] == "upheld" else "驳回"
-        return Reply(
-            payload,
-            f"申诉 {appeal_id} 已{result}。申诉人不服的，可在 {payload['court_suit_deadline']} 以前向人民法院起诉。",
+        after = (
+            f"申诉人不服的，可在 {payload['court_suit_deadline']} 以前向人民法院起诉。"
+            if payload["court_suit_deadline"]
+            else f"请依法公布处理结果（{payload['after_decision']}）。"
         )
+        return Reply(payload, f"申诉 {appeal_id} 已{result}。{after}")
 
     run(ctx, as_json, work)
 
@@ -117,7 +119,7 @@ def appeals_list(ctx: typer.Context, election_id: int = ELECTION, as_json: bool 
 
         def text() -> None:
             say(
-                f"名单公布 {payload['published_on']}，申诉截止 {payload['filing_ends']}，起诉截止 {payload['court_suit_deadline']}"
+                f"名单公布 {payload['published_on']}，申诉截止 {payload['filing_ends']}，起诉截止 {payload['court_suit_deadline'] or '无（法律未规定起诉）'}"
             )
             for a in payload["appeals"]:
                 say(

@@ -22,6 +22,7 @@ from workflow.rules import ric
 from workflow.rules.record_dates import check_appeal_date
 from workflow.rules.voter_appeals import (
     CORRECTABLE,
+    after_decision,
     check_correction,
     check_decision,
     check_filing,
@@ -41,6 +42,7 @@ from workflow.store.voters import (
     District,
     RemovedReason,
     SupplementaryChange,
+    VoterListVersion,
     VoterStatus,
 )
 from workflow.timeutil import local_instant
@@ -57,8 +59,20 @@ def window(election: Election) -> tuple[date, date]:
     return published, last_filing_day(published)
 
 
-def court_suit_deadline(election: Election) -> date:
-    return suit_deadline(election.anchor_date)
+def court_suit_deadline(election: Election) -> date | None:
+    return suit_deadline(elections.kind_of(election), election.anchor_date)
+
+
+def _supplement_dates(session: Session, election_id: int) -> list[date]:
+    """Publication dates of the supplementary lists (versions after the first): each opens
+    its own five-day window."""
+    return list(
+        session.execute(
+            select(VoterListVersion.published_on)
+            .where(VoterListVersion.election_id == election_id, VoterListVersion.version > 1)
+            .distinct()
+        ).scalars()
+    )
 
 
 def _has_list(election: Election) -> bool:
@@ -93,6 +107,7 @@ def file_appeal(
         reason=reason,
         subject_name=subject_name,
         request=request,
+        supplements=_supplement_dates(session, election_id),
     )
     _check_texts(filer=filer, subject_name=subject_name, reason=reason)
     if correction:
@@ -359,6 +374,7 @@ def appeal_dict(appeal: Appeal, election: Election) -> dict:
         "decided_on": appeal.decided_on,
         "late": appeal.late,
         "court_suit_deadline": court_suit_deadline(election),
+        "after_decision": after_decision(elections.kind_of(election)),
     }
 
 

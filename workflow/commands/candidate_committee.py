@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
 from workflow.commands.candidate_records import ACTIVE, audit_change, candidates_of
-from workflow.commands.elections import get_election
+from workflow.commands.elections import get_election, kind_of
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import CommitteeMemberAdded, CommitteeMemberResigned
 from workflow.rules import candidates as rules
@@ -98,4 +98,5 @@ def conflicts(session: Session, election_id: int) -> list[rules.CommitteeConflic
         rules.CommitteeSeat(m.name, m.role, m.id_hash, m.birth_date, m.resigned_on)
         for m in committee(session, election_id)
     ]
-    return rules.committee_conflicts(people, seats)
+    rule = kind_of(get_election(session, election_id)).cite("committee_member_candidate")
+    return rules.committee_conflicts(people, seats, rule)

@@ -72,6 +72,7 @@ def record_proxy(
         polling.ProxyRequest(grantor, holder, consent_document or "", approved, relationship),
         holder_count=count(Proxy.holder_id_hash, holder_hash),
         grantor_count=count(Proxy.grantor_id_hash, grantor_hash),
+        holder_is_candidate=any(c.id_hash == holder_hash for c in candidates_of(session, election_id, district, ACTIVE)),
     )
     if count(Proxy.holder_id_hash, grantor_hash) or count(Proxy.grantor_id_hash, holder_hash):
         raise DomainError(
@@ -143,7 +144,7 @@ def record_mobile_box(
             "reason",
         )
     names = [c.name for c in candidates_of(session, election_id, district, ACTIVE)]
-    cleaned = polling.check_mobile_box(rules_for(election), scrutineers, names)
+    cleaned = polling.check_mobile_box(rules_for(election), scrutineers, names, staff)
     if ballots_issued is not None and ballots_returned is not None and ballots_returned > ballots_issued:
         raise DomainError(
             "E_BALLOTS_EXCEED",

@@ -26,7 +26,7 @@ from workflow.events import (
     MilestoneWaived,
     PhaseAdvanced,
 )
-from workflow.kinds import KindSpec, get_kind
+from workflow.kinds import KindSpec, resolve_kind
 from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Trigger, machine_for
 from workflow.plan import Plan
 from workflow.store.audit import record
@@ -71,7 +71,13 @@ def get_election(session: Session, election_id: int, *, for_update: bool = False
 
 
 def kind_of(election: Election) -> KindSpec:
-    return get_kind(election.kind)
+    """The kind as it applies to this election: its statute version and its province's variant."""
+    return resolve_kind(
+        election.kind,
+        jurisdiction=election.jurisdiction.code,
+        on=election.anchor_date,
+        statute=election.statute,
+    )
 
 
 @dataclass(frozen=True)
@@ -431,6 +437,13 @@ def complete_milestone(
         raise Conflict(
             "E_MILESTONE_SETTLED", f"「{spec.name}」已于 {milestone.done_on or '此前'} 办结或免除", "key"
         )
+    for required in spec.requires:  # "needs Y before Z" (e.g. EL 47 ¶2 before the first session)
+        if not election.milestone(required).settled:
+            raise Conflict(
+                "E_MILESTONE_REQUIRES",
+                f"「{spec.name}」须在「{kind.milestones[required].name}」办结后办理（{kind.milestones[required].rule}）",
+                "key",
+            )
     today = local_date(clock.now(), election.jurisdiction.timezone)
     on = on or today
     check_done_date(election, kind, milestone, on, today, confirm_early=confirm_early)

@@ -22,6 +22,7 @@ from notices.catalog import PROVIDER_NAMES, TemplateSpec, get_spec
 from notices.context import assemble, check_district_known, check_request, sanitize
 from workflow.commands import candidate_records
 from workflow.commands import results as res
+from workflow.commands.elections import kind_of
 from workflow.commands.voter_exports import CHANGE_NAMES, REASON_NAMES
 from workflow.errors import Conflict, DomainError
 from workflow.events import jsonable
@@ -288,7 +289,7 @@ PROVIDERS = {
 
 
 def election_data(election: Election) -> dict:
-    kind = get_kind(election.kind)
+    kind = kind_of(election)  # the election's statute version and province: its citations
     place = election.jurisdiction
     milestones = {}
     for m in election.milestones:
@@ -324,6 +325,7 @@ def election_data(election: Election) -> dict:
                 "parent": parent.name if parent else None,
             },
             "milestones": milestones,
+            "citations": dict(kind.citations),  # the articles the notices cite (statute version)
         }
     )
 

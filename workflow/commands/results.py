@@ -20,6 +20,7 @@ from workflow.commands.candidate_records import audit_change, district_lists, ge
 from workflow.commands.elections import complete_milestone, get_election, kind_of
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.events import CertificatesIssued, DeputyReviewed, ResultsPublished, TallyRecorded
+from workflow.kinds import counting_params
 from workflow.machine import FINAL_STATES, SUSPENDED
 from workflow.rules import results as rules
 from workflow.store.candidates import (
@@ -169,7 +170,9 @@ def _check_input(
             "round",
         )
     if purpose == rules.RUNOFF:
-        rules.check_runoff_list(pending, list(data.get("runoff_candidates") or []))
+        rules.check_runoff_list(
+            pending, list(data.get("runoff_candidates") or []), counting_params(kind_of(election)).source("runoff")
+        )
 
 
 def _apply(session: Session, election_id: int, lst: DistrictList, progress: rules.Progress) -> None:
@@ -234,7 +237,8 @@ def record_tie_break(
     pending = next_vote(session, election_id, district)
     if pending is None or pending["purpose"] != rules.TIE_BREAK:
         raise Conflict("E_NO_TIE_BREAK", f"选区 {district} 当前无需就票数相等的候选人再次投票", "district")
-    result = rules.tie_break_result(pending["seats"], pending["candidates"], votes)
+    ranking_rule = counting_params(kind_of(get_election(session, election_id))).source("ranking")
+    result = rules.tie_break_result(pending["seats"], pending["candidates"], votes, ranking_rule)
     data = {
         "purpose": rules.TIE_BREAK,
         "seats": pending["seats"],

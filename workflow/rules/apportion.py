@@ -39,12 +39,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from workflow.errors import DomainError
+from workflow.kinds import get_kind
 
-MIN_SEATS = 1  # EL 25: each district elects one to three deputies
-MAX_SEATS = 3  # EL 25
+# The district size (one to three deputies) and every citation below are the people's congress
+# kind's data (config/kinds/people_congress.toml, [law] and [citations]; EL 25 ¶2).
+LAW_KIND = get_kind("people_congress")
+MIN_SEATS, MAX_SEATS = LAW_KIND.law["district_seats"]
+DISTRICT_RULE = LAW_KIND.cite("district_size")
 METHOD = "bounded_huntington_hill"
 METHOD_TEXT = (
-    "按人口数分配（选举法第十五条、第二十五条、第二十六条）：每个选区先分配一名，其余名额逐一分给"
+    f"按人口数分配（{LAW_KIND.cite('apportion')}）：每个选区先分配一名，其余名额逐一分给"
     "p²/(s(s+1)) 最大的选区（亨廷顿—希尔等比例法，每选区一至三名），"
     "使每名代表所代表人口数的方差最小"
 )
@@ -72,17 +76,17 @@ def allocate(
     if total < floor_total:
         raise DomainError(
             "E_SEATS_TOO_FEW",
-            f"代表名额 {total} 名少于选区数 {len(codes)}：每个选区至少应选一名代表（选举法第二十五条）"
+            f"代表名额 {total} 名少于选区数 {len(codes)}：每个选区至少应选一名代表（{DISTRICT_RULE}）"
             if isinstance(lower, int) and lower == 1
-            else f"代表名额 {total} 名少于下限合计 {floor_total} 名（选举法第二十五条）",
+            else f"代表名额 {total} 名少于下限合计 {floor_total} 名（{DISTRICT_RULE}）",
             "seats",
         )
     if total > ceiling_total:
         raise DomainError(
             "E_SEATS_TOO_MANY",
-            f"代表名额 {total} 名超过选区数的三倍 {ceiling_total} 名：每个选区至多应选三名代表（选举法第二十五条）"
+            f"代表名额 {total} 名超过选区数的三倍 {ceiling_total} 名：每个选区至多应选三名代表（{DISTRICT_RULE}）"
             if isinstance(upper, int) and upper == MAX_SEATS
-            else f"代表名额 {total} 名超过上限合计 {ceiling_total} 名（选举法第二十五条）",
+            else f"代表名额 {total} 名超过上限合计 {ceiling_total} 名（{DISTRICT_RULE}）",
             "seats",
         )
     seats = dict(low)
@@ -139,6 +143,7 @@ class Apportionment:
     population: int
     mean_per_deputy: Fraction
     variance: Fraction
+    method: str = METHOD
 
     @property
     def max_abs_deviation(self) -> Fraction:
@@ -148,8 +153,8 @@ class Apportionment:
         relative_sd = float(self.variance) ** 0.5 / float(self.mean_per_deputy) if self.population else 0.0
         return {
             "districts": [d.as_dict() for d in self.districts],
-            "method": METHOD,
-            "method_text": METHOD_TEXT,
+            "method": self.method,
+            "method_text": METHOD_TEXT if self.method == METHOD else TOWNSHIP_METHOD_TEXT,
             "seats": self.seats,
             "population": self.population,
             "mean_per_deputy": round(float(self.mean_per_deputy), 4),
@@ -170,8 +175,36 @@ def describe(
     return per_deputy, per_deputy * total_seats / total_population - 1
 
 
-def apportion(districts: Sequence[tuple[str, str, int]], total: int) -> Apportionment:
-    """Allocate `total` seats to (code, name, population) districts, 1–3 seats each.
+TOWNSHIP_METHOD = "huntington_hill_at_least_one"
+TOWNSHIP_METHOD_TEXT = (
+    f"按人口数把县级人民代表大会代表名额分配到各乡、民族乡、镇（{LAW_KIND.cite('township_apportion')}：按照每一代表"
+    "所代表的城乡人口数相同的原则；人口特少的乡、民族乡、镇，至少应有代表一人）：每个乡镇先分配一名，其余名额"
+    "逐一分给 p²/(s(s+1)) 最大的乡镇（亨廷顿—希尔等比例法，名额不设上限），使每名代表所代表人口数的方差最小"
+)
+
+
+def apportion_townships(townships: Sequence[tuple[str, str, int]], total: int) -> Apportionment:
+    """Allocate a county congress's `total` seats to its (code, name, population) townships.
+
+    EL 15 ¶1: by population, each deputy representing the same number of people, and a
+    township with very small population keeps at least one deputy. Unlike districts (EL 25:
+    one to three), a township has no upper bound. Same method and exact arithmetic as
+    `apportion`; the result's `method` says which was used."""
+    if len(townships) > total >= 1:
+        raise DomainError(
+            "E_SEATS_TOO_FEW",
+            f"代表名额 {total} 名少于乡镇数 {len(townships)}：人口特少的乡、民族乡、镇，至少应有代表一人"
+            f"（{LAW_KIND.cite('township_apportion')}）",
+            "seats",
+        )
+    return apportion(townships, total, per_unit_max=None)
+
+
+def apportion(
+    districts: Sequence[tuple[str, str, int]], total: int, *, per_unit_max: int | None = MAX_SEATS
+) -> Apportionment:
+    """Allocate `total` seats to (code, name, population) districts, 1–3 seats each
+    (`per_unit_max=None`: at least one each and no upper bound, see `apportion_townships`).
 
     The result lists districts in the order given; the allocation itself does not depend on
     that order.
@@ -187,7 +220,7 @@ def apportion(districts: Sequence[tuple[str, str, int]], total: int) -> Apportio
         populations[code] = population
     if not populations:
         raise DomainError("E_NO_DISTRICTS", "没有选区", "districts")
-    seats = allocate(populations, total)
+    seats = allocate(populations, total, upper=total if per_unit_max is None else per_unit_max)
     rows = []
     for code, name, population in districts:
         per_deputy, deviation = describe(populations, seats, code)
@@ -199,4 +232,5 @@ def apportion(districts: Sequence[tuple[str, str, int]], total: int) -> Apportio
         total_population,
         Fraction(total_population, total),
         variance(populations, seats),
+        METHOD if per_unit_max is not None else TOWNSHIP_METHOD,
     )

@@ -106,6 +106,11 @@ def structure_report(rules: CandidateRules, people: Sequence[Profile], scope: st
                 warn(bad, f"妇女 {women}/{total}，低于 {_pct(rules.women_min)}"),
             )
         )
+    if rules.women_members_min is not None:
+        # A statutory requirement (VCL 6 ¶2), not a share: the list must let a woman be elected.
+        bad = total > 0 and women < rules.women_members_min
+        text = f"{prefix}候选人中妇女 {women} 名，{rules.cite('women_member')}：委员会成员中应当有妇女成员"
+        shares.append(Share("women_member", women, total, None, "at_least", text if bad else None))
     if rules.cpc_max is not None:
         bad = total > 0 and Fraction(cpc, total) > rules.cpc_max
         shares.append(

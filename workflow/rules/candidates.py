@@ -165,12 +165,22 @@ class CandidateRules:
     ratio_max: Fraction | None = None  # candidates ≤ seats × (1 + ratio_max)
     voter_nominators_min: int = 1
     women_min: Fraction | None = None
+    women_members_min: int | None = None  # VCL 6 ¶2: 村民委员会成员中，应当有妇女成员
     cpc_max: Fraction | None = None
     cadre_max_exclusive: Fraction | None = None
     proxy_max: int | None = None
     proxy_close_relatives_only: bool = False
-    mobile_box_min_scrutineers: int = 2
+    proxy_candidates_barred: bool = False  # VCL 2025 art. 18, RCL 2025 art. 19: 候选人不得接受委托投票
+    proxy_source: str = ""
+    # Mobile boxes: EL 38 fixes no numbers; a province's variant does (e.g. Zhejiang art. 40).
+    mobile_box_min_scrutineers: int | None = None
+    mobile_box_min_staff: int | None = None  # people attending the box, scrutineers included
+    mobile_box_source: str = ""
     ratio_source: str = ""
+    citations: Mapping[str, str] = field(default_factory=dict)  # the kind's [citations]
+
+    def cite(self, key: str) -> str:
+        return self.citations.get(key, "")
 
     @classmethod
     def of(cls, kind: KindSpec) -> CandidateRules:
@@ -183,12 +193,18 @@ class CandidateRules:
             ratio_max=_fraction(c.get("ratio_max"), "ratio_max"),
             voter_nominators_min=int(c.get("voter_nominators_min", 1)),
             women_min=_fraction(c.get("women_min"), "women_min"),
+            women_members_min=c.get("women_members_min"),
             cpc_max=_fraction(c.get("cpc_max"), "cpc_max"),
             cadre_max_exclusive=_fraction(c.get("cadre_max_exclusive"), "cadre_max_exclusive"),
             proxy_max=counting.get("proxy_max"),
             proxy_close_relatives_only=bool(counting.get("proxy_close_relatives_only", False)),
-            mobile_box_min_scrutineers=int(counting.get("mobile_box_min_scrutineers", 2)),
+            proxy_candidates_barred=bool(counting.get("proxy_candidates_barred", False)),
+            proxy_source=str(counting.get("sources", {}).get("proxy", "") or counting.get("source", "")),
+            mobile_box_min_scrutineers=counting.get("mobile_box_min_scrutineers"),
+            mobile_box_min_staff=counting.get("mobile_box_min_staff"),
+            mobile_box_source=str(counting.get("sources", {}).get("mobile_box", "")),
             ratio_source=str(c.get("ratio_source", "")),
+            citations=dict(kind.citations),
         )
 
 
@@ -255,10 +271,10 @@ def ratio_bounds(rules: CandidateRules, seats: int) -> tuple[int, int | None]:
 
 
 def ratio_rule_text(rules: CandidateRules) -> str:
-    if rules.kind == "people_congress":
-        return "选举法第三十一条：由选民直接选举人民代表大会代表的，代表候选人的人数应多于应选代表名额三分之一至一倍"
-    if rules.kind == "village_committee":
-        return "村委会组织法第十五条：候选人的名额应当多于应选名额"
+    if rules.cite("candidate_ratio") and rules.ratio_max is not None:
+        return f"{rules.cite('candidate_ratio')}：由选民直接选举人民代表大会代表的，代表候选人的人数应多于应选代表名额三分之一至一倍"
+    if rules.cite("candidate_ratio") and rules.ratio_min_exclusive is not None:
+        return f"{rules.cite('candidate_ratio')}：候选人的名额应当多于应选名额"
     parts = []
     if rules.ratio_min_exclusive is not None:
         parts.append(f"候选人数应多于应选名额的 {1 + rules.ratio_min_exclusive} 倍")
@@ -331,14 +347,14 @@ def check_nomination(
         if len(normalised) < rules.voter_nominators_min:
             raise DomainError(
                 "E_TOO_FEW_NOMINATORS",
-                f"选民联名推荐需 {rules.voter_nominators_min} 人以上，本次仅 {len(normalised)} 人（选举法第三十条）",
+                f"选民联名推荐需 {rules.voter_nominators_min} 人以上，本次仅 {len(normalised)} 人（{rules.cite('nominators')}）",
                 "supporters",
             )
         over = sorted(mask_id(n) for n in normalised if existing.by_supporter.get(n, 0) + 1 > seats)
         if over:
             raise DomainError(
                 "E_SUPPORTER_LIMIT",
-                f"选民 {'、'.join(over)} 参加联名推荐的候选人将超过本选区应选名额 {seats} 名（选举法第三十条）",
+                f"选民 {'、'.join(over)} 参加联名推荐的候选人将超过本选区应选名额 {seats} 名（{rules.cite('nominations_limit')}）",
                 "supporters",
             )
         if any(n.strip() for n in nomination.nominators):
@@ -355,7 +371,7 @@ def check_nomination(
     if over:
         raise DomainError(
             "E_NOMINATOR_LIMIT",
-            f"{'、'.join(over)} 推荐的候选人将超过本选区应选名额 {seats} 名（选举法第三十条）",
+            f"{'、'.join(over)} 推荐的候选人将超过本选区应选名额 {seats} 名（{rules.cite('nominations_limit')}）",
             "nominator",
         )
     return []
@@ -386,6 +402,7 @@ class CommitteeConflict:
     member: str
     role: str
     certain: bool  # matched by ID number (else by name and, where known, birth date)
+    rule: str = ""  # the kind's citation (EL 10 ¶2 in the 2020 text)
 
     def as_dict(self) -> dict:
         how = "身份号码一致" if self.certain else "姓名一致，请核实"
@@ -396,12 +413,12 @@ class CommitteeConflict:
             "role": self.role,
             "certain": self.certain,
             "message": f"候选人{self.candidate}（选区 {self.district}）是选举委员会{self.role}（{how}），"
-            "应当辞去选举委员会的职务（选举法第十条）",
+            f"应当辞去选举委员会的职务（{self.rule}）",
         }
 
 
 def committee_conflicts(
-    candidates: Iterable[Person], members: Iterable[CommitteeSeat]
+    candidates: Iterable[Person], members: Iterable[CommitteeSeat], rule: str = ""
 ) -> list[CommitteeConflict]:
     """Candidates who sit on the election committee and have not resigned (EL 10)."""
     sitting = [m for m in members if m.resigned_on is None]
@@ -411,7 +428,7 @@ def committee_conflicts(
             if person.id_hash and member.id_hash:
                 if person.id_hash == member.id_hash:
                     found.append(
-                        CommitteeConflict(person.name, person.district, member.name, member.role, True)
+                        CommitteeConflict(person.name, person.district, member.name, member.role, True, rule)
                     )
                 continue
             if person.name == member.name and (
@@ -419,7 +436,9 @@ def committee_conflicts(
                 or member.birth_date is None
                 or person.birth_date == member.birth_date
             ):
-                found.append(CommitteeConflict(person.name, person.district, member.name, member.role, False))
+                found.append(
+                    CommitteeConflict(person.name, person.district, member.name, member.role, False, rule)
+                )
     return found
 
 

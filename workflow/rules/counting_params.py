@@ -98,15 +98,28 @@ VOTE_PRESETS = {
 
 @dataclass(frozen=True)
 class ListRatio:
-    """How many names a runoff list for k seats holds: ⌈k(1+min_more)⌉ … ⌊k(1+max_more)⌋."""
+    """How many names a runoff list for k seats holds: ⌈k(1+min_more)⌉ … ⌊k(1+max_more)⌋,
+    at least k + 1 when `more_than_seats` (the list must outnumber the seats).
+
+    `statutory` says whether the law itself fixes the size (EL 31, 45 ¶4) or the kind only
+    orders the list by votes and the size is the committee's (VCL 15 ¶2: "第一次投票未当选的
+    人员得票多的为候选人", no ratio)."""
 
     min_more: Fraction
     max_more: Fraction
+    more_than_seats: bool = False
+    statutory: bool = True
 
     def bounds(self, seats: int) -> tuple[int, int]:
         low = ceil(seats * (1 + self.min_more))
+        if self.more_than_seats:
+            low = max(low, seats + 1)
         high = max(low, floor(seats * (1 + self.max_more)))
         return low, high
+
+    @property
+    def label(self) -> str:
+        return "法定差额比例" if self.statutory else "本选举类型设定的候选人人数（法律未规定比例）"
 
 
 RATIO_PRESETS = {
@@ -131,6 +144,7 @@ class CountingParams:
     runoff_ratio: ListRatio
     write_ins: bool = True
     uncontested_allowed: bool = False
+    vacant_after_runoff: bool = False  # seats unfilled after the runoff are left vacant
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def source(self, key: str) -> str:
@@ -149,7 +163,7 @@ class CountingParams:
             raise ValueError("counting.turnout（或 quorum）缺失")
         sources = dict(table.get("sources", {}))
         sources.setdefault("default", str(table.get("source", "")))
-        unknown = set(sources) - {*SOURCE_KEYS, "default", "over_marked", "write_ins"}
+        unknown = set(sources) - {*SOURCE_KEYS, "default", "over_marked", "write_ins", "mobile_box"}
         if unknown:
             raise ValueError(f"counting.sources：未知的键 {sorted(unknown)}")
         return cls(
@@ -162,6 +176,7 @@ class CountingParams:
             runoff_ratio=_ratio(table.get("runoff_ratio"), "counting.runoff_ratio"),
             write_ins=bool(table.get("write_ins", True)),
             uncontested_allowed=bool(table.get("uncontested_allowed", False)),
+            vacant_after_runoff=bool(table.get("vacant_after_runoff", False)),
             sources=sources,
         )
 
@@ -196,8 +211,13 @@ def _ratio(value: Any, where: str) -> ListRatio:
         return RATIO_PRESETS[value]
     if not isinstance(value, Mapping) or "min_more" not in value or "max_more" not in value:
         raise ValueError(f"{where} 缺失或格式有误（应给出 min_more 与 max_more）")
+    unknown = set(value) - {"min_more", "max_more", "more_than_seats", "statutory"}
+    if unknown:
+        raise ValueError(f"{where}：未知的键 {sorted(unknown)}")
     low = _fraction(value["min_more"], f"{where}.min_more")
     high = _fraction(value["max_more"], f"{where}.max_more")
     if high < low:
         raise ValueError(f"{where}：max_more 不能小于 min_more")
-    return ListRatio(low, high)
+    return ListRatio(
+        low, high, bool(value.get("more_than_seats", False)), bool(value.get("statutory", True))
+    )

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from workflow.errors import DomainError
-from workflow.rules.apportion import MAX_SEATS, allocate
+from workflow.rules.apportion import DISTRICT_RULE, LAW_KIND, MAX_SEATS, allocate
 from workflow.rules.district_graph import EXHAUSTIVE, Graph, Scorer, best_cut
 from workflow.rules.district_search import Division
 from workflow.rules.units import Unit
@@ -162,13 +162,13 @@ def _check_seats(graph: Graph, seats: int, components: list[list[int]]) -> None:
     if seats > MAX_SEATS * len(graph.units):
         raise DomainError(
             "E_SEATS_TOO_MANY",
-            f"代表名额 {seats} 名超过单元数 {len(graph.units)} 的三倍：即使每个单元单独成区、每区三名也容纳不下（选举法第二十五条）",
+            f"代表名额 {seats} 名超过单元数 {len(graph.units)} 的三倍：即使每个单元单独成区、每区三名也容纳不下（{DISTRICT_RULE}）",
             "seats",
         )
     if seats < len(components):
         raise DomainError(
             "E_SEATS_TOO_FEW",
-            f"单元分成 {len(components)} 个互不相连的部分，每部分至少要有一个选区、一名代表，代表名额 {seats} 名不够（选举法第二十五条）；请核对相邻关系",
+            f"单元分成 {len(components)} 个互不相连的部分，每部分至少要有一个选区、一名代表，代表名额 {seats} 名不够（{DISTRICT_RULE}）；请核对相邻关系",
             "seats",
         )
 
@@ -242,7 +242,7 @@ def _problem(
             code,
             unit_codes,
             f"单元 {graph.units[u].code}（{graph.units[u].name}）人口 {graph.population[u]} 人，一个选区最多选三名代表"
-            f"（选举法第二十五条），选区 {code} {figures}：应把该单元拆成更小的单元（如村民小组、居民小组）再划分",
+            f"（{DISTRICT_RULE}），选区 {code} {figures}：应把该单元拆成更小的单元（如村民小组、居民小组）再划分",
         )
     if len(component) == 1:
         return Problem(
@@ -320,4 +320,27 @@ def propose(units: Sequence[Unit], seats: int, tolerance: Fraction = DEFAULT_TOL
             problems.append(
                 _problem(graph, scorer, district, members, components[n], n == main, mean, tolerance)
             )
+    warnings.extend(_township_warnings(graph, districts))
     return Proposal(districts, problems, warnings, seats, population, tolerance)
+
+
+def _township_warnings(graph: Graph, districts: list[ProposedDistrict]) -> list[str]:
+    """EL 15 ¶1: in a county congress a township with very small population keeps at least one
+    deputy. A township (parent) with no district of its own, only shares of districts mixed
+    with other townships, cannot be sure of one: warn, naming it and where it was put."""
+    parents = {u.parent for u in graph.units if u.parent}
+    if len(parents) < 2:
+        return []
+    own = {d.parents[0] for d in districts if len(d.parents) == 1}
+    population: dict[str, int] = {}
+    for unit in graph.units:
+        population[unit.parent] = population.get(unit.parent, 0) + unit.population
+    warnings = []
+    for parent in sorted(parents - own):
+        where = "、".join(d.code for d in districts if parent in d.parents)
+        warnings.append(
+            f"乡镇 {parent}（人口 {population[parent]}）没有单独的选区，与其他乡镇合并划入 {where}，"
+            f"不能保证选出本乡镇的代表；人口特少的乡、民族乡、镇，至少应有代表一人（{LAW_KIND.cite('township_apportion')}），"
+            f"请将其单独划为选区或先按乡镇分配名额（apportion_townships）"
+        )
+    return warnings

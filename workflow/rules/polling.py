@@ -21,17 +21,30 @@ class ProxyRequest:
     relationship: str | None = None
 
 
-def check_proxy(rules: CandidateRules, request: ProxyRequest, holder_count: int, grantor_count: int) -> None:
-    """EL 42: written, approved, at most `proxy_max` per holder; VCL 15: close relatives only."""
+def check_proxy(
+    rules: CandidateRules,
+    request: ProxyRequest,
+    holder_count: int,
+    grantor_count: int,
+    holder_is_candidate: bool = False,
+) -> None:
+    """EL 42: written, approved, at most `proxy_max` per holder; VCL 2018 art. 15: close
+    relatives only; VCL 2025 art. 18 / RCL 2025 art. 19: no candidate may hold a proxy."""
     if request.grantor_id == request.holder_id:
         raise DomainError("E_PROXY_SELF", "委托人与受托人不能是同一人", "holder")
+    if rules.proxy_candidates_barred and holder_is_candidate:
+        raise DomainError(
+            "E_PROXY_HOLDER_IS_CANDIDATE", f"候选人不得接受委托投票（{rules.proxy_source}）", "holder"
+        )
     if not request.consent_document.strip():
         raise DomainError(
-            "E_PROXY_NO_CONSENT", "委托投票须有书面委托（选举法第四十二条），请登记委托书编号", "consent"
+            "E_PROXY_NO_CONSENT",
+            f"委托投票须有书面委托（{rules.cite('proxy')}），请登记委托书编号",
+            "consent",
         )
     if not request.approved:
         raise DomainError(
-            "E_PROXY_NOT_APPROVED", "委托投票须经选举委员会同意（选举法第四十二条）", "approved"
+            "E_PROXY_NOT_APPROVED", f"委托投票须经选举委员会同意（{rules.cite('proxy')}）", "approved"
         )
     if grantor_count > 0:
         raise DomainError("E_PROXY_DUPLICATE", f"委托人 {mask_id(request.grantor_id)} 已登记委托", "grantor")
@@ -39,37 +52,49 @@ def check_proxy(rules: CandidateRules, request: ProxyRequest, holder_count: int,
         raise DomainError(
             "E_PROXY_LIMIT",
             f"受托人 {mask_id(request.holder_id)} 已接受 {holder_count} 人委托，每一选民接受的委托不得超过"
-            f" {rules.proxy_max} 人（选举法第四十二条）",
+            f" {rules.proxy_max} 人（{rules.cite('proxy')}）",
             "holder",
         )
     if rules.proxy_close_relatives_only and (request.relationship or "").strip() not in CLOSE_RELATIVES:
         raise DomainError(
             "E_PROXY_NOT_RELATIVE",
-            "村民只能书面委托本村有选举权的近亲属代为投票（村委会组织法第十五条）",
+            f"村民只能书面委托本村有选举权的近亲属代为投票（{rules.proxy_source}）",
             "relationship",
         )
 
 
 def check_mobile_box(
-    rules: CandidateRules, scrutineers: Sequence[str], candidate_names: Iterable[str]
+    rules: CandidateRules,
+    scrutineers: Sequence[str],
+    candidate_names: Iterable[str],
+    staff: Sequence[str] = (),
 ) -> list[str]:
-    """At least N distinct scrutineers (EL 38 and provincial rules); no candidate scrutinises
+    """At least the province's number of people and of distinct scrutineers (the kind's
+    variant data, e.g. Zhejiang art. 40 ¶4; EL 38 itself fixes none); no candidate scrutinises
     (EL 43 bars even their close relatives). Returns the cleaned scrutineer names."""
     cleaned = [s.strip() for s in scrutineers if s.strip()]
     if len(set(cleaned)) != len(cleaned):
         raise DomainError("E_DUPLICATE_SCRUTINEER", "监票人重复", "scrutineers")
-    if len(cleaned) < rules.mobile_box_min_scrutineers:
+    cited = f"（{rules.mobile_box_source}）" if rules.mobile_box_source else ""
+    if rules.mobile_box_min_scrutineers is not None and len(cleaned) < rules.mobile_box_min_scrutineers:
         raise DomainError(
             "E_TOO_FEW_SCRUTINEERS",
-            f"流动票箱至少须有 {rules.mobile_box_min_scrutineers} 名监票人（选举法第三十八条及省级实施细则），"
-            f"本次仅 {len(cleaned)} 名",
+            f"流动票箱至少须有 {rules.mobile_box_min_scrutineers} 名监票人{cited}，本次仅 {len(cleaned)} 名",
             "scrutineers",
         )
     clash = sorted(set(cleaned) & set(candidate_names))
     if clash:
         raise DomainError(
             "E_SCRUTINEER_IS_CANDIDATE",
-            f"{'、'.join(clash)} 是候选人，不能担任监票人（选举法第四十三条）",
+            f"{'、'.join(clash)} 是候选人，不能担任监票人"
+            + (f"（{rules.cite('scrutineer_conflict')}）" if rules.cite("scrutineer_conflict") else ""),
             "scrutineers",
+        )
+    people = set(cleaned) | {s.strip() for s in staff if s.strip()}
+    if rules.mobile_box_min_staff is not None and len(people) < rules.mobile_box_min_staff:
+        raise DomainError(
+            "E_TOO_FEW_MOBILE_BOX_STAFF",
+            f"流动票箱须有 {rules.mobile_box_min_staff} 名以上工作人员负责（含监票人）{cited}，本次仅 {len(people)} 名",
+            "staff",
         )
     return cleaned

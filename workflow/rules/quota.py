@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from workflow.errors import DomainError
 from workflow.kinds import KindSpec
 
-MAX_EXTRA_PERCENT = 5  # EL 12: a province may add up to 5% for minority or scattered areas
-
 
 @dataclass(frozen=True)
 class QuotaResult:
@@ -40,9 +38,11 @@ def total_seats(
     population: int,
     statute: str | None = None,
     extra_percent: int = 0,
+    extra_decision: str | None = None,
 ) -> QuotaResult:
     """Seats for a county or township congress. The provincial addition is applied after the
-    cap and rounded down (CONTRACTS.md)."""
+    cap and rounded down (CONTRACTS.md); it needs the provincial standing committee's decision
+    (`extra_decision`, its title or number), the condition of the kind's `[quota_extra]`."""
     statute = statute or kind.default_statute
     if statute not in kind.quota:
         known = "、".join(kind.quota) or "无"
@@ -53,11 +53,19 @@ def total_seats(
         raise DomainError("E_UNKNOWN_LEVEL", f"未知的层级 {level!r}（可用：{known}）", "level")
     if population < 0:
         raise DomainError("E_BAD_POPULATION", "人口数不能为负数", "population")
-    if not 0 <= extra_percent <= MAX_EXTRA_PERCENT:
+    extra_rule = kind.quota_extra
+    most = int(extra_rule.get("max_percent", 0))
+    if not 0 <= extra_percent <= most:
         raise DomainError(
             "E_BAD_EXTRA_PERCENT",
-            f"另加名额比例应在 0 到 {MAX_EXTRA_PERCENT} 之间（选举法第十二条）",
+            f"另加名额比例应在 0 到 {most} 之间（{extra_rule.get('source', kind.name)}）",
             "extra_percent",
+        )
+    if extra_percent and not (extra_decision and extra_decision.strip()):
+        raise DomainError(
+            "E_EXTRA_NEEDS_DECISION",
+            f"另加名额须{extra_rule['condition']}（{extra_rule['source']}）；请写明该决定（extra_decision）",
+            "extra_decision",
         )
     rule = rules[level]
     formula = rule.base + population // rule.per
@@ -69,5 +77,8 @@ def total_seats(
     if may_be_fewer:
         text += f"；人口不足{rule.small_population:,}人的，代表总名额可以少于{rule.base}名"
     if extra:
-        text += f"；另加{extra_percent}%（向下取整，在上限之后计算）共{extra}名"
+        text += (
+            f"；依{extra_decision.strip()}另加{extra_percent}%（{extra_rule['source']}；"
+            f"向下取整，在上限之后计算）共{extra}名"
+        )
     return QuotaResult(seats + extra, formula, capped, extra, may_be_fewer, text)

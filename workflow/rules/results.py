@@ -66,8 +66,11 @@ def check_result_document(result: Mapping[str, Any]) -> None:
         raise DomainError("E_BAD_RESULT", f"计票结果缺少字段：{'、'.join(missing)}", "result")
 
 
-def tie_break_result(seats: int, candidates: Sequence[str], votes: Mapping[str, int]) -> dict:
-    """A new vote among the tied (EL 45: 以得票多的当选); a tie again asks for another vote."""
+def tie_break_result(
+    seats: int, candidates: Sequence[str], votes: Mapping[str, int], rule: str = ""
+) -> dict:
+    """A new vote among the tied (EL 45 ¶3: 以得票多的当选); a tie again asks for another vote.
+    `rule` is the kind's citation for ranking (`CountingParams.source("ranking")`)."""
     unknown = sorted(set(votes) - set(candidates))
     if unknown:
         raise DomainError(
@@ -79,7 +82,7 @@ def tie_break_result(seats: int, candidates: Sequence[str], votes: Mapping[str, 
         tie = {"seats": ranking.open_places, "candidates": list(ranking.tied)}
     return {
         "valid": True,
-        "reasons": ["选举法第四十五条：就票数相等的候选人再次投票，以得票多的当选"],
+        "reasons": [f"{rule + '：' if rule else ''}就票数相等的候选人再次投票，以得票多的当选"],
         "elected": list(ranking.selected),
         "unfilled": seats - len(ranking.selected),
         "runoff": None,
@@ -138,9 +141,11 @@ def _runoff_pending(runoff: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def check_runoff_list(pending: Mapping[str, Any], chosen: Sequence[str]) -> None:
-    """The runoff list goes by first-round votes (EL 45): a prefix of the offered list, with
-    as many names as the law allows (exactly 2 for one seat)."""
+def check_runoff_list(pending: Mapping[str, Any], chosen: Sequence[str], rule: str = "") -> None:
+    """The runoff list goes by first-round votes (EL 45 ¶4, VCL 15 ¶2): a prefix of the offered
+    list, with as many names as the kind allows. `rule` is the kind's citation for the runoff
+    (`CountingParams.source("runoff")`)."""
+    cited = f"（{rule}）" if rule else ""
     offered = list(pending["candidates"])
     if len(set(chosen)) != len(chosen):
         raise DomainError("E_BAD_RUNOFF_LIST", "另行选举候选人名单有重复", "runoff_candidates")
@@ -150,13 +155,13 @@ def check_runoff_list(pending: Mapping[str, Any], chosen: Sequence[str]) -> None
     if size > most or (size < least and size < len(offered)):
         raise DomainError(
             "E_BAD_RUNOFF_LIST",
-            f"另行选举应选 {pending['seats']} 名，候选人应为 {least}–{most} 名（选举法第四十五条），实为 {size} 名",
+            f"另行选举应选 {pending['seats']} 名，候选人应为 {least}–{most} 名{cited}，实为 {size} 名",
             "runoff_candidates",
         )
     if set(chosen) != set(offered[:size]):
         raise DomainError(
             "E_BAD_RUNOFF_LIST",
-            f"另行选举候选人应按第一次投票得票多少的顺序确定（选举法第四十五条）：应为 {'、'.join(offered[:size])}",
+            f"另行选举候选人应按第一次投票得票多少的顺序确定{cited}：应为 {'、'.join(offered[:size])}",
             "runoff_candidates",
         )
 

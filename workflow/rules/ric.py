@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-ADULT_AGE = 18  # EL 4: citizens who have reached 18 have the right to vote
+from workflow.kinds import get_kind
+
+# The voting age is the kinds' data ([law] voting_age; EL 4, VCL 13 ¶1).
+ADULT_AGE = get_kind("people_congress").law["voting_age"]
 OLDEST_BIRTH_YEAR = 1880
 
 

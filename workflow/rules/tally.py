@@ -179,10 +179,11 @@ def _check(tally: TallyInput, params: CountingParams) -> None:
             raise _bad_input("另行选举（round 2）须给出 runoff_candidates", "runoff_candidates")
         if len(set(tally.runoff_candidates)) != len(tally.runoff_candidates):
             raise _bad_input("runoff_candidates 中有重复的姓名", "runoff_candidates")
-        allowed = set(tally.runoff_candidates)
-        for name in tally.votes:
-            if name not in allowed:
-                raise _bad_input(f"{name} 不在另行选举候选人名单中", f"votes.{name}")
+        if not params.write_ins:
+            allowed = set(tally.runoff_candidates)
+            for name in tally.votes:
+                if name not in allowed:
+                    raise _bad_input(f"{name} 不在另行选举候选人名单中", f"votes.{name}")
     elif tally.runoff_candidates:
         raise _bad_input("runoff_candidates 只用于另行选举（round 2）", "runoff_candidates")
 
@@ -285,8 +286,8 @@ def count_round(kind: Any, tally: TallyInput) -> TallyResult:
     runoff = None
     if short and tally.round == 1:
         runoff = _runoff_list(params, short, [item for item in ranking if item not in elected], decisions)
-    elif short:
-        # Provincial rules (e.g. Zhejiang art. 49): still unfilled after the runoff → not re-elected.
+    elif short and params.vacant_after_runoff:
+        # Only where the kind's rules say so (e.g. Zhejiang art. 49 ¶3: 不再选举).
         decisions.append(
             Decision(
                 "vacant",
@@ -294,7 +295,19 @@ def count_round(kind: Any, tally: TallyInput) -> TallyResult:
                 params.source("vacant"),
             )
         )
+    elif short:
+        # The Election Law says nothing of a vote after the runoff: the committee decides under
+        # its province's rules, so the count neither declares the seat vacant nor re-runs it.
+        decisions.append(
+            Decision(
+                "unfilled_after_runoff",
+                f"另行选举后当选人数仍少于应选名额，{short} 个名额未选出；"
+                f"此后如何处理，由选举委员会依照本省的实施细则决定",
+                params.source("runoff"),
+            )
+        )
     if tally.round == 2:
+        _record_write_ins(params, tally, decisions)
         _check_runoff_ratio(params, tally, decisions)
     return TallyResult(
         True,
@@ -332,10 +345,12 @@ def _void_reasons(params: CountingParams, tally: TallyInput, decisions: list[Dec
         )
         reasons.append(reason)
     else:
+        # Turnout met does not make a round valid that is already void for another reason.
+        verdict = f"{label}有效" if not reasons else f"但{label}因上述原因无效"
         decisions.append(
             Decision(
                 "quorum_met" if quorum else "turnout_met",
-                f"{turnout.describe(measured, base)}，{label}有效",
+                f"{turnout.describe(measured, base)}，{verdict}",
                 params.source("turnout"),
             )
         )
@@ -437,14 +452,30 @@ def _record_elected(
         )
 
 
+def _record_write_ins(params: CountingParams, tally: TallyInput, decisions: list[Decision]) -> None:
+    """A voter may write in anyone in any round (EL 41 另选其他任何选民): the names outside the
+    runoff list are counted like the listed ones, and said so."""
+    listed = set(tally.runoff_candidates)
+    others = tuple(sorted(name for name in tally.votes if name not in listed))
+    if others:
+        decisions.append(
+            Decision(
+                "write_in",
+                f"{_join(others)} 不在另行选举候选人名单中，系选民另选的人，其得票依法计算",
+                params.source("write_ins"),
+                others,
+            )
+        )
+
+
 def _check_runoff_ratio(params: CountingParams, tally: TallyInput, decisions: list[Decision]) -> None:
-    """A runoff list outside the statutory ratio is counted but flagged for the committee."""
+    """A runoff list outside the kind's list size is counted but flagged for the committee."""
     low, high = params.runoff_ratio.bounds(tally.seats)
     if not low <= len(tally.runoff_candidates) <= high:
         decisions.append(
             Decision(
                 "runoff_list_outside_ratio",
-                f"另行选举候选人 {len(tally.runoff_candidates)} 名，不在法定差额比例要求的 "
+                f"另行选举候选人 {len(tally.runoff_candidates)} 名，不在{params.runoff_ratio.label}要求的 "
                 f"{low}–{high} 名之间，请核查候选人名单",
                 params.source("runoff"),
             )
@@ -505,7 +536,7 @@ def _runoff_list(
         decisions.append(
             Decision(
                 "runoff_list_short",
-                f"未当选的人员只有 {len(candidates)} 名，少于差额比例要求的 {low} 名",
+                f"未当选的人员只有 {len(candidates)} 名，少于{params.runoff_ratio.label}要求的 {low} 名",
                 rule,
                 names,
             )

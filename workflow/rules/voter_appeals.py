@@ -8,13 +8,24 @@ filer may then sue in court up to E − 5.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
+from workflow.calendar import shift
 from workflow.errors import DomainError
+from workflow.kinds import KindSpec, get_kind
 
-FILING_DAYS = 5  # EL 29: 在选民名单公布之日起五日内
-DECISION_DAYS = 3  # EL 29: 应在三日内作出处理决定
-COURT_DAYS = 5  # EL 29: 可以在选举日的五日以前向人民法院起诉
+# The filing window and the decision time are the kind's `voter_appeals_closed` bounds
+# (people's congress, EL 29: filed within 5 days of publication, decided within 3): earliest =
+# publication + filing days, latest = earliest + decision days.
+_APPEALS = get_kind("people_congress").milestones["voter_appeals_closed"]
+FILING_DAYS = _APPEALS.earliest.days
+DECISION_DAYS = _APPEALS.latest.days - _APPEALS.earliest.days
+APPEALS_RULE = get_kind("people_congress").cite("appeals")
+# The court-suit deadline is the kind's computed milestone (people's congress: EL 29, E − 5); a
+# kind without it (village: VCL 14 gives no court suit) has none.
+SUIT_MILESTONE = "court_suit_deadline"
+CLOSED_MILESTONE = "voter_appeals_closed"
 REQUESTS = ("add", "remove", "correct")
 CORRECTABLE = {
     "name": "姓名",
@@ -33,8 +44,19 @@ def decide_by(filed_on: date) -> date:
     return filed_on + timedelta(days=DECISION_DAYS)
 
 
-def court_suit_deadline(election_day: date) -> date:
-    return election_day - timedelta(days=COURT_DAYS)
+def court_suit_deadline(kind: KindSpec, election_day: date) -> date | None:
+    """The last day to sue in court over a decision, where the kind's law provides one."""
+    spec = kind.milestones.get(SUIT_MILESTONE)
+    if spec is None or spec.latest is None:
+        return None
+    return shift(election_day, spec.latest)
+
+
+def after_decision(kind: KindSpec) -> str:
+    """What the filer and the committee are told once an appeal is decided: the court suit
+    (EL 29) or the publication of the decision (VCL 14 ¶2), cited from the kind."""
+    spec = kind.milestones.get(SUIT_MILESTONE) or kind.milestones.get(CLOSED_MILESTONE)
+    return spec.rule if spec else ""
 
 
 def check_filing(
@@ -46,17 +68,25 @@ def check_filing(
     reason: str,
     subject_name: str,
     request: str,
+    supplements: Sequence[date] = (),
+    rule: str = "",
 ) -> None:
-    """A filing's date lies in the window and it names filer, subject, reason and request."""
+    """A filing's date lies in the window and it names filer, subject, reason and request.
+
+    Every published list opens its own window: the first list (EL 29) and each supplementary
+    list (补正名单, published as a list of its own, whose notice tells voters they may object
+    within five days of it)."""
     last_day = last_filing_day(published)
     if filed_on > today:
         raise DomainError("E_DATE_IN_FUTURE", f"申诉日期 {filed_on} 晚于今天 {today}", "on")
     if filed_on < published:
         raise DomainError("E_APPEAL_BEFORE_PUBLICATION", f"申诉日期早于选民名单公布日期 {published}", "on")
+    if any(day <= filed_on <= last_filing_day(day) for day in supplements):
+        last_day = filed_on
     if filed_on > last_day:
         raise DomainError(
             "E_APPEAL_WINDOW_CLOSED",
-            f"申诉期限已过：选民名单于 {published} 公布，应在 {last_day} 以前提出（选举法第二十九条）",
+            f"申诉期限已过：选民名单于 {published} 公布，应在 {last_day} 以前提出（{rule or APPEALS_RULE}）",
             "on",
         )
     if not filer.strip() or not reason.strip() or not subject_name.strip():

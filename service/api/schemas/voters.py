@@ -105,14 +105,15 @@ class AppealOut(Out):
     decision_reason: str | None
     decided_on: date | None
     late: bool
-    court_suit_deadline: date
+    court_suit_deadline: date | None  # None where the kind's law gives no court suit (VCL 14)
+    after_decision: str  # the rule that follows a decision (court suit, or publishing it)
 
 
 class AppealList(Out):
     published_on: date
     filing_ends: date
     window_open: bool
-    court_suit_deadline: date
+    court_suit_deadline: date | None
     pending: int
     overdue: list[int]
     appeals: list[AppealOut]
