@@ -37,6 +37,8 @@ class TemplateSpec:
     optional: tuple[str, ...] = ()  # data providers used when registered
     public: bool = True  # posted publicly: ID numbers masked, no addresses
     version: int = 1
+    # the milestone whose date a notice bound to none is dated by (certificates: the results')
+    dated_by: str | None = None
 
 
 PC = ("people_congress",)
@@ -66,6 +68,7 @@ SPECS: dict[str, TemplateSpec] = {
             needs=("voters",),
             optional=("districts",),
             public=False,
+            dated_by="voter_list_published",  # 选民证 are issued with the published list (EL 28)
         ),
         TemplateSpec(
             "preliminary_candidates",
@@ -81,7 +84,8 @@ SPECS: dict[str, TemplateSpec] = {
             scope=Scope.EITHER,
             needs=("official_candidates",),
         ),
-        TemplateSpec("election_day", "选举日公告", PC, optional=("districts",)),
+        # Announced weeks before the vote, with the districts (docs/notices.md: not bound to the vote).
+        TemplateSpec("election_day", "选举日公告", PC, optional=("districts",), dated_by="districts_published"),
         TemplateSpec("results", "选举结果公告", PC, scope=Scope.EITHER, needs=("results",)),
         TemplateSpec(
             "certificate_of_election",
@@ -91,6 +95,7 @@ SPECS: dict[str, TemplateSpec] = {
             scope=Scope.EITHER,
             needs=("results",),
             public=False,
+            dated_by="results_published",  # 当选证书 follow the confirmed results (EL 46)
         ),
         TemplateSpec(
             "party_request",

@@ -29,6 +29,7 @@ from service.api import (
 from service.api.deps import Admitted, Services
 from service.api.schemas.common import Health
 from service.metrics import Metrics
+from service.web import notice_pages as web_notice_pages
 from service.web import routes as web_routes
 from service.web import voters as web_voters
 from workflow.clock import Clock, SystemClock
@@ -152,6 +153,7 @@ def create_app(
         notices,
         web_routes,
         web_voters,
+        web_notice_pages,
     ):
         app.include_router(module.router)
     web_routes.mount_static(app)

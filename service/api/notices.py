@@ -19,7 +19,7 @@ from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_
 from service.api.problems import PROBLEM_RESPONSES
 from service.api.schemas import notices as schemas
 from workflow.commands import notices as commands
-from workflow.views.notices import published_notice
+from workflow.views.notices import published_file
 
 router = APIRouter(prefix="/api/v1/elections", tags=["notices"], responses=PROBLEM_RESPONSES)
 
@@ -60,7 +60,7 @@ class PublishBody(BaseModel):
 
     format: str = Field("pdf", pattern=r"^(html|pdf|docx)$", description="存档格式")
     district: str | None = Field(None, pattern=CODE, description="选区代码（按选区生成的公告必填）")
-    on: LawfulDate | None = Field(None, description="公告日期（默认今天）")
+    on: LawfulDate | None = Field(None, description="公告日期（默认：对应节点的办结日期或计划日期；计划日期未到时为今天）")
     date_style: str = Field("arabic", pattern=r"^(arabic|chinese)$")
 
 
@@ -174,13 +174,23 @@ def publish_notice(
     response_class=Response,
     responses=FILE_RESPONSES,
 )
-def download_notice(election_id: ElectionId, notice_id: NoticeId, session: Tx, caller: Caller) -> Response:
+def download_notice(
+    election_id: ElectionId,
+    notice_id: NoticeId,
+    session: Tx,
+    caller: Caller,
+    format: Annotated[
+        str | None, Query(pattern=r"^(html|pdf|docx)$", description="另存为（默认：存档格式）；其他格式由存档数据重新生成")
+    ] = None,
+) -> Response:
     visible_election(session, caller, election_id)
-    notice = published_notice(session, notice_id, election_id)
+    notice, content = published_file(session, notice_id, election_id, format)
+    fmt = format or notice.format
     stem = "-".join(
         filter(None, [f"election{election_id}", notice.template, notice.district, f"v{notice.version}"])
     )
     title = f"{notice.title}{'（' + notice.number + '）' if notice.number else ''}"
-    response = file_response(notice.content, notice.format, stem, title, download=True)
-    response.headers["X-Content-SHA256"] = notice.sha256
+    response = file_response(content, fmt, stem, title, download=True)
+    if fmt == notice.format:
+        response.headers["X-Content-SHA256"] = notice.sha256
     return response

@@ -328,6 +328,11 @@ def election_data(election: Election, current: bool = True) -> dict:
         {
             "id": election.id,
             "title": election.title,
+            # what the notices call the election: 京山县第二十届人民代表大会代表选举 when the
+            # 届次 is recorded, else the election's own title
+            "subject": f"{place.name}第{cn_number(term)}届人民代表大会代表选举"
+            if term and election.kind == "people_congress"
+            else election.title,
             "kind": election.kind,
             "kind_name": kind.name,
             "anchor": kind.anchor,

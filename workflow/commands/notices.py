@@ -121,7 +121,9 @@ def default_issue_date(election: Election, spec: TemplateSpec, today: date) -> t
     """The notice's date when none is given, and where it comes from: the bound milestone's
     completion date, else its planned date. Only a notice bound to no milestone falls back to
     today, and says so."""
-    key = bound_milestone(election, spec)
+    key = bound_milestone(election, spec) or (
+        spec.dated_by if spec.dated_by in kind_of(election).milestones else None
+    )
     if key is not None:
         milestone = election.milestone(key)
         name = kind_of(election).milestones[key].name
