@@ -137,7 +137,7 @@ def test_settings_numbering_per_round_and_committee_wording(world):
         follow_redirects=True,
     )
     text = unescape(saved.text)
-    assert "公告设置已保存" in text and "第1号" in text and "第20届" in text
+    assert "公告设置已保存" in text and "第1号" in text and "第二十届" in text
     bad = client.post(
         f"/elections/{county}/notice-settings",
         data={"csrf": _csrf(saved.text), "congress_term": "0"},

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from notices.catalog import SPECS, Scope, get_spec
+from notices.render import cn_number
 from service.api.deps import INT_MAX, Admitted, Principal, Svc, Tx, services
 from service.web.routes import render, web_principal
 from workflow.commands import auth, notice_settings
@@ -131,6 +132,7 @@ def _page(
         can_write=auth.can_write(caller.user) and election.state not in ("closed", "cancelled"),
         confirm=confirm,
         settings=notice_settings.settings_of(place),
+        term_name=f"第{cn_number(place.congress_term)}届" if place.congress_term else "",
         numbering_names=NUMBERING_NAMES,
         wording=notice_settings.current_wording(session, place.id, template),
         msg=msg,

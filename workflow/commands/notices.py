@@ -154,9 +154,10 @@ def render_notice(
     _check_format(fmt)
     election = get_election(session, election_id)
     spec = get_spec(template)
+    default, source = default_issue_date(election, spec, local_date(clock.now(), election.jurisdiction.timezone))
     if on is None:
-        on, source = default_issue_date(election, spec, local_date(clock.now(), election.jurisdiction.timezone))
-    else:
+        on = default
+    elif on != default:
         source = "指定日期"
     *_, number, _version = _numbering(session, election, spec, district or "", on)
     context = build_context(
@@ -196,11 +197,12 @@ def publish_notice(
     election = get_election(session, election_id, for_update=True)
     spec = get_spec(template)
     today = local_date(clock.now(), election.jurisdiction.timezone)
+    default, source = default_issue_date(election, spec, today)
     if on is None:
-        on, source = default_issue_date(election, spec, today)
+        on = default
         if on > today:  # published ahead of plan: dated the day it is posted, and said so
             on, source = today, f"今天（{source} {on} 尚未到）"
-    else:
+    elif on != default:
         source = "指定日期"
     if on > today:
         raise DomainError("E_DATE_IN_FUTURE", f"公布日期 {on} 晚于今天 {today}", "on")
@@ -311,7 +313,8 @@ def _complete_bound(session, election, spec, milestone_key, district, on, clock,
         return None, None
     milestone = election.milestone(milestone_key)
     if milestone.settled:
-        return None, f"「{kind_of(election).milestones[milestone_key].name}」此前已办结，本次为更新版本"
+        name = kind_of(election).milestones[milestone_key].name
+        return None, f"「{name}」此前已办结（{milestone.done_on or '已免除'}），节点不变"
     if spec.scope is Scope.DISTRICT:
         # A county's voter list is published when every district's list is: the milestone is
         # completed by the last district's publication (EL 28).
