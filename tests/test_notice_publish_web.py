@@ -162,3 +162,25 @@ def test_settings_numbering_per_round_and_committee_wording(world):
     assert "已恢复模板原文（第 2 版）" in unescape(restored.text)
     shown = client.get(unescape(preview)).text
     assert "第十条的规定" in shown and own not in shown
+
+
+def test_settings_and_wording_through_the_api(world):
+    county = world.elections["county"]
+    url = f"/api/v1/elections/{county}/notice-settings"
+    assert world.get("admin", url).json() == {
+        "jurisdiction": "420821", "numbering": "year", "congress_term": 20, "superior_org": None
+    }  # fmt: skip
+    assert world.client.put(url, json={"numbering": "month"}, headers=world.as_("admin")).status_code == 422
+    assert world.client.put(url, json={"numbering": "round"}, headers=world.as_("observer")).status_code == 403
+    changed = world.client.put(url, json={"numbering": "round"}, headers=world.as_("admin"))
+    assert changed.status_code == 200 and changed.json()["numbering"] == "round"
+    preview = world.get("admin", f"/api/v1/elections/{county}/notices/election_day/preview")
+    assert "第1号" in preview.text and "样稿" in preview.text
+    worded = world.client.put(
+        f"/api/v1/elections/{county}/notices/election_day/wording",
+        json={"paragraphs": ["本届选举日定于二〇二七年一月十日。"]},
+        headers=world.as_("admin"),
+    )
+    assert worded.status_code == 200 and worded.json()["version"] == 1
+    preview = world.get("admin", f"/api/v1/elections/{county}/notices/election_day/preview")
+    assert "本届选举日定于二〇二七年一月十日。" in preview.text
