@@ -46,7 +46,9 @@ SPECS: dict[str, TemplateSpec] = {
     s.key: s
     for s in [
         TemplateSpec("election_committee_formed", "选举委员会成立公告", PC, optional=("committee_members",)),
-        TemplateSpec("quota_allocation", "代表名额分配方案公告", PC, needs=("districts",)),
+        # The recorded allocation (total decided with its document, seats per township, EL 15)
+        # when an `allocation` provider gives it; else the districts' seats.
+        TemplateSpec("quota_allocation", "代表名额分配方案公告", PC, optional=("allocation", "districts")),
         TemplateSpec("districts_published", "选区划分公告", PC, needs=("districts",)),
         TemplateSpec(
             "voter_list", "选民名单公告", PC, scope=Scope.DISTRICT, needs=("voters",), optional=("districts",)
@@ -135,6 +137,7 @@ PROVIDER_NAMES = {
     "results": "选举结果数据",
     "committee_members": "选举委员会组成人员数据",
     "party_branch": "党支部数据",
+    "allocation": "代表名额分配数据",
 }
 
 

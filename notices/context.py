@@ -162,6 +162,28 @@ def check_seated(spec: TemplateSpec, districts: list[dict] | None) -> None:
             )
 
 
+def check_allocation(spec: TemplateSpec, data: dict) -> None:
+    """The quota notice prints the recorded allocation (its seats add up to the recorded total)
+    or, without one, the districts' seats (each district seated)."""
+    allocation = data.get("allocation")
+    if not allocation:
+        if not data.get("districts"):
+            raise DomainError("E_NO_DATA", f"尚无代表名额分配数据或选区数据，无法生成{spec.name}", "template")
+        check_seated(spec, data.get("districts"))
+        return
+    units = allocation.get("units") or []
+    given = sum(int(u.get("seats") or 0) for u in units)
+    if not units or given != allocation.get("total"):
+        raise DomainError(
+            "E_ALLOCATION_MISMATCH",
+            f"代表名额分配合计 {given} 名与代表总名额 {allocation.get('total')} 名不符，无法生成{spec.name}",
+            "allocation",
+        )
+    unseated = [u.get("name") for u in units if not u.get("seats")]
+    if unseated:  # EL 15: every township, however small, has at least one deputy
+        raise DomainError("E_NO_DATA", f"{'、'.join(unseated)} 未分配代表名额（选举法第十五条：至少应有代表一人）", "allocation")
+
+
 def assemble(
     spec: TemplateSpec,
     election: dict,
@@ -178,7 +200,10 @@ def assemble(
     """Everything the template renders from, as JSON-friendly data (stored with the notice).
     `draft`: a preview, printed with the 样稿 mark; `wording`: the committee's own lead
     paragraphs (replacing the template's)."""
-    check_seated(spec, data.get("districts"))
+    if spec.key == "quota_allocation":
+        check_allocation(spec, data)
+    else:
+        check_seated(spec, data.get("districts"))
     by = issuer(election, spec)
     to = addressee(spec, election, data)
     district_info = None

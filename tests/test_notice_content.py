@@ -467,3 +467,55 @@ def test_draft_mark_on_previews_never_on_published_notices(db):
     assert "样稿" not in text.replace(" ", "") and "京选公〔2026〕1号" in text
     assert "样稿" not in _docx_text(as_word) and "京选公〔2026〕1号" in _docx_text(as_word)
     assert 'class="draft-mark"' not in as_html.decode()
+
+
+# -- the recorded allocation ----------------------------------------------------------------------
+def _allocation(session, county) -> dict:
+    """The demo county's allocation as `huanjie quota` and `huanjie apportion` give it: the EL 12
+    total for its population, spread over its townships by population, each at least one (EL 15)."""
+    from workflow.kinds import get_kind
+    from workflow.rules.apportion import allocate
+    from workflow.rules.quota import total_seats
+
+    towns: dict[str, int] = {}
+    for d in districts_of(session, county.id):
+        town = d.name[: d.name.index("镇") + 1]
+        towns[town] = towns.get(town, 0) + d.population
+    population = sum(towns.values())
+    total = total_seats(get_kind("people_congress"), "county", population).seats
+    seats = allocate(towns, total, upper=total)
+    return {
+        "total": total,
+        "population": population,
+        "decided_by": "京山县人民代表大会常务委员会",
+        "document": "京人常〔2026〕5号",
+        "units": [{"name": t, "population": p, "seats": seats[t]} for t, p in towns.items()],
+    }
+
+
+def test_quota_notice_prints_the_recorded_allocation(demo):
+    database, elections = demo
+    with database.reading() as session:
+        county = get_election(session, elections["county"])
+        allocation = _allocation(session, county)
+        providers = dict(notice_data.PROVIDERS, allocation=lambda s, e, d: allocation)
+        r = render(session, county.id, "quota_allocation", providers=providers)
+        text = head(r, "京选公〔2026〕1号", county.milestone("quotas_allocated").done_on)
+        total, population = allocation["total"], allocation["population"]
+        assert total == 140  # EL 12 (3): a county's base; under 50,000 people it may be fewer
+        assert (
+            f"经京山县人民代表大会常务委员会决定（京人常〔2026〕5号），京山县第二十届人民代表大会代表名额共{total}名，"
+            f"按人口{population}人计算，每一代表所代表的人口数约为{round(population / total)}人" in text
+        )
+        in_order(
+            text,
+            [f"{i}{u['name']}{u['population']}{u['seats']}{round(u['population'] / u['seats'])}" for i, u in enumerate(allocation["units"], 1)]
+            + [f"合计{population}{total}"],
+        )
+        assert "乡镇（单位）" in text and "城乡人口数相同" in text
+        wrong = dict(allocation, total=total + 1)
+        providers = dict(notice_data.PROVIDERS, allocation=lambda s, e, d: wrong)
+        with pytest.raises(DomainError) as refused:
+            render(session, county.id, "quota_allocation", providers=providers)
+        assert refused.value.code == "E_ALLOCATION_MISMATCH"
+        assert f"合计 {total} 名与代表总名额 {total + 1} 名不符" in refused.value.message

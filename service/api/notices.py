@@ -53,6 +53,7 @@ DATA_NAMES = {
     "results": "选举结果",
     "committee_members": "选举委员会组成人员",
     "party_branch": "党支部情况",
+    "allocation": "代表名额分配",
 }
 
 
