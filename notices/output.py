@@ -87,9 +87,10 @@ class _Blocks(HTMLParser):
     def handle_starttag(self, tag, attrs):
         mark = dict(attrs).get("data-docx")
         if self._capture:
-            self._depth += 1
-            if tag == "br":
+            if tag == "br":  # a void element: no end tag to balance (a two-line title)
                 self._text.append("\n")
+            else:
+                self._depth += 1
             return
         if mark == "card":
             if self._cards:

@@ -519,3 +519,17 @@ def test_quota_notice_prints_the_recorded_allocation(demo):
             render(session, county.id, "quota_allocation", providers=providers)
         assert refused.value.code == "E_ALLOCATION_MISMATCH"
         assert f"合计 {total} 名与代表总名额 {total + 1} 名不符" in refused.value.message
+
+
+def test_a_two_line_title_stays_the_title_in_word(demo):
+    """The 请示's title breaks after the issuer in Word too, and only the title is in it."""
+    from docx import Document
+
+    database, elections = demo
+    with database.reading() as session:
+        r = render(session, elections["party_branch"], "party_request", fmt="docx")
+    paragraphs = [p.text for p in Document(io.BytesIO(r.content)).paragraphs if p.text.strip()]
+    assert paragraphs[0] == "中共京山县市场监督管理局机关支部委员会\n关于召开党员大会进行换届选举的请示"
+    assert paragraphs[1] == "京党支〔2026〕1号"
+    assert paragraphs[2] == "中共京山县市场监督管理局机关委员会："
+    assert paragraphs[-2:] == ["中共京山县市场监督管理局机关支部委员会", doc_date(r.issued_on)]
