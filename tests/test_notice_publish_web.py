@@ -145,9 +145,18 @@ def test_settings_numbering_per_round_and_committee_wording(world):
     )
     assert "届次应为 1 至 99 之间的整数" in unescape(bad.text)
     own = "经县人大常委会决定，京山县选举委员会于二〇二六年十一月十八日成立。"
+    tried = client.post(  # previewed before it is saved: nothing stored, no publish button
+        f"/elections/{county}/notices/election_committee_formed/wording",
+        data={"csrf": _csrf(saved.text), "text": own, "action": "preview"},
+    )
+    assert tried.status_code == 200 and "尚未保存" in tried.text
+    assert own in unescape(re.search(r'srcdoc="([^"]+)"', tried.text).group(1))
+    assert "发布…" not in tried.text
+    still = client.get(unescape(re.search(r'<iframe class="notice-frame" src="([^"]+)"', saved.text).group(1))).text
+    assert own not in still and "第十条的规定" in still
     worded = client.post(
         f"/elections/{county}/notices/election_committee_formed/wording",
-        data={"csrf": _csrf(saved.text), "text": own + "\n\n第二段。"},
+        data={"csrf": _csrf(saved.text), "text": own + "\n\n第二段。", "action": "save"},
         follow_redirects=True,
     )
     assert "已保存本委员会的第 1 版措辞" in unescape(worded.text)

@@ -85,6 +85,7 @@ def _page(
     msg: str | None = None,
     err: str | None = None,
     published_id: int | None = None,
+    wording_draft: list[str] | None = None,
 ):
     caller = web_principal(request, session)
     election = commands.get_election(session, election_id)
@@ -99,7 +100,7 @@ def _page(
     preview = problem = None
     try:
         preview = notice_commands.render_notice(
-            session, election_id, template, fmt="html", district=district, on=on, clock=svc.clock
+            session, election_id, template, fmt="html", district=district, on=on, clock=svc.clock, wording=wording_draft
         )
     except DomainError as error:
         problem = error.message
@@ -135,6 +136,7 @@ def _page(
         term_name=f"第{cn_number(place.congress_term)}届" if place.congress_term else "",
         numbering_names=NUMBERING_NAMES,
         wording=notice_settings.current_wording(session, place.id, template),
+        wording_draft=wording_draft,
         msg=msg,
         err=err,
     )
@@ -216,15 +218,31 @@ def wording_form(
     csrf: Annotated[str, Form(max_length=100)] = "",
     district: Annotated[str, Form(max_length=32)] = "",
     text: Annotated[str, Form(max_length=12000)] = "",
+    action: Annotated[str, Form(max_length=10)] = "save",
 ) -> Response:
     """A new version of the committee's lead paragraphs (blank lines separate paragraphs; empty
-    restores the template's text). The page then previews it like any notice."""
+    restores the template's text), or (`action=preview`) the notice with that wording, as a
+    样稿, nothing saved."""
     svc = services(request)
     code = district.strip() or None
+    paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
     try:
+        if action == "preview":
+            with svc.db.reading() as session:
+                _writer(request, session, election_id, csrf)
+                return _page(
+                    request,
+                    session,
+                    svc,
+                    election_id,
+                    template,
+                    code,
+                    None,
+                    msg="以下样稿采用拟用措辞，尚未保存",
+                    wording_draft=paragraphs,
+                )
         with svc.db.transaction() as session:
             caller, election = _writer(request, session, election_id, csrf)
-            paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n")]
             row = notice_settings.set_wording(
                 session, election.jurisdiction, template, paragraphs, clock=svc.clock, actor=caller.username
             )

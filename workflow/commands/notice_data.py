@@ -391,6 +391,7 @@ def build_context(
     options: dict | None = None,
     providers: Mapping[str, Provider] = PROVIDERS,
     draft: bool = False,
+    wording: list[str] | None = None,
 ) -> dict:
     """Everything `template` renders from, as JSON-friendly data (stored with the notice). A
     template whose required data is missing or empty is refused with E_NO_DATA: a notice is never
@@ -414,5 +415,5 @@ def build_context(
         date_style=date_style,
         options=options,
         draft=draft,
-        wording=wording_paragraphs(session, election.jurisdiction_id, spec.key),
+        wording=wording if wording is not None else wording_paragraphs(session, election.jurisdiction_id, spec.key),
     )

@@ -147,10 +147,12 @@ def render_notice(
     options: dict | None = None,
     providers: Mapping[str, Provider] = PROVIDERS,
     draft: bool = True,
+    wording: list[str] | None = None,
 ) -> Rendered:
     """A preview: the notice as it would be published on `on` (default: the bound milestone's
     completion or planned date, `default_issue_date`), with the number it already has or the
-    next free one, marked 样稿 (draft) on every page. Nothing is stored."""
+    next free one, marked 样稿 (draft) on every page. `wording`: lead paragraphs to try instead of
+    the committee's current ones (a wording previewed before it is saved). Nothing is stored."""
     _check_format(fmt)
     election = get_election(session, election_id)
     spec = get_spec(template)
@@ -171,6 +173,7 @@ def render_notice(
         options=options,
         providers=providers,
         draft=draft,
+        wording=wording,
     )
     html = render_html(template, context)
     return Rendered(
