@@ -18,10 +18,11 @@ $(BIN)/python:
 $(BIN)/uv: $(BIN)/python
 	$(BIN)/pip install --quiet uv
 
-# Debian packages: a CJK font for notices; poppler-utils (PDF text checks) and Chromium
+# Debian packages: a CJK font for notices; unicode-data (Unihan stroke counts for 按姓氏笔划 of rare
+# name characters: workflow/rules/stroke_order.py); poppler-utils (PDF text checks) and Chromium
 # (browser tests) for the tests as well.
-RUN_PACKAGES := fonts-noto-cjk
-TEST_PACKAGES := fonts-noto-cjk poppler-utils chromium
+RUN_PACKAGES := fonts-noto-cjk unicode-data
+TEST_PACKAGES := fonts-noto-cjk unicode-data poppler-utils chromium
 
 # The project's own bytecode, compiled once (0.4 s): where PYTHONDONTWRITEBYTECODE is set,
 # every `huanjie` process and test worker would compile it again.

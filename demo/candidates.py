@@ -42,6 +42,9 @@ OCCUPATIONS = ["farmer", "worker", "technician", "cadre", "farmer", "business", 
 DISTRICTS = [("01", "新市镇第一选区", 3, 5), ("02", "永兴镇第一选区", 2, 3), ("03", "宋河镇第一选区", 1, 2)]
 
 
+EDUCATION = ("大学", "研究生", "大专", "高中", "中专")  # 文化程度 as the forms give it
+
+
 def _name(i: int) -> str:
     return SURNAMES[(i * 7) % len(SURNAMES)] + GIVEN[(i * 3) % len(GIVEN)]
 
@@ -105,6 +108,7 @@ def _nominate_all(
                 "occupation": OCCUPATIONS[i % len(OCCUPATIONS)],
                 "party": "中国共产党" if c % 2 == 0 else "群众",
                 "ethnicity": "汉族",
+                "education": EDUCATION[i % len(EDUCATION)],
                 "incumbent": c == 0,
                 "birth_date": date(1960 + i % 25, 1 + i % 12, 1 + i % 28),
                 "clock": clock,
@@ -226,5 +230,16 @@ def add_demo_candidates(session: Session, result, *, clock: Clock, actor: str) -
         result.notes.append("2011 年京山县选举：已载入候选人、计票（含一次另行选举）、选举结果与当选证书。")
     county = result.elections.get("county")
     if county is not None:
+        for i, (name, role) in enumerate(COMMITTEE):  # the same committee serves this round
+            candidate_committee.add_committee_member(
+                session,
+                county,
+                name=name,
+                role=role,
+                appointed_on=local_date(clock.now()),
+                clock=clock,
+                actor=actor,
+                id_number=_id(950 + i, "19650101"),
+            )
         _nominate_all(session, county, clock=clock, actor=actor, historical=False, offset=40)
         result.notes.append("本届京山县选举：已载入各选区代表候选人推荐。")

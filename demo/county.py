@@ -20,6 +20,7 @@ from demo.voters import add_demo_voters
 from workflow.clock import Clock
 from workflow.commands import elections as commands
 from workflow.commands import jurisdictions as jurisdiction_commands
+from workflow.commands import notice_settings
 from workflow.machine import Trigger
 from workflow.plan import JurisdictionRef, PhaseWindow, Plan, load_plan
 from workflow.store.models import Jurisdiction
@@ -138,6 +139,20 @@ def build_demo(session: Session, *, clock: Clock, actor: str = "demo", registers
             actor=actor,
             contacts=_contacts(code, name),
         )
+    # Notice settings of the committees: the 届次 each congress elects this round (第二十届), and
+    # the party branch's higher organisation (its 请示 go there).
+    for code, _name, level, _parent in JURISDICTIONS:
+        if level in ("county", "township"):
+            notice_settings.update_settings(
+                session, jurisdiction_commands.find_jurisdiction(session, code), congress_term=20, clock=clock, actor=actor
+            )
+    notice_settings.update_settings(
+        session,
+        jurisdiction_commands.find_jurisdiction(session, "420821-DZB-01"),
+        superior_org="中共京山县市场监督管理局机关委员会",
+        clock=clock,
+        actor=actor,
+    )
     today = local_date(clock.now())
 
     # 1. The seed's own schedule, 2011, run to its end.

@@ -37,6 +37,8 @@ class TemplateSpec:
     optional: tuple[str, ...] = ()  # data providers used when registered
     public: bool = True  # posted publicly: ID numbers masked, no addresses
     version: int = 1
+    # the milestone whose date a notice bound to none is dated by (certificates: the results')
+    dated_by: str | None = None
 
 
 PC = ("people_congress",)
@@ -44,7 +46,9 @@ SPECS: dict[str, TemplateSpec] = {
     s.key: s
     for s in [
         TemplateSpec("election_committee_formed", "选举委员会成立公告", PC, optional=("committee_members",)),
-        TemplateSpec("quota_allocation", "代表名额分配方案公告", PC, needs=("districts",)),
+        # The recorded allocation (total decided with its document, seats per township, EL 15)
+        # when an `allocation` provider gives it; else the districts' seats.
+        TemplateSpec("quota_allocation", "代表名额分配方案公告", PC, optional=("allocation", "districts")),
         TemplateSpec("districts_published", "选区划分公告", PC, needs=("districts",)),
         TemplateSpec(
             "voter_list", "选民名单公告", PC, scope=Scope.DISTRICT, needs=("voters",), optional=("districts",)
@@ -66,6 +70,7 @@ SPECS: dict[str, TemplateSpec] = {
             needs=("voters",),
             optional=("districts",),
             public=False,
+            dated_by="voter_list_published",  # 选民证 are issued with the published list (EL 28)
         ),
         TemplateSpec(
             "preliminary_candidates",
@@ -81,7 +86,8 @@ SPECS: dict[str, TemplateSpec] = {
             scope=Scope.EITHER,
             needs=("official_candidates",),
         ),
-        TemplateSpec("election_day", "选举日公告", PC, optional=("districts",)),
+        # Announced weeks before the vote, with the districts (docs/notices.md: not bound to the vote).
+        TemplateSpec("election_day", "选举日公告", PC, optional=("districts",), dated_by="districts_published"),
         TemplateSpec("results", "选举结果公告", PC, scope=Scope.EITHER, needs=("results",)),
         TemplateSpec(
             "certificate_of_election",
@@ -91,6 +97,7 @@ SPECS: dict[str, TemplateSpec] = {
             scope=Scope.EITHER,
             needs=("results",),
             public=False,
+            dated_by="results_published",  # 当选证书 follow the confirmed results (EL 46)
         ),
         TemplateSpec(
             "party_request",
@@ -130,6 +137,7 @@ PROVIDER_NAMES = {
     "results": "选举结果数据",
     "committee_members": "选举委员会组成人员数据",
     "party_branch": "党支部数据",
+    "allocation": "代表名额分配数据",
 }
 
 

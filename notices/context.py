@@ -73,23 +73,62 @@ def number_prefix(place_name: str, kind: str, spec: TemplateSpec) -> str | None:
     return None
 
 
-def format_number(prefix: str, year: int, seq: int) -> str:
-    """GB/T 9704-2012 7.2.4: year in hexagonal brackets 〔〕, serial without padding or 第."""
+# A committee numbers its notices per year (京选公〔2026〕3号: GB/T 9704-2012 7.2.4) or per round
+# (第3号, the common form of an election committee's 公告: one run for the whole round, across 1 January).
+NUMBERING_MODES = ("year", "round")
+
+
+def format_number(prefix: str, year: int, seq: int, mode: str = "year") -> str:
+    """Per year: year in hexagonal brackets 〔〕, serial without padding or 第 (GB/T 9704-2012
+    7.2.4). Per round: 第<n>号."""
+    if mode == "round":
+        return f"第{seq}号"
     return f"{prefix}〔{year}〕{seq}号"
 
 
-def heading(spec: TemplateSpec, by: str) -> str:
+def heading_lines(spec: TemplateSpec, by: str) -> list[str]:
+    """The title, in the lines it is printed on: a long 请示/报告 title breaks after the issuer,
+    never inside a word (GB/T 9704-2012 7.3.1: 回行时要做到词意完整)."""
     match spec.key:
         case "party_request":
-            return f"{by}关于召开党员大会进行换届选举的请示"
+            return [by, "关于召开党员大会进行换届选举的请示"]
         case "party_results_report":
-            return f"{by}关于换届选举结果的报告"
+            return [by, "关于换届选举结果的报告"]
         case "voter_certificate" | "certificate_of_election":
-            return spec.name
+            return [spec.name]
         case "deadline_warning":
-            return "换届选举工作期限提醒"
+            return ["换届选举工作期限提醒"]
         case _:
-            return f"{by}公告"
+            return [f"{by}公告"]
+
+
+def heading(spec: TemplateSpec, by: str) -> str:
+    return "".join(heading_lines(spec, by))
+
+
+def bound_source(election: dict, template: str) -> str:
+    for milestone in election["milestones"].values():
+        if milestone.get("template") == template:
+            return milestone.get("source") or ""
+    return ""
+
+
+def addressee(spec: TemplateSpec, election: dict, data: dict) -> str | None:
+    """Whom a party branch's 请示 or 报告 goes to: its higher organisation (《中国共产党基层组织选举工作条例》: the
+    branch asks the higher party organisation before its assembly), as the branch's record or its data
+    give it. A document is never addressed to a guessed organisation."""
+    if spec.numbering is not Numbering.PARTY:
+        return None
+    branch = data.get("party_branch") or {}
+    results = data.get("results") or [{}]
+    superior = branch.get("superior") or results[0].get("superior") or election["jurisdiction"].get("superior")
+    if not superior:
+        raise DomainError(
+            "E_NO_SUPERIOR",
+            f"尚未登记党支部的上级党组织，无法生成{spec.name}；请在公告设置中填写「上级党组织」",
+            "superior_org",
+        )
+    return superior
 
 
 def check_request(spec: TemplateSpec, kind: str, kind_name: str, district: str | None, date_style: str) -> None:
@@ -123,6 +162,28 @@ def check_seated(spec: TemplateSpec, districts: list[dict] | None) -> None:
             )
 
 
+def check_allocation(spec: TemplateSpec, data: dict) -> None:
+    """The quota notice prints the recorded allocation (its seats add up to the recorded total)
+    or, without one, the districts' seats (each district seated)."""
+    allocation = data.get("allocation")
+    if not allocation:
+        if not data.get("districts"):
+            raise DomainError("E_NO_DATA", f"尚无代表名额分配数据或选区数据，无法生成{spec.name}", "template")
+        check_seated(spec, data.get("districts"))
+        return
+    units = allocation.get("units") or []
+    given = sum(int(u.get("seats") or 0) for u in units)
+    if not units or given != allocation.get("total"):
+        raise DomainError(
+            "E_ALLOCATION_MISMATCH",
+            f"代表名额分配合计 {given} 名与代表总名额 {allocation.get('total')} 名不符，无法生成{spec.name}",
+            "allocation",
+        )
+    unseated = [u.get("name") for u in units if not u.get("seats")]
+    if unseated:  # EL 15: every township, however small, has at least one deputy
+        raise DomainError("E_NO_DATA", f"{'、'.join(unseated)} 未分配代表名额（选举法第十五条：至少应有代表一人）", "allocation")
+
+
 def assemble(
     spec: TemplateSpec,
     election: dict,
@@ -133,10 +194,18 @@ def assemble(
     number: str | None,
     date_style: str,
     options: dict | None,
+    draft: bool = False,
+    wording: list[str] | None = None,
 ) -> dict:
-    """Everything the template renders from, as JSON-friendly data (stored with the notice)."""
-    check_seated(spec, data.get("districts"))
+    """Everything the template renders from, as JSON-friendly data (stored with the notice).
+    `draft`: a preview, printed with the 样稿 mark; `wording`: the committee's own lead
+    paragraphs (replacing the template's)."""
+    if spec.key == "quota_allocation":
+        check_allocation(spec, data)
+    else:
+        check_seated(spec, data.get("districts"))
     by = issuer(election, spec)
+    to = addressee(spec, election, data)
     district_info = None
     if district:
         district_info = {"code": district, "name": district}
@@ -149,11 +218,17 @@ def assemble(
         "template_name": spec.name,
         "doc": {
             "heading": heading(spec, by),
+            "heading_lines": heading_lines(spec, by),
             "number": number,
             "issuer": by,
+            "addressee": to,
             "issued_on": issued_on.isoformat(),
             "date_style": date_style,
             "public": spec.public,
+            "draft": draft,
+            # the bound milestone's legal source (config/kinds/*.toml), cited by the template
+            "source": bound_source(election, spec.key),
+            "wording": list(wording or []),
         },
         "election": election,
         "district": district_info,

@@ -87,9 +87,10 @@ class _Blocks(HTMLParser):
     def handle_starttag(self, tag, attrs):
         mark = dict(attrs).get("data-docx")
         if self._capture:
-            self._depth += 1
-            if tag == "br":
+            if tag == "br":  # a void element: no end tag to balance (a two-line title)
                 self._text.append("\n")
+            else:
+                self._depth += 1
             return
         if mark == "card":
             if self._cards:
@@ -115,7 +116,9 @@ class _Blocks(HTMLParser):
                 text = "".join(self._text).strip()
                 kind = self._capture
                 self._capture = None
-                if kind in TOP_FIELDS and not self._in_card:
+                if kind == "draft":  # the 样稿 mark: the Word file's header (docx_template)
+                    self.model.fields["draft"] = text
+                elif kind in TOP_FIELDS and not self._in_card:
                     self.model.fields[kind] = text
                     if kind == "date":
                         self._signed = True
@@ -162,12 +165,34 @@ def _east_asian(run_or_style, name: str) -> None:
     fonts.set(qn("w:eastAsia"), name)
 
 
+def _page_field(paragraph) -> None:
+    """A PAGE field: Word fills in each page's number."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    run = paragraph.add_run()
+    run.font.size = Pt(14)
+    for kind, text in (("begin", None), (None, "PAGE"), ("separate", None), (None, "1"), ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        elif text == "PAGE":
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = " PAGE "
+        else:
+            element = OxmlElement("w:t")
+            element.text = text
+        run._r.append(element)
+
+
 @cache
 def docx_template() -> bytes:
     """The Word template (docxtpl tags), built with python-docx: no binary file in the repo."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Mm, Pt
+    from docx.shared import Mm, Pt, RGBColor
 
     document = Document()
     section = document.sections[0]
@@ -183,6 +208,19 @@ def docx_template() -> bytes:
 
     def tag(text: str) -> None:
         document.add_paragraph(text)
+
+    # A preview's 样稿 mark at the head of every page; page numbers "— 1 —" at the foot
+    # (GB/T 9704-2012 7.5), as the PDF has them.
+    header = section.header.paragraphs[0]
+    header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    mark = header.add_run("{{ draft }}")
+    mark.font.size, mark.bold = Pt(36), True
+    mark.font.color.rgb = RGBColor(0xE0, 0x99, 0x99)
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run("— ").font.size = Pt(14)
+    _page_field(footer)
+    footer.add_run(" —").font.size = Pt(14)
 
     tag("{%p if title %}")
     title = document.add_paragraph()
@@ -255,7 +293,7 @@ def to_docx(html: str) -> bytes:
 
         attachments.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         _fill(attachments, model.attachments)
-    context = {key: model.fields.get(key, "") for key in TOP_FIELDS}
+    context = {key: model.fields.get(key, "") for key in (*TOP_FIELDS, "draft")}
     context.update(body=body, attachments=attachments)
     template.render(context, autoescape=True)
     out = io.BytesIO()

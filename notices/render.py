@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from workflow.rules import ric
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-LAYOUT_FILES = ("base.html", "certificate_base.html", "notice.css")
+LAYOUT_FILES = ("base.html", "certificate_base.html", "notice.css", "wording.html")
 
 _DIGITS = "〇一二三四五六七八九"
 
@@ -78,6 +78,33 @@ def year_month(value: date | str | None) -> str:
     return "" if day is None else f"{day.year}年{day.month}月"
 
 
+# The statutes a kind's `source` names by their short name, as a notice cites them in full.
+LAW_TITLES = {
+    "选举法": "《中华人民共和国全国人民代表大会和地方各级人民代表大会选举法》",
+    "地方组织法": "《中华人民共和国地方各级人民代表大会和地方各级人民政府组织法》",
+    "城市居民委员会组织法": "《中华人民共和国城市居民委员会组织法》",
+    "居委会组织法": "《中华人民共和国城市居民委员会组织法》",
+    "村民委员会组织法": "《中华人民共和国村民委员会组织法》",
+    "村委会组织法": "《中华人民共和国村民委员会组织法》",
+}
+
+
+def cite(source: str | None) -> str:
+    """A kind's citation (`选举法第十二条、第十五条`) as a notice writes it: the statute's full
+    title in 《》, then the articles. Text that names no known statute is printed as given."""
+    text = (source or "").strip()
+    for short in sorted(LAW_TITLES, key=len, reverse=True):
+        if text.startswith(short):
+            return LAW_TITLES[short] + text[len(short) :]
+    return text
+
+
+def district_label(name: str | None) -> str:
+    """A district's full name: `新市镇第一` → `新市镇第一选区` (names are stored without 选区)."""
+    text = name or ""
+    return text if text.endswith("选区") else f"{text}选区"
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -92,6 +119,8 @@ def environment() -> Environment:
         doc_date=doc_date, mask_id=mask_id, age_on=age_on, year_month=year_month, weekday_cn=weekday_cn
     )
     env.filters["cn_number"] = cn_number
+    env.filters["cite"] = cite
+    env.filters["district_label"] = district_label
     return env
 
 

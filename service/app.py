@@ -39,6 +39,7 @@ from service.web import candidates as web_candidates
 from service.web import desk as web_desk
 from service.web import districts as web_districts
 from service.web import grid as web_grid
+from service.web import notice_pages as web_notice_pages
 from service.web import register as web_register
 from service.web import results as web_results
 from service.web import routes as web_routes
@@ -185,6 +186,7 @@ def create_app(
         web_tallies,
         web_results,
         web_users,
+        web_notice_pages,
     ):
         app.include_router(module.router)
     web_routes.mount_static(app)

@@ -128,13 +128,13 @@ def test_districts_notice_prints_each_districts_scope(db, clock):
     with db.reading() as s:
         html = notices.render_notice(s, election_id, "districts_published", clock=clock).html
     assert "<th>选区范围</th>" in html
-    # 序号, 选区编号, 选区名称 (without 选区), 选区范围, 应选代表名额: the scope in its own column.
+    # 序号, 选区编号, 选区名称 (in full, never cut), 选区范围, 应选代表名额: the scope in its own column.
     assert (
-        '<tr><td>1</td><td>01</td><td class="left">新市镇第一</td>'
+        '<tr><td>1</td><td>01</td><td class="left">新市镇第一选区</td>'
         '<td class="left">新市镇城关社区、五里铺村</td><td>2</td></tr>'
     ) in html
     assert (
-        '<tr><td>2</td><td>02</td><td class="left">新市镇第二</td><td class="left"></td><td>1</td></tr>'
+        '<tr><td>2</td><td>02</td><td class="left">新市镇第二选区</td><td class="left"></td><td>1</td></tr>'
         in html
     )
 

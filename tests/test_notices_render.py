@@ -142,14 +142,15 @@ def test_every_template_renders_with_its_required_parts(demo, key):
     html = rendered.html
     text = re.sub(r"<[^>]+>", "", html.split("</style>", 1)[1])
     # Title
-    heading = rendered.context["doc"]["heading"]
+    heading = "<br>".join(rendered.context["doc"]["heading_lines"])
     assert (
         f'<h1 class="title" data-docx="title">{heading}</h1>' in html
         or f'<h1 data-docx="title">{heading}</h1>' in html
     )
     # Number: 京选公〔2026〕1号 style per committee and year, or a certificate serial.
     if spec.numbering in (Numbering.NOTICE, Numbering.PARTY):
-        assert re.fullmatch(r"\w{2,4}〔2026〕\d+号", rendered.number), rendered.number
+        assert re.fullmatch(r"\w{2,4}〔20\d\d〕\d+号", rendered.number), rendered.number
+        assert f"〔{rendered.issued_on.year}〕" in rendered.number
         assert rendered.number in text
     elif spec.numbering is Numbering.CERTIFICATE:
         assert rendered.number is None
@@ -158,7 +159,8 @@ def test_every_template_renders_with_its_required_parts(demo, key):
     issuer = rendered.context["doc"]["issuer"]
     assert issuer in text
     assert "选举委员会" in issuer or issuer.startswith("中共")
-    assert "2026年11月26日" in text
+    # The date: the bound milestone's (done or planned), else today's, never silently.
+    assert doc_date(rendered.issued_on) in text and rendered.date_source
     # List rows: every name, in order.
     names = expected_rows(key, None)
     position = 0
@@ -182,7 +184,7 @@ def test_titles_and_closings_per_document_type(demo):
 
 
 def test_chinese_numeral_date_option(demo):
-    rendered = render(demo, "election_committee_formed", date_style="chinese")
+    rendered = render(demo, "election_committee_formed", date_style="chinese", on=TODAY)
     assert "二〇二六年十一月二十六日" in rendered.html
 
 
@@ -261,7 +263,7 @@ def test_deadline_warning_names_the_nearest_deadline(demo):
 def test_docx_carries_title_number_rows_and_issuer(demo):
     from docx import Document
 
-    rendered = render(demo, "voter_list", fmt="docx")
+    rendered = render(demo, "voter_list", fmt="docx", on=TODAY)
     document = Document(io.BytesIO(rendered.content))
     paragraphs = [p.text for p in document.paragraphs]
     assert "京山县选举委员会公告" in paragraphs

@@ -144,7 +144,7 @@ def test_whole_county_election(db, tmp_path):
     assert run.milestone("quotas_allocated")[0] == MilestoneStatus.PENDING  # applying completes nothing
     published, html = run.notice("quota_allocation")
     assert published.milestone_completed == "quotas_allocated"
-    assert "应选代表名额共6名" in html and '<td class="left">新市镇</td>' in html and "60000" in html
+    assert "代表名额共6名" in html and "城乡人口数相同" in html and '<td class="left">新市镇选区</td>' in html and "60000" in html
     run.day(date(2011, 9, 4))
     run.advance("registration")
     run.day(date(2011, 9, 10))

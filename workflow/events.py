@@ -88,6 +88,8 @@ DeputyReviewed = declare("DeputyReviewed", "deputy.reviewed", "deputy")
 CertificatesIssued = declare("CertificatesIssued", "certificates.issued", "election")
 # -- notices, notifications, users
 NoticePublished = declare("NoticePublished", "notice.published", "notice")
+NoticeSettingsChanged = declare("NoticeSettingsChanged", "notice_settings.changed", "jurisdiction")
+NoticeWordingChanged = declare("NoticeWordingChanged", "notice_wording.changed", "notice_wording")
 NotificationFailed = declare("NotificationFailed", "notification.failed", "notification")
 NotificationRequeued = declare("NotificationRequeued", "notification.requeued", "notification")
 UserAdded = declare("UserAdded", "user.added", "user")

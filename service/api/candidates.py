@@ -59,6 +59,7 @@ class Nomination(_Body):
     birth_date: LawfulDate | None = None
     ethnicity: str | None = Field(None, max_length=40)
     party: str | None = Field(None, max_length=60)
+    education: str | None = Field(None, max_length=20, description="文化程度，如 大学、大专、高中")
     incumbent: bool = False
     id_number: str | None = Field(None, max_length=32, description="候选人本人身份号码（回避核查，不公开）")
 
@@ -133,6 +134,7 @@ def nominate(election_id: ElectionId, body: Nomination, session: Tx, caller: Cal
         birth_date=body.birth_date,
         ethnicity=body.ethnicity,
         party=body.party,
+        education=body.education,
         incumbent=body.incumbent,
         id_number=body.id_number,
         clock=svc.clock,

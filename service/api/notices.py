@@ -19,8 +19,9 @@ from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_
 from service.api.problems import PROBLEM_RESPONSES
 from service.api.schemas import notices as schemas
 from service.downloads import safe_file_name
+from workflow.commands import notice_settings
 from workflow.commands import notices as commands
-from workflow.views.notices import published_notice
+from workflow.views.notices import published_file
 
 router = APIRouter(prefix="/api/v1/elections", tags=["notices"], responses=PROBLEM_RESPONSES)
 
@@ -53,6 +54,7 @@ DATA_NAMES = {
     "results": "选举结果",
     "committee_members": "选举委员会组成人员",
     "party_branch": "党支部情况",
+    "allocation": "代表名额分配",
 }
 
 
@@ -61,7 +63,7 @@ class PublishBody(BaseModel):
 
     format: str = Field("pdf", pattern=r"^(html|pdf|docx)$", description="存档格式")
     district: str | None = Field(None, pattern=CODE, description="选区代码（按选区生成的公告必填）")
-    on: LawfulDate | None = Field(None, description="公告日期（默认今天）")
+    on: LawfulDate | None = Field(None, description="公告日期（默认：对应节点的办结日期或计划日期；计划日期未到时为今天）")
     date_style: str = Field("arabic", pattern=r"^(arabic|chinese)$")
 
 
@@ -176,13 +178,91 @@ def publish_notice(
     response_class=Response,
     responses=FILE_RESPONSES,
 )
-def download_notice(election_id: ElectionId, notice_id: NoticeId, session: Tx, caller: Caller) -> Response:
+def download_notice(
+    election_id: ElectionId,
+    notice_id: NoticeId,
+    session: Tx,
+    caller: Caller,
+    format: Annotated[
+        str | None, Query(pattern=r"^(html|pdf|docx)$", description="另存为（默认：存档格式）；其他格式由存档数据重新生成")
+    ] = None,
+) -> Response:
     visible_election(session, caller, election_id)
-    notice = published_notice(session, notice_id, election_id)
+    notice, content = published_file(session, notice_id, election_id, format)
+    fmt = format or notice.format
     stem = "-".join(
         filter(None, [f"election{election_id}", notice.template, notice.district, f"v{notice.version}"])
     )
     title = f"{notice.title}{'（' + notice.number + '）' if notice.number else ''}"
-    response = file_response(notice.content, notice.format, stem, title, download=True)
-    response.headers["X-Content-SHA256"] = notice.sha256
+    response = file_response(content, fmt, stem, title, download=True)
+    if fmt == notice.format:
+        response.headers["X-Content-SHA256"] = notice.sha256
     return response
+
+
+class SettingsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    numbering: str | None = Field(None, pattern=r"^(year|round)$", description="year 按年 / round 按届")
+    congress_term: int | None = Field(None, ge=1, le=99, description="届次（第X届）")
+    superior_org: str | None = Field(None, max_length=200, description="上级党组织；空字符串清除")
+
+
+class WordingBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    paragraphs: list[Annotated[str, Field(max_length=1000)]] = Field(
+        default_factory=list, max_length=10, description="开头段落；空列表恢复模板原文"
+    )
+
+
+@router.get(
+    "/{election_id}/notice-settings",
+    summary="本选举所属选举委员会的公告设置（编号方式、届次、上级党组织）",
+    response_model=schemas.NoticeSettings,
+)
+def get_notice_settings(election_id: ElectionId, session: Tx, caller: Caller) -> dict:
+    election = visible_election(session, caller, election_id)
+    return notice_settings.settings_of(election.jurisdiction)
+
+
+@router.put(
+    "/{election_id}/notice-settings",
+    summary="修改公告设置（未给出的项不变），记入审计",
+    response_model=schemas.NoticeSettings,
+)
+def put_notice_settings(
+    election_id: ElectionId, body: SettingsBody, session: Tx, caller: Caller, svc: Svc
+) -> dict:
+    election = visible_election(session, caller, election_id)
+    caller.check_write()
+    return notice_settings.update_settings(
+        session,
+        election.jurisdiction,
+        numbering=body.numbering,
+        congress_term=body.congress_term,
+        superior_org=body.superior_org,
+        clock=svc.clock,
+        actor=caller.username,
+    )
+
+
+@router.put(
+    "/{election_id}/notices/{template}/wording",
+    summary="本委员会对该公告开头段落的措辞（新版本；空列表恢复模板原文）",
+    response_model=schemas.NoticeWording,
+)
+def put_notice_wording(
+    election_id: ElectionId, template: Template, body: WordingBody, session: Tx, caller: Caller, svc: Svc
+) -> dict:
+    election = visible_election(session, caller, election_id)
+    caller.check_write()
+    row = notice_settings.set_wording(
+        session, election.jurisdiction, template, body.paragraphs, clock=svc.clock, actor=caller.username
+    )
+    return {
+        "jurisdiction": election.jurisdiction.code,
+        "template": row.template,
+        "version": row.version,
+        "paragraphs": row.paragraphs,
+    }

@@ -14,7 +14,9 @@ from workflow.views.notices import published_notice
 
 app = typer.Typer(help="公告：列出、生成、发布", no_args_is_help=True)
 DISTRICT = typer.Option(None, "--district", help="选区代码（选民名单等按选区生成的公告必填）")
-ON = typer.Option(None, "--on", help="公告日期（成文日期）YYYY-MM-DD，默认今天")
+ON = typer.Option(
+    None, "--on", help="公告日期（成文日期）YYYY-MM-DD，默认取对应节点的办结日期或计划日期（计划日期未到时为今天）"
+)
 DATE_STYLE = typer.Option(
     "arabic", "--date-style", help="成文日期写法：arabic（2021年9月20日）或 chinese（二〇二一年九月二十日）"
 )
@@ -93,8 +95,14 @@ def notices_render(
             "output": str(output),
             "bytes": len(rendered.content),
             "sha256": rendered.sha256,
+            "issued_on": rendered.issued_on.isoformat() if rendered.issued_on else None,
+            "date_source": rendered.date_source,
+            "draft": True,
         }
-        text = f"已生成 {rendered.title} {rendered.number or ''} → {output}（{len(rendered.content)} 字节）"
+        text = (
+            f"已生成 {rendered.title} {rendered.number or ''} → {output}（{len(rendered.content)} 字节；"
+            f"样稿，公告日期 {rendered.issued_on}：{rendered.date_source}）"
+        )
         return Reply(payload, text)
 
     run(ctx, as_json, work, reading=True)

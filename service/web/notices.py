@@ -29,7 +29,13 @@ def dashboard_notices(session: Session, election: Election) -> list[dict]:
             targets = list(codes)
             if not targets:
                 items.append(
-                    {"title": t["name"], "status": "尚无选区", "preview_url": None, "download_url": None}
+                    {
+                        "title": t["name"],
+                        "status": "尚无选区",
+                        "preview_url": None,
+                        "download_url": None,
+                        "page_url": None,
+                    }
                 )
                 continue
         for code in targets:
@@ -38,9 +44,11 @@ def dashboard_notices(session: Session, election: Election) -> list[dict]:
             title = f"{t['name']}（选区 {code}）" if code else t["name"]
             if not t["ready"]:
                 status = "缺少数据：" + "、".join(DATA_NAMES.get(m, m) for m in t["missing_data"])
-                items.append({"title": title, "status": status, "preview_url": None, "download_url": None})
+                items.append(
+                    {"title": title, "status": status, "preview_url": None, "download_url": None, "page_url": None}
+                )
                 continue
-            preview = f"{base}/{t['template']}/preview{query}"
+            preview = f"{base}/{t['template']}/preview{query}"  # the 样稿 (draft), marked as such
             if versions:
                 latest = versions[-1]
                 status = f"已发布第 {latest['version']} 版" + (
@@ -50,5 +58,8 @@ def dashboard_notices(session: Session, election: Election) -> list[dict]:
             else:
                 status = "未发布"
                 download = f"{base}/{t['template']}/preview{query}{'&' if query else '?'}format=pdf"
-            items.append({"title": title, "status": status, "preview_url": preview, "download_url": download})
+            page = f"/elections/{election.id}/notices/{t['template']}{query}"
+            items.append(
+                {"title": title, "status": status, "preview_url": preview, "download_url": download, "page_url": page}
+            )
     return items

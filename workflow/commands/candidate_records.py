@@ -141,6 +141,7 @@ def candidate_view(c: Candidate) -> dict:
         "birth_date": c.birth_date,
         "ethnicity": c.ethnicity,
         "party": c.party,
+        "education": c.education,
         "occupation": c.occupation,
         "incumbent": c.incumbent,
         "nominated_by": c.nominated_by,

@@ -18,16 +18,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from notices import forms
 from notices.catalog import PROVIDER_NAMES, TemplateSpec, get_spec
 from notices.context import assemble, check_district_known, check_request, sanitize
+from notices.render import cn_number
 from workflow.commands import candidate_records
 from workflow.commands import results as res
 from workflow.commands.elections import kind_of
+from workflow.commands.notice_settings import wording_paragraphs
 from workflow.commands.voter_exports import CHANGE_NAMES, REASON_NAMES
 from workflow.errors import Conflict, DomainError
 from workflow.events import jsonable
 from workflow.kinds import get_kind
 from workflow.rules import candidates as cand_rules
+from workflow.rules import stroke_order
 from workflow.store.candidates import (
     CandidateStatus,
     CommitteeMember,
@@ -179,7 +183,8 @@ def _candidate_rows(session: Session, election: Election, district: str | None, 
         if lst.status not in listed or (district is not None and lst.district != district):
             continue
         people = candidate_records.candidates_of(session, election.id, lst.district, statuses)
-        for c in sorted(people, key=lambda c: c.name):
+        # 以姓名笔划为序 (浙江省县乡两级人大代表选举实施细则第三十五条、第三十六条)
+        for c in stroke_order.sort_names(people, stroke_order.load_table(), name=lambda c: c.name):
             rows.append(
                 {
                     "district_code": lst.district,
@@ -189,7 +194,8 @@ def _candidate_rows(session: Session, election: Election, district: str | None, 
                     "sex": CANDIDATE_SEX.get(c.sex, c.sex),
                     "birth_date": c.birth_date,
                     "ethnicity": c.ethnicity,
-                    "party": c.party,
+                    "party": forms.political_status(c.party),
+                    "education": forms.education(c.education),
                     "position": cand_rules.OCCUPATION_NAMES.get(c.occupation, c.occupation),
                     "nominated_by": cand_rules.NOMINATOR_NAMES.get(c.nominated_by, c.nominated_by),
                 }
@@ -288,7 +294,19 @@ PROVIDERS = {
 }
 
 
-def election_data(election: Election) -> dict:
+def _is_current(session: Session, election: Election) -> bool:
+    """The jurisdiction's newest election of this kind: the one its recorded 届次 belongs to."""
+    newest = session.execute(
+        select(func.max(Election.anchor_date)).where(
+            Election.jurisdiction_id == election.jurisdiction_id, Election.kind == election.kind
+        )
+    ).scalar_one()
+    return newest is None or election.anchor_date >= newest
+
+
+def election_data(election: Election, current: bool = True) -> dict:
+    """The election as a dict. `current`: the jurisdiction's recorded 届次 is this round's (an
+    earlier round's notices print no 届次 rather than the wrong one)."""
     kind = kind_of(election)  # the election's statute version and province: its citations
     place = election.jurisdiction
     milestones = {}
@@ -306,10 +324,16 @@ def election_data(election: Election) -> dict:
             "template": spec.template,
         }
     parent = place.parent
+    term = place.congress_term if current else None
     return jsonable(
         {
             "id": election.id,
             "title": election.title,
+            # what the notices call the election: 京山县第二十届人民代表大会代表选举 when the
+            # 届次 is recorded, else the election's own title
+            "subject": f"{place.name}第{cn_number(term)}届人民代表大会代表选举"
+            if term and election.kind == "people_congress"
+            else election.title,
             "kind": election.kind,
             "kind_name": kind.name,
             "anchor": kind.anchor,
@@ -323,6 +347,12 @@ def election_data(election: Election) -> dict:
                 "level": place.level,
                 "committee": place.committee_name,
                 "parent": parent.name if parent else None,
+                # 第X届: the congress this round elects (recorded per congress, 0011_notice_settings)
+                "term": term,
+                "term_name": f"第{cn_number(term)}届" if term else "",
+                "congress": f"{place.name}{f'第{cn_number(term)}届' if term else ''}人民代表大会",
+                "superior": place.superior_org,
+                "numbering": place.notice_numbering or "year",
             },
             "milestones": milestones,
             "citations": dict(kind.citations),  # the articles the notices cite (statute version)
@@ -362,6 +392,8 @@ def build_context(
     date_style: str = "arabic",
     options: dict | None = None,
     providers: Mapping[str, Provider] = PROVIDERS,
+    draft: bool = False,
+    wording: list[str] | None = None,
 ) -> dict:
     """Everything `template` renders from, as JSON-friendly data (stored with the notice). A
     template whose required data is missing or empty is refused with E_NO_DATA: a notice is never
@@ -377,11 +409,13 @@ def build_context(
             check_district_known(data[name], district)
     return assemble(
         spec,
-        election_data(election),
+        election_data(election, current=_is_current(session, election)),
         data,
         district=district,
         issued_on=issued_on,
         number=number,
         date_style=date_style,
         options=options,
+        draft=draft,
+        wording=wording if wording is not None else wording_paragraphs(session, election.jurisdiction_id, spec.key),
     )

@@ -41,6 +41,8 @@ class Rendered:
     html: str
     content: bytes
     format: str
+    issued_on: date | None = None
+    date_source: str = ""
 
     @property
     def sha256(self) -> str:
@@ -52,6 +54,7 @@ class Published:
     notice: Notice
     milestone_completed: str | None
     milestone_note: str | None
+    date_source: str = ""
 
 
 def template_version(spec: TemplateSpec) -> str:
@@ -106,8 +109,29 @@ def _numbering(session: Session, election: Election, spec: TemplateSpec, distric
     prefix = number_prefix(election.jurisdiction.name, election.kind, spec)
     if prefix is None:
         return None, None, None, None, 1
-    seq = _next_seq(session, election.jurisdiction_id, prefix, on.year)
-    return prefix, on.year, seq, format_number(prefix, on.year, seq), 1
+    mode = election.jurisdiction.notice_numbering or "year"
+    # Per round the run is keyed by the round's year (its election day), not the issue date:
+    # a round that crosses 1 January goes on 第4号, 第5号 …
+    year = election.anchor_date.year if mode == "round" else on.year
+    seq = _next_seq(session, election.jurisdiction_id, prefix, year)
+    return prefix, year, seq, format_number(prefix, year, seq, mode), 1
+
+
+def default_issue_date(election: Election, spec: TemplateSpec, today: date) -> tuple[date, str]:
+    """The notice's date when none is given, and where it comes from: the bound milestone's
+    completion date, else its planned date. Only a notice bound to no milestone falls back to
+    today, and says so."""
+    key = bound_milestone(election, spec) or (
+        spec.dated_by if spec.dated_by in kind_of(election).milestones else None
+    )
+    if key is not None:
+        milestone = election.milestone(key)
+        name = kind_of(election).milestones[key].name
+        if milestone.done_on is not None:
+            return milestone.done_on, f"「{name}」办结日期"
+        if milestone.planned_date is not None:
+            return milestone.planned_date, f"「{name}」计划日期"
+    return today, "今天（该公告不对应工作节点，可另行指定）"
 
 
 def render_notice(
@@ -122,13 +146,21 @@ def render_notice(
     date_style: str = "arabic",
     options: dict | None = None,
     providers: Mapping[str, Provider] = PROVIDERS,
+    draft: bool = True,
+    wording: list[str] | None = None,
 ) -> Rendered:
-    """A preview: the notice as it would be published today (or `on`), with the number it
-    already has or the next free one. Nothing is stored."""
+    """A preview: the notice as it would be published on `on` (default: the bound milestone's
+    completion or planned date, `default_issue_date`), with the number it already has or the
+    next free one, marked 样稿 (draft) on every page. `wording`: lead paragraphs to try instead of
+    the committee's current ones (a wording previewed before it is saved). Nothing is stored."""
     _check_format(fmt)
     election = get_election(session, election_id)
     spec = get_spec(template)
-    on = on or local_date(clock.now(), election.jurisdiction.timezone)
+    default, source = default_issue_date(election, spec, local_date(clock.now(), election.jurisdiction.timezone))
+    if on is None:
+        on = default
+    elif on != default:
+        source = "指定日期"
     *_, number, _version = _numbering(session, election, spec, district or "", on)
     context = build_context(
         session,
@@ -140,9 +172,13 @@ def render_notice(
         date_style=date_style,
         options=options,
         providers=providers,
+        draft=draft,
+        wording=wording,
     )
     html = render_html(template, context)
-    return Rendered(template, context["doc"]["heading"], number, context, html, to_bytes(html, fmt), fmt)
+    return Rendered(
+        template, context["doc"]["heading"], number, context, html, to_bytes(html, fmt), fmt, on, source
+    )
 
 
 def publish_notice(
@@ -164,7 +200,13 @@ def publish_notice(
     election = get_election(session, election_id, for_update=True)
     spec = get_spec(template)
     today = local_date(clock.now(), election.jurisdiction.timezone)
-    on = on or today
+    default, source = default_issue_date(election, spec, today)
+    if on is None:
+        on = default
+        if on > today:  # published ahead of plan: dated the day it is posted, and said so
+            on, source = today, f"今天（{source} {on} 尚未到）"
+    elif on != default:
+        source = "指定日期"
     if on > today:
         raise DomainError("E_DATE_IN_FUTURE", f"公布日期 {on} 晚于今天 {today}", "on")
     prefix, year, seq, number, version = _numbering(session, election, spec, district or "", on)
@@ -198,7 +240,7 @@ def publish_notice(
     completed, note = _complete_bound(
         session, election, spec, milestone_key, district, on, clock, actor, providers
     )
-    return Published(notice, completed, note)
+    return Published(notice, completed, note, source)
 
 
 def _store(
@@ -274,7 +316,8 @@ def _complete_bound(session, election, spec, milestone_key, district, on, clock,
         return None, None
     milestone = election.milestone(milestone_key)
     if milestone.settled:
-        return None, f"「{kind_of(election).milestones[milestone_key].name}」此前已办结，本次为更新版本"
+        name = kind_of(election).milestones[milestone_key].name
+        return None, f"「{name}」此前已办结（{milestone.done_on or '已免除'}），节点不变"
     if spec.scope is Scope.DISTRICT:
         # A county's voter list is published when every district's list is: the milestone is
         # completed by the last district's publication (EL 28).

@@ -83,6 +83,7 @@ class Candidate(Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     ethnicity: Mapped[str | None] = mapped_column(String(20))
     party: Mapped[str | None] = mapped_column(String(60))
+    education: Mapped[str | None] = mapped_column(String(20))  # 文化程度 (0011_notice_settings)
     occupation: Mapped[str] = mapped_column(String(16))
     incumbent: Mapped[bool] = mapped_column(default=False)
     nominated_by: Mapped[str] = mapped_column(String(16))

@@ -85,6 +85,13 @@ class Jurisdiction(Base):
     committee_name: Mapped[str | None] = mapped_column(String(200))
     # [{"name", "role", "email", "phone", "channels": {"email": …, "dingtalk": {…}, …}}]
     contacts: Mapped[list[Any]] = mapped_column(default=list)
+    # Committee settings for notices (migration 0011_notice_settings): numbering per "year"
+    # (京选公〔2026〕3号, the default) or per "round" (第3号, not restarting on 1 January); the
+    # 届次 of the congress this round elects (第X届); a party branch's higher organisation, to
+    # which its 请示 and 报告 are addressed.
+    notice_numbering: Mapped[str | None] = mapped_column(String(10))
+    congress_term: Mapped[int | None] = mapped_column(Integer)
+    superior_org: Mapped[str | None] = mapped_column(String(200))
 
     parent: Mapped[Jurisdiction | None] = relationship(remote_side=[id])
 

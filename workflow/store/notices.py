@@ -55,3 +55,20 @@ class Notice(Base):
     milestone_key: Mapped[str | None] = mapped_column(String(60))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_by: Mapped[str] = mapped_column(String(100))
+
+
+class NoticeWording(Base):
+    """A committee's own wording for a template's lead paragraphs, versioned: each change adds a
+    row (version 1, 2, …); the newest applies, an empty list restores the template's text. The
+    published notice keeps the wording it was rendered with in its data snapshot."""
+
+    __tablename__ = "notice_wordings"
+    __table_args__ = (UniqueConstraint("jurisdiction_id", "template", "version", name="uq_notice_wordings_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
+    template: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(Integer)
+    paragraphs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))

@@ -28,6 +28,7 @@ class CandidateOut(Out):
     birth_date: date | None
     ethnicity: str | None
     party: str | None
+    education: str | None = Field(None, description="文化程度")
     occupation: str
     incumbent: bool
     nominated_by: str

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from pydantic import Field
+
 from service.api.schemas.common import Out
 
 
@@ -52,3 +54,17 @@ class NoticePublished(Out):
     milestone_completed: str | None
     note: str | None
     download_url: str
+
+
+class NoticeSettings(Out):
+    jurisdiction: str
+    numbering: str = Field(description="year：按年编号（京选公〔2026〕3号）；round：按届编号（第3号）")
+    congress_term: int | None = Field(description="本次选举产生的人民代表大会届次")
+    superior_org: str | None = Field(description="党支部的上级党组织（请示、报告的主送机关）")
+
+
+class NoticeWording(Out):
+    jurisdiction: str
+    template: str
+    version: int
+    paragraphs: list[str]
