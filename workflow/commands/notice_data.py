@@ -22,7 +22,7 @@ from notices import forms
 from notices.catalog import PROVIDER_NAMES, TemplateSpec, get_spec
 from notices.context import assemble, check_district_known, check_request, sanitize
 from notices.render import cn_number
-from workflow.commands import candidate_records
+from workflow.commands import candidate_records, seat_allocation
 from workflow.commands import results as res
 from workflow.commands.elections import kind_of
 from workflow.commands.notice_settings import wording_paragraphs
@@ -283,7 +283,26 @@ def results(session: Session, election: Election, district: str | None) -> list[
     return out
 
 
+def allocation(session: Session, election: Election, district: str | None) -> dict | None:
+    """The quota notice's allocation: the total the standing committee decided (EL 13, with its
+    document and population base) shared among the round's townships by population, each at least
+    one seat (EL 15), as workflow/commands/seat_allocation.py computes it for the allocation page.
+    None without a recorded decision or townships (the notice then prints the districts' seats)."""
+    found = seat_allocation.allocation(session, election.id)
+    decision, towns = found["decision"], found["townships"]
+    if decision is None or not towns or any(not t.get("seats") for t in towns):
+        return None
+    return {
+        "total": decision.total,
+        "population": decision.population,
+        "document": decision.document,
+        "decided_by": decision.decided_by,
+        "units": [{"name": t["name"], "population": t["population"], "seats": t["seats"]} for t in towns],
+    }
+
+
 PROVIDERS = {
+    "allocation": allocation,
     "districts": districts,
     "voters": voters,
     "voter_corrections": voter_corrections,

@@ -18,7 +18,7 @@ from workflow.commands import elections, register_levels
 from workflow.errors import DomainError
 from workflow.events import SeatsDecided
 from workflow.rules.apportion import allocate
-from workflow.rules.quota import MAX_EXTRA_PERCENT, total_seats
+from workflow.rules.quota import total_seats
 from workflow.store.audit import record
 from workflow.store.tally_entries import SeatDecision
 from workflow.store.voters import District
@@ -36,8 +36,10 @@ def statutory(election, population: int) -> dict | None:
         result = total_seats(kind, level, population, election.statute)
     except DomainError:
         return None
-    most = result.seats + result.seats * MAX_EXTRA_PERCENT // 100
-    return {**result.as_dict(), "most": most}
+    extra = kind.quota_extra  # EL 12 ¶3: the provincial standing committee may add up to max_percent
+    percent = int(extra.get("max_percent", 0))
+    most = result.seats + result.seats * percent // 100
+    return {**result.as_dict(), "most": most, "extra_percent": percent, "extra_source": extra.get("source", "")}
 
 
 def record_decision(
@@ -68,7 +70,7 @@ def record_decision(
     if law is not None and total > law["most"]:
         raise DomainError(
             "E_QUOTA_EXCEEDED",
-            f"代表总名额 {total} 超过法定名额：{law['rule']}；省级另加至多 {MAX_EXTRA_PERCENT}% 共 {law['most']} 名（选举法第十二条）",
+            f"代表总名额 {total} 超过法定名额：{law['rule']}；经省级人大常委会决定另加至多 {law['extra_percent']}% 共 {law['most']} 名（{law['extra_source']}）",
             "total",
         )
     row = session.execute(
