@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from demo.candidates import add_demo_candidates
@@ -20,10 +20,11 @@ from demo.voters import add_demo_voters
 from workflow.clock import Clock
 from workflow.commands import elections as commands
 from workflow.commands import jurisdictions as jurisdiction_commands
-from workflow.commands import notice_settings
+from workflow.commands import notice_settings, register_levels, seat_allocation
 from workflow.machine import Trigger
 from workflow.plan import JurisdictionRef, PhaseWindow, Plan, load_plan
 from workflow.store.models import Jurisdiction
+from workflow.store.voters import District
 from workflow.timeutil import local_date
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -211,5 +212,29 @@ def build_demo(session: Session, *, clock: Clock, actor: str = "demo", registers
     if registers:
         add_demo_voters(session, result, clock=clock, actor=actor)  # first: districts come from it
         add_demo_candidates(session, result, clock=clock, actor=actor)
+        _record_seats(session, result.elections["county"], clock=clock, actor=actor)
     return result
+
+
+def _record_seats(session: Session, county_id: int, *, clock: Clock, actor: str) -> None:
+    """The provincial standing committee's decision on the county's total (EL 13), as the law gives it for the
+    townships' registered population (EL 12), so the quota notice prints the total and the
+    townships' shares (EL 15) that `huanjie quota` and the allocation page give."""
+    towns = [t.id for t in register_levels.township_elections(session, county_id)]
+    population = session.execute(
+        select(func.coalesce(func.sum(District.population), 0)).where(District.election_id.in_(towns))
+    ).scalar_one()
+    election = commands.get_election(session, county_id)
+    law = seat_allocation.statutory(election, int(population))
+    if not population or law is None:
+        return
+    seat_allocation.record_decision(
+        session,
+        county_id,
+        total=law["seats"],
+        document=f"鄂人常〔{local_date(clock.now()).year}〕3号",
+        population=int(population),
+        clock=clock,
+        actor=actor,
+    )
 

@@ -100,23 +100,27 @@ def check_election_committee_formed(session, elections):
     assert f"由{len(members)}人组成" in text
     in_order(text, [f"{i}{m.role}{m.name}" for i, m in enumerate(members, 1)])
     assert "京山县第二十届人民代表大会代表选举" in text  # 届次 from the jurisdiction
-    assert "选举法》第十条的规定" in text
+    assert "选举法》第九条第二款的规定" in text  # EL 9 ¶2 (issue 14)
     assert f"选举日定为{doc_date(county.anchor_date)}" in text
 
 
 def check_quota_allocation(session, elections):
+    """The demo records the standing committee's total (EL 13): the notice prints it and the
+    townships' shares, as `huanjie quota` and `huanjie apportion` give them (see below)."""
     county = get_election(session, elections["county"])
     r = render(session, county.id, "quota_allocation")
     text = head(r, "京选公〔2026〕1号", county.milestone("quotas_allocated").done_on)
-    rows = districts_of(session, county.id)
-    total = sum(d.seats for d in rows)
-    population = sum(d.population for d in rows)
+    expected = _allocation(session, county)
+    total, population = expected["total"], expected["population"]
     assert f"京山县第二十届人民代表大会代表名额共{total}名" in text
     assert f"按人口{population}人计算，每一代表所代表的人口数约为{round(population / total)}人" in text
     # EL 15's own words: 相同, not 大体相等.
     assert "每一代表所代表的城乡人口数相同的原则" in text and "大体相等" not in text
-    in_order(text, [f"{i}{full(d.name)}{d.population}{d.seats}{round(d.population / d.seats)}" for i, d in enumerate(rows, 1)])
-    assert f"合计{population}{total}" in text
+    in_order(
+        text,
+        [f"{i}{u['name']}{u['population']}{u['seats']}{round(u['population'] / u['seats'])}" for i, u in enumerate(expected["units"], 1)]
+        + [f"合计{population}{total}"],
+    )
 
 
 def check_districts_published(session, elections):
@@ -310,7 +314,7 @@ def check_residents_announcement(session, elections):
     key = commands.bound_milestone(e, SPECS["residents_announcement"])
     text = head(r, "新居选公〔2026〕1号", e.milestone(key).planned_date)
     assert f"选举日定为{doc_date(e.anchor_date)}（{weekday_cn(e.anchor_date)}）" in text
-    assert "城市居民委员会组织法》第八条" in text
+    assert "城市居民委员会组织法》第十四条第一款" in text  # the 2025 text is in force on its election day (issue 14)
 
 
 def check_residents_results(session, elections):
@@ -472,23 +476,24 @@ def test_draft_mark_on_previews_never_on_published_notices(db):
 # -- the recorded allocation ----------------------------------------------------------------------
 def _allocation(session, county) -> dict:
     """The demo county's allocation as `huanjie quota` and `huanjie apportion` give it: the EL 12
-    total for its population, spread over its townships by population, each at least one (EL 15)."""
+    total for its townships' population, spread over the townships by population, each at least
+    one (EL 15); decided by the provincial standing committee (EL 13)."""
+    from workflow.commands import register_levels
     from workflow.kinds import get_kind
     from workflow.rules.apportion import allocate
     from workflow.rules.quota import total_seats
 
     towns: dict[str, int] = {}
-    for d in districts_of(session, county.id):
-        town = d.name[: d.name.index("镇") + 1]
-        towns[town] = towns.get(town, 0) + d.population
+    for town in register_levels.township_elections(session, county.id):
+        towns[town.jurisdiction.name] = sum(d.population for d in districts_of(session, town.id))
     population = sum(towns.values())
     total = total_seats(get_kind("people_congress"), "county", population).seats
     seats = allocate(towns, total, upper=total)
     return {
         "total": total,
         "population": population,
-        "decided_by": "京山县人民代表大会常务委员会",
-        "document": "京人常〔2026〕5号",
+        "decided_by": "湖北省人民代表大会常务委员会",
+        "document": "鄂人常〔2026〕3号",
         "units": [{"name": t, "population": p, "seats": seats[t]} for t, p in towns.items()],
     }
 
@@ -498,13 +503,13 @@ def test_quota_notice_prints_the_recorded_allocation(demo):
     with database.reading() as session:
         county = get_election(session, elections["county"])
         allocation = _allocation(session, county)
-        providers = dict(notice_data.PROVIDERS, allocation=lambda s, e, d: allocation)
-        r = render(session, county.id, "quota_allocation", providers=providers)
+        assert notice_data.allocation(session, county, None) == allocation  # the demo's record
+        r = render(session, county.id, "quota_allocation")
         text = head(r, "京选公〔2026〕1号", county.milestone("quotas_allocated").done_on)
         total, population = allocation["total"], allocation["population"]
-        assert total == 140  # EL 12 (3): a county's base; under 50,000 people it may be fewer
+        assert total >= 140  # EL 12 ¶1 (三): a county's base 140, one more per 5,000 people
         assert (
-            f"经京山县人民代表大会常务委员会决定（京人常〔2026〕5号），京山县第二十届人民代表大会代表名额共{total}名，"
+            f"经湖北省人民代表大会常务委员会决定（鄂人常〔2026〕3号），京山县第二十届人民代表大会代表名额共{total}名，"
             f"按人口{population}人计算，每一代表所代表的人口数约为{round(population / total)}人" in text
         )
         in_order(

@@ -296,9 +296,19 @@ def allocation(session: Session, election: Election, district: str | None) -> di
         "total": decision.total,
         "population": decision.population,
         "document": decision.document,
-        "decided_by": decision.decided_by,
+        "decided_by": _deciding_body(election.jurisdiction),
         "units": [{"name": t["name"], "population": t["population"], "seats": t["seats"]} for t in towns],
     }
+
+
+def _deciding_body(place) -> str | None:
+    """Who fixes the total (EL 13): a county's by the provincial standing committee, a township's
+    by the county's. (The recorded `decided_by` is the clerk who entered the decision.)"""
+    wanted = {"county": "province", "township": "county"}.get(place.level)
+    above = place.parent
+    while above is not None and above.level != wanted:
+        above = above.parent
+    return f"{above.name}人民代表大会常务委员会" if above is not None else None
 
 
 PROVIDERS = {
