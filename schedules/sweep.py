@@ -40,10 +40,10 @@ from schedules.decisions import (
     plan_batch,
     split_phase_rows,
 )
-from schedules.notify import Outbox, Recipient, committee_recipients
+from schedules.notify import Outbox, Recipient, committee_recipients, prefetch_recipients
 from workflow.clock import Clock, FixedClock
 from workflow.commands import elections as commands
-from workflow.commands.reminders import write_reminders
+from workflow.commands.reminders import write_reminders_many
 from workflow.events import ElectionBlocked, MilestoneCompleted, MilestoneOverdue
 from workflow.kinds import KindSpec
 from workflow.store import Database
@@ -185,6 +185,12 @@ def _batch(session: Session, now: datetime, clock: FixedClock, batch: int, actor
         _milestone_facts(session, list(by_election)),
         _appeal_details(session, by_election),
     )
+    # Every committee this batch writes to, and the parents of those it escalates to, at once.
+    prefetch_recipients(
+        session,
+        {m.jurisdiction_id for m in plan.messages},
+        {m.jurisdiction_id for m in plan.messages if m.escalates},
+    )
     for message in plan.messages:
         outbox.add(
             message.reminder.id,
@@ -200,8 +206,7 @@ def _batch(session: Session, now: datetime, clock: FixedClock, batch: int, actor
     # Reminder statuses first (Core, in bulk), so that a rewrite below sees them handled.
     _write_statuses(session, now, plan)
     loaded.update(_load(session, [eid for eid, _ in plan.state_changes if eid not in loaded]))
-    for election_id, needing in plan.state_changes:
-        _state_changes(session, loaded[election_id], needing, clock, actor)
+    _state_changes(session, [(loaded[eid], needing) for eid, needing in plan.state_changes], clock, actor)
 
     result.handled = len(plan.done) + handled_phase
     result.superseded = len(plan.superseded)
@@ -243,14 +248,27 @@ def _phase_changes(
     """Advance or flag the elections with due phase reminders; their phase reminders leave
     `by_election` (an ended or suspended election keeps them, to be cancelled). Returns the
     elections loaded for it and the number of phase reminders handled."""
-    handled = 0
     split = {eid: split_phase_rows(due) for eid, due in by_election.items()}
     loaded = _load(session, [eid for eid, (phase_due, _) in split.items() if phase_due])
+    done: list[int] = []
+    moved: list[Election] = []
     for election_id, (phase_due, others) in split.items():
-        if phase_due and _phases(session, loaded[election_id], phase_due, clock, actor, outbox, result):
-            handled += len(phase_due)
-            by_election[election_id] = others
-    return loaded, handled
+        if not phase_due or not fires(loaded[election_id].state):
+            continue  # an ended or suspended election keeps them, to be cancelled
+        done.extend(r.id for r in phase_due)
+        by_election[election_id] = others
+        if _phases(session, loaded[election_id], phase_due, clock, actor, outbox, result):
+            moved.append(loaded[election_id])
+    if done:
+        # The batch's phase reminders in one statement, before the rewrite sees them handled.
+        session.execute(
+            update(Reminder.__table__)
+            .where(Reminder.__table__.c.id.in_(done))
+            .values(status=ReminderStatus.DONE, handled_at=clock.now())
+        )
+    session.flush()
+    write_reminders_many(session, moved, clock)
+    return loaded, len(done)
 
 
 def _election_facts(session: Session, election_ids: list[int]) -> dict[int, ElectionFacts]:
@@ -333,51 +351,52 @@ def _load(session: Session, election_ids: list[int]) -> dict[int, Election]:
 
 def _state_changes(
     session: Session,
-    election: Election,
-    reminders: list[DueReminder],
+    work: list[tuple[Election, list[DueReminder]]],
     clock: FixedClock,
     actor: str,
 ) -> None:
-    """Overdue marks and computed deadlines: ORM work, audited."""
-    changed_dates = False
-    for reminder in reminders:
-        milestone = election.milestone(reminder.milestone_key)
-        if milestone.settled:
-            continue
-        if reminder.kind == ReminderKind.DEADLINE_PASSED:
-            # A computed deadline (e.g. court_suit_deadline, EL 29) is over once its day is over.
-            before = {"status": milestone.status, "done_on": None}
-            milestone.status = MilestoneStatus.DONE
-            milestone.done_on = milestone.latest
-            milestone.done_by = actor
-            session.flush()
-            record(
-                session,
-                MilestoneCompleted(
-                    entity_id=f"{election.id}/{milestone.key}",
-                    before=before,
-                    after={"status": milestone.status, "done_on": milestone.done_on, "computed": True},
-                ),
-                actor=actor,
-                clock=clock,
-            )
-            changed_dates = True
-        elif milestone.status == MilestoneStatus.PENDING:
-            milestone.status = MilestoneStatus.OVERDUE
-            session.flush()
-            record(
-                session,
-                MilestoneOverdue(
-                    entity_id=f"{election.id}/{milestone.key}",
-                    before={"status": MilestoneStatus.PENDING},
-                    after={"status": MilestoneStatus.OVERDUE, "latest": milestone.latest},
-                ),
-                actor=actor,
-                clock=clock,
-            )
-    if changed_dates:
-        session.flush()
-        write_reminders(session, election, clock)
+    """Overdue marks and computed deadlines: ORM work, audited. The marks are set first and
+    flushed together (one UPDATE per kind of change, not one per milestone); the elections
+    whose dates changed are rewritten together."""
+    events = []
+    changed: list[Election] = []
+    for election, reminders in work:
+        changed_dates = False
+        for reminder in reminders:
+            milestone = election.milestone(reminder.milestone_key)
+            if milestone.settled:
+                continue
+            if reminder.kind == ReminderKind.DEADLINE_PASSED:
+                # A computed deadline (e.g. court_suit_deadline, EL 29) is over once its day is over.
+                before = {"status": milestone.status, "done_on": None}
+                milestone.status = MilestoneStatus.DONE
+                milestone.done_on = milestone.latest
+                milestone.done_by = actor
+                events.append(
+                    MilestoneCompleted(
+                        entity_id=f"{election.id}/{milestone.key}",
+                        before=before,
+                        after={"status": milestone.status, "done_on": milestone.done_on, "computed": True},
+                    )
+                )
+                changed_dates = True
+            elif milestone.status == MilestoneStatus.PENDING:
+                milestone.status = MilestoneStatus.OVERDUE
+                events.append(
+                    MilestoneOverdue(
+                        entity_id=f"{election.id}/{milestone.key}",
+                        before={"status": MilestoneStatus.PENDING},
+                        after={"status": MilestoneStatus.OVERDUE, "latest": milestone.latest},
+                    )
+                )
+        if changed_dates:
+            changed.append(election)
+    if not events:
+        return
+    session.flush()
+    for event in events:
+        record(session, event, actor=actor, clock=clock)
+    write_reminders_many(session, changed, clock)
 
 
 def _phases(
@@ -390,21 +409,9 @@ def _phases(
     result: SweepResult,
 ) -> bool:
     """A phase window opened (or its guards may pass now): advance or flag blocked.
-
-    Returns False, leaving the reminders alone, for an ended or suspended election.
-    """
-    if not fires(election.state):
-        return False
-    session.execute(
-        update(Reminder.__table__)
-        .where(Reminder.__table__.c.id.in_([r.id for r in reminders]))
-        .values(status=ReminderStatus.DONE, handled_at=clock.now())
-    )
+    Returns whether the election moved (its reminders are then rewritten by the caller)."""
     kind = commands.kind_of(election)
-    if _advance(session, election, kind, clock, actor, outbox, result, reminders[-1].id):
-        session.flush()
-        write_reminders(session, election, clock)
-    return True
+    return _advance(session, election, kind, clock, actor, outbox, result, reminders[-1].id)
 
 
 def _advance(
