@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from schedules.decisions import (
     APPEAL_DUE,
@@ -252,13 +253,22 @@ def _phase_changes(
     loaded = _load(session, [eid for eid, (phase_due, _) in split.items() if phase_due])
     done: list[int] = []
     moved: list[Election] = []
+    blocks: list[dict] = []  # the blocked flags, written together below
     for election_id, (phase_due, others) in split.items():
         if not phase_due or not fires(loaded[election_id].state):
             continue  # an ended or suspended election keeps them, to be cancelled
         done.extend(r.id for r in phase_due)
         by_election[election_id] = others
-        if _phases(session, loaded[election_id], phase_due, clock, actor, outbox, result):
+        if _phases(session, loaded[election_id], phase_due, clock, actor, outbox, result, blocks):
             moved.append(loaded[election_id])
+    if blocks:
+        table = Election.__table__
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("eid"))
+            .values(blocked_reasons=bindparam("reasons"), updated_at=clock.now(), version=table.c.version + 1),
+            blocks,
+        )
     if done:
         # The batch's phase reminders in one statement, before the rewrite sees them handled.
         session.execute(
@@ -360,28 +370,30 @@ def _state_changes(
     whose dates changed are rewritten together."""
     events = []
     changed: list[Election] = []
+    overdue: list[Milestone] = []
+    completed: list[Milestone] = []
+    marked: set[int] = set()
     for election, reminders in work:
         changed_dates = False
         for reminder in reminders:
             milestone = election.milestone(reminder.milestone_key)
-            if milestone.settled:
+            if milestone.settled or milestone.id in marked:
                 continue
             if reminder.kind == ReminderKind.DEADLINE_PASSED:
                 # A computed deadline (e.g. court_suit_deadline, EL 29) is over once its day is over.
-                before = {"status": milestone.status, "done_on": None}
-                milestone.status = MilestoneStatus.DONE
-                milestone.done_on = milestone.latest
-                milestone.done_by = actor
+                completed.append(milestone)
+                marked.add(milestone.id)
                 events.append(
                     MilestoneCompleted(
                         entity_id=f"{election.id}/{milestone.key}",
-                        before=before,
-                        after={"status": milestone.status, "done_on": milestone.done_on, "computed": True},
+                        before={"status": milestone.status, "done_on": None},
+                        after={"status": MilestoneStatus.DONE, "done_on": milestone.latest, "computed": True},
                     )
                 )
                 changed_dates = True
             elif milestone.status == MilestoneStatus.PENDING:
-                milestone.status = MilestoneStatus.OVERDUE
+                overdue.append(milestone)
+                marked.add(milestone.id)
                 events.append(
                     MilestoneOverdue(
                         entity_id=f"{election.id}/{milestone.key}",
@@ -393,7 +405,25 @@ def _state_changes(
             changed.append(election)
     if not events:
         return
-    session.flush()
+    # The marks in two statements (Core), the loaded objects told what they now hold.
+    table = Milestone.__table__
+    if overdue:
+        session.execute(
+            update(table).where(table.c.id.in_([m.id for m in overdue])).values(status=MilestoneStatus.OVERDUE)
+        )
+        for milestone in overdue:
+            set_committed_value(milestone, "status", MilestoneStatus.OVERDUE)
+    if completed:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("mid"))
+            .values(status=MilestoneStatus.DONE, done_on=bindparam("day"), done_by=actor),
+            [{"mid": m.id, "day": m.latest} for m in completed],
+        )
+        for milestone in completed:
+            set_committed_value(milestone, "status", MilestoneStatus.DONE)
+            set_committed_value(milestone, "done_on", milestone.latest)
+            set_committed_value(milestone, "done_by", actor)
     for event in events:
         record(session, event, actor=actor, clock=clock)
     write_reminders_many(session, changed, clock)
@@ -407,11 +437,12 @@ def _phases(
     actor: str,
     outbox: Outbox,
     result: SweepResult,
+    blocks: list[dict],
 ) -> bool:
     """A phase window opened (or its guards may pass now): advance or flag blocked.
     Returns whether the election moved (its reminders are then rewritten by the caller)."""
     kind = commands.kind_of(election)
-    return _advance(session, election, kind, clock, actor, outbox, result, reminders[-1].id)
+    return _advance(session, election, kind, clock, actor, outbox, result, reminders[-1].id, blocks)
 
 
 def _advance(
@@ -423,6 +454,7 @@ def _advance(
     outbox: Outbox,
     result: SweepResult,
     reminder_id: int,
+    blocks: list[dict],
 ) -> bool:
     """Advance while the next phase's window has opened and its guards pass; else flag
     the election blocked (audited and notified once per set of reasons)."""
@@ -438,7 +470,7 @@ def _advance(
     ):
         decision = step.decision
         if not decision.allowed:
-            _block(session, election, kind, step, clock, actor, outbox, result, reminder_id)
+            _block(session, election, kind, step, clock, actor, outbox, result, reminder_id, blocks)
             break
         source = election.state
         commands.apply_decision(
@@ -465,16 +497,21 @@ def _block(
     outbox: Outbox,
     result: SweepResult,
     reminder_id: int,
+    blocks: list[dict],
 ) -> None:
-    """Flag the election blocked, only when the reasons change: reported once, not every minute."""
+    """Flag the election blocked, only when the reasons change: reported once, not every minute.
+    The row is written with the batch's other flags (`blocks`, one statement); the loaded
+    election is told its new values (version included) right away."""
     reasons = [r.message for r in step.decision.refusals]
     if list(election.blocked_reasons or []) == reasons:
         return
     source = election.state
     before = {"blocked_reasons": list(election.blocked_reasons or [])}
-    election.blocked_reasons = reasons
-    election.updated_at = clock.now()
-    session.flush()
+    session.flush()  # anything pending on the election (an advance) goes first
+    blocks.append({"eid": election.id, "reasons": reasons})
+    set_committed_value(election, "blocked_reasons", reasons)
+    set_committed_value(election, "updated_at", clock.now())
+    set_committed_value(election, "version", election.version + 1)
     record(
         session,
         ElectionBlocked(

@@ -83,23 +83,15 @@ def test_sweep_statements_do_not_grow_with_the_province(tmp_path_factory, reques
         other.dispose()
     assert len(large_ids) > 2 * len(small_ids)
     assert small.keys() == large.keys() and len(small) > 20
-    grown = {}
     for when, (count, kinds, result) in small.items():
         large_count, large_kinds, large_result = large[when]
         assert kinds == large_kinds
         assert large_result.handled > result.handled  # the larger round did more work …
-        if large_count != count:
-            grown[when] = (count, large_count, kinds)
-    # … in the same statements: warnings, overdue marks, computed deadlines, escalations,
-    # phase checks. The one exception is the blocked flag (once per set of reasons): its
-    # election UPDATE carries the optimistic version check, one row each.
-    for when, (count, large_count, kinds) in grown.items():
-        assert kinds["blocked"], (when, count, large_count, kinds)
-        extra = len(large_ids) - len(small_ids)
-        assert large_count - count == extra, (when, count, large_count)
+        assert large_count == count, (when, kinds)  # … in the same statements
     assert any(kinds["warnings"] for _c, kinds, _r in small.values())
     assert any(kinds["escalated"] for _c, kinds, _r in small.values())
     assert any(kinds["overdue"] for _c, kinds, _r in small.values())
+    assert any(kinds["blocked"] for _c, kinds, _r in small.values())
 
 
 def _fresh_like(db: Database, request, tmp_path_factory) -> Database:
