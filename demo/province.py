@@ -45,18 +45,21 @@ def _contacts(code: str) -> list[dict]:
     ]
 
 
-def add_province(db: Database, clock: Clock, *, counties: int = 102, townships_per_county: int = 12) -> Province:
-    """The province's jurisdictions (not its elections), in one transaction."""
-    province = Province(PROVINCE)
+def add_province(
+    db: Database, clock: Clock, *, counties: int = 102, townships_per_county: int = 12, code: str = PROVINCE
+) -> Province:
+    """The province's jurisdictions (not its elections), in one transaction. County codes are
+    the province's first two digits and a number, township codes the county's and a number."""
+    province = Province(code)
     with db.transaction() as session:
         jurisdiction_commands.add_jurisdiction(
-            session, code=PROVINCE, name="模拟省", level="province", parent_code=None,
-            clock=clock, actor="bench", contacts=_contacts(PROVINCE),
+            session, code=code, name=f"模拟省{code[:2]}", level="province", parent_code=None,
+            clock=clock, actor="bench", contacts=_contacts(code),
         )  # fmt: skip
         for c in range(1, counties + 1):
-            county = f"43{c:04d}"
+            county = f"{code[:2]}{c:04d}"
             jurisdiction_commands.add_jurisdiction(
-                session, code=county, name=f"第{c}县", level="county", parent_code=PROVINCE,
+                session, code=county, name=f"第{c}县", level="county", parent_code=code,
                 clock=clock, actor="bench", contacts=_contacts(county),
             )  # fmt: skip
             province.counties.append(county)
