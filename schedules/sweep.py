@@ -424,6 +424,19 @@ def _state_changes(
             set_committed_value(milestone, "status", MilestoneStatus.DONE)
             set_committed_value(milestone, "done_on", milestone.latest)
             set_committed_value(milestone, "done_by", actor)
+    # The marks change what the elections show: their versions move on (status views are
+    # cached per version, workflow/views/status.py).
+    marked_elections = {m.election_id for m in overdue + completed}
+    elections = Election.__table__
+    session.execute(
+        update(elections)
+        .where(elections.c.id.in_(marked_elections))
+        .values(version=elections.c.version + 1, updated_at=clock.now())
+    )
+    for election in {e.id: e for e, _reminders in work}.values():
+        if election.id in marked_elections:
+            set_committed_value(election, "version", election.version + 1)
+            set_committed_value(election, "updated_at", clock.now())
     for event in events:
         record(session, event, actor=actor, clock=clock)
     write_reminders_many(session, changed, clock)

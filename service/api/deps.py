@@ -3,6 +3,7 @@ the jurisdiction scope every route checks. Routers of other parts reuse these de
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -10,6 +11,7 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session
 
 from service.api.problems import Forbidden, Unauthorized
@@ -18,6 +20,7 @@ from workflow.commands import auth
 from workflow.store import Database
 from workflow.store.auth import ROLE_NAMES, Role, User
 from workflow.store.models import Election, Jurisdiction
+from workflow.views.status import ViewCache
 
 SESSION_COOKIE = "hj_session"
 INT_MAX = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
@@ -31,6 +34,8 @@ class Services:
     clock: Clock
     settings: object
     _gate: anyio.Semaphore | None = field(default=None, repr=False)
+    # Rendered status views of this app's database (workflow/views/status.py).
+    status_cache: ViewCache = field(default_factory=ViewCache, repr=False)
 
     def gate(self) -> anyio.Semaphore:
         """How many requests may hold a transaction at once. A request holds its connection
@@ -72,6 +77,40 @@ Tx = Annotated[Session, Depends(transaction, scope="function")]
 bearer = HTTPBearer(auto_error=False, description="API 令牌：`huanjie tokens create USERNAME`")
 
 
+def out_of_scope(election_id: int) -> Forbidden:
+    return Forbidden("E_OUT_OF_SCOPE", f"无权访问选举 {election_id}：不在本账号管辖范围内", "election_id")
+
+
+# The callers' scopes (a jurisdiction's subtree), shared by every request of this process and
+# keyed by the tree's state: a jurisdiction added, removed or re-homed changes the stamp, and the
+# next request rebuilds the subtree. The stamp is one aggregate over the jurisdictions (a scan of
+# ~1,300 rows: far cheaper than the recursive subtree and its set); reading it every time keeps
+# processes consistent without telling each other anything.
+_SCOPES: dict[int, tuple[tuple, frozenset[int]]] = {}
+_SCOPES_LOCK = threading.Lock()
+_TREE_STAMP = select(
+    func.count(Jurisdiction.id),
+    func.coalesce(func.max(Jurisdiction.id), 0),
+    func.coalesce(func.sum(cast(Jurisdiction.parent_id, BigInteger)), 0),
+    func.coalesce(func.sum(cast(Jurisdiction.id, BigInteger) * cast(Jurisdiction.parent_id, BigInteger)), 0),
+)
+
+
+def scope_of(session: Session, root_id: int) -> frozenset[int]:
+    """`root_id` and every jurisdiction below it, from the process cache while the tree is
+    unchanged."""
+    stamp = tuple(int(v) for v in session.execute(_TREE_STAMP).one())
+    cached = _SCOPES.get(root_id)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    ids = frozenset(auth.subtree_ids(session, root_id))
+    with _SCOPES_LOCK:
+        if len(_SCOPES) > 10_000:
+            _SCOPES.clear()
+        _SCOPES[root_id] = (stamp, ids)
+    return ids
+
+
 @dataclass
 class Principal:
     """The authenticated caller and the jurisdictions it may see."""
@@ -79,7 +118,7 @@ class Principal:
     user: User
     via: str  # "token" or "session"
     csrf_token: str | None = None
-    _scope: set[int] | None = field(default=None, repr=False)
+    _scope: frozenset[int] | None = field(default=None, repr=False)
 
     @property
     def username(self) -> str:
@@ -89,9 +128,11 @@ class Principal:
     def role_name(self) -> str:
         return ROLE_NAMES[Role(self.user.role)]
 
-    def scope(self, session: Session) -> set[int]:
+    def scope(self, session: Session) -> frozenset[int]:
+        """The jurisdictions the caller may see: resolved once per request here, and once per
+        tree state across requests (`scope_of`)."""
         if self._scope is None:
-            self._scope = auth.subtree_ids(session, self.user.jurisdiction_id)
+            self._scope = scope_of(session, self.user.jurisdiction_id)
         return self._scope
 
     def may_see(self, session: Session, jurisdiction_id: int) -> bool:
@@ -107,9 +148,7 @@ class Principal:
 
     def check_election(self, session: Session, election: Election) -> None:
         if not self.may_see(session, election.jurisdiction_id):
-            raise Forbidden(
-                "E_OUT_OF_SCOPE", f"无权访问选举 {election.id}：不在本账号管辖范围内", "election_id"
-            )
+            raise out_of_scope(election.id)
 
     def check_write(self) -> None:
         if not auth.can_write(self.user):
