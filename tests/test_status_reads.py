@@ -8,14 +8,17 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from schedules.sweep import sweep
 from tests.service_fixtures import COUNTY, XINSHI, make_world
 from tests.test_query_counts import counting
 from workflow.clock import FixedClock
+from workflow.commands import auth
 from workflow.commands import elections as commands
 from workflow.commands import jurisdictions as jurisdiction_commands
 from workflow.plan import load_plan
+from workflow.store.auth import ApiToken, User
 from workflow.timeutil import local_instant
 from workflow.views.status import StatusKey, ViewCache
 
@@ -112,3 +115,16 @@ def test_the_view_cache_is_bounded(clock):
         cache.put(key, key.election_id)
     assert cache.get(keys[0]) is None and cache.get(keys[4]) == 4
     assert len(cache._items) == 3
+
+
+def test_a_revoked_token_or_deactivated_user_is_refused_at_once(world, db, clock):
+    assert status(world, "xinshi")["id"] == 3  # the token's user is now cached
+    assert status(world, "yongxing", 4)["id"] == 4
+    with db.transaction() as session:
+        (token_id,) = session.execute(
+            select(ApiToken.id).join(User, User.id == ApiToken.user_id).where(User.username == "xinshi")
+        ).one()
+        auth.revoke_token(session, str(token_id), clock=clock, actor="test")
+        auth.set_user_active(session, "yongxing", False, clock=clock, actor="test")
+    assert world.get("xinshi", "/api/v1/elections/3").status_code == 401
+    assert world.get("yongxing", "/api/v1/elections/4").status_code == 401

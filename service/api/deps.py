@@ -3,6 +3,7 @@ the jurisdiction scope every route checks. Routers of other parts reuse these de
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -11,14 +12,14 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy import BigInteger, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from service.api.problems import Forbidden, Unauthorized
 from workflow.clock import Clock
 from workflow.commands import auth
 from workflow.store import Database
-from workflow.store.auth import ROLE_NAMES, Role, User
+from workflow.store.auth import ROLE_NAMES, ApiToken, Role, User
 from workflow.store.models import Election, Jurisdiction
 from workflow.views.status import ViewCache
 
@@ -155,9 +156,52 @@ class Principal:
             raise Forbidden("E_READ_ONLY", f"「{self.role_name}」角色不能修改选举和工作节点", "role")
 
 
+# Token → user, shared by this process's requests. Every request still asks the database, in
+# one Core statement, whether the token is live and what its user's row says now; the ORM user
+# (with its jurisdiction) is reused only while that answer is unchanged — a revoked token, a
+# deactivated user or a changed role is seen at once.
+_TOKEN_USERS: dict[str, tuple[tuple, User]] = {}
+_TOKEN_CHECK = (
+    select(
+        User.id,
+        User.username,
+        User.display_name,
+        User.role,
+        User.jurisdiction_id,
+        User.active,
+        Jurisdiction.code,
+        Jurisdiction.name,
+        Jurisdiction.parent_id,
+    )
+    .select_from(ApiToken)
+    .join(User, User.id == ApiToken.user_id)
+    .join(Jurisdiction, Jurisdiction.id == User.jurisdiction_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
+
+
+def token_user(session: Session, token: str) -> User | None:
+    digest = hashlib.sha256(token.encode("utf-8")).hexdigest()  # as auth stores it
+    row = session.execute(_TOKEN_CHECK, {"token_hash": digest}).first()
+    if row is None or not row.active:
+        return None
+    cached = _TOKEN_USERS.get(digest)
+    if cached is not None and cached[0] == tuple(row):
+        return cached[1]
+    user = auth.user_for_token(session, token)
+    if user is not None:
+        session.expunge(user.jurisdiction)
+        session.expunge(user)
+        with _SCOPES_LOCK:
+            if len(_TOKEN_USERS) > 10_000:
+                _TOKEN_USERS.clear()
+            _TOKEN_USERS[digest] = (tuple(row), user)
+    return user
+
+
 def principal_from(request: Request, session: Session, token: str | None) -> Principal | None:
     if token:
-        user = auth.user_for_token(session, token)
+        user = token_user(session, token)
         return Principal(user, "token") if user else None
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:

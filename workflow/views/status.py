@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, literal, select
+from sqlalchemy import bindparam, exists, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.commands.elections import get_election
@@ -45,25 +45,23 @@ class Head:
     visible: bool
 
 
-def head(session: Session, election_id: int, viewer_root: int | None, now: datetime) -> Head:
-    """The election's version, local date and jurisdiction, and whether `viewer_root`'s subtree
-    holds it (the jurisdiction's ancestors, walked up in the same statement: a handful of rows,
-    not the viewer's whole subtree). `viewer_root=None` sees everything."""
+def _head_statement(scoped: bool):
+    """Built once (building it per request cost more than running it): parameters `eid` and,
+    when `scoped`, `root`."""
     own = aliased(Jurisdiction)
-    if viewer_root is None:
-        visible = literal(True)
-    else:
+    visible = literal(True)
+    if scoped:
         start = aliased(Election)
         up = (
             select(Jurisdiction.id, Jurisdiction.parent_id)
             .join(start, start.jurisdiction_id == Jurisdiction.id)
-            .where(start.id == election_id)
+            .where(start.id == bindparam("eid"))
             .cte("up", recursive=True)
         )
         parent = aliased(Jurisdiction)
         up = up.union_all(select(parent.id, parent.parent_id).where(parent.id == up.c.parent_id))
-        visible = exists().where(up.c.id == viewer_root)
-    query = (
+        visible = exists().where(up.c.id == bindparam("root"))
+    return (
         select(
             Election.version,
             Election.jurisdiction_id,
@@ -74,9 +72,19 @@ def head(session: Session, election_id: int, viewer_root: int | None, now: datet
             visible.label("visible"),
         )
         .join(own, own.id == Election.jurisdiction_id)
-        .where(Election.id == election_id)
+        .where(Election.id == bindparam("eid"))
     )
-    row = session.execute(query).first()
+
+
+_HEAD = {True: _head_statement(True), False: _head_statement(False)}
+
+
+def head(session: Session, election_id: int, viewer_root: int | None, now: datetime) -> Head:
+    """The election's version, local date and jurisdiction, and whether `viewer_root`'s subtree
+    holds it (the jurisdiction's ancestors, walked up in the same statement: a handful of rows,
+    not the viewer's whole subtree). `viewer_root=None` sees everything."""
+    params = {"eid": election_id} if viewer_root is None else {"eid": election_id, "root": viewer_root}
+    row = session.execute(_HEAD[viewer_root is not None], params).first()
     if row is None:
         raise not_found("选举", election_id, "election_id")
     key = StatusKey(election_id, row.version, local_date(now, row.timezone), (row.code, row.name, row.level))
