@@ -181,6 +181,9 @@ def main() -> None:
         "without one, SQLite only)",
     )
     parser.add_argument("--workers", type=int, default=2, help="API processes of huanjie serve on PostgreSQL")
+    parser.add_argument(
+        "--floor", action="store_true", help="also load /healthz (middleware, gate, one SELECT 1): the app's floor"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install -y wrk, or `make bench`): no figures without it")
@@ -199,6 +202,12 @@ def main() -> None:
             "health": f"http://127.0.0.1:{port}/healthz",
             "headers": {"Authorization": f"Bearer {token}"},
         }
+        if args.floor:
+            targets["healthz, SQLite (the app's floor)"] = {
+                "url": f"http://127.0.0.1:{port}/healthz",
+                "health": f"http://127.0.0.1:{port}/healthz",
+                "headers": {},
+            }
         if args.pg:
             pg_url, drop = make_pg_database(args.pg)
             token, election_id = prepare(pg_url)
