@@ -58,12 +58,14 @@ from workflow.store.models import (
     ReminderStatus,
     pending_due,
 )
+from workflow.store.reminders import maintain
 from workflow.timetable import ReminderKind
 from workflow.timeutil import local_date
 
 log = logging.getLogger("huanjie.sweep")
 
 ACTOR = "scheduler"
+MAINTAIN_AFTER = 5_000  # reminders handled in one sweep: then VACUUM/ANALYZE the table
 
 
 @dataclass
@@ -137,6 +139,8 @@ def sweep(
                 before_commit(total.batches + 1)
         total.extend(part)
         seen += part.handled + part.superseded + part.cancelled
+    if total.handled + total.superseded + total.cancelled >= MAINTAIN_AFTER:
+        maintain(db.engine)  # a large sweep: its handled rows would slow the next ones
     if total.batches:
         log.info(
             "sweep at %s: %d handled, %d coalesced, %d cancelled, %d notifications in %d batches",

@@ -16,6 +16,7 @@ from datetime import date, time, timedelta
 from sqlalchemy import event, select
 
 from demo.province import add_province, create_province_round, seed_plan
+from schedules import sweep as sweep_module
 from schedules.sweep import sweep
 from tests.conftest import _truncate_all
 from tests.service_fixtures import make_world
@@ -184,3 +185,18 @@ def test_the_overview_pages_reach_every_election_without_a_cap(db, clock):
     # Open elections before ended ones, across the pages (the order is the database's).
     ended = [state in ("closed", "cancelled") for state in states]
     assert len(states) == total and ended == sorted(ended) and ended[-1]
+
+
+def test_a_large_sweep_maintains_the_reminders_table(db, monkeypatch):
+    """After a sweep that handled MAINTAIN_AFTER reminders or more, the table is vacuumed and
+    analysed (PostgreSQL) or analysed (SQLite); a small sweep leaves it alone."""
+    clock, _ids = province(db, SMALL)
+    with counting(db) as seen:
+        clock.set(local_instant(date(2011, 8, 19), time(9, 0, 30)))
+        small = sweep(db, clock)
+    assert small.handled and not any("ANALYZE" in s for s in seen)
+    monkeypatch.setattr(sweep_module, "MAINTAIN_AFTER", 1)
+    with counting(db) as seen:
+        clock.set(local_instant(date(2011, 8, 23), time(9, 0, 30)))
+        assert sweep(db, clock).handled
+    assert any(s.endswith("ANALYZE reminders") or s.startswith("VACUUM (ANALYZE) reminders") for s in seen)
