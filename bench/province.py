@@ -29,16 +29,15 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import date, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, func, select
 
+from bench.sweep import make_database
 from demo import samples
 from demo.province import add_province, create_province_round
 from notices.context import sanitize
@@ -54,28 +53,6 @@ from workflow.views import elections as election_views
 from workflow.views.overview import list_elections_page, progress
 
 SWEEP_TIMES = (clock_time(0, 0, 30), clock_time(9, 0, 30))
-
-
-def make_database(backend: str, pg_url: str, workdir: Path):
-    if backend == "sqlite":
-        db = Database(f"sqlite:///{workdir / 'province.sqlite3'}")
-        db.migrate()
-        return db, db.dispose
-    admin_url = make_url(pg_url)
-    name = f"huanjie_province_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(admin_url.set(database=name).render_as_string(hide_password=False))
-    db.migrate()
-
-    def drop() -> None:
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return db, drop
 
 
 def timed(action) -> tuple[float, object]:
@@ -121,7 +98,7 @@ def county_page(db: Database, county_id: int, today: date) -> None:
 def run(backend: str, args) -> None:
     tag = f"[{backend}]"
     with tempfile.TemporaryDirectory() as tmp:
-        db, cleanup = make_database(backend, args.pg_url, Path(tmp))
+        db, _url, cleanup = make_database(backend, args.pg_url, Path(tmp))  # bench/sweep.py's
         try:
             clock = FixedClock(local_instant(date(2011, 8, 18), clock_time(10, 0)))
             ms, province = timed(lambda: add_province(db, clock, counties=args.counties, townships_per_county=12))
