@@ -52,23 +52,21 @@ def add_province(
     the province's first two digits and a number, township codes the county's and a number."""
     province = Province(code)
     with db.transaction() as session:
-        jurisdiction_commands.add_jurisdiction(
-            session, code=code, name=f"模拟省{code[:2]}", level="province", parent_code=None,
-            clock=clock, actor="bench", contacts=_contacts(code),
-        )  # fmt: skip
+
+        def add(code: str, name: str, level: str, parent: str | None) -> None:
+            jurisdiction_commands.add_jurisdiction(
+                session, code=code, name=name, level=level, parent_code=parent,
+                clock=clock, actor="bench", contacts=_contacts(code),
+            )  # fmt: skip
+
+        add(code, f"模拟省{code[:2]}", "province", None)
         for c in range(1, counties + 1):
             county = f"{code[:2]}{c:04d}"
-            jurisdiction_commands.add_jurisdiction(
-                session, code=county, name=f"第{c}县", level="county", parent_code=code,
-                clock=clock, actor="bench", contacts=_contacts(county),
-            )  # fmt: skip
+            add(county, f"第{c}县", "county", code)
             province.counties.append(county)
             for t in range(1, townships_per_county + 1):
                 township = f"{county}{t:03d}"
-                jurisdiction_commands.add_jurisdiction(
-                    session, code=township, name=f"第{c}县第{t}镇", level="township", parent_code=county,
-                    clock=clock, actor="bench", contacts=_contacts(township),
-                )  # fmt: skip
+                add(township, f"第{c}县第{t}镇", "township", county)
                 province.townships.append(township)
     return province
 
