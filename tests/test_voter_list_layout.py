@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from pypdf import PdfReader
 
 from demo import samples
@@ -32,6 +33,7 @@ def test_as_many_voters_a_row_as_the_columns_fit():
     assert len(layout["widths"]) == 5 and abs(sum(layout["widths"]) * layout["per_row"] - 100) < 0.1
 
 
+@pytest.mark.slow
 def test_the_list_to_pdf_in_fewer_pages_every_voter_in_order(monkeypatch):
     voters = samples.voters(400, seed=3)
     context = voter_list_context(voters)
