@@ -23,6 +23,8 @@ $(BIN)/uv: $(BIN)/python
 # (browser tests) for the tests as well.
 RUN_PACKAGES := fonts-noto-cjk unicode-data
 TEST_PACKAGES := fonts-noto-cjk unicode-data poppler-utils chromium
+# The benchmarks: wrk loads the API (bench/api.py refuses the in-process fallback's figures).
+BENCH_PACKAGES := $(TEST_PACKAGES) wrk
 
 # The project's own bytecode, compiled once (0.4 s): where PYTHONDONTWRITEBYTECODE is set,
 # every `huanjie` process and test worker would compile it again.
@@ -61,6 +63,7 @@ lint: setup-test
 	$(BIN)/ruff check .
 
 bench: setup-test
+	@HUANJIE_DEBIAN_PACKAGES="$(BENCH_PACKAGES)" bash scripts/system-packages.sh
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

@@ -1,7 +1,7 @@
 """Benchmark: the command centre's grid on a simulated province.
 
 100 counties × 12 townships = 1,200 township people's congress elections plus 100 county
-elections (1,300 in all), built once through the same commands staff use (demo/province.py) on
+elections (1,300 in all), built once through the same commands staff use (demo/grid_province.py) on
 SQLite, then copied row for row into a fresh PostgreSQL database. On each backend, 50 requests
 each (in-process ASGI, the whole stack: auth, one transaction, the view, the response):
 
@@ -38,7 +38,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from config.settings import Settings
-from demo.province import PROVINCE, build_province
+from demo.grid_province import PROVINCE, build_province
 from service.app import create_app
 from workflow.clock import FixedClock
 from workflow.commands import auth

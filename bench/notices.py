@@ -7,6 +7,7 @@ over it is what the GB/T 9704 layout, the age filter and the privacy pass (sanit
 
     .venv/bin/python bench/notices.py                 # 1,000,000 voters, 300 districts, 1 PDF
     .venv/bin/python bench/notices.py --scale 0.05    # a quick run
+    .venv/bin/python bench/notices.py --no-pdf        # HTML only
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the 1 M-voter county")
     parser.add_argument("--districts", type=int, default=300)
     parser.add_argument("--pdf-out", type=Path, default=None, help="keep the one-district PDF here")
+    parser.add_argument("--no-pdf", action="store_true", help="HTML only: skip the one-district PDF")
     args = parser.parse_args()
     voters_total = int(1_000_000 * args.scale)
     districts = max(1, int(args.districts * args.scale)) if args.scale < 1 else args.districts
@@ -108,6 +110,8 @@ def main() -> None:
         f"  per voter row: {notice.cpu / voters_total * 1e6:.2f} µs cpu (bare {bare.cpu / voters_total * 1e6:.2f} µs)"
     )
 
+    if args.no_pdf:
+        return
     pdf_clock = Clock()
     html = render_html("voter_list", context(sample_rows, "420821-001"))
     with pdf_clock:

@@ -105,6 +105,39 @@ def district_label(name: str | None) -> str:
     return text if text.endswith("选区") else f"{text}选区"
 
 
+# The voter list's layout: how many voters fit side by side on a row of the A4 text area
+# (156 mm at 10.5 pt ≈ 42 em), as many as the columns fit — fewer pages to post (issue 13):
+# two with the usual data; three would need ~48 em. Widths are estimated in em: a CJK character 1, a digit or Latin letter 0.55.
+LIST_WIDTH_EM = 42.0
+CELL_PADDING_EM = 0.8  # 3 pt either side at 10.5 pt, and the rules
+
+
+def _em(text: str) -> float:
+    return sum(1.0 if ord(c) > 0x2E7F else 0.55 for c in text)
+
+
+def voter_layout(voters: list[dict], birth: str, anchor, date_style: str = "arabic", most: int = 3) -> dict:
+    """`{"per_row": k, "widths": [percent of the table for each of one voter's five columns]}`.
+
+    Each column is as wide as its header or its widest entry, plus padding; k is the largest of
+    3, 2, 1 whose k voters fit the row; the space left over is shared out in proportion."""
+    numbers = _em(str(len(voters) or 1))
+    names = max((_em(str(v.get("name") or "")) for v in voters), default=2.0)
+    if birth == "date":
+        births = max((_em(doc_date(v.get("birth_date"), date_style)) for v in voters), default=4.0)
+    else:
+        births = max((_em(str(age_on(v.get("birth_date"), anchor))) for v in voters), default=1.1)
+    groups = max((_em(str(v.get("group") or "")) for v in voters), default=0.0)
+    headers = (2.0, 2.0, 2.0, 4.0 if birth == "date" else 2.0, 4.0)  # 序号 姓名 性别 出生日期/年龄 选民小组
+    needed = [
+        max(header, content) + CELL_PADDING_EM
+        for header, content in zip(headers, (numbers, names, 1.0, births, groups), strict=True)
+    ]
+    one = sum(needed)
+    per_row = next((k for k in range(most, 0, -1) if k * one <= LIST_WIDTH_EM), 1)
+    return {"per_row": per_row, "widths": [round(100 * w / one / per_row, 2) for w in needed]}
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -121,6 +154,7 @@ def environment() -> Environment:
     env.filters["cn_number"] = cn_number
     env.filters["cite"] = cite
     env.filters["district_label"] = district_label
+    env.globals["voter_layout"] = voter_layout
     return env
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -64,6 +64,29 @@ def committee_recipients(session: Session, jurisdiction_id: int, *, parent: bool
             )
         cache[key] = [] if jurisdiction is None else _recipients_of(jurisdiction, "p" if parent else "")
     return cache[key]
+
+
+def prefetch_recipients(session: Session, jurisdiction_ids, parents_of=()) -> None:
+    """Fill the transaction's recipient cache for many committees in ONE query: the
+    jurisdictions `jurisdiction_ids` and the parents of `parents_of` (escalations). A batch of
+    1,326 elections with a committee each costs one statement instead of one per election."""
+    cache = session.info.setdefault(_CACHE_KEY, {})
+    own = {j for j in jurisdiction_ids if (j, False) not in cache}
+    up = {j for j in parents_of if (j, True) not in cache}
+    if not own and not up:
+        return
+    wanted = [Jurisdiction.id.in_(own | up)]
+    if up:
+        parent_ids = select(Jurisdiction.parent_id).where(Jurisdiction.id.in_(up))
+        wanted.append(Jurisdiction.id.in_(parent_ids.scalar_subquery()))
+    found = {j.id: j for j in session.execute(select(Jurisdiction).where(or_(*wanted))).scalars()}
+    for jurisdiction_id in own:
+        jurisdiction = found.get(jurisdiction_id)
+        cache[(jurisdiction_id, False)] = [] if jurisdiction is None else _recipients_of(jurisdiction, "")
+    for jurisdiction_id in up:
+        child = found.get(jurisdiction_id)
+        parent = found.get(child.parent_id) if child is not None and child.parent_id else None
+        cache[(jurisdiction_id, True)] = [] if parent is None else _recipients_of(parent, "p")
 
 
 def clear_cache(session: Session) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from schedules.decisions import (
     APPEAL_DUE,
@@ -40,10 +41,10 @@ from schedules.decisions import (
     plan_batch,
     split_phase_rows,
 )
-from schedules.notify import Outbox, Recipient, committee_recipients
+from schedules.notify import Outbox, Recipient, committee_recipients, prefetch_recipients
 from workflow.clock import Clock, FixedClock
 from workflow.commands import elections as commands
-from workflow.commands.reminders import write_reminders
+from workflow.commands.reminders import write_reminders_many
 from workflow.events import ElectionBlocked, MilestoneCompleted, MilestoneOverdue
 from workflow.kinds import KindSpec
 from workflow.store import Database
@@ -58,12 +59,14 @@ from workflow.store.models import (
     ReminderStatus,
     pending_due,
 )
+from workflow.store.reminders import maintain
 from workflow.timetable import ReminderKind
 from workflow.timeutil import local_date
 
 log = logging.getLogger("huanjie.sweep")
 
 ACTOR = "scheduler"
+MAINTAIN_AFTER = 5_000  # reminders handled in one sweep: then VACUUM/ANALYZE the table
 
 
 @dataclass
@@ -137,6 +140,8 @@ def sweep(
                 before_commit(total.batches + 1)
         total.extend(part)
         seen += part.handled + part.superseded + part.cancelled
+    if total.handled + total.superseded + total.cancelled >= MAINTAIN_AFTER:
+        maintain(db.engine)  # a large sweep: its handled rows would slow the next ones
     if total.batches:
         log.info(
             "sweep at %s: %d handled, %d coalesced, %d cancelled, %d notifications in %d batches",
@@ -186,6 +191,12 @@ def _batch(session: Session, now: datetime, clock: FixedClock, batch: int, actor
         _milestone_facts(session, list(by_election)),
         _appeal_details(session, by_election),
     )
+    # Every committee this batch writes to, and the parents of those it escalates to, at once.
+    prefetch_recipients(
+        session,
+        {m.jurisdiction_id for m in plan.messages},
+        {m.jurisdiction_id for m in plan.messages if m.escalates},
+    )
     for message in plan.messages:
         outbox.add(
             message.reminder.id,
@@ -201,8 +212,7 @@ def _batch(session: Session, now: datetime, clock: FixedClock, batch: int, actor
     # Reminder statuses first (Core, in bulk), so that a rewrite below sees them handled.
     _write_statuses(session, now, plan)
     loaded.update(_load(session, [eid for eid, _ in plan.state_changes if eid not in loaded]))
-    for election_id, needing in plan.state_changes:
-        _state_changes(session, loaded[election_id], needing, clock, actor)
+    _state_changes(session, [(loaded[eid], needing) for eid, needing in plan.state_changes], clock, actor)
 
     result.handled = len(plan.done) + handled_phase
     result.superseded = len(plan.superseded)
@@ -244,14 +254,36 @@ def _phase_changes(
     """Advance or flag the elections with due phase reminders; their phase reminders leave
     `by_election` (an ended or suspended election keeps them, to be cancelled). Returns the
     elections loaded for it and the number of phase reminders handled."""
-    handled = 0
     split = {eid: split_phase_rows(due) for eid, due in by_election.items()}
     loaded = _load(session, [eid for eid, (phase_due, _) in split.items() if phase_due])
+    done: list[int] = []
+    moved: list[Election] = []
+    blocks: list[dict] = []  # the blocked flags, written together below
     for election_id, (phase_due, others) in split.items():
-        if phase_due and _phases(session, loaded[election_id], phase_due, clock, actor, outbox, result):
-            handled += len(phase_due)
-            by_election[election_id] = others
-    return loaded, handled
+        if not phase_due or not fires(loaded[election_id].state):
+            continue  # an ended or suspended election keeps them, to be cancelled
+        done.extend(r.id for r in phase_due)
+        by_election[election_id] = others
+        if _phases(session, loaded[election_id], phase_due, clock, actor, outbox, result, blocks):
+            moved.append(loaded[election_id])
+    if blocks:
+        table = Election.__table__
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("eid"))
+            .values(blocked_reasons=bindparam("reasons"), updated_at=clock.now(), version=table.c.version + 1),
+            blocks,
+        )
+    if done:
+        # The batch's phase reminders in one statement, before the rewrite sees them handled.
+        session.execute(
+            update(Reminder.__table__)
+            .where(Reminder.__table__.c.id.in_(done))
+            .values(status=ReminderStatus.DONE, handled_at=clock.now())
+        )
+    session.flush()
+    write_reminders_many(session, moved, clock)
+    return loaded, len(done)
 
 
 def _election_facts(session: Session, election_ids: list[int]) -> dict[int, ElectionFacts]:
@@ -345,51 +377,85 @@ def _load(session: Session, election_ids: list[int]) -> dict[int, Election]:
 
 def _state_changes(
     session: Session,
-    election: Election,
-    reminders: list[DueReminder],
+    work: list[tuple[Election, list[DueReminder]]],
     clock: FixedClock,
     actor: str,
 ) -> None:
-    """Overdue marks and computed deadlines: ORM work, audited."""
-    changed_dates = False
-    for reminder in reminders:
-        milestone = election.milestone(reminder.milestone_key)
-        if milestone.settled:
-            continue
-        if reminder.kind == ReminderKind.DEADLINE_PASSED:
-            # A computed deadline (e.g. court_suit_deadline, EL 29) is over once its day is over.
-            before = {"status": milestone.status, "done_on": None}
-            milestone.status = MilestoneStatus.DONE
-            milestone.done_on = milestone.latest
-            milestone.done_by = actor
-            session.flush()
-            record(
-                session,
-                MilestoneCompleted(
-                    entity_id=f"{election.id}/{milestone.key}",
-                    before=before,
-                    after={"status": milestone.status, "done_on": milestone.done_on, "computed": True},
-                ),
-                actor=actor,
-                clock=clock,
-            )
-            changed_dates = True
-        elif milestone.status == MilestoneStatus.PENDING:
-            milestone.status = MilestoneStatus.OVERDUE
-            session.flush()
-            record(
-                session,
-                MilestoneOverdue(
-                    entity_id=f"{election.id}/{milestone.key}",
-                    before={"status": MilestoneStatus.PENDING},
-                    after={"status": MilestoneStatus.OVERDUE, "latest": milestone.latest},
-                ),
-                actor=actor,
-                clock=clock,
-            )
-    if changed_dates:
-        session.flush()
-        write_reminders(session, election, clock)
+    """Overdue marks and computed deadlines: ORM work, audited. The marks are set first and
+    flushed together (one UPDATE per kind of change, not one per milestone); the elections
+    whose dates changed are rewritten together."""
+    events = []
+    changed: list[Election] = []
+    overdue: list[Milestone] = []
+    completed: list[Milestone] = []
+    marked: set[int] = set()
+    for election, reminders in work:
+        changed_dates = False
+        for reminder in reminders:
+            milestone = election.milestone(reminder.milestone_key)
+            if milestone.settled or milestone.id in marked:
+                continue
+            if reminder.kind == ReminderKind.DEADLINE_PASSED:
+                # A computed deadline (e.g. court_suit_deadline, EL 29) is over once its day is over.
+                completed.append(milestone)
+                marked.add(milestone.id)
+                events.append(
+                    MilestoneCompleted(
+                        entity_id=f"{election.id}/{milestone.key}",
+                        before={"status": milestone.status, "done_on": None},
+                        after={"status": MilestoneStatus.DONE, "done_on": milestone.latest, "computed": True},
+                    )
+                )
+                changed_dates = True
+            elif milestone.status == MilestoneStatus.PENDING:
+                overdue.append(milestone)
+                marked.add(milestone.id)
+                events.append(
+                    MilestoneOverdue(
+                        entity_id=f"{election.id}/{milestone.key}",
+                        before={"status": MilestoneStatus.PENDING},
+                        after={"status": MilestoneStatus.OVERDUE, "latest": milestone.latest},
+                    )
+                )
+        if changed_dates:
+            changed.append(election)
+    if not events:
+        return
+    # The marks in two statements (Core), the loaded objects told what they now hold.
+    table = Milestone.__table__
+    if overdue:
+        session.execute(
+            update(table).where(table.c.id.in_([m.id for m in overdue])).values(status=MilestoneStatus.OVERDUE)
+        )
+        for milestone in overdue:
+            set_committed_value(milestone, "status", MilestoneStatus.OVERDUE)
+    if completed:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("mid"))
+            .values(status=MilestoneStatus.DONE, done_on=bindparam("day"), done_by=actor),
+            [{"mid": m.id, "day": m.latest} for m in completed],
+        )
+        for milestone in completed:
+            set_committed_value(milestone, "status", MilestoneStatus.DONE)
+            set_committed_value(milestone, "done_on", milestone.latest)
+            set_committed_value(milestone, "done_by", actor)
+    # The marks change what the elections show: their versions move on (status views are
+    # cached per version, workflow/views/status.py).
+    marked_elections = {m.election_id for m in overdue + completed}
+    elections = Election.__table__
+    session.execute(
+        update(elections)
+        .where(elections.c.id.in_(marked_elections))
+        .values(version=elections.c.version + 1, updated_at=clock.now())
+    )
+    for election in {e.id: e for e, _reminders in work}.values():
+        if election.id in marked_elections:
+            set_committed_value(election, "version", election.version + 1)
+            set_committed_value(election, "updated_at", clock.now())
+    for event in events:
+        record(session, event, actor=actor, clock=clock)
+    write_reminders_many(session, changed, clock)
 
 
 def _phases(
@@ -400,23 +466,12 @@ def _phases(
     actor: str,
     outbox: Outbox,
     result: SweepResult,
+    blocks: list[dict],
 ) -> bool:
     """A phase window opened (or its guards may pass now): advance or flag blocked.
-
-    Returns False, leaving the reminders alone, for an ended or suspended election.
-    """
-    if not fires(election.state):
-        return False
-    session.execute(
-        update(Reminder.__table__)
-        .where(Reminder.__table__.c.id.in_([r.id for r in reminders]))
-        .values(status=ReminderStatus.DONE, handled_at=clock.now())
-    )
+    Returns whether the election moved (its reminders are then rewritten by the caller)."""
     kind = commands.kind_of(election)
-    if _advance(session, election, kind, clock, actor, outbox, result, reminders[-1].id):
-        session.flush()
-        write_reminders(session, election, clock)
-    return True
+    return _advance(session, election, kind, clock, actor, outbox, result, reminders[-1].id, blocks)
 
 
 def _advance(
@@ -428,6 +483,7 @@ def _advance(
     outbox: Outbox,
     result: SweepResult,
     reminder_id: int,
+    blocks: list[dict],
 ) -> bool:
     """Advance while the next phase's window has opened and its guards pass; else flag
     the election blocked (audited and notified once per set of reasons)."""
@@ -443,7 +499,7 @@ def _advance(
     ):
         decision = step.decision
         if not decision.allowed:
-            _block(session, election, kind, step, clock, actor, outbox, result, reminder_id)
+            _block(session, election, kind, step, clock, actor, outbox, result, reminder_id, blocks)
             break
         source = election.state
         commands.apply_decision(
@@ -470,16 +526,21 @@ def _block(
     outbox: Outbox,
     result: SweepResult,
     reminder_id: int,
+    blocks: list[dict],
 ) -> None:
-    """Flag the election blocked, only when the reasons change: reported once, not every minute."""
+    """Flag the election blocked, only when the reasons change: reported once, not every minute.
+    The row is written with the batch's other flags (`blocks`, one statement); the loaded
+    election is told its new values (version included) right away."""
     reasons = [r.message for r in step.decision.refusals]
     if list(election.blocked_reasons or []) == reasons:
         return
     source = election.state
     before = {"blocked_reasons": list(election.blocked_reasons or [])}
-    election.blocked_reasons = reasons
-    election.updated_at = clock.now()
-    session.flush()
+    session.flush()  # anything pending on the election (an advance) goes first
+    blocks.append({"eid": election.id, "reasons": reasons})
+    set_committed_value(election, "blocked_reasons", reasons)
+    set_committed_value(election, "updated_at", clock.now())
+    set_committed_value(election, "version", election.version + 1)
     record(
         session,
         ElectionBlocked(

@@ -169,7 +169,8 @@ def test_every_template_renders_with_its_required_parts(demo, key):
         assert found >= 0, f"{name} missing or out of order in {key}"
         position = found + len(name)
     if key in ("voter_list", "voter_list_supplement", "residents_announcement"):
-        assert html.count("<tr><td>") == len(names)
+        per_row = html.count("<th>序号</th>") if key == "voter_list" else 1  # voters side by side
+        assert html.count("<tr><td>") == -(-len(names) // per_row)
 
 
 def test_titles_and_closings_per_document_type(demo):
@@ -277,7 +278,10 @@ def test_docx_carries_title_number_rows_and_issuer(demo):
     ]
     assert order == sorted(order)
     table = document.tables[-1]
-    names = [row.cells[1].text for row in table.rows[1:]]
+    # Two or three voters to a row (five columns each), in order, left to right.
+    width = len(table.rows[0].cells)
+    assert width in (5, 10, 15) and [c.text for c in table.rows[0].cells[:5]][1] == "姓名"
+    names = [row.cells[i].text for row in table.rows[1:] for i in range(1, width, 5) if row.cells[i].text]
     assert names == [v["name"] for v in VOTERS[DISTRICTS[0]["code"]]]
 
 

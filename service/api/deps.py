@@ -4,6 +4,7 @@ the jurisdiction scope every route checks. Routers of other parts reuse these de
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -14,16 +15,18 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import BigInteger, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from service.api.problems import Forbidden, Unauthorized
 from service.throttle import LoginThrottle
 from workflow.clock import Clock
 from workflow.commands import auth
-from workflow.errors import not_found
+from workflow.errors import DomainError, not_found
 from workflow.store import Database
-from workflow.store.auth import ROLE_NAMES, Role, User
+from workflow.store.auth import ROLE_NAMES, ApiToken, Role, User
 from workflow.store.models import Election, Jurisdiction
+from workflow.views.status import ViewCache
 
 SESSION_COOKIE = "hj_session"
 INT_MAX = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
@@ -63,6 +66,8 @@ class Services:
                 initializer=_lower_priority,
             )
         return self._hashing
+    # Rendered status views of this app's database (workflow/views/status.py).
+    status_cache: ViewCache = field(default_factory=ViewCache, repr=False)
 
     def gate(self) -> anyio.Semaphore:
         """How many requests may hold a transaction at once. A request holds its connection
@@ -104,6 +109,41 @@ Tx = Annotated[Session, Depends(transaction, scope="function")]
 bearer = HTTPBearer(auto_error=False, description="API 令牌：`huanjie tokens create USERNAME`")
 
 
+def out_of_scope(election_id: int) -> DomainError:
+    """Out of scope answers as not found: nothing tells which ids exist (docs/security.md)."""
+    return not_found("选举", election_id, "election_id")
+
+
+# The callers' scopes (a jurisdiction's subtree), shared by every request of this process and
+# keyed by the tree's state: a jurisdiction added, removed or re-homed changes the stamp, and the
+# next request rebuilds the subtree. The stamp is one aggregate over the jurisdictions (a scan of
+# ~1,300 rows: far cheaper than the recursive subtree and its set); reading it every time keeps
+# processes consistent without telling each other anything.
+_SCOPES: dict[int, tuple[tuple, frozenset[int]]] = {}
+_SCOPES_LOCK = threading.Lock()
+_TREE_STAMP = select(
+    func.count(Jurisdiction.id),
+    func.coalesce(func.max(Jurisdiction.id), 0),
+    func.coalesce(func.sum(cast(Jurisdiction.parent_id, BigInteger)), 0),
+    func.coalesce(func.sum(cast(Jurisdiction.id, BigInteger) * cast(Jurisdiction.parent_id, BigInteger)), 0),
+)
+
+
+def scope_of(session: Session, root_id: int) -> frozenset[int]:
+    """`root_id` and every jurisdiction below it, from the process cache while the tree is
+    unchanged."""
+    stamp = tuple(int(v) for v in session.execute(_TREE_STAMP).one())
+    cached = _SCOPES.get(root_id)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    ids = frozenset(auth.subtree_ids(session, root_id))
+    with _SCOPES_LOCK:
+        if len(_SCOPES) > 10_000:
+            _SCOPES.clear()
+        _SCOPES[root_id] = (stamp, ids)
+    return ids
+
+
 @dataclass
 class Principal:
     """The authenticated caller and the jurisdictions it may see."""
@@ -111,7 +151,7 @@ class Principal:
     user: User
     via: str  # "token" or "session"
     csrf_token: str | None = None
-    _scope: set[int] | None = field(default=None, repr=False)
+    _scope: frozenset[int] | None = field(default=None, repr=False)
 
     @property
     def username(self) -> str:
@@ -121,9 +161,11 @@ class Principal:
     def role_name(self) -> str:
         return ROLE_NAMES[Role(self.user.role)]
 
-    def scope(self, session: Session) -> set[int]:
+    def scope(self, session: Session) -> frozenset[int]:
+        """The jurisdictions the caller may see: resolved once per request here, and once per
+        tree state across requests (`scope_of`)."""
         if self._scope is None:
-            self._scope = auth.subtree_ids(session, self.user.jurisdiction_id)
+            self._scope = scope_of(session, self.user.jurisdiction_id)
         return self._scope
 
     def may_see(self, session: Session, jurisdiction_id: int) -> bool:
@@ -144,9 +186,52 @@ class Principal:
             raise Forbidden("E_READ_ONLY", f"「{self.role_name}」角色不能修改选举和工作节点", "role")
 
 
+# Token → user, shared by this process's requests. Every request still asks the database, in
+# one Core statement, whether the token is live and what its user's row says now; the ORM user
+# (with its jurisdiction) is reused only while that answer is unchanged — a revoked token, a
+# deactivated user or a changed role is seen at once.
+_TOKEN_USERS: dict[str, tuple[tuple, User]] = {}
+_TOKEN_CHECK = (
+    select(
+        User.id,
+        User.username,
+        User.display_name,
+        User.role,
+        User.jurisdiction_id,
+        User.active,
+        Jurisdiction.code,
+        Jurisdiction.name,
+        Jurisdiction.parent_id,
+    )
+    .select_from(ApiToken)
+    .join(User, User.id == ApiToken.user_id)
+    .join(Jurisdiction, Jurisdiction.id == User.jurisdiction_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
+
+
+def token_user(session: Session, token: str) -> User | None:
+    digest = hashlib.sha256(token.encode("utf-8")).hexdigest()  # as auth stores it
+    row = session.execute(_TOKEN_CHECK, {"token_hash": digest}).first()
+    if row is None or not row.active:
+        return None
+    cached = _TOKEN_USERS.get(digest)
+    if cached is not None and cached[0] == tuple(row):
+        return cached[1]
+    user = auth.user_for_token(session, token)
+    if user is not None:
+        session.expunge(user.jurisdiction)
+        session.expunge(user)
+        with _SCOPES_LOCK:
+            if len(_TOKEN_USERS) > 10_000:
+                _TOKEN_USERS.clear()
+            _TOKEN_USERS[digest] = (tuple(row), user)
+    return user
+
+
 def principal_from(request: Request, session: Session, token: str | None) -> Principal | None:
     if token:
-        user = auth.user_for_token(session, token)
+        user = token_user(session, token)
         return Principal(user, "token") if user else None
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:

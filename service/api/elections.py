@@ -9,11 +9,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from service.api.deps import INT_MAX, Caller, Principal, Services, Svc, Tx
+from service.api.deps import (
+    INT_MAX,
+    Admitted,
+    Caller,
+    Principal,
+    Services,
+    Svc,
+    Tx,
+    bearer,
+    current_principal,
+    out_of_scope,
+    services,
+)
 from service.api.problems import PROBLEM_RESPONSES, Forbidden
 from service.api.schemas import elections as schemas
 from workflow.calendar import HolidayCalendar
@@ -27,6 +40,7 @@ from workflow.store.models import Election
 from workflow.timeutil import local_date
 from workflow.views import elections as election_views
 from workflow.views import jurisdictions
+from workflow.views import status as status_views
 from workflow.views.overview import list_elections_page, progress, summary
 
 router = APIRouter(prefix="/api/v1/elections", tags=["elections"], responses=PROBLEM_RESPONSES)
@@ -283,8 +297,31 @@ def list_elections(
     response_model=schemas.ElectionOut,
     response_model_exclude_unset=True,
 )
-def show_election(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc) -> dict:
-    return election_view(session, svc, visible_election(session, caller, election_id))
+def show_election(
+    election_id: ElectionId,
+    request: Request,
+    _admission: Admitted,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Response:
+    """The status read, the hottest route: one thread hop and one read-only unit of work for
+    the whole request (not one hop per dependency), the caller checked as every route checks it
+    (`current_principal`), then one Core statement for access and the view's key; the view comes
+    serialised from the per-(election, version, date) cache (workflow/views/status.py). The body
+    is what the response model gives (validated once, when the view is built)."""
+    svc = services(request)
+    with svc.db.reading() as session:
+        caller = current_principal(request, session, credentials)
+        head = status_views.head(session, election_id, caller.user.jurisdiction_id, svc.clock.now())
+        if not head.visible:
+            raise out_of_scope(election_id)
+        body = status_views.cached_status(session, head.key, _status_body, svc.status_cache)
+    return Response(content=body, media_type="application/json")
+
+
+def _status_body(election: Election, today: date) -> bytes:
+    view = election_views.describe(election)
+    view["progress"] = progress(election, today)
+    return schemas.ElectionOut.model_validate(view).model_dump_json(exclude_unset=True, by_alias=True).encode()
 
 
 # -- transitions --------------------------------------------------------------------------

@@ -135,10 +135,7 @@ def elections_list(
     """列出选举。"""
 
     def work(session, cli) -> Reply:
-        rows = [
-            election_views.describe(e)
-            for e in election_views.list_elections(session, jurisdiction=jurisdiction, kind=kind)
-        ]
+        rows = election_views.list_rows(session, jurisdiction=jurisdiction, kind=kind)
 
         def text() -> None:
             for r in rows:

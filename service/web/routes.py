@@ -12,7 +12,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import anyio
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -39,15 +39,7 @@ LOGIN_CSRF = "hj_login_csrf"
 router = APIRouter(include_in_schema=False)
 
 STATUS_TEXT = {"pending": "待办", "done": "已办结", "overdue": "已逾期", "waived": "已免除"}
-LEVEL_ORDER = {
-    "province": 0,
-    "city": 1,
-    "county": 2,
-    "township": 3,
-    "party_org": 4,
-    "community": 5,
-    "village": 6,
-}
+
 
 class LoginRequired(Exception):
     pass
@@ -213,8 +205,17 @@ def logout(
 
 
 # -- county view --------------------------------------------------------------------------
+OVERVIEW_PAGE = 100  # elections per page of the overview; every one reachable by the pager
+
+
 @router.get("/")
-def county_view(request: Request, session: Tx, svc: Svc, jurisdiction: str | None = None) -> HTMLResponse:
+def county_view(
+    request: Request,
+    session: Tx,
+    svc: Svc,
+    jurisdiction: str | None = None,
+    page: Annotated[int, Query(ge=1, le=INT_MAX)] = 1,
+) -> HTMLResponse:
     caller = web_principal(request, session)
     scope = caller.scope(session)
     root = caller.user.jurisdiction
@@ -223,10 +224,17 @@ def county_view(request: Request, session: Tx, svc: Svc, jurisdiction: str | Non
         found = jurisdictions.by_code(session, jurisdiction[:32])
         if found is not None and found.id in scope:
             root, narrowed = found, auth.subtree_ids(session, found.id)
-    page = list_elections_page(session, scope=scope, jurisdiction_ids=narrowed, limit=500)
+    listing = list_elections_page(
+        session,
+        scope=scope,
+        jurisdiction_ids=narrowed,
+        limit=OVERVIEW_PAGE,
+        offset=(page - 1) * OVERVIEW_PAGE,
+        overview=True,
+    )
     today = local_date(svc.clock.now(), root.timezone)
     rows = []
-    for e in page.items:
+    for e in listing.items:
         kind = get_kind(e.kind)
         rows.append(
             {
@@ -236,14 +244,17 @@ def county_view(request: Request, session: Tx, svc: Svc, jurisdiction: str | Non
                 "p": progress(e, today),
             }
         )
-    rows.sort(
-        key=lambda r: (
-            r["e"].state in ("closed", "cancelled"),
-            LEVEL_ORDER.get(r["e"].jurisdiction.level, 9),
-            r["e"].id,
-        )
+    return render(
+        request,
+        "county.html",
+        caller=caller,
+        root=root,
+        rows=rows,
+        today=today,
+        total=listing.total,
+        listing=listing,
+        jurisdiction=jurisdiction if narrowed is not None else None,
     )
-    return render(request, "county.html", caller=caller, root=root, rows=rows, today=today, total=page.total)
 
 
 # -- election view ------------------------------------------------------------------------

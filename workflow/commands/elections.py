@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from workflow.calendar import HolidayCalendar, PlanReport, check_plan, compute_bounds
 from workflow.clock import Clock
@@ -334,6 +335,14 @@ def apply_decision(
     )
 
 
+def _touch(election: Election, clock: Clock) -> None:
+    """A change to the election's milestones is a change to the election: its row is written and
+    its version moves on even when the clock has not (the API's status views are cached per
+    version, workflow/views/status.py)."""
+    election.updated_at = clock.now()
+    flag_modified(election, "updated_at")
+
+
 def _check_version(election: Election, expected: int | None) -> None:
     if expected is not None and expected != election.version:
         raise Conflict(
@@ -382,7 +391,7 @@ def reschedule(
     for milestone in election.milestones:
         milestone.planned_date = planned.get(milestone.key)
     _refresh_bounds(election, kind)
-    election.updated_at = clock.now()
+    _touch(election, clock)
     session.flush()
     record(
         session,
@@ -453,7 +462,7 @@ def complete_milestone(
     milestone.done_by = actor
     milestone.late = milestone.latest is not None and on > milestone.latest
     _refresh_bounds(election, kind)
-    election.updated_at = clock.now()
+    _touch(election, clock)
     session.flush()
     record(
         session,
@@ -530,7 +539,7 @@ def waive_milestone(
     milestone.status = MilestoneStatus.WAIVED
     milestone.waived_reason = reason.strip()
     milestone.done_by = actor
-    election.updated_at = clock.now()
+    _touch(election, clock)
     session.flush()
     record(
         session,

@@ -58,28 +58,44 @@ def write_reminders(session: Session, election: Election, clock: Clock) -> None:
     completion does not repeat yesterday's warning. ADVANCE_CHECK is the exception: it is a
     retry, so only a pending one counts.
     """
+    write_reminders_many(session, [election], clock)
+
+
+def write_reminders_many(session: Session, elections: Sequence[Election], clock: Clock) -> None:
+    """`write_reminders` for many elections at once: one SELECT of their rows, one flush of the
+    cancellations, one `insert_bulk` of the new rows — the sweep rewrites a whole batch's
+    elections this way, in statements that do not grow with the batch."""
+    if not elections:
+        return
     now = clock.now()
-    today = local_date(now, election.jurisdiction.timezone)
-    desired = {spec.identity: spec for spec in election_desired(election, today)}
-    rows = session.execute(select(Reminder).where(Reminder.election_id == election.id)).scalars().all()
-    kept: set[tuple] = set()
+    by_election: dict[int, list[Reminder]] = {e.id: [] for e in elections}
+    rows = session.execute(select(Reminder).where(Reminder.election_id.in_(list(by_election)))).scalars()
     for row in rows:
-        ident = identity_of(row)
-        if row.status == ReminderStatus.PENDING:
-            if ident in desired:
+        by_election[row.election_id].append(row)
+    items = []
+    for election in elections:
+        today = local_date(now, election.jurisdiction.timezone)
+        desired = {spec.identity: spec for spec in election_desired(election, today)}
+        kept: set[tuple] = set()
+        for row in by_election[election.id]:
+            ident = identity_of(row)
+            if row.status == ReminderStatus.PENDING:
+                if ident in desired:
+                    kept.add(ident)
+                else:
+                    row.status = ReminderStatus.CANCELLED
+                    row.handled_at = now
+            elif (
+                row.status in (ReminderStatus.DONE, ReminderStatus.SUPERSEDED)
+                and row.kind != ReminderKind.ADVANCE_CHECK
+            ):
                 kept.add(ident)
-            else:
-                row.status = ReminderStatus.CANCELLED
-                row.handled_at = now
-        elif (
-            row.status in (ReminderStatus.DONE, ReminderStatus.SUPERSEDED)
-            and row.kind != ReminderKind.ADVANCE_CHECK
-        ):
-            kept.add(ident)
-    new = tuple(spec for ident, spec in desired.items() if ident not in kept)
-    if new:
+        new = tuple(spec for ident, spec in desired.items() if ident not in kept)
+        if new:
+            items.append((election.id, new))
+    if items:
         session.flush()
-        insert_bulk(session, [(election.id, new)], now)
+        insert_bulk(session, items, now)
 
 
 def write_round_reminders(session: Session, elections: Sequence[Election], clock: Clock) -> None:

@@ -255,3 +255,17 @@ def _sqlite_instant(value: datetime | None) -> str | None:
 @lru_cache(maxsize=1024)
 def _json(items: tuple) -> str:
     return json.dumps(dict(items), ensure_ascii=False)
+
+
+def maintain(engine) -> None:
+    """VACUUM and ANALYZE the reminders table after a large sweep: handled rows leave dead
+    index entries behind (PostgreSQL) and skew the planner's picture of what is pending, and the
+    empty sweep grew from 3.0 to 8.8 ms as they piled up (2.8 ms after VACUUM). PostgreSQL's
+    VACUUM cannot run inside a transaction: it gets an autocommit connection of its own. SQLite
+    only needs ANALYZE (its space is reused; VACUUM would rewrite the whole file)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE) reminders")
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE reminders")

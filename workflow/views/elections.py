@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.commands.elections import decide, kind_of
+from workflow.kinds import get_kind
 from workflow.machine import Refusal, Trigger, machine_for, state_name
 from workflow.store.models import Election, Jurisdiction, Notification
 
@@ -32,7 +33,14 @@ def refusal_dicts(refusals: tuple[Refusal, ...]) -> list[dict]:
 def list_elections(
     session: Session, *, jurisdiction: str | None = None, state: str | None = None, kind: str | None = None
 ) -> list[Election]:
-    query = select(Election).options(selectinload(Election.jurisdiction)).order_by(Election.id)
+    """The elections with their jurisdictions and milestones, in three statements whatever
+    their number (`describe` reads the milestones: one lazy load each was 1,330 statements for
+    a province)."""
+    query = (
+        select(Election)
+        .options(selectinload(Election.jurisdiction), selectinload(Election.milestones))
+        .order_by(Election.id)
+    )
     if jurisdiction:
         query = query.join(Election.jurisdiction).where(Jurisdiction.code == jurisdiction)
     if state:
@@ -40,6 +48,50 @@ def list_elections(
     if kind:
         query = query.where(Election.kind == kind)
     return list(session.execute(query).scalars())
+
+
+def list_rows(
+    session: Session, *, jurisdiction: str | None = None, state: str | None = None, kind: str | None = None
+) -> list[dict]:
+    """The short list (`elections list`): identity, phase and version of each election, from
+    ONE Core query — no ORM objects, no milestones, no guard evaluation."""
+    query = (
+        select(
+            Election.id,
+            Election.kind,
+            Election.title,
+            Election.anchor_date,
+            Election.state,
+            Election.version,
+            Jurisdiction.code,
+            Jurisdiction.name,
+            Jurisdiction.level,
+        )
+        .join(Jurisdiction, Election.jurisdiction_id == Jurisdiction.id)
+        .order_by(Election.id)
+    )
+    if jurisdiction:
+        query = query.where(Jurisdiction.code == jurisdiction)
+    if state:
+        query = query.where(Election.state == state)
+    if kind:
+        query = query.where(Election.kind == kind)
+    rows = []
+    for r in session.execute(query):
+        spec = get_kind(r.kind)
+        rows.append(
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "title": r.title,
+                "jurisdiction": {"code": r.code, "name": r.name, "level": r.level},
+                "anchor_date": r.anchor_date.isoformat(),
+                "state": r.state,
+                "state_name": state_name(spec, r.state),
+                "version": r.version,
+            }
+        )
+    return rows
 
 
 def describe(election: Election, today: date | None = None) -> dict:

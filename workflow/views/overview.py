@@ -7,12 +7,23 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.commands.elections import kind_of
 from workflow.machine import FINAL_STATES, state_name
 from workflow.store.models import Election, Jurisdiction, MilestoneStatus
+
+# The dashboard's order of levels, from the top down.
+LEVEL_ORDER = {
+    "province": 0,
+    "city": 1,
+    "county": 2,
+    "township": 3,
+    "party_org": 4,
+    "community": 5,
+    "village": 6,
+}
 
 
 @dataclass(frozen=True)
@@ -21,6 +32,15 @@ class Page:
     total: int
     limit: int
     offset: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit))
+
+    @property
+    def number(self) -> int:
+        """This page's number, from 1."""
+        return self.offset // self.limit + 1
 
 
 def list_elections_page(
@@ -32,8 +52,12 @@ def list_elections_page(
     kind: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    overview: bool = False,
 ) -> Page:
-    """Elections in `scope` (jurisdiction ids), optionally narrowed, ordered by id."""
+    """Elections in `scope` (jurisdiction ids), optionally narrowed, ordered by id — or, for
+    the dashboard's `overview`, open ones first, then by level (province → village), then id,
+    in SQL so that every page continues the one before. Three statements for any page size:
+    the count, the page, its jurisdictions and milestones (selectin)."""
     where = [Election.jurisdiction_id.in_(list(scope))]
     if jurisdiction_ids is not None:
         where.append(Election.jurisdiction_id.in_(list(jurisdiction_ids)))
@@ -42,12 +66,18 @@ def list_elections_page(
     if kind:
         where.append(Election.kind == kind)
     total = session.execute(select(func.count(Election.id)).where(*where)).scalar_one()
+    query = select(Election).where(*where)
+    if overview:
+        query = query.join(Jurisdiction, Election.jurisdiction_id == Jurisdiction.id).order_by(
+            case((Election.state.in_(list(FINAL_STATES)), 1), else_=0),
+            case(LEVEL_ORDER, value=Jurisdiction.level, else_=9),
+            Election.id,
+        )
+    else:
+        query = query.order_by(Election.id)
     rows = (
         session.execute(
-            select(Election)
-            .where(*where)
-            .options(selectinload(Election.jurisdiction), selectinload(Election.milestones))
-            .order_by(Election.id)
+            query.options(selectinload(Election.jurisdiction), selectinload(Election.milestones))
             .limit(limit)
             .offset(offset)
         )

@@ -1,0 +1,130 @@
+"""Cheap status reads (issue 15): the election status from one Core statement and a view cached
+per (election, version, local date); never stale after a command, a sweep's overdue mark or a
+new day; the callers' scopes cached per tree state. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from schedules.sweep import sweep
+from tests.service_fixtures import COUNTY, XINSHI, make_world
+from tests.test_query_counts import counting
+from workflow.clock import FixedClock
+from workflow.commands import auth
+from workflow.commands import elections as commands
+from workflow.commands import jurisdictions as jurisdiction_commands
+from workflow.plan import load_plan
+from workflow.store.auth import ApiToken, User
+from workflow.timeutil import local_instant
+from workflow.views.status import StatusKey, ViewCache
+
+JINGSHAN = Path(__file__).resolve().parent.parent / "examples" / "jingshan_2011.toml"
+
+
+@pytest.fixture
+def world(db, clock):
+    return make_world(db, clock)
+
+
+def status(world, who: str = "xinshi", election: int = 3) -> dict:
+    response = world.get(who, f"/api/v1/elections/{election}")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    return response.json()
+
+
+def test_a_repeated_status_read_is_two_statements_and_the_same_body(world, db):
+    first = status(world)
+    with counting(db) as seen:
+        again = world.get("xinshi", "/api/v1/elections/3")
+    assert again.json() == first
+    # The token, then the election's version, date and the caller's access in one statement.
+    assert len(seen) == 2, seen
+    assert "api_tokens" in seen[0] and "RECURSIVE" in seen[1].upper()
+    cache: ViewCache = world.client.app.state.services.status_cache
+    assert cache.hits >= 1 and cache.misses == 1
+
+
+def test_the_body_is_the_response_model_s(world):
+    shown = status(world)
+    # The kind's own anchor key only (unset fields dropped, as response_model_exclude_unset did).
+    assert shown["election_day"] and "term_ends" not in shown
+    assert shown["jurisdiction"]["code"] == XINSHI and shown["progress"]["total"] > 0
+    assert shown["next"]["refusals"][0]["milestone"] == "quotas_allocated"
+
+
+def test_a_command_changes_the_cached_status(world):
+    before = status(world)
+    milestone = {m["key"]: m for m in before["milestones"]}["quotas_allocated"]
+    assert milestone["status"] == "pending"
+    assert world.post("xinshi", "/api/v1/elections/3/milestones/quotas_allocated/complete").status_code == 200
+    after = status(world)
+    assert after["version"] > before["version"]
+    assert {m["key"]: m for m in after["milestones"]}["quotas_allocated"]["status"] == "done"
+
+
+def test_a_sweep_s_overdue_mark_and_a_new_day_change_the_cached_status(world, db, clock):
+    before = status(world)
+    bounded = next(m for m in before["milestones"] if m["latest"] and not m["computed"])
+    latest = date.fromisoformat(bounded["latest"])
+    # The day after the bound, just after midnight: read first (cached for that day) …
+    clock.set(local_instant(date.fromordinal(latest.toordinal() + 1), time(0, 0, 5)))
+    early = status(world)
+    assert early["progress"]["next_deadline"] != before["progress"]["next_deadline"]  # a new day
+    # … then the sweep marks it overdue: the view must follow at once, not tomorrow.
+    sweep(db, FixedClock(clock.now()))
+    later = status(world)
+    assert later["version"] > early["version"]
+    assert {m["key"]: m for m in later["milestones"]}[bounded["key"]]["status"] == "overdue"
+
+
+def test_access_is_checked_in_the_same_statement(world):
+    assert world.get("xinshi", "/api/v1/elections/4").json()["code"] == "E_OUT_OF_SCOPE"
+    assert world.get("xinshi", "/api/v1/elections/2").status_code == 403  # the county above
+    assert world.get("admin", "/api/v1/elections/999").json()["code"] == "E_NOT_FOUND"
+    assert status(world, "admin", 3)["id"] == 3  # the county sees its townships' elections
+
+
+def test_the_scope_follows_a_new_jurisdiction(world, db, clock):
+    listed = world.get("admin", "/api/v1/elections?limit=200").json()
+    with db.transaction() as session:
+        jurisdiction_commands.add_jurisdiction(
+            session, code="420821199", name="新设镇", level="township", parent_code=COUNTY,
+            clock=clock, actor="test",
+        )  # fmt: skip
+        created = commands.create_round(
+            session, load_plan(JINGSHAN), ["420821199"], clock=clock, actor="test"
+        )
+        new_id = created.elections[0].id
+    relisted = world.get("admin", "/api/v1/elections?limit=200").json()
+    assert relisted["total"] == listed["total"] + 1
+    assert new_id in {item["id"] for item in relisted["items"]}
+    assert status(world, "admin", new_id)["jurisdiction"]["code"] == "420821199"
+    assert world.get("xinshi", f"/api/v1/elections/{new_id}").status_code == 403
+
+
+def test_the_view_cache_is_bounded(clock):
+    cache = ViewCache(size=3)
+
+    keys = [StatusKey(i, 1, datetime(2011, 8, 20, tzinfo=UTC).date(), ("c", "n", "l")) for i in range(5)]
+    for key in keys:
+        cache.put(key, key.election_id)
+    assert cache.get(keys[0]) is None and cache.get(keys[4]) == 4
+    assert len(cache._items) == 3
+
+
+def test_a_revoked_token_or_deactivated_user_is_refused_at_once(world, db, clock):
+    assert status(world, "xinshi")["id"] == 3  # the token's user is now cached
+    assert status(world, "yongxing", 4)["id"] == 4
+    with db.transaction() as session:
+        (token_id,) = session.execute(
+            select(ApiToken.id).join(User, User.id == ApiToken.user_id).where(User.username == "xinshi")
+        ).one()
+        auth.revoke_token(session, str(token_id), clock=clock, actor="test")
+        auth.set_user_active(session, "yongxing", False, clock=clock, actor="test")
+    assert world.get("xinshi", "/api/v1/elections/3").status_code == 401
+    assert world.get("yongxing", "/api/v1/elections/4").status_code == 401
