@@ -58,8 +58,9 @@ def province(db: Database, shape: tuple[int, int]) -> tuple[FixedClock, list[int
 
 
 def audit_write(statement: str) -> bool:
-    """One audit entry per audited change is the log's design (hash-chained, one row each)."""
-    return statement.startswith("INSERT INTO audit_log")
+    """One audit entry per audited change is the log's design (hash-chained, one row each), and
+    the keyed chain head moves with each append (workflow/store/audit.py)."""
+    return statement.startswith(("INSERT INTO audit_log", "UPDATE audit_head"))
 
 
 def sweep_profile(db: Database, clock: FixedClock) -> dict[tuple[date, time], tuple[int, dict]]:
