@@ -47,7 +47,9 @@ run: setup
 	$(BIN)/huanjie demo
 	$(BIN)/huanjie users add $(DEMO_USER) --role county_admin --jurisdiction 420821 --password $(DEMO_PASSWORD) --name 演示管理员 --exists-ok
 	@echo "工作台：http://$(HOST):$(PORT)/    演示登录：$(DEMO_USER) / $(DEMO_PASSWORD)"
-	$(BIN)/huanjie serve --host $(HOST) --port $(PORT)
+	@# The demo is plain HTTP on this machine: session cookies without the Secure flag (docs/security.md;
+	@# production sits behind TLS and keeps the default, Secure).
+	HUANJIE_COOKIE_SECURE=$${HUANJIE_COOKIE_SECURE:-false} $(BIN)/huanjie serve --host $(HOST) --port $(PORT)
 
 # -n auto: one pytest-xdist worker per core, each with its own SQLite template and PostgreSQL
 # database. Tests are handed out one by one and an idle worker takes queued tests from a busy

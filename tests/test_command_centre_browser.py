@@ -52,7 +52,7 @@ def morning(tmp_path):
             j.contacts = [{"name": f"{j.name}选举委员会办公室", "channels": {"webhook": {"url": hook.url, "secret": hook.secret}}}]
     clock.set(datetime(2011, 9, 21, 0, 30, tzinfo=UTC))  # a month on, 08:30 in Jingshan
     hook.now = clock.now
-    app = create_app(Settings(db=db.url, migrate_on_start=False), db, clock)
+    app = create_app(Settings(db=db.url, migrate_on_start=False, cookie_secure=False), db, clock)
     port = _free_port()
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=uv.run, daemon=True)

@@ -40,7 +40,7 @@ def server(tmp_path):
     db.migrate()
     clock = FixedClock(datetime(2026, 11, 26, 2, 0, tzinfo=UTC))
     _tokens, elections = load_world(db, clock.now())
-    app = create_app(Settings(db=db.url, migrate_on_start=False), db, clock)
+    app = create_app(Settings(db=db.url, migrate_on_start=False, cookie_secure=False), db, clock)
     port = _free_port()
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=uv.run, daemon=True)

@@ -49,7 +49,7 @@ def server(tmp_path):
     clock = FixedClock(datetime(2011, 8, 20, 2, 0, tzinfo=UTC))
     load_world(db, clock.now())
     clock.set(datetime(2011, 9, 21, 2, 0, tzinfo=UTC))  # a month on: some bounds have passed
-    app = create_app(Settings(db=db.url, migrate_on_start=False), db, clock)
+    app = create_app(Settings(db=db.url, migrate_on_start=False, cookie_secure=False), db, clock)
     port = _free_port()
     uv = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from config.settings import Settings
 from service.app import create_app
@@ -78,7 +78,7 @@ def web(db) -> Web:
     ids = load_demo(db, NOW)
     clock = FixedClock(NOW)
     _users(db, clock, {"admin": ("county_admin", "420821"), "yongxing": ("township_staff", "420821101")})
-    app = create_app(Settings(db=db.url, migrate_on_start=False), db, clock)
+    app = create_app(Settings(db=db.url, migrate_on_start=False, cookie_secure=False), db, clock)
     return Web(TestClient(app, raise_server_exceptions=False), clock, ids, db)
 
 
@@ -268,7 +268,7 @@ def test_kind_aware_links_party_branch_has_no_register(web):
 def test_tallies_double_entry_in_the_browser_forms(db, clock, election):  # noqa: F811
     to_voting(db, clock, election, [("01", 2, ["甲", "乙", "丙"])])
     _users(db, clock, {"clerk1": ("county_admin", "420821"), "clerk2": ("county_admin", "420821")})
-    web = Web(TestClient(create_app(Settings(db=db.url, migrate_on_start=False), db, clock)), clock, {}, db)
+    web = Web(TestClient(create_app(Settings(db=db.url, migrate_on_start=False, cookie_secure=False), db, clock)), clock, {}, db)
     page = f"/elections/{election}/tallies"
     figures = {
         "registered_voters": "1500",
@@ -381,6 +381,10 @@ def test_allocation_records_the_standing_committee_total_and_shares_it_among_tow
     county = web.ids["county"]
     page = f"/elections/{county}/allocation"
     web.login("admin")
+    shown = web.client.get(page).text  # the demo records the provincial decision (demo/county.py) …
+    assert "鄂人常〔2026〕3号" in shown
+    with web.db.transaction() as s:  # … taken away here, to record one from the start
+        s.execute(delete(SeatDecision))
     assert "尚未记录" in web.client.get(page).text
     missing = web.post(page, f"{page}/decision", {"total": "20", "document": "", "population": "3120"})
     assert _alert(missing) == "bad:请填写人大常委会决定的文号"
@@ -409,7 +413,7 @@ def test_allocation_records_the_standing_committee_total_and_shares_it_among_tow
 def test_results_publish_review_and_certificates_forms(db, clock, election):  # noqa: F811
     to_voting(db, clock, election, [("01", 2, ["甲", "乙", "丙"])])
     _users(db, clock, {"clerk1": ("county_admin", "420821"), "clerk2": ("county_admin", "420821")})
-    web = Web(TestClient(create_app(Settings(db=db.url, migrate_on_start=False), db, clock)), clock, {}, db)
+    web = Web(TestClient(create_app(Settings(db=db.url, migrate_on_start=False, cookie_secure=False), db, clock)), clock, {}, db)
     page = f"/elections/{election}/results"
     web.login("clerk1")
     early = web.post(page, f"{page}/publish", {})
@@ -435,7 +439,7 @@ def test_results_publish_review_and_certificates_forms(db, clock, election):  # 
 
 def test_candidates_lists_refused_out_of_order_then_published(db, clock, election):  # noqa: F811
     _users(db, clock, {"clerk1": ("county_admin", "420821")})
-    web = Web(TestClient(create_app(Settings(db=db.url, migrate_on_start=False), db, clock)), clock, {}, db)
+    web = Web(TestClient(create_app(Settings(db=db.url, migrate_on_start=False, cookie_secure=False), db, clock)), clock, {}, db)
     page = f"/elections/{election}/candidates"
     web.login("clerk1")
     seats = web.post(page, f"{page}/open", {"district": "01", "seats": "两"})
