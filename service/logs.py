@@ -65,6 +65,8 @@ MESSAGES = {
     "notification %s parked as failed after %s attempts: %s": "通知 %s 已尝试 %s 次仍失败，暂停发送：%s",
     "notification %s: lease lost before its result was written": "通知 %s：结果写入前租约已失效",
     "database error": "数据库错误",
+    "delivery lease too short": "通知投递租约过短",
+    "delivery lease ran short: %d claimed notifications released unsent": "通知投递租约不足：已领取的 %d 条通知未发送即释放",
     "audit head missing over %d entries: re-created": "审计日志链头缺失（共 %d 条记录）：已重建",
     "audit chain not sealed: it does not check out (run huanjie audit verify)": (
         "审计日志链未能封存：校验不通过（请运行 huanjie audit verify）"

@@ -125,7 +125,7 @@ def test_future_and_impossible_dates_refused_with_the_rule(db, world):
     assert (error.code, error.field) == ("E_DATE_IN_FUTURE", "on")
     # The committee was formed on 08-17; the quotas cannot be allocated before it (EL 10, 12).
     error = error_of(lambda: complete(db, clock, xinshi, "quotas_allocated", date(2011, 8, 10)))
-    assert error.code == "E_BEFORE_PREDECESSOR" and "成立选举委员会" in error.message and "选举法第十条" in error.message
+    assert error.code == "E_BEFORE_PREDECESSOR" and "成立选举委员会" in error.message and "选举法第九条第二款" in error.message  # EL 9 ¶2 (issue 14)
     complete(db, clock, xinshi, "quotas_allocated", date(2011, 9, 1))
     complete(db, clock, xinshi, "districts_published", date(2011, 9, 2))
     complete(db, clock, xinshi, "voter_list_published", date(2011, 9, 18))

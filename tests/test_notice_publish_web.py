@@ -153,7 +153,7 @@ def test_settings_numbering_per_round_and_committee_wording(world):
     assert own in unescape(re.search(r'srcdoc="([^"]+)"', tried.text).group(1))
     assert "发布…" not in tried.text
     still = client.get(unescape(re.search(r'<iframe class="notice-frame" src="([^"]+)"', saved.text).group(1))).text
-    assert own not in still and "第十条的规定" in still
+    assert own not in still and "第九条第二款的规定" in still
     worded = client.post(
         f"/elections/{county}/notices/election_committee_formed/wording",
         data={"csrf": _csrf(saved.text), "text": own + "\n\n第二段。", "action": "save"},
@@ -162,7 +162,7 @@ def test_settings_numbering_per_round_and_committee_wording(world):
     assert "已保存本委员会的第 1 版措辞" in unescape(worded.text)
     preview = re.search(r'<iframe class="notice-frame" src="([^"]+)"', worded.text).group(1)
     shown = client.get(unescape(preview)).text
-    assert own in shown and "第二段。" in shown and "第十条的规定" not in shown
+    assert own in shown and "第二段。" in shown and "第九条第二款的规定" not in shown
     restored = client.post(
         f"/elections/{county}/notices/election_committee_formed/wording",
         data={"csrf": _csrf(worded.text), "text": ""},
@@ -170,7 +170,7 @@ def test_settings_numbering_per_round_and_committee_wording(world):
     )
     assert "已恢复模板原文（第 2 版）" in unescape(restored.text)
     shown = client.get(unescape(preview)).text
-    assert "第十条的规定" in shown and own not in shown
+    assert "第九条第二款的规定" in shown and own not in shown
 
 
 def test_settings_and_wording_through_the_api(world):

@@ -63,6 +63,7 @@ def _results(session, election, district):
 
 PROVIDERS = dict(
     notice_data.PROVIDERS,
+    allocation=lambda s, e, d: None,  # the districts' seats (the recorded allocation: test_notice_content)
     districts=lambda s, e, d: DISTRICTS,
     voters=lambda s, e, d: VOTERS.get(d, []) if d else VOTERS[DISTRICTS[0]["code"]],
     voter_corrections=lambda s, e, d: [
