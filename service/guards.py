@@ -20,8 +20,8 @@ from service.api.deps import SESSION_COOKIE, principal_from, services
 PROBLEM = b"application/problem+json"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+)  # framed only by our own pages: the notice page shows its 样稿 preview in an iframe
 # FastAPI's /docs and /redoc load Swagger UI and ReDoc from their CDN with an inline script.
 DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
@@ -52,7 +52,7 @@ class SecurityHeaders:
                 present = {name.lower() for name, _ in headers}
                 extra = [
                     (b"content-security-policy", csp.encode()),
-                    (b"x-frame-options", b"DENY"),
+                    (b"x-frame-options", b"SAMEORIGIN"),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
                 ]
