@@ -66,6 +66,7 @@ class Services:
                 initializer=_lower_priority,
             )
         return self._hashing
+
     # Rendered status views of this app's database (workflow/views/status.py).
     status_cache: ViewCache = field(default_factory=ViewCache, repr=False)
 
@@ -95,6 +96,20 @@ async def _admitted(request: Request) -> AsyncIterator[None]:
 
 # For routes that open their own transaction (login, dashboard forms, health, metrics).
 Admitted = Annotated[None, Depends(_admitted, scope="function")]
+
+
+@contextlib.contextmanager
+def admitted(svc: Services, *, reading: bool = False) -> Iterator[Session]:
+    """One short transaction for a sync route that does not hold the gate for its whole request
+    (a voter import: issue 16 item 3). Called in the route's worker thread: it waits at the gate
+    in the event loop like any request, and lets the next one in as soon as it is done."""
+    gate = svc.gate()
+    anyio.from_thread.run(gate.acquire)
+    try:
+        with svc.db.reading() if reading else svc.db.transaction() as session:
+            yield session
+    finally:
+        anyio.from_thread.run_sync(gate.release)
 
 
 def transaction(request: Request, _admission: Admitted) -> Iterator[Session]:
