@@ -39,6 +39,7 @@ from workflow.store.models import Election
 from workflow.store.voters import AddedReason, StagedVoter, Voter, VoterImport, VoterStatus
 
 CHUNK = 5000
+STAGE_BATCH = 2000  # rows staged per transaction: ~40 ms of the database on SQLite
 STAGE_KEPT_HOURS = 24  # staged rows of an import that died (kill -9) are deleted after this
 VOTER_COLUMNS = (
     "election_id",
@@ -321,7 +322,7 @@ def import_staged(
             pending.append(
                 _voter_row(election_id, accepted.district_id, accepted.record, reason, 0, accepted.row)
             )
-            if len(pending) >= CHUNK:
+            if len(pending) >= STAGE_BATCH:
                 with transaction() as session:
                     staged += _stage(session, stage, pending, clock)
         with transaction() as session:
@@ -334,7 +335,6 @@ def import_staged(
                 if staged:
                     _move(session, election, stage, report, file_name, file_sha256, clock, actor)
                 report.committed = True
-            _unstage(session, stage, clock)
             if after is not None:
                 after(session, election, report)
     except BaseException:
@@ -342,6 +342,9 @@ def import_staged(
             with transaction() as session:
                 _unstage(session, stage, clock)
         raise
+    if staged:  # a transaction of its own: the move above stays as short as it can be
+        with transaction() as session:
+            _unstage(session, stage, clock)
     if refused:
         raise ImportRejected(report)
     return report
