@@ -1,7 +1,7 @@
 """The pure renderer: a template name and a context dict in, HTML out. No database, no clock.
 
-Filters: `doc_date` (Arabic `2021年9月20日` or Chinese `二〇二一年九月二十日`), `mask_id` (keep the
-first 6 and last 4 characters of an ID number), `age_on` (full years on a date), `cn_number`.
+Filters: `doc_date` (Arabic `2021年9月20日` or Chinese `二〇二一年九月二十日`), `mask_id` (the area code
+and the check character of an ID number: `ric.mask`, docs/security.md), `age_on` (full years on a date), `cn_number`.
 Contexts hold dates as ISO strings, so a notice re-rendered from its stored snapshot gives the
 same bytes.
 """
