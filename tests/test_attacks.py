@@ -216,6 +216,49 @@ def test_parent_election_must_be_in_scope(world):
     assert world.get("admin", "/api/v1/elections/4").json()["title"]  # YONGXING's election stands
 
 
+# -- 5. backdating milestones (the attack: done on 1949-10-01 by API, 0001-01-01 by the CLI) ---------
+def test_backdated_milestones_are_refused_naming_the_rule(world, tmp_path):
+    """The committee of election 3 was formed on 2011-08-17: quotas allocated before that break
+    EL 9 ¶2 (the committee first); a fresh election's first milestone a year and more before election
+    day needs an explicit confirmation (CLI: exit 2 with the rule, never a record)."""
+    url = f"/api/v1/elections/{XINSHI_ELECTION}/milestones/quotas_allocated/complete"
+    sent = world.post("admin", url, json={"on": "1949-10-01"})
+    assert sent.status_code == 422, sent.text
+    assert sent.json()["code"] == "E_BEFORE_PREDECESSOR" and "选举法第九条" in sent.json()["detail"]
+    assert world.post("admin", url, json={"on": "1949-09-30"}).status_code == 422  # before the earliest day
+    assert world.get("admin", f"/api/v1/elections/{XINSHI_ELECTION}").json()["milestones"][1]["status"] == "pending"
+
+    import json
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    db = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    runner = CliRunner()
+    plan = str(Path(__file__).resolve().parent.parent / "examples" / "jingshan_2011.toml")
+    created = runner.invoke(app, ["--db", db, "elections", "create", "--plan", plan, "--json"])
+    election = str(json.loads(created.stdout)["id"])
+    for day in ("0001-01-01", "1949-10-01"):
+        result = runner.invoke(
+            app,
+            [
+                "--db",
+                db,
+                "milestones",
+                "complete",
+                election,
+                "election_committee_formed",
+                "--on",
+                day,
+                "--json",
+            ],
+        )
+        assert result.exit_code == 2, result.stdout
+        assert json.loads(result.stdout)["error"]["code"] == "E_DATE_NEEDS_CONFIRMATION"
+
+
 # -- 4. a login flood while reads are measured ----------------------------------------------------
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -358,7 +401,9 @@ def test_an_import_of_20k_rows_lets_other_users_read_while_it_runs(served, db, c
     importer.start()
     time.sleep(0.2)  # the upload is received; the import runs
     reads: list[float] = []
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['admin']}"}, timeout=600) as client:
+    with httpx.Client(
+        base_url=base, headers={"Authorization": f"Bearer {tokens['admin']}"}, timeout=600
+    ) as client:
         while importer.is_alive():
             started = time.perf_counter()
             assert client.get("/api/v1/elections").status_code == 200
