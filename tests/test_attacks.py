@@ -197,6 +197,53 @@ def test_role_scope_matrix_out_of_scope_answers_as_not_found(world, db):
     assert COUNTY in codes
 
 
+DASHBOARD_PAGES = (
+    "/elections/{e}",
+    "/elections/{e}/districts",
+    "/elections/{e}/register",
+    "/elections/{e}/candidates",
+    "/elections/{e}/appeals",
+    "/elections/{e}/tallies",
+    "/elections/{e}/results",
+    "/elections/{e}/allocation",
+    "/elections/{e}/milestones/quotas_allocated",
+)
+
+
+def _but_id(text: str, election_id: int) -> str:
+    return re.sub(rf"(?<!\d){election_id}(?!\d)", "N", text)
+
+
+def test_dashboard_matrix_out_of_scope_pages_answer_as_missing_ones(world, db):
+    """The dashboard half of the matrix: every role's session on every election's pages. Out of
+    its subtree a page answers exactly as a missing election's does (status and page, but for
+    the id): no title, no jurisdiction name, nothing that tells the election exists."""
+    codes, elections = _ids(db)
+    missing = max(e for e, _ in elections) + 100
+    by_id = {v: k for k, v in codes.items()}
+    scopes = _scopes(db)
+    client = world.client
+    checked = 0
+    for user, subtree in scopes.items():
+        client.cookies.clear()
+        assert _login(client, user).status_code == 303
+        for election_id, jurisdiction_id in elections:
+            if by_id[jurisdiction_id] in subtree:
+                continue
+            with db.reading() as session:
+                election = session.get(Election, election_id)
+                secrets_of = (election.title, election.jurisdiction.name)
+            for page in DASHBOARD_PAGES:
+                inside = client.get(page.format(e=election_id), follow_redirects=False)
+                absent = client.get(page.format(e=missing), follow_redirects=False)
+                assert inside.status_code == absent.status_code == 404, (user, page, inside.status_code)
+                assert _but_id(inside.text, election_id) == _but_id(absent.text, missing), (user, page)
+                assert not any(secret in inside.text for secret in secrets_of), (user, page)
+                checked += 1
+    client.cookies.clear()
+    assert checked >= 50, checked
+
+
 def test_parent_election_must_be_in_scope(world):
     """A township linked its election to another county's: now refused as a missing parent."""
     plan = {
