@@ -29,6 +29,10 @@ from workflow.store.models import Election, Jurisdiction
 from workflow.views.status import ViewCache
 
 SESSION_COOKIE = "hj_session"
+# Imports running at once. Each waits at the gate once per batch from its worker thread (not in
+# the event loop), so their number must stay well below the thread pool's (40): otherwise
+# waiting imports could take every thread while the request holding the gate needs one.
+IMPORT_SLOTS = 4
 INT_MAX = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
@@ -48,6 +52,13 @@ class Services:
     _gate: anyio.Semaphore | None = field(default=None, repr=False)
     _throttle: LoginThrottle | None = field(default=None, repr=False)
     _hashing: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _imports: anyio.Semaphore | None = field(default=None, repr=False)
+
+    def imports(self) -> anyio.Semaphore:
+        """The import slots (IMPORT_SLOTS), taken in the event loop before the route's thread."""
+        if self._imports is None:
+            self._imports = anyio.Semaphore(IMPORT_SLOTS)
+        return self._imports
 
     def throttle(self) -> LoginThrottle:
         """Failed logins per account and address (growing delays; service/throttle.py)."""
@@ -96,6 +107,15 @@ async def _admitted(request: Request) -> AsyncIterator[None]:
 
 # For routes that open their own transaction (login, dashboard forms, health, metrics).
 Admitted = Annotated[None, Depends(_admitted, scope="function")]
+
+
+async def _import_slot(request: Request) -> AsyncIterator[None]:
+    async with services(request).imports():
+        yield
+
+
+# For the import routes, which take `admitted` transactions batch by batch instead of `Tx`.
+ImportSlot = Annotated[None, Depends(_import_slot, scope="function")]
 
 
 @contextlib.contextmanager

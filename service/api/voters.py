@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from service.api.deps import (
     INT_MAX,
     Caller,
+    ImportSlot,
     Principal,
     Services,
     Svc,
@@ -307,6 +308,7 @@ def import_voters(
     election_id: ElectionId,
     request: Request,
     svc: Svc,
+    _slot: ImportSlot,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     file: Annotated[UploadFile, File(description="选民登记表 .csv / .xlsx")],
     accept_valid: Annotated[bool, Query(description="有被拒绝的行时，仍导入其余有效行")] = False,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
-from service.api.deps import INT_MAX, admitted, services
+from service.api.deps import INT_MAX, ImportSlot, admitted, services
 from service.api.voters import import_upload, xlsx_download
 from service.web.routes import render, web_principal
 from workflow.commands import auth
@@ -25,6 +25,7 @@ SHOWN = 200  # rows of each list shown on the page; the counts give the rest
 @router.post("/elections/{election_id}/voters/import")
 def import_form(
     request: Request,
+    _slot: ImportSlot,
     election_id: Annotated[int, PathParam(ge=1, le=INT_MAX)],
     file: Annotated[UploadFile | None, File()] = None,
     csrf: Annotated[str, Form(max_length=100)] = "",
