@@ -15,6 +15,7 @@ from functools import cache
 from html.parser import HTMLParser
 
 from notices.glyphs import check_glyphs
+from notices.render import printable
 from workflow.errors import DomainError
 
 FORMATS = ("html", "pdf", "docx")
@@ -283,7 +284,7 @@ def _fill(subdoc, blocks: list[tuple]) -> None:
 def to_docx(html: str) -> bytes:
     from docxtpl import DocxTemplate
 
-    model = doc_model(html)
+    model = doc_model(printable(html))  # a snapshot stored before the renderer stripped them
     template = DocxTemplate(io.BytesIO(docx_template()))
     body = template.new_subdoc()
     _fill(body, model.body)

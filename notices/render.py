@@ -1,7 +1,7 @@
 """The pure renderer: a template name and a context dict in, HTML out. No database, no clock.
 
-Filters: `doc_date` (Arabic `2021年9月20日` or Chinese `二〇二一年九月二十日`), `mask_id` (keep the
-first 6 and last 4 characters of an ID number), `age_on` (full years on a date), `cn_number`.
+Filters: `doc_date` (Arabic `2021年9月20日` or Chinese `二〇二一年九月二十日`), `mask_id` (the area code
+and the check character of an ID number: `ric.mask`, docs/security.md), `age_on` (full years on a date), `cn_number`.
 Contexts hold dates as ISO strings, so a notice re-rendered from its stored snapshot gives the
 same bytes.
 """
@@ -9,11 +9,13 @@ same bytes.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from workflow.rules import ric
 
@@ -21,6 +23,18 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 LAYOUT_FILES = ("base.html", "certificate_base.html", "notice.css", "wording.html")
 
 _DIGITS = "〇一二三四五六七八九"
+# What XML 1.0 cannot hold (a DOCX is XML): C0 controls but tab, LF and CR, DEL, lone
+# surrogates, U+FFFE/U+FFFF. Input is refused at the edge (issue 16 item 9), but data stored
+# before that (or written around it) must not break every notice of its district.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(value: object) -> object:
+    """A printed value without the characters a DOCX (XML) cannot hold; other values as they are."""
+    if isinstance(value, str) and _UNPRINTABLE.search(value):
+        cleaned = _UNPRINTABLE.sub("", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
 
 
 def as_date(value: date | str | None) -> date | None:
@@ -147,6 +161,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        finalize=printable,  # every {{ value }} of stored data, before it is escaped
     )
     env.filters.update(
         doc_date=doc_date, mask_id=mask_id, age_on=age_on, year_month=year_month, weekday_cn=weekday_cn

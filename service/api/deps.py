@@ -29,6 +29,10 @@ from workflow.store.models import Election, Jurisdiction
 from workflow.views.status import ViewCache
 
 SESSION_COOKIE = "hj_session"
+# Imports running at once. Each waits at the gate once per batch from its worker thread (not in
+# the event loop), so their number must stay well below the thread pool's (40): otherwise
+# waiting imports could take every thread while the request holding the gate needs one.
+IMPORT_SLOTS = 4
 INT_MAX = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
@@ -48,6 +52,13 @@ class Services:
     _gate: anyio.Semaphore | None = field(default=None, repr=False)
     _throttle: LoginThrottle | None = field(default=None, repr=False)
     _hashing: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _imports: anyio.Semaphore | None = field(default=None, repr=False)
+
+    def imports(self) -> anyio.Semaphore:
+        """The import slots (IMPORT_SLOTS), taken in the event loop before the route's thread."""
+        if self._imports is None:
+            self._imports = anyio.Semaphore(IMPORT_SLOTS)
+        return self._imports
 
     def throttle(self) -> LoginThrottle:
         """Failed logins per account and address (growing delays; service/throttle.py)."""
@@ -66,6 +77,7 @@ class Services:
                 initializer=_lower_priority,
             )
         return self._hashing
+
     # Rendered status views of this app's database (workflow/views/status.py).
     status_cache: ViewCache = field(default_factory=ViewCache, repr=False)
 
@@ -95,6 +107,29 @@ async def _admitted(request: Request) -> AsyncIterator[None]:
 
 # For routes that open their own transaction (login, dashboard forms, health, metrics).
 Admitted = Annotated[None, Depends(_admitted, scope="function")]
+
+
+async def _import_slot(request: Request) -> AsyncIterator[None]:
+    async with services(request).imports():
+        yield
+
+
+# For the import routes, which take `admitted` transactions batch by batch instead of `Tx`.
+ImportSlot = Annotated[None, Depends(_import_slot, scope="function")]
+
+
+@contextlib.contextmanager
+def admitted(svc: Services, *, reading: bool = False) -> Iterator[Session]:
+    """One short transaction for a sync route that does not hold the gate for its whole request
+    (a voter import: issue 16 item 3). Called in the route's worker thread: it waits at the gate
+    in the event loop like any request, and lets the next one in as soon as it is done."""
+    gate = svc.gate()
+    anyio.from_thread.run(gate.acquire)
+    try:
+        with svc.db.reading() if reading else svc.db.transaction() as session:
+            yield session
+    finally:
+        anyio.from_thread.run_sync(gate.release)
 
 
 def transaction(request: Request, _admission: Admitted) -> Iterator[Session]:

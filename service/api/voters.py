@@ -14,14 +14,26 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from service.api.deps import INT_MAX, Caller, Principal, Services, Svc, Tx
+from service.api.deps import (
+    INT_MAX,
+    Caller,
+    ImportSlot,
+    Principal,
+    Services,
+    Svc,
+    Tx,
+    admitted,
+    bearer,
+    current_principal,
+)
 from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_election
 from service.api.problems import PROBLEM, PROBLEM_RESPONSES, Forbidden
 from service.api.schemas import voters as schemas
@@ -186,76 +198,87 @@ def _spool(upload: UploadFile, directory: str) -> Path:
 
 
 def import_upload(
-    session: Session,
     svc: Services,
-    caller: Principal,
+    username: str,
     election_id: int,
     upload: UploadFile,
     *,
     district: str | None,
     sheet: str | None,
     accept_valid: bool,
+    transaction: voter_import.Transaction,
 ) -> ImportReport:
-    """Import an uploaded file in the caller's transaction. Rejected rows without accept_valid:
-    the savepoint is rolled back, nothing is written, and the report is returned uncommitted."""
+    """Import an uploaded file in short transactions (`transaction()`, each of them admitted at
+    the gate on its own: voter_import.import_staged), so other users' requests run meanwhile.
+    Rejected rows without accept_valid: nothing is written, and the report comes back
+    uncommitted. Either way the rejected rows are kept as a file to download, fix and resend."""
     name = Path(upload.filename or "upload").name[:200]
     with tempfile.TemporaryDirectory(prefix="huanjie-upload-") as scratch:
         path = _spool(upload, scratch)
         digest = file_digest(path)
         for attempt in range(1, IMPORT_ATTEMPTS + 1):
+            rejects = RejectedRows()
             try:
-                report, rejects, header = _import_once(
-                    session, svc, caller, election_id, path, name, digest, district, sheet, accept_valid
+                report, header = _import_once(
+                    svc,
+                    username,
+                    election_id,
+                    path,
+                    name,
+                    digest,
+                    district,
+                    sheet,
+                    accept_valid,
+                    transaction,
+                    rejects,
                 )
-                break
+                if rejects.rows:
+                    rejects.to_xlsx(header)  # built before the transaction: no lock meanwhile
+                    with transaction() as session:
+                        report.rejected_file = save_rejected(
+                            session,
+                            election_id,
+                            rejects,
+                            header,
+                            file_name=name,
+                            actor=username,
+                            now=svc.clock.now(),
+                        )
+                return report
             except voter_import.ImportConflict:
-                # A concurrent import of the same people committed first (PostgreSQL): run
-                # again, now seeing them registered (the savepoint undid this attempt).
+                # A concurrent import of the same people committed first: run again, now seeing
+                # them registered (nothing of this attempt was written).
                 if attempt == IMPORT_ATTEMPTS:
                     raise
-        # Kept whether or not the import was committed: the rows to fix and send again.
-        try:
-            report.rejected_file = save_rejected(
-                session,
-                election_id,
-                rejects,
-                header,
-                file_name=name,
-                actor=caller.username,
-                now=svc.clock.now(),
-            )
-        finally:
-            rejects.close()
-        return report
+            finally:
+                rejects.close()
+        raise AssertionError("unreachable")  # the loop returns or raises
 
 
-def _import_once(session, svc, caller, election_id, path, name, digest, district, sheet, accept_valid):
-    """One attempt in a savepoint → (report, rejected rows, header)."""
-    rejects = RejectedRows()
+def _import_once(
+    svc, username, election_id, path, name, digest, district, sheet, accept_valid, transaction, rejects
+) -> tuple[ImportReport, list[object]]:
+    """One attempt → (report, header)."""
     opened = open_sheet(path, sheet=sheet)
     try:
-        with session.begin_nested():
-            report = register_levels.import_township_register(
-                session,
-                election_id,
-                opened.header,
-                opened.rows,
-                file_name=name,
-                file_sha256=digest,
-                district=district,
-                accept_valid=accept_valid,
-                clock=svc.clock,
-                actor=caller.username,
-                on_reject=rejects,
-            )
+        report = register_levels.import_township_register_staged(
+            transaction,
+            election_id,
+            opened.header,
+            opened.rows,
+            file_name=name,
+            file_sha256=digest,
+            district=district,
+            accept_valid=accept_valid,
+            clock=svc.clock,
+            actor=username,
+            on_reject=rejects,
+        )
     except voter_import.ImportRejected as rejected:
         report = rejected.report
-    except BaseException:
-        rejects.close()
-        raise
     finally:
         opened.close()
-    return report, rejects, opened.header
+    return report, opened.header
 
 
 def report_json(report: ImportReport, election_id: int | None = None) -> dict:
@@ -283,17 +306,30 @@ def report_json(report: ImportReport, election_id: int | None = None) -> dict:
 )
 def import_voters(
     election_id: ElectionId,
-    session: Tx,
-    caller: Caller,
+    request: Request,
     svc: Svc,
+    _slot: ImportSlot,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     file: Annotated[UploadFile, File(description="选民登记表 .csv / .xlsx")],
     accept_valid: Annotated[bool, Query(description="有被拒绝的行时，仍导入其余有效行")] = False,
     district: DistrictQuery = None,
     sheet: Annotated[str | None, Query(max_length=100, description="工作表名称（默认第一个）")] = None,
 ):
-    writable_election(session, caller, election_id)
+    # Not `Tx`: a request's transaction holds the gate (on SQLite the only slot) until it
+    # returns; an import takes one short transaction per batch instead (issue 16 item 3).
+    with admitted(svc) as session:
+        caller = current_principal(request, session, credentials)
+        writable_election(session, caller, election_id)
+        username = caller.username
     report = import_upload(
-        session, svc, caller, election_id, file, district=district, sheet=sheet, accept_valid=accept_valid
+        svc,
+        username,
+        election_id,
+        file,
+        district=district,
+        sheet=sheet,
+        accept_valid=accept_valid,
+        transaction=lambda: admitted(svc),
     )
     body = report_json(report, election_id)
     if report.committed:

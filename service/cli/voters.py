@@ -88,19 +88,19 @@ def voters_import(
         with _progress(f"导入 {file.name}", total, unit) as advance:
             opened = open_sheet(file, sheet=sheet, on_progress=advance)
             try:
-                with database.transaction() as session:
-                    report = register_levels.import_township_register(
-                        session,
-                        election_id,
-                        opened.header,
-                        opened.rows,
-                        file_name=file.name,
-                        file_sha256=digest,
-                        district=district,
-                        accept_valid=accept_valid,
-                        clock=cli.clock,
-                        actor=cli.actor,
-                    )
+                # Short transactions (one per batch): the service's users are not held up.
+                report = register_levels.import_township_register_staged(
+                    database.transaction,
+                    election_id,
+                    opened.header,
+                    opened.rows,
+                    file_name=file.name,
+                    file_sha256=digest,
+                    district=district,
+                    accept_valid=accept_valid,
+                    clock=cli.clock,
+                    actor=cli.actor,
+                )
             except voter_import.ImportRejected as error:
                 rejected = error.report
             finally:

@@ -14,7 +14,7 @@ of the same kind (the round made by `create_round`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from sqlalchemy import func, insert, select
@@ -241,23 +241,7 @@ def import_township_register(
     in the county district of their township district. Someone already registered in the round
     (through another township) is refused: 不重登 (EL 27)."""
     election = elections.get_election(session, election_id)
-    county = sharing(session, election)
-    if county is not None:
-        unlinked = (
-            session.execute(
-                select(District.code)
-                .where(District.election_id == election_id, District.county_district_id.is_(None))
-                .order_by(District.code)
-            )
-            .scalars()
-            .all()
-        )
-        if unlinked:
-            raise DomainError(
-                "E_DISTRICT_UNLINKED",
-                f"乡级选区 {'、'.join(unlinked)} 未注明所属县级选区，请先在选区页面补充",
-                "county_district",
-            )
+    _check_linked(session, election)
     report = voter_import.import_voters(
         session,
         election_id,
@@ -271,15 +255,93 @@ def import_township_register(
         accept_valid=accept_valid,
         on_reject=on_reject,
     )
-    if county is not None and report.import_id is not None:
-        rows = session.execute(
-            select(Voter, District.county_district_id)
-            .join(District, District.id == Voter.district_id)
-            .where(Voter.import_id == report.import_id)
-            .order_by(Voter.id)
-        ).all()
-        _mirror(session, election, county, rows, file_name, file_sha256, clock=clock, actor=actor)
+    _mirror_import(session, election, report, file_name, file_sha256, clock=clock, actor=actor)
     return report
+
+
+def import_township_register_staged(
+    transaction: voter_import.Transaction,
+    election_id: int,
+    header: list[object],
+    rows: Iterable[tuple[int, list[object]]],
+    *,
+    file_name: str,
+    clock: Clock,
+    actor: str,
+    file_sha256: str | None = None,
+    district: str | None = None,
+    accept_valid: bool = False,
+    on_reject: voter_import.RejectSink | None = None,
+    after: Callable[[Session, Election, ImportReport], None] | None = None,
+) -> ImportReport:
+    """`import_township_register` in short transactions (voter_import.import_staged): the
+    district links are checked in the first, the county mirror written in the last, with the
+    import's own move (one command: both registers or neither). `after` as import_staged's."""
+
+    def mirrored(session: Session, election: Election, report: ImportReport) -> None:
+        _mirror_import(session, election, report, file_name, file_sha256, clock=clock, actor=actor)
+        if after is not None:
+            after(session, election, report)
+
+    return voter_import.import_staged(
+        transaction,
+        election_id,
+        header,
+        rows,
+        file_name=file_name,
+        clock=clock,
+        actor=actor,
+        file_sha256=file_sha256,
+        district=district,
+        accept_valid=accept_valid,
+        on_reject=on_reject,
+        before=_check_linked,
+        after=mirrored,
+    )
+
+
+def _check_linked(session: Session, election: Election) -> None:
+    """A township election of a round: every district names its county district first."""
+    if sharing(session, election) is None:
+        return
+    unlinked = (
+        session.execute(
+            select(District.code)
+            .where(District.election_id == election.id, District.county_district_id.is_(None))
+            .order_by(District.code)
+        )
+        .scalars()
+        .all()
+    )
+    if unlinked:
+        raise DomainError(
+            "E_DISTRICT_UNLINKED",
+            f"乡级选区 {'、'.join(unlinked)} 未注明所属县级选区，请先在选区页面补充",
+            "county_district",
+        )
+
+
+def _mirror_import(
+    session: Session,
+    election: Election,
+    report: ImportReport,
+    file_name: str,
+    file_sha256: str | None,
+    *,
+    clock: Clock,
+    actor: str,
+) -> None:
+    """The import's accepted voters registered in the round's county election as well."""
+    county = sharing(session, election)
+    if county is None or report.import_id is None:
+        return
+    rows = session.execute(
+        select(Voter, District.county_district_id)
+        .join(District, District.id == Voter.district_id)
+        .where(Voter.import_id == report.import_id)
+        .order_by(Voter.id)
+    ).all()
+    _mirror(session, election, county, rows, file_name, file_sha256, clock=clock, actor=actor)
 
 
 def _mirror(

@@ -427,6 +427,7 @@ class RejectedRows:
         self._spool = tempfile.SpooledTemporaryFile(max_size=4 << 20)  # noqa: SIM115 (closed by close())
         self.rows = 0
         self.dropped = 0
+        self._built: bytes | None = None
 
     def __call__(self, row: int, cells: list[object], reasons: list[str]) -> None:
         if self.rows >= MAX_REJECTED_FILE:
@@ -436,6 +437,12 @@ class RejectedRows:
         pickle.dump((row, cells, "；".join(reasons)), self._spool, protocol=5)
 
     def to_xlsx(self, header: list[object]) -> bytes:
+        """The file (built once: a caller may build it before its transaction and store it in)."""
+        if self._built is None:
+            self._built = self._xlsx(header)
+        return self._built
+
+    def _xlsx(self, header: list[object]) -> bytes:
         from openpyxl import Workbook
 
         book = Workbook(write_only=True)

@@ -1,14 +1,26 @@
-"""Importing the register from a committee's spreadsheet, in the caller's transaction.
+"""Importing the register from a committee's spreadsheet.
 
 The rows are sorted by workflow/rules/voter_import.py; this module reads what the register
 holds, writes the accepted rows in chunks (COPY on PostgreSQL) and records the import.
+
+Two ways in: `import_voters` runs in the caller's one transaction (demo, benchmarks, tests);
+`import_staged` (the API, the dashboard and the CLI) never holds the database for other users
+longer than one batch (issue 16 item 3): the register is read in a short transaction, the file
+is parsed and checked with no transaction open, accepted rows are staged batch by batch
+(`voter_import_staging`, each batch its own short transaction), and one short transaction then
+moves them into `voters` with a single INSERT … SELECT and records the import. Still one
+command for whoever reads the register: an import that is rejected, fails or is abandoned
+leaves no voters, and its staged rows are deleted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import secrets
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,9 +36,11 @@ from workflow.rules.voter_import import ImportReport, ImportSorter, Register, Re
 from workflow.rules.voter_rows import map_headers
 from workflow.store.audit import record
 from workflow.store.models import Election
-from workflow.store.voters import AddedReason, Voter, VoterImport, VoterStatus
+from workflow.store.voters import AddedReason, StagedVoter, Voter, VoterImport, VoterStatus
 
 CHUNK = 5000
+STAGE_BATCH = 2000  # rows staged per transaction: ~40 ms of the database on SQLite
+STAGE_KEPT_HOURS = 24  # staged rows of an import that died (kill -9) are deleted after this
 VOTER_COLUMNS = (
     "election_id",
     "district_id",
@@ -45,6 +59,12 @@ VOTER_COLUMNS = (
     "import_id",
     "source_row",
 )
+# The staging table's columns: the stage key and time, then a voter's columns but the import's id
+# (given when the rows are moved; `_voter_row` puts it at IMPORT_AT).
+IMPORT_AT = VOTER_COLUMNS.index("import_id")
+MOVED_COLUMNS = tuple(c for c in VOTER_COLUMNS if c != "import_id")
+STAGED_COLUMNS = ("stage", "staged_at", *MOVED_COLUMNS)
+Transaction = Callable[[], AbstractContextManager[Session]]
 
 
 class ImportConflict(Conflict):
@@ -69,7 +89,9 @@ class ImportRejected(Exception):
         self.report = report
 
 
-def _bulk_insert(session: Session, rows: list[tuple]) -> None:
+def _bulk_insert(
+    session: Session, rows: list[tuple], table: str = "voters", columns: tuple[str, ...] = VOTER_COLUMNS
+) -> None:
     """Core executemany on SQLite; COPY on PostgreSQL (the same transaction)."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
@@ -77,7 +99,7 @@ def _bulk_insert(session: Session, rows: list[tuple]) -> None:
         try:
             with (
                 driver.cursor() as cursor,
-                cursor.copy(f"COPY voters ({', '.join(VOTER_COLUMNS)}) FROM STDIN") as copy,
+                cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
             ):
                 for row in rows:
                     copy.write_row(row)
@@ -86,11 +108,12 @@ def _bulk_insert(session: Session, rows: list[tuple]) -> None:
                 raise ImportConflict() from None
             raise
         return
-    placeholders = ", ".join("?" for _ in VOTER_COLUMNS)
+    placeholders = ", ".join("?" for _ in columns)
+    birth = columns.index("birth_date")
     try:
         connection.exec_driver_sql(
-            f"INSERT INTO voters ({', '.join(VOTER_COLUMNS)}) VALUES ({placeholders})",
-            [(*row[:6], row[6].isoformat(), *row[7:]) for row in rows],
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+            [(*row[:birth], row[birth].isoformat(), *row[birth + 1 :]) for row in rows],
         )
     except IntegrityError:
         raise ImportConflict() from None
@@ -246,3 +269,145 @@ def _finish(
         actor=actor,
         clock=clock,
     )
+
+
+# -- the staged import (issue 16 item 3) -----------------------------------------------------------
+def import_staged(
+    transaction: Transaction,
+    election_id: int,
+    header: list[object],
+    rows: Iterable[tuple[int, list[object]]],
+    *,
+    file_name: str,
+    clock: Clock,
+    actor: str,
+    file_sha256: str | None = None,
+    district: str | None = None,
+    accept_valid: bool = False,
+    reason: AddedReason = AddedReason.REGISTERED,
+    on_reject: RejectSink | None = None,
+    before: Callable[[Session, Election], None] | None = None,
+    after: Callable[[Session, Election, ImportReport], None] | None = None,
+) -> ImportReport:
+    """`import_voters`'s outcome without holding the database while the file is read: each
+    `transaction()` is short (the register read, one batch staged, the final move). `before`
+    runs in the first transaction (checks that refuse the import early), `after` in the last one
+    whether or not the rows were imported (e.g. storing the rejected rows' file); both commit
+    with it. Raises ImportRejected after that last transaction committed when rows were rejected
+    and `accept_valid` is false (no voter was written), ImportConflict when a concurrent import
+    registered some of the same people first (nothing written: the caller may run it again)."""
+    headers = map_headers(header)
+    with transaction() as session:
+        election = elections.get_election(session, election_id)
+        if before is not None:
+            before(session, election)
+        register = _register(session, election)
+        election_day = election.anchor_date
+    sorter = ImportSorter(
+        headers,
+        register,
+        election_day=election_day,
+        default_district_id=default_district(headers, district, register.districts),
+        on_reject=on_reject,
+    )
+    report = sorter.report
+    stage = secrets.token_hex(16)
+    pending: list[tuple] = []
+    staged = 0
+    refused = False
+    try:
+        for accepted in sorter.sort(rows):
+            if report.rejected_total and not accept_valid:
+                continue  # nothing will be imported: the rest is only checked, for the report
+            pending.append(
+                _voter_row(election_id, accepted.district_id, accepted.record, reason, 0, accepted.row)
+            )
+            if len(pending) >= STAGE_BATCH:
+                with transaction() as session:
+                    staged += _stage(session, stage, pending, clock)
+        with transaction() as session:
+            election = elections.get_election(session, election_id)
+            report.duplicates = sorter.duplicates(district_codes(session, election_id))
+            if report.rejected_total and not accept_valid:
+                refused = True
+            else:
+                staged += _stage(session, stage, pending, clock)
+                if staged:
+                    _move(session, election, stage, report, file_name, file_sha256, clock, actor)
+                report.committed = True
+            if after is not None:
+                after(session, election, report)
+    except BaseException:
+        if staged:  # whatever reached the staging table goes (a kill -9 leaves it to the age limit)
+            with transaction() as session:
+                _unstage(session, stage, clock)
+        raise
+    if staged:  # a transaction of its own: the move above stays as short as it can be
+        with transaction() as session:
+            _unstage(session, stage, clock)
+    if refused:
+        raise ImportRejected(report)
+    return report
+
+
+def _stage(session: Session, stage: str, pending: list[tuple], clock: Clock) -> int:
+    """Write a batch of accepted rows (tuples of VOTER_COLUMNS) to the staging table."""
+    count = len(pending)
+    if count:
+        column = StagedVoter.__table__.c.staged_at
+        bind = column.type.bind_processor(session.connection().dialect)
+        now = clock.now()
+        stamp = bind(now) if bind is not None else now
+        _bulk_insert(
+            session,
+            [(stage, stamp, *row[:IMPORT_AT], *row[IMPORT_AT + 1 :]) for row in pending],
+            table=StagedVoter.__tablename__,
+            columns=STAGED_COLUMNS,
+        )
+        pending.clear()
+    return count
+
+
+def _unstage(session: Session, stage: str, clock: Clock) -> None:
+    """This import's staged rows, and any left by imports that died long ago."""
+    session.execute(
+        delete(StagedVoter).where(
+            (StagedVoter.stage == stage)
+            | (StagedVoter.staged_at < clock.now() - timedelta(hours=STAGE_KEPT_HOURS))
+        )
+    )
+
+
+def _move(
+    session: Session,
+    election: Election,
+    stage: str,
+    report: ImportReport,
+    file_name: str,
+    file_sha256: str | None,
+    clock: Clock,
+    actor: str,
+) -> None:
+    """The staged rows into `voters` in one statement, and the import recorded."""
+    import_row = VoterImport(
+        election_id=election.id,
+        file_name=file_name[:300],
+        file_sha256=file_sha256,
+        at=clock.now(),
+        actor=actor,
+    )
+    session.add(import_row)
+    session.flush()
+    staged = StagedVoter.__table__
+    try:
+        session.execute(
+            insert(Voter.__table__).from_select(
+                [*MOVED_COLUMNS, "import_id"],
+                select(*(staged.c[name] for name in MOVED_COLUMNS), literal(import_row.id))
+                .where(staged.c.stage == stage)
+                .order_by(staged.c.id),
+            )
+        )
+    except IntegrityError:
+        raise ImportConflict() from None
+    _finish(session, election, import_row, report, file_name=file_name, clock=clock, actor=actor)

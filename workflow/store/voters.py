@@ -221,3 +221,32 @@ class Appeal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
     late: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StagedVoter(Base):
+    """An accepted row of an import in progress (issue 16): the rows are parsed and checked with
+    no lock held and staged here batch by batch, each batch its own short transaction; the import
+    then moves them into `voters` in one `INSERT … SELECT` and deletes them. Rows of an import
+    that failed or was abandoned are deleted on its way out, or after STAGE_KEPT_HOURS by the
+    next import. Never read by anything but the import that wrote them (its `stage` key)."""
+
+    __tablename__ = "voter_import_staging"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), index=True)
+    staged_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    election_id: Mapped[int] = mapped_column(Integer)
+    district_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    sex: Mapped[str] = mapped_column(String(1))
+    id_number: Mapped[str] = mapped_column(String(18))
+    id_hash: Mapped[str] = mapped_column(String(24))
+    birth_date: Mapped[date] = mapped_column(Date)
+    ethnicity: Mapped[str | None] = mapped_column(String(40))
+    voter_group: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(300))
+    hukou: Mapped[str | None] = mapped_column(String(300))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))
+    added_reason: Mapped[str] = mapped_column(String(20))
+    source_row: Mapped[int | None] = mapped_column(Integer)
