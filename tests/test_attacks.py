@@ -299,11 +299,17 @@ def test_backdated_milestones_are_refused_naming_the_rule(world, tmp_path):
                 "election_committee_formed",
                 "--on",
                 day,
+                "--confirm-early",  # even confirmed: decades before the plan is out of its range
                 "--json",
             ],
         )
         assert result.exit_code == 2, result.stdout
-        assert json.loads(result.stdout)["error"]["code"] == "E_DATE_NEEDS_CONFIRMATION"
+        assert json.loads(result.stdout)["error"]["code"] == "E_DATE_OUT_OF_RANGE"
+    # A year and more before election day but within a year of the plan's start: asks first.
+    early = runner.invoke(
+        app, ["--db", db, "milestones", "complete", election, "election_committee_formed", "--on", "2010-09-15", "--json"]
+    )
+    assert early.exit_code == 2 and json.loads(early.stdout)["error"]["code"] == "E_DATE_NEEDS_CONFIRMATION"
 
 
 # -- 4. a login flood while reads are measured ----------------------------------------------------

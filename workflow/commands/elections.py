@@ -9,7 +9,7 @@ from __future__ import annotations
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -30,6 +30,7 @@ from workflow.events import (
 from workflow.kinds import KindSpec, resolve_kind
 from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Trigger, machine_for
 from workflow.plan import Plan
+from workflow.rules.record_dates import plan_start
 from workflow.store.audit import record
 from workflow.store.models import Election, Jurisdiction, Milestone, MilestoneStatus
 from workflow.timeutil import local_date
@@ -515,6 +516,15 @@ def check_done_date(
                 f"办结日期 {on} 早于它（{other_spec.source}：{other_spec.text}）",
                 field,
             )
+    plan_dates = [d for m in election.milestones for d in (m.planned_date, m.earliest)]
+    floor = plan_start(election.anchor_date, plan_dates) - timedelta(days=EARLY_CONFIRM_DAYS)
+    if on < floor:  # issue 16: no confirmation makes a date decades before the plan plausible
+        raise DomainError(
+            "E_DATE_OUT_OF_RANGE",
+            f"办结日期 {on} 比本次选举工作安排的开始（{plan_start(election.anchor_date, plan_dates)}）"
+            "早一年以上，不可能属于本次选举，不能倒填",
+            field,
+        )
     if (election.anchor_date - on).days > EARLY_CONFIRM_DAYS and not confirm_early:
         raise DomainError(
             "E_DATE_NEEDS_CONFIRMATION",
