@@ -1,7 +1,7 @@
 """Benchmark: the command centre's grid on a simulated province.
 
 100 counties × 12 townships = 1,200 township people's congress elections plus 100 county
-elections (1,300 in all), built once through the same commands staff use (demo/grid_province.py) on
+elections (1,300 in all), built once through the same commands staff use (demo/province.py, `build_province`) on
 SQLite, then copied row for row into a fresh PostgreSQL database. On each backend, 50 requests
 each (in-process ASGI, the whole stack: auth, one transaction, the view, the response):
 
@@ -38,7 +38,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from config.settings import Settings
-from demo.grid_province import PROVINCE, build_province
+from demo.province import PROVINCE, build_province
 from service.app import create_app
 from workflow.clock import FixedClock
 from workflow.commands import auth
@@ -56,8 +56,8 @@ def build(path: Path, counties: int, townships: int) -> tuple[dict[str, list[dic
     db.migrate()
     clock = FixedClock(BUILT)
     with db.transaction() as session:
-        build_province(session, clock=clock, counties=counties, townships=townships)
-        for username, code in (("province", PROVINCE), ("county", "990001")):
+        province = build_province(session, clock=clock, counties=counties, townships=townships)
+        for username, code in (("province", PROVINCE), ("county", province.counties[0])):
             auth.add_user(
                 session, username=username, role="county_admin", jurisdiction_code=code,
                 password=PASSWORD, clock=clock, actor="bench",
