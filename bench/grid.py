@@ -104,7 +104,7 @@ def login(app, username: str) -> TestClient:
 
 def measure(db: Database, requests: int) -> list[tuple[str, float, float, float, int, int]]:
     clock = FixedClock(MORNING)
-    app = create_app(Settings(db=db.url, migrate_on_start=False), db, clock)
+    app = create_app(Settings(db=db.url, migrate_on_start=False, cookie_secure=False), db, clock)  # plain http
     statements = [0]
 
     def count(*_args):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import swagger_ui
 from fastapi import APIRouter, FastAPI, Form, Query, Request
@@ -238,8 +238,17 @@ def wants_html(request: Request) -> bool:
     return not path.startswith("/api/") or request.headers.get("sec-fetch-mode") == "navigate"
 
 
+def _back_link(request: Request) -> str | None:
+    """The page the browser came from, when it is one of ours (a plain link: the CSP forbids a
+    javascript: one)."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path == request.url.path:
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    return render(request, "error.html", status, caller=None, message=message, code=status)
+    return render(request, "error.html", status, caller=None, message=message, code=status, back=_back_link(request))
 
 
 def install(app: FastAPI) -> None:
