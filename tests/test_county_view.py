@@ -79,9 +79,11 @@ def test_the_county_view_shows_one_line_per_problem_and_links_the_grid_row(world
     html = login(world, "admin").get("/").text
     card = html[html.index(f'href="/elections/{XINSHI_ELECTION}"') :]
     card = card[: card.index("</li>")]
-    assert "已逾期6天：公布选民名单（最迟 2011-09-19），下一阶段因此受阻" in card
-    assert "受阻：选民名单尚未公布" not in card and card.count("公布选民名单") == card.count("已逾期6天：公布选民名单") + card.count("下一期限：公布选民名单")
-    assert "逾期" in card[card.index("下一期限") :].split("</div>")[0] and "还有" not in card[card.index("下一期限") :].split("</div>")[0]
+    # The most overdue is the next deadline: one line, with the days overdue and what it blocks.
+    line = card[card.index("下一期限") :].split("</div>")[0]
+    assert "公布选民名单 2011-09-19" in line and "逾期6天" in line and line.endswith("，下一阶段因此受阻") and "还有" not in line
+    assert card.count("公布选民名单") == 1 and "受阻：选民名单尚未公布" not in card
+    assert "已逾期6天：选民资格申诉处理完毕（最迟 2011-09-19）" in card  # the next problem, once
     assert f"#row-{XINSHI_ELECTION}" in card and "/grid?q=" in card
     grid = login(world, "admin").get(card.split('<div class="row-link"><a href="')[1].split('"')[0].replace("&amp;", "&"))
     assert grid.status_code == 200 and f'id="row-{XINSHI_ELECTION}"' in grid.text
