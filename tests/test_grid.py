@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 
 from demo.county import _shifted
-from demo.grid_province import EXAMPLES, PROVINCE, build_province
+from demo.province import EXAMPLES, PROVINCE, build_province
 from tests.service_fixtures import load_world
 from workflow.clock import FixedClock
 from workflow.commands import elections as commands

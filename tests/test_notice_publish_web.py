@@ -64,7 +64,7 @@ def test_preview_confirm_publish_and_download_both_formats(world):
     html = unescape(page.text)
     # The number it would get and the date from the milestone (done on 2026-11-18), not today.
     assert "京选公〔2026〕1号" in html and "2026-11-18" in html and "「成立选举委员会」办结日期" in html
-    preview = re.search(r'<iframe class="notice-frame" src="([^"]+)"', page.text).group(1)
+    preview = re.search(r'<a href="([^"]+)" target="_blank" rel="noopener">在新窗口打开', page.text).group(1)
     shown = client.get(unescape(preview)).text
     assert 'class="draft-mark"' in shown and "样稿" in shown
     pdf_url = unescape(re.search(r'href="([^"]+)">下载样稿 PDF', page.text).group(1))
@@ -152,7 +152,7 @@ def test_settings_numbering_per_round_and_committee_wording(world):
     assert tried.status_code == 200 and "尚未保存" in tried.text
     assert own in unescape(re.search(r'srcdoc="([^"]+)"', tried.text).group(1))
     assert "发布…" not in tried.text
-    still = client.get(unescape(re.search(r'<iframe class="notice-frame" src="([^"]+)"', saved.text).group(1))).text
+    still = client.get(unescape(re.search(r'<a href="([^"]+)" target="_blank" rel="noopener">在新窗口打开', saved.text).group(1))).text
     assert own not in still and "第九条第二款的规定" in still
     worded = client.post(
         f"/elections/{county}/notices/election_committee_formed/wording",
@@ -160,7 +160,7 @@ def test_settings_numbering_per_round_and_committee_wording(world):
         follow_redirects=True,
     )
     assert "已保存本委员会的第 1 版措辞" in unescape(worded.text)
-    preview = re.search(r'<iframe class="notice-frame" src="([^"]+)"', worded.text).group(1)
+    preview = re.search(r'<a href="([^"]+)" target="_blank" rel="noopener">在新窗口打开', worded.text).group(1)
     shown = client.get(unescape(preview)).text
     assert own in shown and "第二段。" in shown and "第九条第二款的规定" not in shown
     restored = client.post(

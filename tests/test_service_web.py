@@ -57,7 +57,7 @@ def test_county_view_lists_the_subtree_with_progress(world, clock):
     clock.set(datetime(2011, 9, 25, 2, 0, tzinfo=UTC))  # past voter_list_published's bound (09-19)
     assert client.get("/", follow_redirects=False).status_code == 303  # the 12-hour session expired
     late = login(world, "admin").get("/").text
-    assert "has-bad" in late and "已逾期：公布选民名单" in late
+    assert "has-bad" in late and "下一期限：公布选民名单 2011-09-19" in late and "逾期6天" in late
 
 
 def test_election_view_and_completing_a_milestone(world):

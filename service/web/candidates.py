@@ -1,7 +1,8 @@
 """Dashboard: candidates (代表候选人) — open a district's list, nominations by parties and
 organisations and by ten or more voters (EL 30; joint nominators are checked against the
-register), the preliminary list (EL 31), consultation (协商, EL 32) and the official list. The same
-use cases as `huanjie candidates …`."""
+register), the preliminary list (EL 31), consultation (协商, EL 32) or a primary (预选, EL 32 ¶2:
+the official candidates by the order of primary votes) and the official list. The same use cases
+as `huanjie candidates …`."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ from service.api.deps import INT_MAX, Admitted, Principal, Tx, services
 from service.web.steps import page_context, run_form, show, whole
 from workflow.commands import candidate_lists, candidate_nominations, candidate_records, voter_districts
 from workflow.commands.candidate_lists import SEX_NAMES
-from workflow.rules.candidates import NOMINATOR_NAMES, OCCUPATION_NAMES
+from workflow.commands.candidate_records import rules_for
+from workflow.errors import DomainError
+from workflow.rules.candidates import NOMINATOR_NAMES, OCCUPATION_NAMES, ratio_bounds
+from workflow.store.candidates import CandidateStatus
 
 router = APIRouter(include_in_schema=False)
 STATUS = {
@@ -39,9 +43,19 @@ def candidates_page(
         return context
     caller, election = context
     lists = []
+    candidate_rules = rules_for(election)
     for lst in candidate_records.district_lists(session, election_id):
         people = candidate_records.candidates_of(session, election_id, lst.district)
-        lists.append({"list": lst, "status": LIST_STATUS.get(lst.status, lst.status), "people": people})
+        # How many official candidates the kind allows (EL 31: the primary's default is the most).
+        least, most = ratio_bounds(candidate_rules, lst.seats) if lst.seats >= 1 else (0, None)
+        lists.append(
+            {
+                "list": lst,
+                "status": LIST_STATUS.get(lst.status, lst.status),
+                "people": people,
+                "bounds": (least, most),
+            }
+        )
     opened = {item["list"].district for item in lists}
     districts = [d for d in voter_districts.list_districts(session, election_id) if d["code"] not in opened]
     return show(
@@ -157,6 +171,57 @@ async def consult_form(
             session, election_id, district, keep, clock=services(request).clock, actor=caller.username
         )
         return f"选区 {district} 经协商确定正式代表候选人：{'、'.join(keep)}"
+
+    return run_form(request, election_id, str(form.get("csrf", ""))[:100], _back(election_id), work)
+
+
+def primary_votes(names: list[str], counts: list[str]) -> dict[str, int]:
+    """The primary's form: one vote count per preliminary candidate, each required and a whole
+    number (the CLI's `--votes 姓名=票数` rule; the form's wording names the field)."""
+    votes: dict[str, int] = {}
+    for name, count in zip(names, counts, strict=False):
+        name, count = name.strip(), count.strip()
+        if not count:
+            raise DomainError("E_FIELD_REQUIRED", f"请填写「{name} 的预选得票」", "votes")
+        if not count.isdigit():
+            raise DomainError("E_BAD_VOTES", f"「{name} 的预选得票」应为整数，收到「{count}」", "votes")
+        votes[name] = int(count)
+    if not votes:
+        raise DomainError("E_FIELD_REQUIRED", "请填写各初步候选人的预选得票", "votes")
+    return votes
+
+
+@router.post("/elections/{election_id}/candidates/{district}/primary")
+async def primary_form(
+    request: Request,
+    _admission: Admitted,
+    election_id: Annotated[int, PathParam(ge=1, le=INT_MAX)],
+    district: Annotated[str, PathParam(max_length=64)],
+) -> Response:
+    """预选 (EL 32 ¶2): the official candidates by the order of primary votes; a tie across the
+    cut-off is refused (vote again among the tied)."""
+    form = await request.form()
+    names = [str(v)[:100] for v in form.getlist("name")][:500]
+    counts = [str(v)[:12] for v in form.getlist("votes")][:500]
+    size_text = str(form.get("size", ""))[:10]
+
+    def work(session: Session, caller: Principal) -> str:
+        candidate_lists.primary(
+            session,
+            election_id,
+            district,
+            primary_votes(names, counts),
+            size=whole(size_text, "size", "正式候选人人数", required=False),
+            clock=services(request).clock,
+            actor=caller.username,
+        )
+        kept = [
+            c.name
+            for c in candidate_records.candidates_of(
+                session, election_id, district, [CandidateStatus.PRELIMINARY]
+            )
+        ]
+        return f"选区 {district} 预选确定：{'、'.join(kept)}"
 
     return run_form(request, election_id, str(form.get("csrf", ""))[:100], _back(election_id), work)
 

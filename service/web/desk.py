@@ -7,10 +7,12 @@ package (swagger-ui-py), so it works with no internet."""
 from __future__ import annotations
 
 import secrets
-from datetime import date
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import swagger_ui
 from fastapi import APIRouter, FastAPI, Form, Query, Request
@@ -24,12 +26,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from schedules import delivery
 from service.api.deps import INT_MAX, Admitted, Tx, services
 from service.api.problems import status_of
-from service.web.routes import LoginRequired, render, web_principal
+from service.web.routes import LoginRequired, local_time, render, web_principal
 from workflow.commands import auth
 from workflow.errors import DomainError
-from workflow.store.audit import verify
+from workflow.store.audit import HEAD_ID, ChainReport, Checkpoint, verify
 from workflow.store.auth import Role
-from workflow.store.models import Notification
+from workflow.store.models import AuditHead, Notification
 from workflow.views.desk import ACTION_TEXT, audit_rows, failure_text, outbox_rows, reminder_rows
 
 router = APIRouter(include_in_schema=False)
@@ -102,6 +104,58 @@ def retry_form(
     return RedirectResponse(f"/outbox?msg={quote(f'通知 {notification_id} 已重新排队发送')}", status_code=303)
 
 
+# -- the audit chain's check: incremental on each load, whole on demand -----------------------
+AUTO_FULL = 20_000  # a log up to this size is walked whole on the first load (tens of ms)
+
+
+@dataclass
+class ChainCheck:
+    """What this process knows of the chain: the prefix verified so far (walked from the start
+    at `full_at`, extended by each page load since) and the last whole walk's result."""
+
+    checkpoint: Checkpoint | None
+    full_at: datetime
+    full_entries: int
+    full_ok: bool
+
+
+_checks: dict[tuple[int, str], ChainCheck] = {}
+_checks_lock = threading.Lock()
+
+
+def _check_key(svc) -> tuple[int, str]:
+    return (id(svc.db), str(svc.db.url))
+
+
+def full_check(session, svc) -> ChainReport:
+    """Walk the whole chain (the 完整校验 button, or a small log's first load) and remember it."""
+    report = verify(session)
+    with _checks_lock:
+        _checks[_check_key(svc)] = ChainCheck(report.checkpoint, svc.clock.now(), report.entries, report.ok)
+    return report
+
+
+def chain_status(session, svc) -> tuple[ChainReport | None, ChainCheck | None, int]:
+    """The page's chain line at the cost of the entries added since the last check: the keyed
+    head is checked against the newest entry every time, the entries after the verified prefix
+    are walked; a log never walked whole (and too big to walk on a page load) reports None."""
+    head = session.get(AuditHead, HEAD_ID)
+    size = head.seq if head is not None else 0
+    with _checks_lock:
+        known = _checks.get(_check_key(svc))
+    if known is None:
+        if size > AUTO_FULL:
+            return None, None, size
+        report = full_check(session, svc)
+        with _checks_lock:
+            return report, _checks.get(_check_key(svc)), size
+    report = verify(session, since=known.checkpoint) if known.checkpoint is not None else verify(session)
+    if report.ok:
+        with _checks_lock:
+            known.checkpoint = report.checkpoint
+    return report, known, size
+
+
 @router.get("/audit")
 def audit_page(
     request: Request,
@@ -110,8 +164,11 @@ def audit_page(
     actor: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=60)] = None,
     day: Annotated[str | None, Query(max_length=10)] = None,
+    msg: Annotated[str | None, Query(max_length=500)] = None,
+    err: Annotated[str | None, Query(max_length=500)] = None,
 ) -> HTMLResponse:
     caller = web_principal(request, session)
+    svc = services(request)
     on = None
     if day:
         try:
@@ -128,7 +185,7 @@ def audit_page(
         day=on,
         zone=caller.user.jurisdiction.timezone,
     )
-    chain = verify(session)
+    chain, check, size = chain_status(session, svc)
     return render(
         request,
         "audit.html",
@@ -136,9 +193,37 @@ def audit_page(
         rows=rows,
         total=total,
         chain=chain,
+        check=check,
+        size=size,
+        full_at=local_time(check.full_at, caller.user.jurisdiction.timezone) if check else None,
+        can_check=caller.user.role == Role.COUNTY_ADMIN,
         actions=ACTION_TEXT,
         f={"election": election or "", "actor": actor or "", "action": action or "", "day": day or ""},
+        msg=msg,
+        err=err,
     )
+
+
+@router.post("/audit/verify")
+def audit_verify_form(
+    request: Request, _admission: Admitted, csrf: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    """完整校验: walk the whole chain from its first entry (a change inside the verified prefix
+    is found only this way); the county admin's, as it reads every entry."""
+    svc = services(request)
+    try:
+        with svc.db.reading() as session:
+            caller = web_principal(request, session)
+            if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
+                raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
+            if caller.user.role != Role.COUNTY_ADMIN:
+                raise DomainError("E_READ_ONLY", f"「{caller.role_name}」角色不能发起完整校验", "role")
+            report = full_check(session, svc)
+    except DomainError as error:
+        return RedirectResponse(f"/audit?err={quote(error.message)}#chain", status_code=303)
+    if report.ok:
+        return RedirectResponse(f"/audit?msg={quote(f'完整校验通过：共 {report.entries} 条记录')}#chain", status_code=303)
+    return RedirectResponse(f"/audit?err={quote('完整校验失败：' + (report.reason or ''))}#chain", status_code=303)
 
 
 # -- browser-grade edges ------------------------------------------------------------------
@@ -153,8 +238,17 @@ def wants_html(request: Request) -> bool:
     return not path.startswith("/api/") or request.headers.get("sec-fetch-mode") == "navigate"
 
 
+def _back_link(request: Request) -> str | None:
+    """The page the browser came from, when it is one of ours (a plain link: the CSP forbids a
+    javascript: one)."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path == request.url.path:
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    return render(request, "error.html", status, caller=None, message=message, code=status)
+    return render(request, "error.html", status, caller=None, message=message, code=status, back=_back_link(request))
 
 
 def install(app: FastAPI) -> None:

@@ -56,8 +56,10 @@ def dashboard_notices(session: Session, election: Election) -> list[dict]:
                 )
                 download = f"{base}/published/{latest['id']}"
             else:
+                # Not published: the 样稿与发布 page shows the draft, or says in Chinese what data
+                # it still needs (the data are checked only by rendering): no link that may fail.
                 status = "未发布"
-                download = f"{base}/{t['template']}/preview{query}{'&' if query else '?'}format=pdf"
+                preview = download = None
             page = f"/elections/{election.id}/notices/{t['template']}{query}"
             items.append(
                 {"title": title, "status": status, "preview_url": preview, "download_url": download, "page_url": page}

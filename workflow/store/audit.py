@@ -173,6 +173,8 @@ class ChainReport:
     head_seq: int | None = None
     head_hash: str | None = None
     key_id: str | None = None
+    checkpoint: Checkpoint | None = None  # the verified prefix, when the whole chain holds
+    walked: int = 0  # entries checked by this call (the rest were verified before: `since`)
 
     def as_dict(self) -> dict:
         return {
@@ -213,12 +215,26 @@ def _entry_problem(entry: AuditEntry, prev: str, key: bytes, kid: str, keyed: bo
     return None
 
 
-def _walk(session: Session, key: bytes, kid: str, batch: int) -> tuple[int, str, int | None, str | None]:
-    """Every entry in order → (entries, newest hash, id of the first bad entry, its problem)."""
-    prev = GENESIS
-    count = 0
-    last_id = 0
-    keyed = False
+@dataclass(frozen=True)
+class Checkpoint:
+    """A verified prefix of the chain: its entries, the id and hash of its newest entry, and
+    whether a keyed entry was seen in it. `verify(since=…)` resumes from here."""
+
+    entries: int
+    last_id: int
+    hash: str
+    keyed: bool
+
+
+START = Checkpoint(0, 0, GENESIS, False)
+
+
+def _walk(
+    session: Session, key: bytes, kid: str, batch: int, since: Checkpoint = START
+) -> tuple[Checkpoint, int | None, str | None]:
+    """The entries after `since` in order → (the verified prefix, id of the first bad entry,
+    its problem)."""
+    prev, count, last_id, keyed = since.hash, since.entries, since.last_id, since.keyed
     while True:
         rows = (
             session.execute(
@@ -228,36 +244,51 @@ def _walk(session: Session, key: bytes, kid: str, batch: int) -> tuple[int, str,
             .all()
         )
         if not rows:
-            return count, prev, None, None
+            return Checkpoint(count, last_id, prev, keyed), None, None
         for entry in rows:
             count += 1
             problem = _entry_problem(entry, prev, key, kid, keyed)
             if problem is not None:
-                return count, prev, entry.id, problem
+                return Checkpoint(count - 1, last_id, prev, keyed), entry.id, problem
             keyed = keyed or entry.key_id is not None
             prev = entry.hash
             last_id = entry.id
         session.expunge_all()
 
 
-def verify(session: Session, batch: int = 5000) -> ChainReport:
-    """Walk the chain in order, then check the head; report the first place it does not hold."""
+def verify(session: Session, batch: int = 5000, since: Checkpoint | None = None) -> ChainReport:
+    """Walk the chain in order, then check the head; report the first place it does not hold.
+
+    `since`: a prefix verified earlier (the `checkpoint` of an earlier report, kept by the
+    caller): only the entries after it are walked, then the keyed head is checked against the
+    newest; a change inside the prefix is found only by a walk from the start."""
     key = session_key(session)
     kid = key_id(key)
     head = session.get(AuditHead, HEAD_ID)
     head_seq, head_hash = (head.seq, head.hash) if head is not None else (None, None)
     head_key, head_mac_value = (head.key_id, head.mac) if head is not None else (None, None)
 
-    def broken(count: int, at: int | None, reason: str) -> ChainReport:
-        return ChainReport(False, count, at, reason, head_seq, head_hash, kid)
+    since = since or START
+    if since.last_id:
+        newest = session.get(AuditEntry, since.last_id)
+        if newest is None or newest.hash != since.hash or _entry_problem(
+            newest, newest.prev_hash, key, kid, newest.key_id is not None
+        ):
+            since = START  # the prefix's newest entry is gone or changed: walk it all to say where
+    walked = 0
 
-    count, prev, bad_id, problem = _walk(session, key, kid, batch)
+    def broken(count: int, at: int | None, reason: str) -> ChainReport:
+        return ChainReport(False, count, at, reason, head_seq, head_hash, kid, None, walked)
+
+    done, bad_id, problem = _walk(session, key, kid, batch, since)
+    count, prev = done.entries + (1 if problem is not None else 0), done.hash
+    walked = count - since.entries
     if problem is not None:
         return broken(count, bad_id, problem)
     if head_seq is None:
         if count:
             return broken(count, None, "审计链头缺失（链头被删除）")
-        return ChainReport(True, 0, None, None, None, None, kid)
+        return ChainReport(True, 0, None, None, None, None, kid, done, walked)
     if head_mac_value is None:
         if count or head_seq:
             return broken(count, None, "审计链头未经密钥签名（链头被改写，或升级后尚未签名）")
@@ -273,7 +304,7 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
         )
     if head_seq != count or head_hash != prev:
         return broken(count, count or None, "链头与最新一条记录不符（最新记录被删除、替换或追加）")
-    return ChainReport(True, count, None, None, head_seq, head_hash, kid)
+    return ChainReport(True, count, None, None, head_seq, head_hash, kid, done, walked)
 
 
 def seal(session: Session, batch: int = 5000) -> None:
@@ -286,8 +317,8 @@ def seal(session: Session, batch: int = 5000) -> None:
     key = session_key(session)
     kid = key_id(key)
     head_seq, head_hash = head.seq, head.hash
-    count, prev, _bad, problem = _walk(session, key, kid, batch)
-    if problem is not None or count != head_seq or prev != head_hash:
+    done, _bad, problem = _walk(session, key, kid, batch)
+    if problem is not None or done.entries != head_seq or done.hash != head_hash:
         log.error("audit chain not sealed: it does not check out (run huanjie audit verify)")
         return
     head = session.get(AuditHead, HEAD_ID)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from workflow.events import MilestoneChased
 from workflow.kinds import KindSpec, get_kind
 from workflow.machine import FINAL_STATES, SUSPENDED, state_name
-from workflow.store.models import AuditEntry, Election, Jurisdiction, Milestone, MilestoneStatus
+from workflow.store.models import AuditEntry, AuditHead, Election, Jurisdiction, Milestone, MilestoneStatus
 
 # The cell states, most urgent first (the order of the legend and of the counts).
 OVERDUE = "overdue"
@@ -403,6 +403,19 @@ def _rollup(session: Session, root: Jurisdiction, rows: list[Row]) -> list[dict]
         out.append(item)
     out.sort(key=lambda a: (-a["counts"][OVERDUE], -a["counts"][BLOCKED], a["name"]))
     return out
+
+
+def data_version(session: Session) -> tuple:
+    """What the grid is made of, as one cheap statement, for a cache key: the audit head (every
+    change the grid shows is audited — completions, corrections, waivers, phase moves, chases,
+    jurisdictions — and moves the head in the same transaction) and the elections' count and
+    version sum (every change to an election or its milestones bumps its version), so a write
+    that bypassed the audit log still changes the key."""
+    head = session.get(AuditHead, 1)
+    count, versions = session.execute(
+        select(func.count(Election.id), func.coalesce(func.sum(Election.version), 0))
+    ).one()
+    return (head.seq, head.hash) if head is not None else (0, ""), int(count), int(versions)
 
 
 def grid_dict(g: Grid, *, limit: int | None = None, offset: int = 0) -> dict:

@@ -88,16 +88,25 @@ def list_elections_page(
 
 
 def progress(election: Election, today: date) -> dict:
-    """Progress, the next deadline and what is late, for one election on `today` (local).
+    """Progress, the next deadline and what is wrong, for one election on `today` (local).
 
     A pending milestone is overdue the day after its statutory latest bound, and late against
-    the committee's own plan the day after its planned date (CONTRACTS.md).
+    the committee's own plan the day after its planned date (CONTRACTS.md). `problems` says
+    each problem once, the most urgent first: an overdue milestone that also holds up the next
+    phase is one line (not 已逾期 and 受阻 twice). The next deadline is the earliest unmet
+    bound: an overdue one (days_left < 0, shown as 逾期N天) before any future date.
     """
     kind = kind_of(election)
     active = election.state not in FINAL_STATES
     workable = [m for m in election.milestones if not kind.milestones[m.key].computed]
     settled = sum(1 for m in workable if m.settled)
-    overdue, plan_late, upcoming = [], [], []
+    # The phase guard's refusals are stored as texts; a milestone's text names the milestone.
+    missing = {spec.missing_text: key for key, spec in kind.milestones.items()}
+    blocked_texts = [
+        r.get("message", str(r)) if isinstance(r, dict) else str(r) for r in election.blocked_reasons or []
+    ]
+    blocking = {missing[t] for t in blocked_texts if t in missing}
+    overdue, plan_late, bounds = [], [], []
     for m in workable:
         if m.settled or not active:
             continue
@@ -110,20 +119,51 @@ def progress(election: Election, today: date) -> dict:
         }
         if m.status == MilestoneStatus.OVERDUE or (m.latest and today > m.latest):
             overdue.append(item)
+            bound = m.latest or m.planned_date
+            bounds.append((0, bound, item))
+            continue
         elif m.planned_date and today > m.planned_date:
             plan_late.append(item)
+            bound = m.latest or m.planned_date  # the plan is missed: the statutory bound is next
         else:
-            target = m.planned_date or m.latest
-            if target:
-                upcoming.append((target, item))
-    upcoming.sort(key=lambda pair: pair[0])
+            bound = m.planned_date or m.latest
+        if bound:
+            bounds.append((1, bound, item))
+    bounds.sort(key=lambda b: (b[0], b[1] or date.max))
     next_deadline = None
-    if upcoming:
-        target, item = upcoming[0]
-        next_deadline = {**item, "date": target.isoformat(), "days_left": (target - today).days}
-    blocked = [
-        r.get("message", str(r)) if isinstance(r, dict) else str(r) for r in election.blocked_reasons or []
-    ]
+    if bounds and bounds[0][1]:
+        rank, target, item = bounds[0]
+        next_deadline = {
+            **item,
+            "date": target.isoformat(),
+            "days_left": (target - today).days,  # < 0: overdue (or, when not, behind the plan)
+            "overdue": rank == 0,
+        }
+    problems = []
+    for o in sorted(overdue, key=lambda o: o["latest"] or ""):
+        days = (today - date.fromisoformat(o["latest"])).days if o["latest"] else 0
+        text = f"已逾期{days}天：{o['name']}（最迟 {o['latest']}）" if days > 0 else f"已逾期：{o['name']}"
+        if o["key"] in blocking:
+            text += "，下一阶段因此受阻"
+        problems.append({"level": "bad", "key": o["key"], "days": days, "text": text})
+    late_keys = {o["key"] for o in overdue}
+    settled_keys = {m.key for m in election.milestones if m.settled}
+    behind_plan = {o["key"]: (today - date.fromisoformat(o["planned"])).days for o in plan_late}
+    for text in blocked_texts:
+        key = missing.get(text)
+        if key in late_keys or key in settled_keys:
+            continue  # said above on its overdue line, or done since the sweep saw it
+        line = f"受阻：{text}"
+        if key in behind_plan:
+            line += f"（晚于计划{behind_plan[key]}天）"
+        problems.append({"level": "bad", "key": key, "days": behind_plan.pop(key, None), "text": line})
+    for o in sorted(plan_late, key=lambda o: o["planned"] or ""):
+        if o["key"] not in behind_plan:
+            continue  # said on its 受阻 line
+        days = behind_plan[o["key"]]
+        problems.append(
+            {"level": "warn", "key": o["key"], "days": days, "text": f"晚于计划{days}天：{o['name']}（计划 {o['planned']}）"}
+        )
     return {
         "state_name": state_name(kind, election.state),
         "settled": settled,
@@ -132,7 +172,8 @@ def progress(election: Election, today: date) -> dict:
         "next_deadline": next_deadline,
         "overdue": overdue,
         "plan_late": plan_late,
-        "blocked": blocked,
+        "blocked": blocked_texts,
+        "problems": problems,
     }
 
 

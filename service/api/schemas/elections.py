@@ -18,7 +18,15 @@ class MilestoneDue(Out):
 
 class NextDeadline(MilestoneDue):
     date: str
-    days_left: int
+    days_left: int  # < 0: past the bound
+    overdue: bool = False  # past its statutory bound (else, when days_left < 0, behind the plan)
+
+
+class Problem(Out):
+    level: str  # bad (overdue, blocked) or warn (late against the plan)
+    key: str | None  # the milestone, when the problem is one
+    days: int | None  # days overdue or late
+    text: str
 
 
 class Progress(Out):
@@ -30,6 +38,7 @@ class Progress(Out):
     overdue: list[MilestoneDue]
     plan_late: list[MilestoneDue]
     blocked: list[str]
+    problems: list[Problem] = []
 
 
 class ElectionSummary(Out):
