@@ -48,7 +48,7 @@ from workflow.commands.reminders import write_reminders_many
 from workflow.events import ElectionBlocked, MilestoneCompleted, MilestoneOverdue
 from workflow.kinds import KindSpec
 from workflow.store import Database
-from workflow.store.audit import record
+from workflow.store.audit import deferred, record, record_many
 from workflow.store.models import (
     SETTLED,
     Election,
@@ -133,7 +133,10 @@ def sweep(
     seen = 0
     while limit is None or seen < limit:
         with db.transaction() as session:
-            part = _batch(session, now, at, batch, actor)
+            # The batch's audit entries are appended together at its end (one INSERT, one head
+            # UPDATE): the chain's lock is held for that short append only, not the whole batch.
+            with deferred(session):
+                part = _batch(session, now, at, batch, actor)
             if part is None:
                 break
             if before_commit is not None:
@@ -453,8 +456,7 @@ def _state_changes(
         if election.id in marked_elections:
             set_committed_value(election, "version", election.version + 1)
             set_committed_value(election, "updated_at", clock.now())
-    for event in events:
-        record(session, event, actor=actor, clock=clock)
+    record_many(session, events, actor=actor, clock=clock)
     write_reminders_many(session, changed, clock)
 
 
