@@ -201,3 +201,29 @@ def test_a_large_sweep_maintains_the_reminders_table(db, monkeypatch):
         clock.set(local_instant(date(2011, 8, 23), time(9, 0, 30)))
         assert sweep(db, clock).handled
     assert any(s.endswith("ANALYZE reminders") or s.startswith("VACUUM (ANALYZE) reminders") for s in seen)
+
+
+def test_many_small_sweeps_maintain_the_reminders_table_too(db, monkeypatch):
+    """Handled reminders count across sweeps: a province's daily sweeps never make one large
+    sweep, but together they leave as many dead index entries behind; once MAINTAIN_AFTER of
+    them have been handled since the last maintenance, the table is maintained, then the count
+    starts again."""
+    clock, _ids = province(db, SMALL)
+    monkeypatch.setattr(sweep_module, "_since_maintenance", type(sweep_module._since_maintenance)())
+    clock.set(local_instant(date(2011, 8, 19), time(9, 0, 30)))
+    first = sweep(db, clock)
+    done = first.handled + first.superseded + first.cancelled
+    assert done
+    monkeypatch.setattr(sweep_module, "MAINTAIN_AFTER", done + 1)  # the first alone is below it
+    maintained = []
+    for day in (23, 24, 25, 26, 27):
+        clock.set(local_instant(date(2011, 8, day), time(9, 0, 30)))
+        with counting(db) as seen:
+            result = sweep(db, clock)
+        maintained.append(
+            any(s.endswith("ANALYZE reminders") or "VACUUM (ANALYZE) reminders" in s for s in seen)
+        )
+        if result.handled + result.superseded + result.cancelled:
+            break
+    assert maintained[-1] and not any(maintained[:-1])
+    assert sweep_module._since_maintenance[db.engine] == 0
