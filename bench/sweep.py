@@ -437,16 +437,20 @@ def run_realistic(backend: str, args) -> None:
             statements: list[str] = []
             counter = lambda _c, _k, sql, *a: statements.append(sql.split(" (")[0][:60])  # noqa: E731
             event.listen(db.engine, "before_cursor_execute", counter)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             one = sweep(db, FixedClock(at), batch=args.batch, limit=limit)
             one_seconds = time.perf_counter() - started
+            one_cpu = time.process_time() - cpu_started
             event.remove(db.engine, "before_cursor_execute", counter)
             one_done = one.handled + one.superseded + one.cancelled
             one_rate = one_done / one_seconds
             print(
                 f"[{backend}] realistic sweep, 1 worker: {one_done:,} reminders in {one_seconds:.2f} s = "
                 f"{one_rate:,.0f}/s, {len(statements):,} statements in {one.batches} batches "
-                f"({one.notifications:,} notifications)"
+                f"({one.notifications:,} notifications); this process's CPU {one_cpu:.2f} s = "
+                f"{one_done / max(one_cpu, 1e-9):,.0f}/CPU-s"
+                + (" (SQLite: all of it)" if backend == "sqlite" else " (the server's apart)")
+                + f", load {os.getloadavg()[0]:.1f}"
                 + (" (target ≥ 5,000/s on SQLite)" if backend == "sqlite" else ""),
                 flush=True,
             )

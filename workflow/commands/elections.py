@@ -31,7 +31,7 @@ from workflow.kinds import KindSpec, resolve_kind
 from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Trigger, machine_for
 from workflow.plan import Plan
 from workflow.rules.record_dates import plan_start
-from workflow.store.audit import record
+from workflow.store.audit import record, record_many
 from workflow.store.models import Election, Jurisdiction, Milestone, MilestoneStatus
 from workflow.timeutil import local_date
 
@@ -108,7 +108,7 @@ def create_election(
     election = _new_election(plan, report, jurisdiction, plan.title, clock)
     session.add(election)
     session.flush()
-    _record_created(session, election, report, accept_violations, clock, actor)
+    record(session, _created(election, report, accept_violations), actor=actor, clock=clock)
     write_reminders(session, election, clock)
     return Created(election, report)
 
@@ -150,22 +150,16 @@ def _new_election(
     return election
 
 
-def _record_created(
-    session: Session,
-    election: Election,
-    report: PlanReport,
-    accept_violations: str | None,
-    clock: Clock,
-    actor: str,
-    **extra,
-) -> None:
+def _created(
+    election: Election, report: PlanReport, accept_violations: str | None, **extra
+) -> ElectionCreated:
     after = election_summary(election) | extra
     if report.violations:
         after["accepted_violations"] = {
             "reason": accept_violations,
             "milestones": [v.key for v in report.violations],
         }
-    record(session, ElectionCreated(entity_id=str(election.id), after=after), actor=actor, clock=clock)
+    return ElectionCreated(entity_id=str(election.id), after=after)
 
 
 @dataclass(frozen=True)
@@ -246,8 +240,13 @@ def create_round(
     elections = [_new_election(plan, report, found[code], titles[code], clock) for code in codes]
     session.add_all(elections)
     session.flush()
-    for election in elections:
-        _record_created(session, election, report, accept_violations, clock, actor, round_size=len(codes))
+    # The round's entries in one append (one INSERT, one head UPDATE), chained as one by one.
+    record_many(
+        session,
+        [_created(e, report, accept_violations, round_size=len(codes)) for e in elections],
+        actor=actor,
+        clock=clock,
+    )
     write_round_reminders(session, elections, clock)
     return RoundCreated(elections, report)
 

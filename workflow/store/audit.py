@@ -21,10 +21,12 @@ import hmac
 import json
 import logging
 import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
@@ -37,6 +39,7 @@ GENESIS = "0" * 64
 HEAD_ID = 1
 KEY_INFO = "huanjie_audit_key"  # Session.info key: the chain's HMAC key (set by Database)
 _HEAD_KEY = "huanjie_audit_head"
+_PENDING_KEY = "huanjie_audit_pending"  # Session.info: events held back by `deferred`
 _AUDIT_LOCK = 72_011_026  # PostgreSQL advisory lock id: one appender at a time keeps one chain
 # Without a configured secret the chain is keyed with this published development key: it still
 # detects deletions and careless edits, but not a forger who reads this file. Production sets
@@ -133,35 +136,83 @@ def _chain_head(session: Session) -> AuditHead:
     return head
 
 
-def record(session: Session, event: Event, *, actor: str, clock: Clock) -> AuditEntry:
-    """Append one event to the log inside the caller's transaction, and move the head."""
+def record(session: Session, event: Event, *, actor: str, clock: Clock) -> None:
+    """Append one event to the log inside the caller's transaction, and move the head. Inside
+    `deferred` the event waits, in order, for the block's one batched append."""
+    record_many(session, [event], actor=actor, clock=clock)
+
+
+def record_many(session: Session, events: Iterable[Event], *, actor: str, clock: Clock) -> int:
+    """Append the events, in order, with the same chain as one `record` each: every hash is
+    computed here, the entries go in one executemany INSERT and the head moves in one UPDATE.
+    Inside `deferred` they wait for the block's append. Returns the number of events."""
+    at = clock.now()
+    items = [(event, actor, at) for event in events]
+    pending = session.info.get(_PENDING_KEY)
+    if pending is not None and pending[0] is session.get_transaction():
+        pending[1].extend(items)
+        return len(items)
+    return _append(session, items)
+
+
+@contextmanager
+def deferred(session: Session) -> Iterator[None]:
+    """Hold back every `record` made in the block and append them together at its end (one
+    INSERT, one head UPDATE). On PostgreSQL the chain's lock is then taken only for that short
+    append at the end of the transaction's work, not for the whole of it: the sweep's workers
+    do their batches side by side and queue only for the append. An exception drops them with
+    the transaction."""
+    outer = session.info.get(_PENDING_KEY)
+    if outer is not None and outer[0] is session.get_transaction():
+        yield  # already deferred by an enclosing block: it appends
+        return
+    pending: list[tuple[Event, str, datetime]] = []
+    session.info[_PENDING_KEY] = (session.get_transaction(), pending)
+    try:
+        yield
+    finally:
+        session.info.pop(_PENDING_KEY, None)
+    _append(session, pending)
+
+
+def _append(session: Session, items: list[tuple[Event, str, datetime]]) -> int:
+    if not items:
+        return 0
     head = _chain_head(session)
     key = session_key(session)
     kid = key_id(key)
     prev = head.hash
-    at = clock.now()
-    before = jsonable(event.before) if event.before is not None else None
-    after = jsonable(event.after) if event.after is not None else None
-    entry = AuditEntry(
-        at=at,
-        actor=actor,
-        action=event.action,
-        entity=event.entity,
-        entity_id=event.entity_id,
-        before=before,
-        after=after,
-        prev_hash=prev,
-        hash=_digest(key, prev, at, actor, event.action, event.entity, event.entity_id, before, after),
-        key_id=kid,
-    )
-    session.add(entry)
-    head.seq += 1
-    head.hash = entry.hash
+    rows = []
+    for event, actor, at in items:
+        before = jsonable(event.before) if event.before is not None else None
+        after = jsonable(event.after) if event.after is not None else None
+        digest = _digest(key, prev, at, actor, event.action, event.entity, event.entity_id, before, after)
+        rows.append(
+            {
+                "at": at,
+                "actor": actor,
+                "action": event.action,
+                "entity": event.entity,
+                "entity_id": event.entity_id,
+                "before": before,
+                "after": after,
+                "prev_hash": prev,
+                "hash": digest,
+                "key_id": kid,
+            }
+        )
+        prev = digest
+    # In order: the ids follow the chain (one appender at a time holds the lock, `_lock`).
+    session.execute(insert(AuditEntry.__table__), rows)
+    # The head through the ORM (one UPDATE at the flush): a savepoint that rolls back then
+    # expires it with the rest, and the next append reads it again (`_chain_head`).
+    head.seq += len(rows)
+    head.hash = prev
     head.key_id = kid
-    head.mac = head_mac(key, head.seq, entry.hash)
-    head.at = at
+    head.mac = head_mac(key, head.seq, prev)
+    head.at = items[-1][2]
     session.flush()
-    return entry
+    return len(rows)
 
 
 @dataclass(frozen=True)
