@@ -32,7 +32,7 @@ from workflow.store.voters import District, Voter, VoterStatus
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-PASSWORD = "yongxing-2026"
+PASSWORD = "Lvse-Huaihe-4719"
 TOWN = "420821101"  # 永兴镇
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
