@@ -171,6 +171,19 @@ def check_allocation(spec: TemplateSpec, data: dict) -> None:
             raise DomainError("E_NO_DATA", f"尚无代表名额分配数据或选区数据，无法生成{spec.name}", "template")
         check_seated(spec, data.get("districts"))
         return
+    if allocation.get("units") is None:  # a township's total, printed with its districts' seats
+        districts = data.get("districts") or []
+        if not districts:
+            raise DomainError("E_NO_DATA", f"尚无选区数据，无法生成{spec.name}", "template")
+        check_seated(spec, districts)
+        given = sum(int(row.get("seats") or 0) for row in districts)
+        if given != allocation.get("total"):  # EL 25: the districts elect the whole total
+            raise DomainError(
+                "E_ALLOCATION_MISMATCH",
+                f"各选区应选代表名额合计 {given} 名与代表总名额 {allocation.get('total')} 名不符，无法生成{spec.name}",
+                "allocation",
+            )
+        return
     units = allocation.get("units") or []
     given = sum(int(u.get("seats") or 0) for u in units)
     if not units or given != allocation.get("total"):
