@@ -372,6 +372,8 @@ def test_a_township_election_from_seats_to_results_in_the_browser(server, tmp_pa
             notices.append(clerk.publish_notice("voter_list", f"{TOWN}-05"))
             notices[-1].says("张新民", "李秀英")
             notices[-1].omits("王小", "赵无号", "钱错区", good1)  # no rejected row; ID numbers masked
+            notices.append(clerk.publish_notice("voter_certificate", f"{TOWN}-05"))
+            notices[-1].says("张新民", "李秀英")
 
             # an appeal, upheld: the voter leaves both levels' lists (EL 29)
             clock.set(at("2026-12-21"))
