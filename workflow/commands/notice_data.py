@@ -395,6 +395,7 @@ def election_data(election: Election, current: bool = True) -> dict:
             },
             "milestones": milestones,
             "citations": dict(kind.citations),  # the articles the notices cite (statute version)
+            "texts": dict(kind.texts),  # the statutory sentences they print (statute version)
         }
     )
 
