@@ -62,6 +62,8 @@ def test_a_2026_residents_notice_prints_the_2025_sentence(database, tmp_path):
     assert "第十四条第一款" in text
     assert "本居住地区" not in text
     assert "选民名单在本社区公告栏另行张贴公布" in text
+    # signed by the body RCL 2025 art. 15 names, not the congress election's 选举委员会
+    assert "向新市镇阳光社区居民选举委员会提出" in text and "新市镇阳光社区居民选举委员会2026年" in text
 
 
 @pytest.mark.parametrize(("on", "statute", "sentence"), [(date(2021, 5, 1), "2018", RCL_2018_ART_8), (date(2026, 5, 1), "2025", RCL_2025_ART_14)])  # fmt: skip
