@@ -159,7 +159,7 @@ class Clerk:
         info.value.save_as(target)
         return target
 
-    def publish_notice(self, template: str, district: str | None = None) -> Notice:
+    def publish_notice(self, template: str, district: str | None = None, drafts: bool = False) -> Notice:
         """Open a notice from the election page's 公告 list, check its 样稿 preview (the draft mark
         and the number it would get), publish it (asked to confirm first) and download the
         published PDF and Word files."""
@@ -174,6 +174,9 @@ class Clerk:
         mark = page.frame_locator("iframe.notice-frame").locator(".draft-mark")
         assert mark.inner_text() == "样稿", f"{template}: the preview carries no 样稿 mark"
         number = page.locator("#preview table.facts td").first.inner_text()
+        if drafts:  # the 样稿 files carry the mark too: the PDF on its pages, the Word file in its header
+            assert "样稿" in pdf_text(self.download(page.get_by_text("下载样稿 PDF")))
+            assert "样稿" in docx_text(self.download(page.get_by_text("下载样稿 Word")))
         with page.expect_navigation():
             page.locator("#preview form.actions button[type=submit]").click()
         assert page.locator("#confirm").is_visible(), f"{template}: publishing did not ask to confirm"
@@ -306,7 +309,8 @@ def test_a_township_election_from_seats_to_results_in_the_browser(server, tmp_pa
             clerk.open("/notices/election_committee_formed")
             saved = clerk.submit("#settings form", {"numbering": "round"})
             assert saved == "公告设置已保存", saved
-            notices = [clerk.publish_notice("election_committee_formed")]
+            notices = [clerk.publish_notice("election_committee_formed", drafts=True)]
+            notices[-1].says("永兴镇选举委员会", "永兴镇第二十届人民代表大会")
             notices.append(clerk.publish_notice("quota_allocation"))  # completes the milestone
             notices[-1].says(
                 "县人民代表大会常务委员会决定（永人常〔2026〕5号）",
@@ -320,6 +324,7 @@ def test_a_township_election_from_seats_to_results_in_the_browser(server, tmp_pa
             notices.append(clerk.publish_notice("districts_published"))
             notices[-1].says("新堰村二组选区", "永兴镇新堰村二组")
             notices.append(clerk.publish_notice("election_day"))
+            notices[-1].says("2027年1月17日", "共划分5个选区，应选代表8名")
 
             # upload: two good rows and three bad ones, the valid rows taken
             good1 = ric.make_number("420821", date(1980, 1, 1), 1, "M")
