@@ -56,16 +56,14 @@ def issuer(election: dict, spec: TemplateSpec) -> str:
         if name.endswith("党支部"):
             return "中共" + name[: -len("党支部")] + "支部委员会"
         return name if name.startswith("中共") else f"中共{name}委员会"
-    body = SELF_GOVERNMENT_COMMITTEES.get(election["kind"])
-    if body:  # the committee the organic law names, not the congress election's generic one
+    # The body the statute names, where it names one (the kind's [texts] `committee`: 居民选举委员会
+    # under RCL 2025 art. 15, 村民选举委员会 under VCL 2018 art. 12 / 2025 art. 15), not the
+    # congress election's generic 选举委员会.
+    body = (election.get("texts") or {}).get("committee")
+    if body:
         recorded = place["committee"] or ""
         return recorded if recorded.endswith(body) else f"{place['name']}{body}"
     return place["committee"] or f"{place['name']}选举委员会"
-
-
-# Who runs a self-government election: RCL 2025 art. 15 (居民选举委员会; the 2018 text leaves it to
-# the provincial measures, which name the same body) and VCL art. 12 (村民选举委员会).
-SELF_GOVERNMENT_COMMITTEES = {"residents_committee": "居民选举委员会", "village_committee": "村民选举委员会"}
 
 
 def abbreviation(place_name: str) -> str:

@@ -17,7 +17,10 @@ from workflow.plan import load_plan
 from workflow.store import Database
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "residents_committee.toml"
-RCL_2018_ART_8 = "居民委员会主任、副主任和委员，由本居住地区全体有选举权的居民或者由每户派代表选举产生"
+RCL_2018_ART_8 = (
+    "居民委员会主任、副主任和委员，由本居住地区全体有选举权的居民或者由每户派代表选举产生；"
+    "根据居民意见，也可以由每个居民小组选举代表二至三人选举产生"
+)
 RCL_2025_ART_14 = (
     "居民委员会主任、副主任和委员，由本社区全体有选举权的居民或者由每户派代表选举产生；"
     "根据居民意见，也可以由居民代表选举产生"
@@ -54,6 +57,8 @@ def test_a_2021_residents_notice_prints_the_2018_sentence(database, tmp_path):
     assert "根据《中华人民共和国城市居民委员会组织法》第八条的规定" in text
     assert "也可以由居民代表选举产生" not in text
     assert "选民名单在本居住地区公告栏另行张贴公布" in text
+    # the 2018 text names no election body (the provinces do): the committee's recorded name signs
+    assert "向新市镇阳光社区选举委员会提出" in text and "居民选举委员会" not in text
 
 
 def test_a_2026_residents_notice_prints_the_2025_sentence(database, tmp_path):
@@ -70,5 +75,24 @@ def test_a_2026_residents_notice_prints_the_2025_sentence(database, tmp_path):
 def test_the_texts_table_is_overlaid_per_statute_version(on, statute, sentence):
     kind = resolve_kind("residents_committee", on=on)
     assert kind.statute == statute and kind.texts["elected_by"] == sentence
-    # the election-day milestone quotes the same article
-    assert kind.milestones["election_day"].text == sentence
+    # the election-day milestone quotes the same article (the 2018 one its first clause)
+    assert sentence.startswith(kind.milestones["election_day"].text)
+
+
+def test_a_village_notice_is_signed_by_the_villagers_election_committee(database):
+    """VCL 2025 art. 15: 村民委员会的选举，由村民选举委员会主持; the warning cites the 2025 numbering."""
+    plan = load_plan(EXAMPLE.with_name("village_committee.toml"))
+    clock = FixedClock(datetime(2026, 11, 20, 2, 0, tzinfo=UTC))
+    with database.transaction() as session:
+        election = create_election(session, plan, clock=clock, actor="test").election
+        rendered = notices.render_notice(session, election.id, "deadline_warning", clock=clock)
+    text = re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", rendered.html.split("</style>", 1)[1]))
+    assert rendered.context["doc"]["issuer"] == "永兴镇长岗村村民选举委员会"
+    assert "永兴镇长岗村村民选举委员会2026年11月20日" in text
+    milestone = resolve_kind("village_committee", on=plan.anchor).milestones[
+        rendered.context["warning"]["key"]
+    ]
+    assert (
+        milestone.source.startswith("村委会组织法第")
+        and f"依据：{milestone.source}：{milestone.text}" in text
+    )
