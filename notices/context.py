@@ -56,6 +56,13 @@ def issuer(election: dict, spec: TemplateSpec) -> str:
         if name.endswith("党支部"):
             return "中共" + name[: -len("党支部")] + "支部委员会"
         return name if name.startswith("中共") else f"中共{name}委员会"
+    # The body the statute names, where it names one (the kind's [texts] `committee`: 居民选举委员会
+    # under RCL 2025 art. 15, 村民选举委员会 under VCL 2018 art. 12 / 2025 art. 15), not the
+    # congress election's generic 选举委员会.
+    body = (election.get("texts") or {}).get("committee")
+    if body:
+        recorded = place["committee"] or ""
+        return recorded if recorded.endswith(body) else f"{place['name']}{body}"
     return place["committee"] or f"{place['name']}选举委员会"
 
 
@@ -170,6 +177,19 @@ def check_allocation(spec: TemplateSpec, data: dict) -> None:
         if not data.get("districts"):
             raise DomainError("E_NO_DATA", f"尚无代表名额分配数据或选区数据，无法生成{spec.name}", "template")
         check_seated(spec, data.get("districts"))
+        return
+    if allocation.get("units") is None:  # a township's total, printed with its districts' seats
+        districts = data.get("districts") or []
+        if not districts:
+            raise DomainError("E_NO_DATA", f"尚无选区数据，无法生成{spec.name}", "template")
+        check_seated(spec, districts)
+        given = sum(int(row.get("seats") or 0) for row in districts)
+        if given != allocation.get("total"):  # EL 25: the districts elect the whole total
+            raise DomainError(
+                "E_ALLOCATION_MISMATCH",
+                f"各选区应选代表名额合计 {given} 名与代表总名额 {allocation.get('total')} 名不符，无法生成{spec.name}",
+                "allocation",
+            )
         return
     units = allocation.get("units") or []
     given = sum(int(u.get("seats") or 0) for u in units)

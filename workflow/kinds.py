@@ -127,6 +127,9 @@ class KindSpec(_Strict):
     # (e.g. district_seats = [1, 3]); both per statute version like everything else.
     citations: dict[str, str] = {}
     law: dict[str, Any] = {}
+    # Statutory sentences the notices print word for word (key → sentence), per statute version
+    # like the citations (e.g. who elects a residents' committee: RCL 2018 art. 8, 2025 art. 14).
+    texts: dict[str, str] = {}
     counting: dict[str, Any] = {}
     candidates: dict[str, Any] = {}
     # Statute versions: key → {in_force = date, text = "…", plus overlay tables (milestones,
@@ -296,6 +299,7 @@ _OVERLAY_KEYS = {
     "quota_extra",
     "citations",
     "law",
+    "texts",
 }
 _VARIANT_KEYS = {
     "in_force",

@@ -67,13 +67,25 @@ class PublishBody(BaseModel):
     date_style: str = Field("arabic", pattern=r"^(arabic|chinese)$")
 
 
+# An inline notice may be framed by our own pages only (service/guards.py denies all framing
+# elsewhere); it is inert HTML with its style inline: nothing else is loaded or run.
+FRAMEABLE = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "frame-ancestors 'self'",
+    "X-Frame-Options": "SAMEORIGIN",
+}
+
+
 def file_response(content: bytes, fmt: str, stem: str, title: str, *, download: bool) -> Response:
     """The file with its media type and a filename: ASCII for old clients, the Chinese title
     for the rest (RFC 6266 / 5987)."""
     disposition = "attachment" if download else "inline"
     stem, title = safe_file_name(stem, fallback="notice"), safe_file_name(title)  # no RTL overrides
     header = f"{disposition}; filename=\"{stem}.{fmt}\"; filename*=UTF-8''{quote(f'{title}.{fmt}')}"
-    return Response(content, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": header})
+    headers = {"Content-Disposition": header}
+    if fmt == "html" and not download:
+        headers.update(FRAMEABLE)  # the notice page shows the 样稿 in an iframe of our own origin
+    return Response(content, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
 @router.get(

@@ -100,7 +100,15 @@ def _page(
     preview = problem = None
     try:
         preview = notice_commands.render_notice(
-            session, election_id, template, fmt="html", district=district, on=on, clock=svc.clock, wording=wording_draft
+            session,
+            election_id,
+            template,
+            fmt="html",
+            district=district,
+            on=on,
+            clock=svc.clock,
+            wording=wording_draft,
+            publishable=True,  # the page publishes with the date it shows (a planned date ahead: today)
         )
     except DomainError as error:
         problem = error.message

@@ -287,10 +287,20 @@ def allocation(session: Session, election: Election, district: str | None) -> di
     """The quota notice's allocation: the total the standing committee decided (EL 13, with its
     document and population base) shared among the round's townships by population, each at least
     one seat (EL 15), as workflow/commands/seat_allocation.py computes it for the allocation page.
-    None without a recorded decision or townships (the notice then prints the districts' seats)."""
+    Without townships (a township's own election), the recorded total with `units` None: the
+    notice prints the districts' seats, which must add up to it. None without a recorded decision
+    (the notice then prints the districts' seats)."""
     found = seat_allocation.allocation(session, election.id)
     decision, towns = found["decision"], found["townships"]
-    if decision is None or not towns or any(not t.get("seats") for t in towns):
+    if decision is not None and not towns:  # a township's total, shared among its districts
+        return {
+            "total": decision.total,
+            "population": decision.population,
+            "document": decision.document,
+            "decided_by": _deciding_body(election.jurisdiction),
+            "units": None,
+        }
+    if decision is None or any(not t.get("seats") for t in towns):
         return None
     return {
         "total": decision.total,
@@ -385,6 +395,7 @@ def election_data(election: Election, current: bool = True) -> dict:
             },
             "milestones": milestones,
             "citations": dict(kind.citations),  # the articles the notices cite (statute version)
+            "texts": dict(kind.texts),  # the statutory sentences they print (statute version)
         }
     )
 

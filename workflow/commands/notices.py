@@ -148,17 +148,23 @@ def render_notice(
     providers: Mapping[str, Provider] = PROVIDERS,
     draft: bool = True,
     wording: list[str] | None = None,
+    publishable: bool = False,
 ) -> Rendered:
     """A preview: the notice as it would be published on `on` (default: the bound milestone's
     completion or planned date, `default_issue_date`), with the number it already has or the
     next free one, marked 样稿 (draft) on every page. `wording`: lead paragraphs to try instead of
-    the committee's current ones (a wording previewed before it is saved). Nothing is stored."""
+    the committee's current ones (a wording previewed before it is saved). `publishable`: dated
+    as `publish_notice` would date it now (a planned date still ahead gives way to today), for a
+    page that offers to publish what it previews. Nothing is stored."""
     _check_format(fmt)
     election = get_election(session, election_id)
     spec = get_spec(template)
-    default, source = default_issue_date(election, spec, local_date(clock.now(), election.jurisdiction.timezone))
+    today = local_date(clock.now(), election.jurisdiction.timezone)
+    default, source = default_issue_date(election, spec, today)
     if on is None:
         on = default
+        if publishable and on > today:  # as publishing now would date it: the day it is posted
+            on, source = today, f"今天（{source} {on} 尚未到）"
     elif on != default:
         source = "指定日期"
     *_, number, _version = _numbering(session, election, spec, district or "", on)
