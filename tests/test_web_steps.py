@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -331,12 +331,36 @@ def test_candidates_forms_nominations_lists_and_refusals(web):
             "sex": "female",
             "occupation": "farmer",
             "party": "群众",
+            "ethnicity": "汉族",
+            "birth_date": "不详",
+            "education": "大专",
+            "nominated_by": "organisation",
+            "nominators": "京山县妇女联合会",
+        },
+    )
+    assert _alert(good) == "bad:「出生日期」的日期格式有误：「不详」（应为 YYYY-MM-DD）"
+    assert web.count(count) == before
+    good = web.post(
+        page,
+        f"{page}/nominate",
+        {
+            "district": "420821-01",
+            "name": "赵晓",
+            "sex": "female",
+            "occupation": "farmer",
+            "party": "群众",
+            "ethnicity": "汉族",
+            "birth_date": "1983-05-02",
+            "education": "大专",
             "nominated_by": "organisation",
             "nominators": "京山县妇女联合会",
         },
     )
     assert _alert(good) == "good:已记录选区 420821-01 的代表候选人推荐：赵晓（人民团体推荐）"
     assert web.count(count) == before + 1 and "京山县妇女联合会" in good
+    with web.db.reading() as s:  # what the candidate lists print: 民族, 出生年月, 文化程度 (issue 13)
+        added = s.execute(select(Candidate).where(Candidate.name == "赵晓")).scalar_one()
+        assert (added.ethnicity, added.birth_date, added.education) == ("汉族", date(1983, 5, 2), "大专")
 
 
 def test_users_and_tokens_for_the_county_admin(web):

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from service.api.deps import INT_MAX, Admitted, Principal, Tx, services
-from service.web.steps import page_context, run_form, show, whole
+from service.web.steps import day, page_context, run_form, show, whole
 from workflow.commands import candidate_lists, candidate_nominations, candidate_records, voter_districts
 from workflow.commands.candidate_lists import SEX_NAMES
 from workflow.commands.candidate_records import rules_for
@@ -116,6 +116,9 @@ def nominate_form(
     sex: Annotated[str, Form(max_length=10)] = "",
     occupation: Annotated[str, Form(max_length=20)] = "",
     party: Annotated[str, Form(max_length=60)] = "",
+    ethnicity: Annotated[str, Form(max_length=20)] = "",
+    birth_date: Annotated[str, Form(max_length=20)] = "",
+    education: Annotated[str, Form(max_length=20)] = "",
     nominated_by: Annotated[str, Form(max_length=20)] = "",
     nominators: Annotated[str, Form(max_length=2000)] = "",
     supporters: Annotated[str, Form(max_length=20000)] = "",
@@ -129,6 +132,9 @@ def nominate_form(
             sex=sex,
             occupation=occupation,
             party=party.strip() or None,
+            ethnicity=ethnicity.strip() or None,
+            birth_date=day(birth_date, "birth_date", "出生日期"),
+            education=education.strip() or None,
             nominated_by=nominated_by,
             nominators=_items(nominators),
             supporters=_items(supporters),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import date
 from urllib.parse import quote
 
 from fastapi import Request
@@ -130,3 +131,14 @@ def whole(value: str, field: str, label: str, *, required: bool = True) -> int |
     if number < 0:
         raise DomainError("E_BAD_NUMBER", f"「{label}」不能为负数，收到 {number}", field)
     return number
+
+
+def day(value: str, field: str, label: str) -> date | None:
+    """A form's date (an HTML date input sends YYYY-MM-DD), or a DomainError naming the field."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DomainError("E_BAD_DATE", f"「{label}」的日期格式有误：「{value}」（应为 YYYY-MM-DD）", field) from None
