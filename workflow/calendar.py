@@ -159,6 +159,63 @@ def compute_bounds(
     return bounds
 
 
+def _approved_move(
+    kind: KindSpec,
+    key: str,
+    when: date,
+    anchor: date,
+    planned: Mapping[str, date],
+    bounds: Mapping[str, tuple[date | None, date | None]],
+) -> tuple[list[str], list[Warning]]:
+    """A planned date off `key`'s statutory bounds that an approval milestone may allow ("needs
+    approval of Y before Z"): lawful when the approval is planned on or before it and the date
+    is within the approval's `limit`; else the problems say which approval is missing."""
+    spec = kind.milestones[key]
+    problems: list[str] = []
+    for approval in kind.approvals_of(key):
+        limit = _resolve(approval.limit, anchor, planned) if approval.limit else None
+        approved_on = planned.get(approval.key)
+        if limit is not None and when > limit:
+            problems.append(
+                f"「{spec.name}」计划日期 {when} 超过经批准可推迟的最迟日期 {limit}（{approval.rule}）"
+            )
+        elif approved_on is None or approved_on > when:
+            problems.append(
+                f"「{spec.name}」计划日期 {when} 不在法定期限内，须在此前经{approval.approver}同意"
+                f"（{approval.rule}）"
+            )
+        else:
+            return [], [
+                Warning(
+                    key,
+                    "W_APPROVED_MOVE",
+                    f"「{spec.name}」计划日期 {when} 不在法定期限内，已计划于 {approved_on} "
+                    f"经{approval.approver}同意（{approval.source}）",
+                )
+            ]
+    return problems, []
+
+
+def refusal_after(
+    kind: KindSpec,
+    key: str,
+    anchor: date,
+    on: date,
+    known: Mapping[str, date] | None = None,
+) -> str | None:
+    """Why an act dated `on` comes too late for a cutoff or filing milestone (`key`), e.g. a
+    late registration after Zhejiang's E − 12 (art. 29); None while it is still open. `known`
+    holds the dates the milestone's bound counts from (actual, else planned)."""
+    spec = kind.milestones[key]
+    if spec.type not in ("cutoff", "filing"):
+        raise ValueError(f"{key} is not a cutoff or filing milestone")
+    _, last = compute_bounds(kind, anchor, known or {})[key]
+    if last is None or on <= last:
+        return None
+    act = spec.refuses or spec.name
+    return f"{on} 已过{spec.name}（{last}），不能{act}：{spec.rule}"
+
+
 def check_plan(
     kind: KindSpec,
     anchor: date,
@@ -168,15 +225,21 @@ def check_plan(
     """Check a committee's plan against every statutory bound and ordering rule."""
     bounds = compute_bounds(kind, anchor, planned)
     checks: list[MilestoneCheck] = []
+    approved_notes: list[Warning] = []
     for key, spec in kind.milestones.items():
         earliest, latest = bounds[key]
         when = latest if spec.computed else planned.get(key)
         problems: list[str] = []
         if when is not None and not spec.computed:
+            off_bounds = []
             if latest is not None and when > latest:
-                problems.append(f"计划日期 {when} 晚于法定最迟日期 {latest}")
+                off_bounds.append(f"计划日期 {when} 晚于法定最迟日期 {latest}")
             if earliest is not None and when < earliest:
-                problems.append(f"计划日期 {when} 早于法定最早日期 {earliest}")
+                off_bounds.append(f"计划日期 {when} 早于法定最早日期 {earliest}")
+            if off_bounds and kind.approvals_of(key):
+                off_bounds, note = _approved_move(kind, key, when, anchor, planned, bounds)
+                approved_notes.extend(note)
+            problems.extend(off_bounds)
             for other in spec.requires:
                 other_when = planned.get(other)
                 if other_when is not None and when < other_when:
@@ -204,7 +267,7 @@ def check_plan(
                 problems=tuple(problems),
             )
         )
-    warnings: list[Warning] = list(_reading_warnings(kind, checks))
+    warnings: list[Warning] = [*_reading_warnings(kind, checks), *approved_notes]
     if holidays is not None:
         for check in checks:
             if check.planned is not None:
