@@ -135,6 +135,7 @@ def _new_election(
         created_at=now,
         updated_at=now,
     )
+    not_applicable = plan.not_applicable()  # e.g. no committee meeting in a small branch
     for check in report.milestones:
         election.milestones.append(
             Milestone(
@@ -143,7 +144,8 @@ def _new_election(
                 planned_date=check.planned,
                 earliest=check.earliest,
                 latest=check.latest,
-                status=MilestoneStatus.PENDING,
+                status=MilestoneStatus.WAIVED if check.key in not_applicable else MilestoneStatus.PENDING,
+                waived_reason=not_applicable.get(check.key),
             )
         )
     return election
