@@ -22,6 +22,7 @@ from workflow.rules import ric
 from workflow.rules.voter_rows import (
     DeprivedRow,
     check_addition,
+    check_village_migrant,
     exclusion_ground,
     exclusion_note,
     read_deprived,
@@ -171,16 +172,34 @@ def add_voter(
     ethnicity: str | None = None,
     proof: str | None = None,
     appeal_id: int | None = None,
+    resident_since: date | None = None,
+    basis: str | None = None,
+    applied: bool = False,
+    consent: str | None = None,
 ) -> Voter:
-    """Register one voter (newly 18, moved in, migrant with proof, rights restored; EL 27)."""
+    """Register one voter (newly 18, moved in, migrant with proof, rights restored; EL 27). In
+    a village election a migrant instead qualifies by VCL 13 ¶2 (三) (2025: art. 16 ¶2 (三)):
+    `resident_since` (and the `basis`), `applied`, and the meeting's `consent`."""
     election = elections.get_election(session, election_id)
     target = find_district(session, election_id, district)
     reason = AddedReason(reason)
+    kind = elections.kind_of(election)
+    village_migrant = reason is AddedReason.MIGRANT and "migrant_min_years" in kind.law
+    if village_migrant:
+        proof = check_village_migrant(
+            kind.law,
+            kind.citations,
+            on=today_for(election, clock),
+            since=resident_since,
+            basis=basis,
+            applied=applied,
+            consent=consent,
+        )
     record_data = check_addition(
         name,
         id_number,
         election_day=election.anchor_date,
-        migrant=reason is AddedReason.MIGRANT,
+        migrant=reason is AddedReason.MIGRANT and not village_migrant,
         proof=proof,
         deprived=exclusion_notes(session, election),
     )

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from workflow.errors import DomainError
 from workflow.rules import ric
@@ -321,6 +322,49 @@ def exclusion_note(ground: str, citations: Mapping[str, str]) -> str:
     """The ground in words with its citation from the kind (per statute version)."""
     cited = citations.get(f"exclusion_{ground}", "")
     return EXCLUSION_GROUNDS[ground] + (f"（{cited}）" if cited else "")
+
+
+def check_village_migrant(
+    law: Mapping[str, Any],
+    citations: Mapping[str, str],
+    *,
+    on: date,
+    since: date | None,
+    basis: str | None,
+    applied: bool,
+    consent: str | None,
+) -> str:
+    """A village election's migrant voter (the kind's `migrant_min_years`, `migrant_bases`,
+    cited by `migrant`: VCL 13 ¶2 (三), 2025 art. 16 ¶2 (三)): registered elsewhere, living in
+    the village (2025: or working on its affairs) for the years required by `on`, applying in
+    person, with the consent of the villagers' meeting or representatives. Returns the record
+    kept as the registration's proof; DomainError naming the missing condition."""
+    cited = citations.get("migrant", "")
+    rule = f"（{cited}）" if cited else ""
+    bases = [str(b) for b in law.get("migrant_bases", ())]
+    years = int(law["migrant_min_years"])
+    chosen = (basis or bases[0]).strip()
+    if chosen not in bases:
+        raise DomainError("E_MIGRANT_BASIS", f"户籍不在本村的公民须{'或'.join(bases)}满{years}年{rule}", "basis")
+    if since is None:
+        raise DomainError("E_MIGRANT_SINCE_REQUIRED", f"请填写{chosen}的起始日期{rule}", "resident_since")
+    try:
+        enough = since.replace(year=since.year + years)
+    except ValueError:  # 29 February: the period ends on 1 March (Civil Code art. 202)
+        enough = date(since.year + years, 3, 1)
+    if on < enough:
+        raise DomainError(
+            "E_MIGRANT_TOO_RECENT",
+            f"自 {since} 起{chosen}，至 {on} 不满{years}年，不能作为户籍不在本村的公民登记{rule}",
+            "resident_since",
+        )
+    if not applied:
+        raise DomainError("E_MIGRANT_NOT_APPLIED", f"户籍不在本村的公民须本人申请参加选举{rule}", "applied")
+    if not (consent and consent.strip()):
+        raise DomainError(
+            "E_MIGRANT_NO_CONSENT", f"须经村民会议或者村民代表会议同意参加选举（请填写会议及日期）{rule}", "consent"
+        )
+    return f"{chosen}自 {since} 起；本人申请；{consent.strip()}同意"
 
 
 def check_addition(
