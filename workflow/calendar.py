@@ -8,7 +8,7 @@ month's last day (Civil Code art. 202), which pendulum's month arithmetic does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -326,6 +326,14 @@ class HolidayCalendar:
             return []
         return [Warning(key, "W_HOLIDAY", f"计划日期 {day} 是法定节假日（{name}），工作人员可能休假")]
 
+    def has_year(self, year: int) -> bool:
+        """Whether the installed data covers `year` (the State Council has published it)."""
+        try:
+            self.holiday_name(date(year, 1, 1))
+        except LookupError:
+            return False
+        return True
+
     def provisional(self, days: Mapping[str, date]) -> dict[str, date]:
         """The dates (by milestone key) in years without holiday data: to be checked again,
         and the committee told, once the State Council's calendar for that year is installed."""
@@ -336,3 +344,47 @@ class HolidayCalendar:
             except LookupError:
                 result[key] = day
         return result
+
+
+def provisional_years(report: PlanReport) -> list[int]:
+    """The years of a checked plan's dates that were provisional (no holiday data installed)."""
+    planned = {m.key: m.planned for m in report.milestones}
+    return sorted(
+        {planned[w.key].year for w in report.warnings if w.code == "W_NO_HOLIDAY_DATA" and planned.get(w.key)}
+    )
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """The outcome of checking one year's provisional dates once its holiday data is installed."""
+
+    year: int
+    holidays: tuple[Warning, ...]  # the dates that fall on a statutory holiday
+
+    def message(self, title: str, names: Mapping[str, str]) -> str:
+        head = f"【节假日复核】{title}：{self.year}年法定节假日安排已发布，原暂定日期已重新检查。"
+        if not self.holidays:
+            return head + "均不在法定节假日。"
+        lines = [f"「{names.get(w.key or '', w.key)}」{w.message}" for w in self.holidays]
+        return head + "以下日期需调整或确认：\n" + "\n".join(f"  · {line}" for line in lines)
+
+
+def recheck_provisional(
+    years: Iterable[int], dates: Mapping[str, date], holidays: HolidayCalendar
+) -> tuple[list[Recheck], list[int]]:
+    """For each provisional year: rechecked (its data is now installed) with the dates that fall
+    on a holiday, or still provisional. Returns (rechecks, years still provisional)."""
+    done: list[Recheck] = []
+    waiting: list[int] = []
+    for year in sorted(set(years)):
+        if not holidays.has_year(year):
+            waiting.append(year)
+            continue
+        found = tuple(
+            warning
+            for key, day in sorted(dates.items(), key=lambda item: (item[1], item[0]))
+            if day.year == year
+            for warning in holidays.warnings_for(key, day)
+        )
+        done.append(Recheck(year, found))
+    return done, waiting

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from workflow.calendar import HolidayCalendar, PlanReport, check_plan, compute_bounds
+from workflow.calendar import HolidayCalendar, PlanReport, check_plan, compute_bounds, provisional_years
 from workflow.clock import Clock
 from workflow.commands.jurisdictions import resolve_jurisdiction
 from workflow.commands.reminders import write_reminders, write_round_reminders
@@ -132,6 +132,7 @@ def _new_election(
         phase_entered_on={first_phase: local_date(now, jurisdiction.timezone).isoformat()},
         parent_election_id=plan.parent_election,
         blocked_reasons=[],
+        provisional_years=provisional_years(report),
         created_at=now,
         updated_at=now,
     )
