@@ -17,6 +17,7 @@ def test_every_kind_loads_with_sources():
         "people_congress",
         "people_congress_by_election",
         "party_branch",
+        "residents_by_election",
         "residents_committee",
         "residents_recall",
         "village_by_election",
