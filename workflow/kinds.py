@@ -184,7 +184,13 @@ class KindSpec(_Strict):
     @classmethod
     def _counting(cls, value: dict[str, Any]) -> dict[str, Any]:
         if value:  # thresholds and ratios must parse (workflow/rules/counting_params.py)
-            CountingParams.from_table("", value)
+            base = {k: v for k, v in value.items() if k != "methods"}
+            CountingParams.from_table("", base)
+            for method, overlay in value.get("methods", {}).items():
+                try:
+                    CountingParams.from_table("", {**base, **overlay})
+                except ValueError as exc:
+                    raise ValueError(f"methods.{method}：{exc}") from None
         return value
 
     @model_validator(mode="after")
@@ -538,12 +544,29 @@ def resolve_kind(
     return _resolved(key, version, _variant_for(key, jurisdiction, directory, on), directory)
 
 
-def counting_params(kind: str | KindSpec) -> CountingParams:
-    """A kind's counting rules (from its key or its spec); a broken table is a DomainError
-    naming the key."""
+def counting_table(spec: KindSpec, method: str | None = None) -> dict[str, Any]:
+    """The kind's `[counting]` table, with the overlay of a voting method where the kind offers
+    several (`[counting.methods.<method>]`, e.g. RCL 2025 art. 19 ¶1: households or residents'
+    representatives); an unknown method is a DomainError listing the kind's."""
+    table = {k: v for k, v in spec.counting.items() if k != "methods"}
+    if method is None:
+        return table
+    methods = spec.counting.get("methods", {})
+    if method not in methods:
+        known = "、".join(methods) or "无"
+        raise DomainError("E_UNKNOWN_METHOD", f"{spec.name}没有选举方式 {method!r}（可用：{known}）", "method")
+    overlay = methods[method]
+    merged = {**table, **{k: v for k, v in overlay.items() if k != "sources"}}
+    merged["sources"] = {**table.get("sources", {}), **overlay.get("sources", {})}
+    return merged
+
+
+def counting_params(kind: str | KindSpec, method: str | None = None) -> CountingParams:
+    """A kind's counting rules (from its key or its spec), for a voting method where given; a
+    broken table is a DomainError naming the key."""
     spec = get_kind(kind) if isinstance(kind, str) else kind
     try:
-        return CountingParams.from_table(spec.key, spec.counting)
+        return CountingParams.from_table(spec.key, counting_table(spec, method))
     except ValueError as exc:
         raise DomainError(
             "E_KIND_INVALID", f"选举类型 {spec.key} 的计票参数有误：{exc}", "counting"
