@@ -79,7 +79,9 @@ def test_a_backdated_voter_list_is_refused_and_appeals_stay_open(registration, d
 
 def test_list_and_appeal_dates_name_their_rule():
     day = date(2011, 10, 9)
-    kwargs = {"start": date(2011, 8, 1), "election_day": day, "today": date(2011, 12, 1)}
+    # The citations come from the election's kind (config/kinds: the 2020 Election Law's numbering).
+    cited = {"list_source": "选举法第二十八条", "appeals_source": "选举法第二十九条"}
+    kwargs = {"start": date(2011, 8, 1), "election_day": day, "today": date(2011, 12, 1), **cited}
     assert check_list_date(date(2011, 9, 5), **kwargs) == date(2011, 9, 5)
     for on, article in ((date(1950, 1, 1), "第二十八条"), (date(2011, 10, 10), "第二十八条")):
         with pytest.raises(DomainError) as refused:
@@ -93,7 +95,7 @@ def test_list_and_appeal_dates_name_their_rule():
     assert supplement.value.field == "on"
     assert check_appeal_date(day, election_day=day) == day
     with pytest.raises(DomainError) as late:
-        check_appeal_date(date(2011, 10, 10), election_day=day)
+        check_appeal_date(date(2011, 10, 10), election_day=day, source="选举法第二十九条")
     assert "第二十九条" in late.value.message
 
 

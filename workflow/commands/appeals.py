@@ -98,7 +98,9 @@ def file_appeal(
     published, _last_day = window(election)
     today = voter_list.today_for(election, clock)
     filed_on = filed_on or today
-    check_appeal_date(filed_on, election_day=election.anchor_date)  # EL 29: before election day
+    check_appeal_date(  # EL 29: before election day
+        filed_on, election_day=election.anchor_date, source=elections.kind_of(election).cite("appeals")
+    )
     check_filing(
         filed_on=filed_on,
         today=today,

@@ -185,7 +185,14 @@ def _check_date(election: Election, on: date | None, clock: Clock, *, first: boo
         election_day=election.anchor_date,
         today=today,
         first_published=first_published,
+        list_source=_source(election, LIST_MILESTONE),
+        appeals_source=elections.kind_of(election).cite("appeals"),
     )
+
+
+def _source(election: Election, key: str) -> str:
+    spec = elections.kind_of(election).milestones.get(key)
+    return spec.source if spec else ""
 
 
 def _district_row(district: District, version: int, voters: int, changes: int) -> dict:
