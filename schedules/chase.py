@@ -24,7 +24,7 @@ from schedules.delivery import contact_channels, enqueue
 from workflow.clock import Clock
 from workflow.errors import DomainError
 from workflow.events import MilestoneChased
-from workflow.kinds import get_kind
+from workflow.kinds import kind_of_election
 from workflow.store.audit import record
 from workflow.store.models import Election, Notification
 from workflow.timeutil import local_date
@@ -114,7 +114,7 @@ def chase(
 def _chase_election(
     session: Session, election: Election, keys: list[str | None], *, clock: Clock, actor: str
 ) -> list[ChaseResult]:
-    kind = get_kind(election.kind)
+    kind = kind_of_election(election)  # the variant's milestones are its rows
     today = local_date(clock.now(), election.jurisdiction.timezone)
     lead = max(kind.reminders.lead_days, default=0)
     by_key = {m.key: m for m in election.milestones}

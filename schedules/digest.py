@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from schedules.notify import Outbox, committee_recipients
 from workflow.clock import Clock
-from workflow.kinds import get_kind
+from workflow.kinds import kind_of_election
 from workflow.machine import FINAL_STATES, state_name
 from workflow.store import Database
 from workflow.store.audit import HEAD_ID
@@ -55,7 +55,7 @@ class DigestItem:
 
 def election_lines(election: Election, today) -> list[str]:
     """The digest lines of one election (empty when nothing is overdue, due soon or blocked)."""
-    kind = get_kind(election.kind)
+    kind = kind_of_election(election)  # the variant's milestones are its rows
     lines: list[str] = []
     for m in election.milestones:
         spec = kind.milestones[m.key]

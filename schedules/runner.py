@@ -22,6 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from config.settings import Settings
 from schedules.delivery import deliver_due
 from schedules.digest import write_digests
+from schedules.holidays import recheck_holidays
 from schedules.sweep import sweep
 from workflow.clock import Clock, SystemClock
 from workflow.store import Database
@@ -49,6 +50,10 @@ def build_scheduler(
             log.exception("sweep failed")
 
     def run_digest() -> None:
+        try:  # provisional dates rechecked once a year's holidays are installed (issue 14)
+            recheck_holidays(db, clock)
+        except Exception:
+            log.exception("holiday recheck failed")
         try:
             write_digests(db, clock)
         except Exception:

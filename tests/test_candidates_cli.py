@@ -189,6 +189,11 @@ def test_candidates_flow_on_the_command_line(setup):
         "--json",
     )
     assert code == 0 and json.loads(out)["scrutineers"] == ["丙", "丁"]
+    code, out = run(  # EL 43 ¶2: a candidate's close relative may not scrutinise
+        "candidates", "mobile-boxes", "add", e, "--district", "01", "--label", "2号", "--reason", "病残",
+        "--scrutineer", "庚", "--scrutineer", "辛", "--staff", "壬", "--relative", "辛:李四:女儿", "--json",
+    )
+    assert code == 2 and json.loads(out)["error"]["code"] == "E_SCRUTINEER_IS_RELATIVE"
     code, out = run("results", "show", e, "--json")
     assert code == 0 and json.loads(out)["districts"][0]["status"] == "awaiting"
     code, out = run("results", "publish", e, "--json")

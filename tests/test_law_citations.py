@@ -18,11 +18,14 @@ from workflow.kinds import KindSpec, all_kinds, all_variants, resolve_kind
 NUMERAL = "[一二三四五六七八九十百零〇]+"
 REFERENCE = re.compile(rf"第({NUMERAL})条(?:第({NUMERAL})款)?(?:第({NUMERAL})项)?")
 LAW = re.compile(
-    r"(选举法（20\d\d年修正）|选举法|地方组织法（20\d\d年修正）|地方组织法|村委会组织法|居委会组织法|浙江省选举实施细则)"
+    r"(选举法（20\d\d年修正）|选举法|地方组织法（20\d\d年修正）|地方组织法|村委会组织法|居委会组织法|浙江省选举实施细则|中国共产党基层组织选举工作条例)"
 )
 UNNUMBERED = (
     "省级",
     "《中国共产党基层组织选举工作条例》",
+    "《中国共产党支部工作条例（试行）》第六章",
+    # Numbered items, not articles: item 4 is checked in tests/test_law_voter_exclusions.py.
+    "《全国人民代表大会常务委员会关于县级以下人民代表大会代表直接选举的若干规定》第四项",  # its article number is not verified (laws folder)
     "选举法（2010年修正）",
     "地方组织法（2004年修正）",
     "湖北省",
@@ -43,6 +46,7 @@ FILES = {
     ("居委会组织法", "2025"): "城市居民委员会组织法(2025",
 }
 ZHEJIANG = "浙江省县、乡两级人民代表大会代表选举实施细则"
+PARTY = "中国共产党基层组织选举工作条例(2020"
 _DIGITS = "〇一二三四五六七八九"
 
 
@@ -72,6 +76,8 @@ def citations(spec: KindSpec) -> list[tuple[str, str, tuple[str, ...]]]:
                 numbers.append("两个月" if bound.months == 2 else f"{chinese(bound.months)}个月")
             elif bound.days and (bound.from_ == "anchor" or bound is m.earliest or m.earliest is None):
                 numbers.append(f"{chinese(abs(bound.days))}日")
+        if m.limit is not None and m.limit.months and m.limit.months % 12 == 0:
+            numbers.append(f"{m.limit.months // 12}年")  # the party regulation writes 1年
         found.append((f"milestones.{key}", m.source, tuple(numbers)))
     counting = spec.counting
     if counting.get("source"):
@@ -93,12 +99,18 @@ def citations(spec: KindSpec) -> list[tuple[str, str, tuple[str, ...]]]:
                 (f"{chinese(low)}至{chinese(high)}人",),
             )
         )
+    if spec.candidates.get("no_committee_source"):
+        below = spec.candidates["no_committee_below_members"]
+        found.append(("candidates.no_committee_source", spec.candidates["no_committee_source"], ()))
+        assert f"不足{below}人" in spec.candidates["no_committee_text"]
     return found
 
 
 def law_file(name: str, spec: KindSpec, where: str) -> str:
     if name == "浙江省选举实施细则":
         return ZHEJIANG
+    if name == "中国共产党基层组织选举工作条例":
+        return PARTY
     statute = spec.statute
     if name.startswith("选举法（"):  # an explicit version, e.g. 选举法（2020年修正）
         return FILES[("选举法", name[4:8])]

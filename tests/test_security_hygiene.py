@@ -79,23 +79,23 @@ def test_a_backdated_voter_list_is_refused_and_appeals_stay_open(registration, d
 
 def test_list_and_appeal_dates_name_their_rule():
     day = date(2011, 10, 9)
-    # The rules are the kind's citations (config/kinds/people_congress.toml), passed in.
-    rules = {"list_rule": "选举法第二十八条", "appeal_rule": "选举法第二十九条"}
-    kwargs = {"start": date(2011, 8, 1), "election_day": day, "today": date(2011, 12, 1), **rules}
+    # The citations come from the election's kind (config/kinds: the 2020 Election Law's numbering).
+    cited = {"list_source": "选举法第二十八条", "appeals_source": "选举法第二十九条"}
+    kwargs = {"start": date(2011, 8, 1), "election_day": day, "today": date(2011, 12, 1), **cited}
     assert check_list_date(date(2011, 9, 5), **kwargs) == date(2011, 9, 5)
     for on, article in ((date(1950, 1, 1), "第二十八条"), (date(2011, 10, 10), "第二十八条")):
         with pytest.raises(DomainError) as refused:
             check_list_date(on, **kwargs)
         assert refused.value.code == "E_DATE_OUT_OF_RANGE" and article in refused.value.message
     with pytest.raises(DomainError) as future:
-        check_list_date(date(2011, 9, 5), start=date(2011, 8, 1), election_day=day, today=date(2011, 9, 4), **rules)
+        check_list_date(date(2011, 9, 5), start=date(2011, 8, 1), election_day=day, today=date(2011, 9, 4))
     assert future.value.code == "E_DATE_IN_FUTURE"
     with pytest.raises(DomainError) as supplement:
         check_list_date(date(2011, 9, 4), **kwargs, first_published=date(2011, 9, 5))
     assert supplement.value.field == "on"
-    assert check_appeal_date(day, election_day=day, appeal_rule=rules["appeal_rule"]) == day
+    assert check_appeal_date(day, election_day=day) == day
     with pytest.raises(DomainError) as late:
-        check_appeal_date(date(2011, 10, 10), election_day=day, appeal_rule=rules["appeal_rule"])
+        check_appeal_date(date(2011, 10, 10), election_day=day, source="选举法第二十九条")
     assert "第二十九条" in late.value.message
 
 

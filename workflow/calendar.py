@@ -8,7 +8,7 @@ month's last day (Civil Code art. 202), which pendulum's month arithmetic does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -159,6 +159,63 @@ def compute_bounds(
     return bounds
 
 
+def _approved_move(
+    kind: KindSpec,
+    key: str,
+    when: date,
+    anchor: date,
+    planned: Mapping[str, date],
+    bounds: Mapping[str, tuple[date | None, date | None]],
+) -> tuple[list[str], list[Warning]]:
+    """A planned date off `key`'s statutory bounds that an approval milestone may allow ("needs
+    approval of Y before Z"): lawful when the approval is planned on or before it and the date
+    is within the approval's `limit`; else the problems say which approval is missing."""
+    spec = kind.milestones[key]
+    problems: list[str] = []
+    for approval in kind.approvals_of(key):
+        limit = _resolve(approval.limit, anchor, planned) if approval.limit else None
+        approved_on = planned.get(approval.key)
+        if limit is not None and when > limit:
+            problems.append(
+                f"「{spec.name}」计划日期 {when} 超过经批准可推迟的最迟日期 {limit}（{approval.rule}）"
+            )
+        elif approved_on is None or approved_on > when:
+            problems.append(
+                f"「{spec.name}」计划日期 {when} 不在法定期限内，须在此前经{approval.approver}同意"
+                f"（{approval.rule}）"
+            )
+        else:
+            return [], [
+                Warning(
+                    key,
+                    "W_APPROVED_MOVE",
+                    f"「{spec.name}」计划日期 {when} 不在法定期限内，已计划于 {approved_on} "
+                    f"经{approval.approver}同意（{approval.source}）",
+                )
+            ]
+    return problems, []
+
+
+def refusal_after(
+    kind: KindSpec,
+    key: str,
+    anchor: date,
+    on: date,
+    known: Mapping[str, date] | None = None,
+) -> str | None:
+    """Why an act dated `on` comes too late for a cutoff or filing milestone (`key`), e.g. a
+    late registration after Zhejiang's E − 12 (art. 29); None while it is still open. `known`
+    holds the dates the milestone's bound counts from (actual, else planned)."""
+    spec = kind.milestones[key]
+    if spec.type not in ("cutoff", "filing"):
+        raise ValueError(f"{key} is not a cutoff or filing milestone")
+    _, last = compute_bounds(kind, anchor, known or {})[key]
+    if last is None or on <= last:
+        return None
+    act = spec.refuses or spec.name
+    return f"{on} 已过{spec.name}（{last}），不能{act}：{spec.rule}"
+
+
 def check_plan(
     kind: KindSpec,
     anchor: date,
@@ -168,15 +225,21 @@ def check_plan(
     """Check a committee's plan against every statutory bound and ordering rule."""
     bounds = compute_bounds(kind, anchor, planned)
     checks: list[MilestoneCheck] = []
+    approved_notes: list[Warning] = []
     for key, spec in kind.milestones.items():
         earliest, latest = bounds[key]
         when = latest if spec.computed else planned.get(key)
         problems: list[str] = []
         if when is not None and not spec.computed:
+            off_bounds = []
             if latest is not None and when > latest:
-                problems.append(f"计划日期 {when} 晚于法定最迟日期 {latest}")
+                off_bounds.append(f"计划日期 {when} 晚于法定最迟日期 {latest}")
             if earliest is not None and when < earliest:
-                problems.append(f"计划日期 {when} 早于法定最早日期 {earliest}")
+                off_bounds.append(f"计划日期 {when} 早于法定最早日期 {earliest}")
+            if off_bounds and kind.approvals_of(key):
+                off_bounds, note = _approved_move(kind, key, when, anchor, planned, bounds)
+                approved_notes.extend(note)
+            problems.extend(off_bounds)
             for other in spec.requires:
                 other_when = planned.get(other)
                 if other_when is not None and when < other_when:
@@ -204,7 +267,7 @@ def check_plan(
                 problems=tuple(problems),
             )
         )
-    warnings: list[Warning] = list(_reading_warnings(kind, checks))
+    warnings: list[Warning] = [*_reading_warnings(kind, checks), *approved_notes]
     if holidays is not None:
         for check in checks:
             if check.planned is not None:
@@ -263,6 +326,14 @@ class HolidayCalendar:
             return []
         return [Warning(key, "W_HOLIDAY", f"计划日期 {day} 是法定节假日（{name}），工作人员可能休假")]
 
+    def has_year(self, year: int) -> bool:
+        """Whether the installed data covers `year` (the State Council has published it)."""
+        try:
+            self.holiday_name(date(year, 1, 1))
+        except LookupError:
+            return False
+        return True
+
     def provisional(self, days: Mapping[str, date]) -> dict[str, date]:
         """The dates (by milestone key) in years without holiday data: to be checked again,
         and the committee told, once the State Council's calendar for that year is installed."""
@@ -273,3 +344,47 @@ class HolidayCalendar:
             except LookupError:
                 result[key] = day
         return result
+
+
+def provisional_years(report: PlanReport) -> list[int]:
+    """The years of a checked plan's dates that were provisional (no holiday data installed)."""
+    planned = {m.key: m.planned for m in report.milestones}
+    return sorted(
+        {planned[w.key].year for w in report.warnings if w.code == "W_NO_HOLIDAY_DATA" and planned.get(w.key)}
+    )
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """The outcome of checking one year's provisional dates once its holiday data is installed."""
+
+    year: int
+    holidays: tuple[Warning, ...]  # the dates that fall on a statutory holiday
+
+    def message(self, title: str, names: Mapping[str, str]) -> str:
+        head = f"【节假日复核】{title}：{self.year}年法定节假日安排已发布，原暂定日期已重新检查。"
+        if not self.holidays:
+            return head + "均不在法定节假日。"
+        lines = [f"「{names.get(w.key or '', w.key)}」{w.message}" for w in self.holidays]
+        return head + "以下日期需调整或确认：\n" + "\n".join(f"  · {line}" for line in lines)
+
+
+def recheck_provisional(
+    years: Iterable[int], dates: Mapping[str, date], holidays: HolidayCalendar
+) -> tuple[list[Recheck], list[int]]:
+    """For each provisional year: rechecked (its data is now installed) with the dates that fall
+    on a holiday, or still provisional. Returns (rechecks, years still provisional)."""
+    done: list[Recheck] = []
+    waiting: list[int] = []
+    for year in sorted(set(years)):
+        if not holidays.has_year(year):
+            waiting.append(year)
+            continue
+        found = tuple(
+            warning
+            for key, day in sorted(dates.items(), key=lambda item: (item[1], item[0]))
+            if day.year == year
+            for warning in holidays.warnings_for(key, day)
+        )
+        done.append(Recheck(year, found))
+    return done, waiting

@@ -38,8 +38,19 @@ class BoundSpec(_Strict):
     fallback: Literal["anchor"] | None = None
 
 
+MILESTONE_TYPES = ("task", "cutoff", "filing", "deadline", "approval")
+# task: an act the committee does (the default). cutoff: the last day an act by others is
+# accepted (Zhejiang art. 29: late registration until E − 12); filing: "file within N days of
+# X" (the last day to file, counted from X's date); deadline: a date the law fixes that other
+# milestones must respect (`before`). The three are computed: the date is the bound itself.
+# approval: "needs approval of Y before Z" — moving `approves` off its statutory bounds (up to
+# `limit`, if the rule sets one) is lawful only with this approval done before it.
+COMPUTED_TYPES = ("cutoff", "filing", "deadline")
+
+
 class MilestoneSpec(_Strict):
     key: str
+    type: Literal["task", "cutoff", "filing", "deadline", "approval"] = "task"
     name: str
     phase: str
     source: str  # law and article, e.g. 选举法第二十八条
@@ -53,6 +64,25 @@ class MilestoneSpec(_Strict):
     computed: bool = False  # the date is the bound itself; a plan may not set it
     missing: str | None = None  # what a refused guard says, e.g. 正式代表候选人名单尚未公布
     template: str | None = None  # notice published to complete this milestone
+    approves: str | None = None  # approval: the milestone whose date it lets move
+    approver: str | None = None  # approval: who approves, e.g. 本级选举委员会
+    limit: BoundSpec | None = None  # approval: the furthest the approved date may move
+    refuses: str | None = None  # cutoff/filing: the act refused after it, e.g. 补办选民登记
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("type") in COMPUTED_TYPES:
+            data = {**data, "computed": True}
+        return data
+
+    @model_validator(mode="after")
+    def _type_fields(self) -> MilestoneSpec:
+        if self.type == "approval" and not (self.approves and self.approver):
+            raise ValueError(f"milestones.{self.key}：approval 节点须有 approves 和 approver")
+        if self.type != "approval" and (self.approves or self.approver or self.limit):
+            raise ValueError(f"milestones.{self.key}：approves/approver/limit 只用于 approval 节点")
+        return self
 
     @property
     def rule(self) -> str:
@@ -157,7 +187,13 @@ class KindSpec(_Strict):
     @classmethod
     def _counting(cls, value: dict[str, Any]) -> dict[str, Any]:
         if value:  # thresholds and ratios must parse (workflow/rules/counting_params.py)
-            CountingParams.from_table("", value)
+            base = {k: v for k, v in value.items() if k != "methods"}
+            CountingParams.from_table("", base)
+            for method, overlay in value.get("methods", {}).items():
+                try:
+                    CountingParams.from_table("", {**base, **overlay})
+                except ValueError as exc:
+                    raise ValueError(f"methods.{method}：{exc}") from None
         return value
 
     @model_validator(mode="after")
@@ -180,6 +216,10 @@ class KindSpec(_Strict):
             for other in milestone.requires:
                 if other not in self.milestones or other == key:
                     raise ValueError(f"milestones.{key}.requires：未知节点 {other!r}")
+            if milestone.approves and milestone.approves not in self.milestones:
+                raise ValueError(f"milestones.{key}.approves：未知节点 {milestone.approves!r}")
+            if milestone.limit and milestone.limit.from_ != ANCHOR and milestone.limit.from_ not in self.milestones:
+                raise ValueError(f"milestones.{key}.limit.from：未知节点 {milestone.limit.from_!r}")
             if milestone.computed and milestone.latest is None:
                 raise ValueError(f"milestones.{key}：computed 节点必须有 latest")
         for phase in self.phases:
@@ -235,6 +275,10 @@ class KindSpec(_Strict):
         for key in self.milestones:
             visit(key, ())
         return order
+
+    def approvals_of(self, key: str) -> tuple[MilestoneSpec, ...]:
+        """The approval milestones that let `key` move off its statutory bounds."""
+        return tuple(m for m in self.milestones.values() if m.approves == key)
 
     def requirements_of(self, target: str) -> tuple[str, ...]:
         """Milestones a transition into `target` (a phase key or "closed") requires."""
@@ -315,6 +359,7 @@ _VARIANT_KEYS = {
     "counting",
     "candidates",
     "versions",
+    "remove_milestones",
 }
 
 
@@ -435,6 +480,7 @@ def _resolved(key: str, statute: str | None, variant: str | None, directory: Pat
             "",
             provenance,
         )
+        data = _without(data, tuple(vdata.get("remove_milestones", ())), origin_name, provenance)
     try:
         spec = KindSpec.model_validate(
             {**data, "statute": statute, "variant": variant, "provenance": provenance}
@@ -448,11 +494,42 @@ def _resolved(key: str, statute: str | None, variant: str | None, directory: Pat
             f"{first['msg'].removeprefix('Value error, ')}",
             where,
         ) from exc
-    if set(spec.milestones) != set(base.milestones):
-        raise DomainError(
-            "E_KIND_INVALID", f"地方变体 {variant} 不能增删节点，只能修改节点的期限、依据和文字", "milestones"
-        )
+    for key in set(spec.milestones) - set(base.milestones):
+        provenance.setdefault(f"milestones.{key}", origin_name or "")
     return spec
+
+
+def _without(
+    data: dict[str, Any], removed: tuple[str, ...], origin: str, provenance: dict[str, str]
+) -> dict[str, Any]:
+    """The kind's data without the milestones a variant removes, and without every guard and
+    ordering that names them (a bound counted from a removed milestone stays an error)."""
+    if not removed:
+        return data
+    unknown = [key for key in removed if key not in data.get("milestones", {})]
+    if unknown:
+        raise DomainError(
+            "E_KIND_INVALID", f"地方变体删除了不存在的节点 {unknown[0]!r}", "remove_milestones"
+        )
+
+    def kept(keys: Any) -> list[str]:
+        return [k for k in keys or () if k not in removed]
+
+    milestones = {}
+    for key, value in data["milestones"].items():
+        if key in removed:
+            provenance[f"milestones.{key}"] = f"{origin}（删除）"
+            continue
+        value = dict(value)
+        for field in ("before", "requires"):
+            if field in value:
+                value[field] = kept(value[field])
+        milestones[key] = value
+    phases = [{**p, "requires": kept(p.get("requires"))} for p in data["phases"]]
+    closing = dict(data.get("closing", {}))
+    if "requires" in closing:
+        closing["requires"] = kept(closing["requires"])
+    return {**data, "milestones": milestones, "phases": phases, "closing": closing}
 
 
 def resolve_kind(
@@ -471,13 +548,42 @@ def resolve_kind(
     return _resolved(key, version, _variant_for(key, jurisdiction, directory, on), directory)
 
 
-def counting_params(kind: str | KindSpec) -> CountingParams:
-    """A kind's counting rules (from its key or its spec); a broken table is a DomainError
-    naming the key."""
+def counting_table(spec: KindSpec, method: str | None = None) -> dict[str, Any]:
+    """The kind's `[counting]` table, with the overlay of a voting method where the kind offers
+    several (`[counting.methods.<method>]`, e.g. RCL 2025 art. 19 ¶1: households or residents'
+    representatives); an unknown method is a DomainError listing the kind's."""
+    table = {k: v for k, v in spec.counting.items() if k != "methods"}
+    if method is None:
+        return table
+    methods = spec.counting.get("methods", {})
+    if method not in methods:
+        known = "、".join(methods) or "无"
+        raise DomainError("E_UNKNOWN_METHOD", f"{spec.name}没有选举方式 {method!r}（可用：{known}）", "method")
+    overlay = methods[method]
+    merged = {**table, **{k: v for k, v in overlay.items() if k != "sources"}}
+    merged["sources"] = {**table.get("sources", {}), **overlay.get("sources", {})}
+    return merged
+
+
+def counting_params(kind: str | KindSpec, method: str | None = None) -> CountingParams:
+    """A kind's counting rules (from its key or its spec), for a voting method where given; a
+    broken table is a DomainError naming the key."""
     spec = get_kind(kind) if isinstance(kind, str) else kind
     try:
-        return CountingParams.from_table(spec.key, spec.counting)
+        return CountingParams.from_table(spec.key, counting_table(spec, method))
     except ValueError as exc:
         raise DomainError(
             "E_KIND_INVALID", f"选举类型 {spec.key} 的计票参数有误：{exc}", "counting"
         ) from None
+
+
+def kind_of_election(election: Any) -> KindSpec:
+    """The kind as it applies to a stored election (anything with `kind`, `jurisdiction.code`,
+    `anchor_date` and `statute`): its statute version and its province's variant, whose
+    milestones (a variant may add some) are the election's milestone rows."""
+    return resolve_kind(
+        election.kind,
+        jurisdiction=election.jurisdiction.code,
+        on=election.anchor_date,
+        statute=election.statute,
+    )

@@ -36,6 +36,7 @@ _ALLOWED_KEYS = {
     "phases",
     "parent_election",
     "seats",
+    "members",
 }
 _LEVELS = ("province", "city", "county", "township", "community", "village", "party_org")
 
@@ -65,6 +66,16 @@ class Plan:
     phases: dict[str, PhaseWindow] = field(default_factory=dict)
     parent_election: int | None = None
     seats: int | None = None  # members to elect (a committee's size), checked against the kind
+    members: int | None = None  # a party branch's full members (正式党员), which decide its posts
+
+    def not_applicable(self) -> dict[str, str]:
+        """Milestones that do not apply to this election, each with the reason (the rule): a
+        party branch of fewer full members than the kind's threshold has no committee, so the
+        committee's first meeting is not held."""
+        rule = no_committee_rule(self.kind, self.members)
+        if rule is None:
+            return {}
+        return {key: rule for key in self.kind.candidates.get("no_committee_waives", ())}
 
 
 def _bad(field_name: str, message: str, code: str = "E_PLAN_INVALID") -> DomainError:
@@ -170,17 +181,49 @@ def parse_plan(data: dict[str, Any]) -> Plan:
     if parent is not None and (not isinstance(parent, int) or parent <= 0):
         raise _bad("parent_election", "parent_election 应为上级选举的编号（正整数）")
 
-    seats = _parse_seats(kind, data.get("seats"))
-    return Plan(kind, title.strip(), jurisdiction, anchor, statute, milestones, phases, parent, seats)
+    members = _parse_members(kind, data.get("members"))
+    seats = _parse_seats(kind, data.get("seats"), members)
+    return Plan(kind, title.strip(), jurisdiction, anchor, statute, milestones, phases, parent, seats, members)
 
 
-def _parse_seats(kind: KindSpec, value: Any) -> int | None:
+def no_committee_rule(kind: KindSpec, members: int | None) -> str | None:
+    """The rule (source：text) when a branch of `members` full members has no committee
+    (`[candidates] no_committee_below_members`), else None."""
+    below = kind.candidates.get("no_committee_below_members")
+    if below is None or members is None or members >= below:
+        return None
+    return f"{kind.candidates['no_committee_source']}：{kind.candidates['no_committee_text']}"
+
+
+def _parse_members(kind: KindSpec, value: Any) -> int | None:
+    if value is None:
+        return None
+    if "no_committee_below_members" not in kind.candidates:
+        raise _bad("members", f"{kind.name}不使用 members（正式党员人数）")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _bad("members", f"members 应为正整数（正式党员人数），收到 {value!r}")
+    return value
+
+
+def _parse_seats(kind: KindSpec, value: Any, members: int | None = None) -> int | None:
     """The plan's number of members to elect, within the kind's lawful committee size
-    (`[candidates] committee_min`/`committee_max`, cited by `committee_source`)."""
+    (`[candidates] committee_min`/`committee_max`, cited by `committee_source`); a party
+    branch too small for a committee elects only its secretary (and, if needed, a deputy)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise _bad("seats", f"seats 应为正整数，收到 {value!r}")
+    no_committee = no_committee_rule(kind, members)
+    if no_committee is not None:
+        most = kind.candidates["no_committee_max_seats"]
+        if value > most:
+            raise _bad(
+                "seats",
+                f"正式党员 {members} 人，不设支部委员会，只选书记（必要时副书记）至多 {most} 名，"
+                f"计划应选 {value} 名（{no_committee}）",
+                "E_SEATS_OUT_OF_RANGE",
+            )
+        return value
     low, high = kind.candidates.get("committee_min"), kind.candidates.get("committee_max")
     if (low is not None and value < low) or (high is not None and value > high):
         source = kind.candidates.get("committee_source") or kind.name

@@ -7,6 +7,7 @@ import typer
 from service.cli.common import JSON, Reply, run
 from service.cli.voting import DISTRICT
 from workflow.commands import candidate_polling
+from workflow.errors import DomainError
 
 app = typer.Typer(help="流动票箱（选举法第三十八条）", no_args_is_help=True)
 
@@ -23,11 +24,20 @@ def boxes_add(
     voters: int = typer.Option(None, "--voters", help="使用流动票箱的选民数"),
     issued: int = typer.Option(None, "--issued", help="发出选票数"),
     returned: int = typer.Option(None, "--returned", help="收回选票数"),
+    relative: list[str] = typer.Option(
+        [], "--relative", help="监票人与候选人的亲属关系「监票人:候选人:关系」（近亲属不得监票，可多次）"
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """登记流动票箱（选举法第三十八条；至少两名监票人）。"""
+    """登记流动票箱（选举法第三十八条；至少两名监票人；候选人的近亲属不得担任监票人）。"""
 
     def work(s, cli) -> Reply:
+        ties = []
+        for text in relative:
+            parts = text.replace("：", ":").split(":")
+            if len(parts) != 3 or not all(p.strip() for p in parts):
+                raise DomainError("E_BAD_RELATIVE", f"--relative 应为「监票人:候选人:关系」，收到 {text!r}", "relative")
+            ties.append((parts[0], parts[1], parts[2]))
         b = candidate_polling.record_mobile_box(
             s,
             election_id,
@@ -39,6 +49,7 @@ def boxes_add(
             voters_served=voters,
             ballots_issued=issued,
             ballots_returned=returned,
+            relatives=ties,
             clock=cli.clock,
             actor=cli.actor,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -154,9 +155,16 @@ def voters_add(
     proof: str = typer.Option(None, "--proof", help="证明（流动人口须提交户籍地选民资格证明）"),
     group: str = typer.Option(None, "--group", help="选民小组"),
     address: str = typer.Option(None, "--address", help="住址"),
+    resident_since: datetime = typer.Option(
+        None, "--resident-since", formats=["%Y-%m-%d"], help="村委会选举：户籍不在本村者在本村居住（或从事村务工作）的起始日期"
+    ),
+    basis: str = typer.Option(None, "--basis", help="村委会选举：在本村居住 / 在本村从事村务工作（2026年起）"),
+    applied: bool = typer.Option(False, "--applied", help="村委会选举：本人已申请参加选举"),
+    consent: str = typer.Option(None, "--consent", help="村委会选举：同意其参加选举的村民会议或村民代表会议及日期"),
     as_json: bool = JSON,
 ) -> None:
-    """登记一名选民（新满十八周岁、迁入、流动人口、恢复政治权利）。"""
+    """登记一名选民（新满十八周岁、迁入、流动人口、恢复政治权利）。村委会选举中户籍不在本村的
+    公民须居住一年以上、本人申请并经村民会议或村民代表会议同意（村委会组织法）。"""
 
     def work(session, cli) -> Reply:
         voter = register_levels.add_voter(
@@ -169,6 +177,10 @@ def voters_add(
             proof=proof,
             voter_group=group,
             address=address,
+            resident_since=resident_since.date() if resident_since else None,
+            basis=basis,
+            applied=applied,
+            consent=consent,
             clock=cli.clock,
             actor=cli.actor,
         )

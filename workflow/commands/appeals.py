@@ -98,11 +98,8 @@ def file_appeal(
     published, _last_day = window(election)
     today = voter_list.today_for(election, clock)
     filed_on = filed_on or today
-    kind = elections.kind_of(election)  # its statute version's citation of the appeal rule
-    check_appeal_date(
-        filed_on,
-        election_day=election.anchor_date,
-        appeal_rule=kind.citations.get("appeals", kind.milestones[LIST_MILESTONE].source),
+    check_appeal_date(  # EL 29: before election day
+        filed_on, election_day=election.anchor_date, source=elections.kind_of(election).cite("appeals")
     )
     check_filing(
         filed_on=filed_on,

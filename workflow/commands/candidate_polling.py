@@ -134,6 +134,7 @@ def record_mobile_box(
     voters_served: int | None = None,
     ballots_issued: int | None = None,
     ballots_returned: int | None = None,
+    relatives: Sequence[tuple[str, str, str]] = (),
 ) -> MobileBox:
     election = active_election(session, election_id)
     get_list(session, election_id, district)
@@ -144,7 +145,7 @@ def record_mobile_box(
             "reason",
         )
     names = [c.name for c in candidates_of(session, election_id, district, ACTIVE)]
-    cleaned = polling.check_mobile_box(rules_for(election), scrutineers, names, staff)
+    cleaned = polling.check_mobile_box(rules_for(election), scrutineers, names, staff, relatives)
     if ballots_issued is not None and ballots_returned is not None and ballots_returned > ballots_issued:
         raise DomainError(
             "E_BALLOTS_EXCEED",

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from workflow.calendar import HolidayCalendar, PlanReport, check_plan, compute_bounds
+from workflow.calendar import HolidayCalendar, PlanReport, check_plan, compute_bounds, provisional_years
 from workflow.clock import Clock
 from workflow.commands.jurisdictions import resolve_jurisdiction
 from workflow.commands.reminders import write_reminders, write_round_reminders
@@ -133,9 +133,11 @@ def _new_election(
         phase_entered_on={first_phase: local_date(now, jurisdiction.timezone).isoformat()},
         parent_election_id=plan.parent_election,
         blocked_reasons=[],
+        provisional_years=provisional_years(report),
         created_at=now,
         updated_at=now,
     )
+    not_applicable = plan.not_applicable()  # e.g. no committee meeting in a small branch
     for check in report.milestones:
         election.milestones.append(
             Milestone(
@@ -144,7 +146,8 @@ def _new_election(
                 planned_date=check.planned,
                 earliest=check.earliest,
                 latest=check.latest,
-                status=MilestoneStatus.PENDING,
+                status=MilestoneStatus.WAIVED if check.key in not_applicable else MilestoneStatus.PENDING,
+                waived_reason=not_applicable.get(check.key),
             )
         )
     return election

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
-from workflow.kinds import get_kind
+from workflow.kinds import kind_of_election
 from workflow.store.models import SETTLED, Election, Reminder, ReminderStatus
 from workflow.store.reminders import insert_bulk
 from workflow.timetable import (
@@ -39,7 +39,7 @@ def milestone_dates(election: Election) -> tuple[MilestoneDates, ...]:
 
 
 def election_desired(election: Election, today: date) -> list[ReminderSpec]:
-    kind = get_kind(election.kind)
+    kind = kind_of_election(election)  # the variant's milestones are its rows
     return desired_reminders(
         kind,
         election.state,

@@ -19,7 +19,14 @@ from workflow.commands.voter_list import supplement, today_for
 from workflow.errors import Conflict, not_found
 from workflow.events import DeprivedListLoaded, VoterAdded, VoterRemoved
 from workflow.rules import ric
-from workflow.rules.voter_rows import DeprivedRow, check_addition, read_deprived
+from workflow.rules.voter_rows import (
+    DeprivedRow,
+    check_addition,
+    check_village_migrant,
+    exclusion_ground,
+    exclusion_note,
+    read_deprived,
+)
 from workflow.store.audit import record
 from workflow.store.models import Election
 from workflow.store.voters import (
@@ -44,14 +51,21 @@ def find_voter(session: Session, election_id: int, number: str) -> Voter:
 
 
 # -- deprived of political rights -------------------------------------------------------------
-def deprived_numbers(session: Session, election: Election) -> set[str]:
-    """Numbers deprived on election day (EL 4); a term ending before it has been served."""
+def exclusion_notes(session: Session, election: Election) -> dict[str, str]:
+    """Each number excluded on election day → its ground in words with the kind's citation:
+    deprived of political rights (EL 27 ¶1), suspended by the procuratorate or court (1983
+    NPCSC provisions, item 4), confirmed incapacity (EL 27 ¶2); from the list's 原因 column."""
+    citations = elections.kind_of(election).citations
     rows = session.execute(
-        select(DeprivedPerson.id_number, DeprivedPerson.until).where(
+        select(DeprivedPerson.id_number, DeprivedPerson.until, DeprivedPerson.reason).where(
             DeprivedPerson.election_id == election.id
         )
     )
-    return {number for number, until in rows if until is None or until >= election.anchor_date}
+    return {
+        number: exclusion_note(exclusion_ground(reason), citations)
+        for number, until, reason in rows
+        if until is None or until >= election.anchor_date
+    }
 
 
 @dataclass
@@ -86,7 +100,7 @@ def load_deprived(
     report = ExcludeReport(rejected=rejected)
     _store_deprived(session, election_id, found, report)
     session.flush()
-    deprived = deprived_numbers(session, election)
+    deprived = exclusion_notes(session, election)
     today = today_for(election, clock)
     if deprived:
         registered = session.execute(
@@ -94,7 +108,8 @@ def load_deprived(
         ).scalars()
         for voter in registered:
             if voter.id_number in deprived:
-                remove(session, election, voter, RemovedReason.DEPRIVED, "依法被剥夺政治权利", today)
+                # The note names the ground and cites it (EL 27; suspension: 1983 provisions).
+                remove(session, election, voter, RemovedReason.DEPRIVED, deprived[voter.id_number], today)
                 report.removed.append({"id_masked": ric.mask(voter.id_number), "name": voter.name})
     if report.loaded or report.removed:
         record(
@@ -157,18 +172,36 @@ def add_voter(
     ethnicity: str | None = None,
     proof: str | None = None,
     appeal_id: int | None = None,
+    resident_since: date | None = None,
+    basis: str | None = None,
+    applied: bool = False,
+    consent: str | None = None,
 ) -> Voter:
-    """Register one voter (newly 18, moved in, migrant with proof, rights restored; EL 27)."""
+    """Register one voter (newly 18, moved in, migrant with proof, rights restored; EL 27). In
+    a village election a migrant instead qualifies by VCL 13 ¶2 (三) (2025: art. 16 ¶2 (三)):
+    `resident_since` (and the `basis`), `applied`, and the meeting's `consent`."""
     election = elections.get_election(session, election_id)
     target = find_district(session, election_id, district)
     reason = AddedReason(reason)
+    kind = elections.kind_of(election)
+    village_migrant = reason is AddedReason.MIGRANT and "migrant_min_years" in kind.law
+    if village_migrant:
+        proof = check_village_migrant(
+            kind.law,
+            kind.citations,
+            on=today_for(election, clock),
+            since=resident_since,
+            basis=basis,
+            applied=applied,
+            consent=consent,
+        )
     record_data = check_addition(
         name,
         id_number,
         election_day=election.anchor_date,
-        migrant=reason is AddedReason.MIGRANT,
+        migrant=reason is AddedReason.MIGRANT and not village_migrant,
         proof=proof,
-        deprived=deprived_numbers(session, election),
+        deprived=exclusion_notes(session, election),
     )
     number = record_data["id_number"]
     existing = session.execute(

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
 from workflow.commands import elections
-from workflow.commands.voter_changes import deprived_numbers
+from workflow.commands.voter_changes import exclusion_notes
 from workflow.commands.voter_districts import district_codes, district_lookup
 from workflow.commands.voter_list import is_published, supplement_import, today_for
 from workflow.errors import Conflict
@@ -136,7 +136,7 @@ def _register(session: Session, election: Election) -> Register:
         districts=district_lookup(session, election.id),
         voters=voters,
         removed=removed,
-        deprived=deprived_numbers(session, election),
+        deprived=exclusion_notes(session, election),
     )
 
 

@@ -179,16 +179,20 @@ def _check_date(election: Election, on: date | None, clock: Clock, *, first: boo
         if window and window[0]:
             plan_dates.append(date.fromisoformat(str(window[0])))
     first_published = None if first else election.milestone(LIST_MILESTONE).done_on
-    kind = elections.kind_of(election)  # its statute version's citations
     check_list_date(
         on or today,
         start=plan_start(election.anchor_date, plan_dates),
         election_day=election.anchor_date,
         today=today,
         first_published=first_published,
-        list_rule=kind.milestones[LIST_MILESTONE].source,
-        appeal_rule=kind.citations.get("appeals", kind.milestones[LIST_MILESTONE].source),
+        list_source=_source(election, LIST_MILESTONE),
+        appeals_source=elections.kind_of(election).cite("appeals"),
     )
+
+
+def _source(election: Election, key: str) -> str:
+    spec = elections.kind_of(election).milestones.get(key)
+    return spec.source if spec else ""
 
 
 def _district_row(district: District, version: int, voters: int, changes: int) -> dict:

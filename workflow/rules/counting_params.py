@@ -56,6 +56,13 @@ class Threshold:
     base: str
     share: Fraction
     strict: bool
+    # What the base counts where it is not the voters, e.g. 户的代表数 or 居民代表数 (RCL 2025
+    # art. 19 ¶1) for the registered base of a household or representatives' vote.
+    base_label: str | None = None
+
+    @property
+    def base_text(self) -> str:
+        return self.base_label or LABELS[self.base]
 
     def passes(self, measured: int, base_value: int) -> bool:
         left, right = measured * self.share.denominator, base_value * self.share.numerator
@@ -69,11 +76,11 @@ class Threshold:
         )
         who = subject or LABELS[self.measure]
         unit = "票" if self.measure == "votes" else "人"
-        return f"{who} {measured} {unit}，{verb}{LABELS[self.base]} {base_value} 的{_share_text(self.share)}"
+        return f"{who} {measured} {unit}，{verb}{self.base_text} {base_value} 的{_share_text(self.share)}"
 
     def requirement(self) -> str:
         verb = "超过" if self.strict else "不少于"
-        return f"{LABELS[self.measure]}{verb}{LABELS[self.base]}的{_share_text(self.share)}"
+        return f"{LABELS[self.measure]}{verb}{self.base_text}的{_share_text(self.share)}"
 
 
 # Named thresholds the kind files use; a kind may instead give a table
@@ -163,7 +170,7 @@ class CountingParams:
             raise ValueError("counting.turnout（或 quorum）缺失")
         sources = dict(table.get("sources", {}))
         sources.setdefault("default", str(table.get("source", "")))
-        unknown = set(sources) - {*SOURCE_KEYS, "default", "over_marked", "write_ins", "mobile_box"}
+        unknown = set(sources) - {*SOURCE_KEYS, "default", "over_marked", "write_ins", "mobile_box", "proxy"}
         if unknown:
             raise ValueError(f"counting.sources：未知的键 {sorted(unknown)}")
         return cls(
@@ -201,7 +208,10 @@ def _threshold(value: Any, where: str, presets: dict[str, Threshold], turnout: b
     )
     if measure not in ("ballots_issued", "present", "votes"):
         raise ValueError(f"{where}.count：未知的计数 {measure!r}")
-    return Threshold(measure, base, share, strict)
+    label = value.get("base_label")
+    if label is not None and (not isinstance(label, str) or not label.strip()):
+        raise ValueError(f"{where}.base_label 应为文字（如 户的代表数）")
+    return Threshold(measure, base, share, strict, label)
 
 
 def _ratio(value: Any, where: str) -> ListRatio:

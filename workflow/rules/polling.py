@@ -68,10 +68,13 @@ def check_mobile_box(
     scrutineers: Sequence[str],
     candidate_names: Iterable[str],
     staff: Sequence[str] = (),
+    relatives: Sequence[tuple[str, str, str]] = (),
 ) -> list[str]:
     """At least the province's number of people and of distinct scrutineers (the kind's
-    variant data, e.g. Zhejiang art. 40 ¶4; EL 38 itself fixes none); no candidate scrutinises
-    (EL 43 bars even their close relatives). Returns the cleaned scrutineer names."""
+    variant data, e.g. Zhejiang art. 40 ¶4; EL 38 itself fixes none); no candidate scrutinises,
+    nor a candidate's close relative (EL 43 ¶2; `relatives`: the declared (scrutineer,
+    candidate, relationship) ties). Returns the cleaned scrutineer names."""
+    candidate_names = list(candidate_names)
     cleaned = [s.strip() for s in scrutineers if s.strip()]
     if len(set(cleaned)) != len(cleaned):
         raise DomainError("E_DUPLICATE_SCRUTINEER", "监票人重复", "scrutineers")
@@ -90,6 +93,7 @@ def check_mobile_box(
             + (f"（{rules.cite('scrutineer_conflict')}）" if rules.cite("scrutineer_conflict") else ""),
             "scrutineers",
         )
+    check_scrutineer_relatives(rules, cleaned, candidate_names, relatives)
     people = set(cleaned) | {s.strip() for s in staff if s.strip()}
     if rules.mobile_box_min_staff is not None and len(people) < rules.mobile_box_min_staff:
         raise DomainError(
@@ -98,3 +102,26 @@ def check_mobile_box(
             "staff",
         )
     return cleaned
+
+
+def check_scrutineer_relatives(
+    rules: CandidateRules,
+    scrutineers: Iterable[str],
+    candidate_names: Iterable[str],
+    relatives: Sequence[tuple[str, str, str]],
+) -> None:
+    """A candidate's close relative (spouse, parents, children, siblings, grandparents,
+    grandchildren) may not be a scrutineer or counter (EL 43 ¶2, cited from the kind): each
+    declared (person, candidate, relationship) tie of a scrutineer to a candidate is refused."""
+    names = {n.strip() for n in scrutineers}
+    candidates = {c.strip() for c in candidate_names}
+    for person, candidate, relationship in relatives:
+        person, candidate, relationship = person.strip(), candidate.strip(), relationship.strip()
+        if person in names and candidate in candidates and relationship in CLOSE_RELATIVES:
+            cited = rules.cite("scrutineer_conflict")
+            raise DomainError(
+                "E_SCRUTINEER_IS_RELATIVE",
+                f"{person} 是候选人 {candidate} 的{relationship}（近亲属），不能担任监票人、计票人"
+                + (f"（{cited}）" if cited else ""),
+                "scrutineers",
+            )

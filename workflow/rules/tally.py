@@ -44,7 +44,7 @@ __all__ = [
 # -- input ------------------------------------------------------------------------------------
 _COUNT_FIELDS = ("seats", "ballots_issued", "ballots_returned", "invalid_ballots")
 _OPTIONAL_COUNTS = ("registered_voters", "entitled", "present")
-_DOCUMENT_FIELDS = {"kind", "round", "votes", "runoff_candidates", *_COUNT_FIELDS, *_OPTIONAL_COUNTS}
+_DOCUMENT_FIELDS = {"kind", "method", "round", "votes", "runoff_candidates", *_COUNT_FIELDS, *_OPTIONAL_COUNTS}
 
 
 def _bad_input(message: str, field: str) -> DomainError:
@@ -86,6 +86,9 @@ class TallyInput:
     registered_voters: int | None = None
     entitled: int | None = None
     present: int | None = None
+    # How the voters voted where the kind offers several ways (`[counting.methods]`), e.g. RCL
+    # 2025 art. 14: "households" (每户派代表) or "representatives" (居民代表); None: all voters.
+    method: str | None = None
 
     def quantity(self, name: str, votes: int = 0) -> int:
         return votes if name == "votes" else getattr(self, name)
@@ -113,6 +116,9 @@ class TallyInput:
         ):
             raise _bad_input("runoff_candidates 应为姓名列表", "runoff_candidates")
         optional = {name: _count(data[name], name) for name in _OPTIONAL_COUNTS if data.get(name) is not None}
+        method = data.get("method")
+        if method is not None and (not isinstance(method, str) or not method):
+            raise _bad_input("method 应为选举方式的键（如 households、representatives）", "method")
         return cls(
             kind=kind,
             seats=data["seats"],
@@ -122,6 +128,7 @@ class TallyInput:
             votes=dict(votes),
             round=data.get("round", 1),
             runoff_candidates=tuple(runoff or ()),
+            method=method,
             **optional,
         )
 
@@ -271,7 +278,7 @@ def count_round(kind: Any, tally: TallyInput) -> TallyResult:
     Bad input raises DomainError (E_BAD_TALLY, naming the field); an invalid or void round is a
     result with `valid: false` and its reasons.
     """
-    params = kind if isinstance(kind, CountingParams) else counting_params(kind)
+    params = kind if isinstance(kind, CountingParams) else counting_params(kind, tally.method)
     if params.kind != tally.kind:
         raise _bad_input(f"计票文件的选举类型 {tally.kind} 与计票规则 {params.kind} 不一致", "kind")
     _check(tally, params)
@@ -547,4 +554,4 @@ def _runoff_list(
 def count_tally_document(data: Any) -> TallyResult:
     """Parse a TALLY.json document and count it with its kind's parameters."""
     tally = TallyInput.from_dict(data)
-    return count_round(counting_params(tally.kind), tally)
+    return count_round(counting_params(tally.kind, tally.method), tally)

@@ -9,7 +9,7 @@ first registration stands, a duplicate is reported, not rejected).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -75,7 +75,9 @@ class Register:
     districts: dict[str, int]  # district code or name → id (a code wins over a name)
     voters: dict[str, int]  # id number → district id, active or removed
     removed: set[str]  # id numbers of removed voters
-    deprived: set[str]  # id numbers deprived of political rights on election day
+    # id numbers excluded on election day (deprived, suspended, incapacity), or each with its
+    # cited ground (workflow/rules/voter_rows.exclusion_note)
+    deprived: set[str] | Mapping[str, str]
 
 
 def default_district(headers: HeaderMap, district: str | None, districts: dict[str, int]) -> int | None:
@@ -168,7 +170,12 @@ class ImportSorter:
     def _district(self, row_number: int, data: dict, cells: list[object]) -> int | None:
         """The row's district id, or None with the row rejected."""
         if data["id_number"] in self.register.deprived:
-            reason = "依法被剥夺政治权利，不列入选民名单（选举法第四条）"
+            excluded = self.register.deprived
+            reason = (
+                f"{excluded[data['id_number']]}，不列入选民名单"  # the cited ground (exclusion_note)
+                if isinstance(excluded, Mapping)
+                else "依法被剥夺政治权利，不列入选民名单（选举法第四条）"
+            )
             self._reject(row_number, cells, self.id_column, reason)
             return None
         if data["district"] is not None:

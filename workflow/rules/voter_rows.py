@@ -8,9 +8,10 @@ the headers we accept. Unknown headers are reported as warnings, never guessed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from workflow.errors import DomainError
 from workflow.rules import ric
@@ -295,6 +296,77 @@ def check_row(
     return RowChecker(headers, election_day=election_day, cutoff=cutoff)(cells)
 
 
+# Why someone is not on the voter list (the ground's words; its citation is the kind's
+# `exclusion_<ground>`): deprived of political rights (EL 27 ¶1), a detained suspect whose right
+# to vote the procuratorate or court suspended (1983 NPCSC provisions, item 4), or a mentally
+# ill person unable to exercise it, as the election committee confirmed (EL 27 ¶2).
+EXCLUSION_GROUNDS = {
+    "deprived": "依法被剥夺政治权利",
+    "suspended": "经人民检察院或者人民法院决定，在被羁押期间停止行使选举权利",
+    "incapacity": "精神病患者不能行使选举权利，经选举委员会确认",
+}
+_GROUND_WORDS = (("suspended", ("停止行使", "停止选举", "羁押")), ("incapacity", ("精神病", "不能行使")))
+
+
+def exclusion_ground(reason: str | None) -> str:
+    """The ground of an entry of the exclusion list from its 原因 column: a suspension by the
+    procuratorate or court, a confirmed mental incapacity, else deprivation of political rights."""
+    text = (reason or "").strip()
+    for ground, words in _GROUND_WORDS:
+        if any(word in text for word in words):
+            return ground
+    return "deprived"
+
+
+def exclusion_note(ground: str, citations: Mapping[str, str]) -> str:
+    """The ground in words with its citation from the kind (per statute version)."""
+    cited = citations.get(f"exclusion_{ground}", "")
+    return EXCLUSION_GROUNDS[ground] + (f"（{cited}）" if cited else "")
+
+
+def check_village_migrant(
+    law: Mapping[str, Any],
+    citations: Mapping[str, str],
+    *,
+    on: date,
+    since: date | None,
+    basis: str | None,
+    applied: bool,
+    consent: str | None,
+) -> str:
+    """A village election's migrant voter (the kind's `migrant_min_years`, `migrant_bases`,
+    cited by `migrant`: VCL 13 ¶2 (三), 2025 art. 16 ¶2 (三)): registered elsewhere, living in
+    the village (2025: or working on its affairs) for the years required by `on`, applying in
+    person, with the consent of the villagers' meeting or representatives. Returns the record
+    kept as the registration's proof; DomainError naming the missing condition."""
+    cited = citations.get("migrant", "")
+    rule = f"（{cited}）" if cited else ""
+    bases = [str(b) for b in law.get("migrant_bases", ())]
+    years = int(law["migrant_min_years"])
+    chosen = (basis or bases[0]).strip()
+    if chosen not in bases:
+        raise DomainError("E_MIGRANT_BASIS", f"户籍不在本村的公民须{'或'.join(bases)}满{years}年{rule}", "basis")
+    if since is None:
+        raise DomainError("E_MIGRANT_SINCE_REQUIRED", f"请填写{chosen}的起始日期{rule}", "resident_since")
+    try:
+        enough = since.replace(year=since.year + years)
+    except ValueError:  # 29 February: the period ends on 1 March (Civil Code art. 202)
+        enough = date(since.year + years, 3, 1)
+    if on < enough:
+        raise DomainError(
+            "E_MIGRANT_TOO_RECENT",
+            f"自 {since} 起{chosen}，至 {on} 不满{years}年，不能作为户籍不在本村的公民登记{rule}",
+            "resident_since",
+        )
+    if not applied:
+        raise DomainError("E_MIGRANT_NOT_APPLIED", f"户籍不在本村的公民须本人申请参加选举{rule}", "applied")
+    if not (consent and consent.strip()):
+        raise DomainError(
+            "E_MIGRANT_NO_CONSENT", f"须经村民会议或者村民代表会议同意参加选举（请填写会议及日期）{rule}", "consent"
+        )
+    return f"{chosen}自 {since} 起；本人申请；{consent.strip()}同意"
+
+
 def check_addition(
     name: str,
     id_number: str,
@@ -302,7 +374,7 @@ def check_addition(
     election_day: date,
     migrant: bool,
     proof: str | None,
-    deprived: set[str],
+    deprived: set[str] | Mapping[str, str],
 ) -> dict:
     """One voter registered by hand (EL 27) → the checked record, or DomainError."""
     if migrant and not (proof and proof.strip()):
@@ -319,9 +391,9 @@ def check_addition(
     if errors:
         raise DomainError("E_VOTER_INVALID", "；".join(e.reason for e in errors), "id_number")
     if record["id_number"] in deprived:
-        raise DomainError(
-            "E_VOTER_DEPRIVED", "依法被剥夺政治权利，不能登记为选民（选举法第四条）", "id_number"
-        )
+        # `deprived` maps each excluded number to its cited ground (exclusion_note).
+        note = deprived[record["id_number"]] if isinstance(deprived, Mapping) else EXCLUSION_GROUNDS["deprived"]
+        raise DomainError("E_VOTER_DEPRIVED", f"{note}，不能登记为选民", "id_number")
     return record
 
 

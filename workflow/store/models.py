@@ -112,6 +112,9 @@ class Election(Base):
     phase_entered_on: Mapped[dict[str, Any]] = mapped_column(default=dict)  # key → ISO date
     parent_election_id: Mapped[int | None] = mapped_column(ForeignKey("elections.id"), index=True)
     blocked_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    # Years whose holidays were unpublished when the plan was checked (its dates provisional);
+    # the holiday recheck (schedules/holidays.py) empties it once the data is installed.
+    provisional_years: Mapped[list[Any] | None] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

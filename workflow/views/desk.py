@@ -32,6 +32,7 @@ CATEGORY_TEXT = {
     "blocked": "受阻",
     "digest": "每日汇总",
     "chase": "催办",
+    "holidays": "节假日复核",
 }
 CHANNEL_TEXT = {"log": "日志", "email": "电子邮件", "dingtalk": "钉钉", "wecom": "企业微信", "webhook": "Webhook"}
 # (pattern in the stored error, what staff read)
