@@ -400,12 +400,14 @@ def _flooded_reads(base: str, token: str, flooders: int) -> tuple[float, int]:
 def test_login_flood_leaves_reads_within_three_times_their_unloaded_latency(served):
     """Six anonymous flooders (the attack raised reads from 37 ms to 2.8 s): password checks run
     outside the database slot in a bounded pool, so reads stay within 3x of unloaded reads.
-    Two rounds of unloaded then flooded reads (the machine is shared); the better ratio counts."""
+    Up to four rounds of unloaded then flooded reads (the machine is shared with the other test
+    worker); the first round within 3x ends it, the best ratio counts. The regression this guards
+    against (the hash under the database slot) is some 75x, in every round."""
     base, tokens = served
     token = tokens["admin"]
     _read_times(base, token, 3)  # warm up
     ratios = []
-    for _ in range(2):
+    for _ in range(4):
         unloaded = statistics.median(_read_times(base, token, 20))
         loaded, attempts = _flooded_reads(base, token, 6)
         assert attempts >= 6, "the flood did not run"
@@ -413,6 +415,8 @@ def test_login_flood_leaves_reads_within_three_times_their_unloaded_latency(serv
             f"login flood: {attempts} attempts; reads {unloaded * 1000:.1f} ms unloaded, {loaded * 1000:.1f} ms loaded"
         )
         ratios.append(loaded / unloaded)
+        if ratios[-1] <= 3:
+            break
     assert min(ratios) <= 3, ratios
 
 
