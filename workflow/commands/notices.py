@@ -177,7 +177,7 @@ def render_notice(
     )
     html = render_html(template, context)
     return Rendered(
-        template, context["doc"]["heading"], number, context, html, to_bytes(html, fmt), fmt, on, source
+        template, context["doc"]["heading"], number, context, html, to_bytes(html, fmt, template, context), fmt, on, source
     )
 
 
@@ -221,7 +221,7 @@ def publish_notice(
         options=options,
         providers=providers,
     )
-    content = to_bytes(render_html(template, context), fmt)
+    content = to_bytes(render_html(template, context), fmt, template, context)
     milestone_key = bound_milestone(election, spec)
     notice = _store(
         session,
@@ -418,7 +418,7 @@ def verify_notice(session: Session, notice_id: int) -> dict:
     if notice is None:
         raise not_found("公告", notice_id, "notice_id")
     spec = get_spec(notice.template)
-    content = to_bytes(render_html(notice.template, notice.data), notice.format)
+    content = to_bytes(render_html(notice.template, notice.data), notice.format, notice.template, notice.data)
     stored_ok = hashlib.sha256(notice.content).hexdigest() == notice.sha256
     current_version = template_version(spec)
     again = hashlib.sha256(content).hexdigest()
