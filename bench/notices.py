@@ -10,7 +10,7 @@ over it is what the GB/T 9704 layout, the age filter and the privacy pass (sanit
     .venv/bin/python bench/notices.py --no-pdf        # HTML only
     .venv/bin/python bench/notices.py --fast-only     # PDF by the long-list engine only
 
-The one-district PDF is made twice in the same run: by the long-list engine (notices/longlist.py)
+The one-district PDF and the 300 选民证 are each made twice in the same run: by the long-list engine (notices/longlist.py)
 and by WeasyPrint's table layout (the engine before issue 15), and the CPU ratio is printed.
 """
 
@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the 1 M-voter county")
     parser.add_argument("--districts", type=int, default=300)
     parser.add_argument("--pdf-out", type=Path, default=None, help="keep the one-district PDF here")
+    parser.add_argument("--certificates", type=int, default=300, help="voters in the 选民证 PDF (0: none)")
     parser.add_argument("--no-pdf", action="store_true", help="HTML only: skip the one-district PDF")
     parser.add_argument(
         "--fast-only", action="store_true", help="PDF by the long-list engine only (no WeasyPrint run)"
@@ -153,6 +154,30 @@ def main() -> None:
         f"PDF, long-list engine: {fast_clock.wall:.2f} s wall ({fast_clock.cpu:.2f} s cpu), {len(fast) / 1e6:.2f} MB; "
         f"{pdf_clock.cpu / fast_clock.cpu:.1f}x less cpu than WeasyPrint's table in this run"
     )
+    if args.certificates:
+        certificates(sample_rows[: args.certificates], args.fast_only)
+
+
+def certificates(voters: list[dict], fast_only: bool) -> None:
+    """选民证 for `voters` (two cards a page): the long-list engine, then WeasyPrint."""
+    one = context(voters, "420821-001")
+    one.update(template="voter_certificate", template_name="选民证")
+    html = render_html("voter_certificate", one)
+    fast_clock, slow_clock = Clock(), Clock()
+    with fast_clock:
+        fast = to_pdf(html, "voter_certificate", one)
+    line = (
+        f"PDF, {len(voters)} certificates: long-list engine {fast_clock.wall:.2f} s wall "
+        f"({fast_clock.cpu:.2f} s cpu), {len(fast) / 1e6:.2f} MB"
+    )
+    if not fast_only:
+        with slow_clock:
+            slow = to_pdf(html)
+        line += (
+            f"; WeasyPrint {slow_clock.wall:.1f} s wall ({slow_clock.cpu:.1f} s cpu), {len(slow) / 1e6:.2f} MB; "
+            f"{slow_clock.cpu / fast_clock.cpu:.1f}x less cpu"
+        )
+    print(line)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Long lists to PDF without a layout engine (issue 15): the voter list's annex drawn directly.
+"""Long lists to PDF without a layout engine (issue 15): the voter list's annex and the 选民证
+cards drawn directly.
 
 WeasyPrint lays out every table cell (about 1 ms each): a 3,333-voter list took ~14 s of CPU.
 The annex is a plain grid whose geometry is known in advance (fixed column widths from
@@ -9,7 +10,10 @@ the signature) is still WeasyPrint's; the two are joined with pypdf. The numbers
 notice.css's (GB/T 9704-2012 page, table.list.compact), so both engines give the same page:
 A4, margins 37/26/35/28 mm, 10.5 pt text on a 14 pt line, 1 pt × 3 pt padding, 0.6 pt rules
 (1.4 pt between one voter and the next), the header row repeated on every page, page numbers
-"— n —" in 14 pt at the outside edge, and the 样稿 mark of a preview.
+"— n —" in 14 pt at the outside edge, and the 样稿 mark of a preview. Certificates: two 108 mm
+cards a page, the value columns sized as CSS's auto table layout sizes them; a card whose text
+would wrap leaves the whole document to WeasyPrint. tests/test_longlist.py compares every word's
+place with WeasyPrint's output (within 0.5 pt).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ CELL_SIZE, CELL_LINE, CELL_PAD_V, CELL_PAD_H, RULE, GROUP_RULE = 10.5, 14.0, 1.0
 ROW = RULE + CELL_PAD_V + CELL_LINE + CELL_PAD_V  # rows share their rules (border-collapse)
 
 ATTACHMENT_RE = re.compile(r'<section class="attachment">.*?</section>', re.S)
-TEMPLATES = ("voter_list",)
+TEMPLATES = ("voter_list", "voter_certificate")
 
 
 @dataclass
@@ -102,7 +106,7 @@ def face(style: str) -> Face:
 
 
 def handles(template: str, context: dict) -> bool:
-    return template in TEMPLATES
+    return template in TEMPLATES and bool(context.get("data", {}).get("voters"))
 
 
 class _Page:
@@ -164,8 +168,10 @@ class _Writer:
         for style, used in self.used.items():
             if used:
                 fonts[style] = self._font(document, style, used).reference
-        draft = pydyf.Dictionary({"Type": "/ExtGState", "ca": 0.16, "CA": 0.16})
-        document.add_object(draft)
+        states = {}
+        for state, alpha in (("Draft", 0.16), ("Seal", 0.6)):
+            states[state] = pydyf.Dictionary({"Type": "/ExtGState", "ca": alpha, "CA": alpha})
+            document.add_object(states[state])
         for page in self.pages:
             content = pydyf.Stream(
                 [zlib.compress("\n".join(page.ops).encode(), 6)], {"Filter": "/FlateDecode"}
@@ -174,7 +180,7 @@ class _Writer:
             resources = pydyf.Dictionary(
                 {
                     "Font": pydyf.Dictionary({f"F{s[0]}": fonts[s] for s in sorted(page.fonts)}),
-                    "ExtGState": pydyf.Dictionary({"Draft": draft.reference}),
+                    "ExtGState": pydyf.Dictionary({k: v.reference for k, v in states.items()}),
                 }
             )
             document.add_page(
@@ -354,7 +360,133 @@ def voter_list_pdf(html: str, context: dict, weasy_pdf) -> bytes:
     return out.getvalue()
 
 
+# -- 选民证: two cards a page (templates/voter_certificate.html, notice.css `.card`) -----------
+CARD_H, CARD_GAP, CARD_RULE = 108 * PT_PER_MM, 12 * PT_PER_MM, 1.2
+CARD_PAD_V, CARD_PAD_H = 8 * PT_PER_MM, 10 * PT_PER_MM
+CARD_W = WIDTH - 2 * (CARD_RULE + CARD_PAD_H)  # the card's content box: table.fields is 100 % of it
+FIELD_SIZE, FIELD_LINE, FIELD_PAD = 15.0, 24.0, 0.75  # UA stylesheet: td, th { padding: 1px }
+FIELD_ROW = FIELD_LINE + 2 * FIELD_PAD
+LABEL_COL = 7 * FIELD_SIZE + 2 * FIELD_PAD  # th { width: 7em }
+SEAL_R, SEAL_RULE = 15 * PT_PER_MM, 0.8
+
+
+def certificate_cards(context: dict) -> list[dict] | None:
+    """Each card's text and its two value columns' widths, or None when a card needs more than
+    this simple table layout (a cell that would wrap): WeasyPrint then does the whole document."""
+    doc, election, district = context["doc"], context["election"], context["district"]
+    anchor, style = election["anchor_date"], doc.get("date_style", "arabic")
+    regular = face("regular")
+    district_text = f"{_clean(district['name'])}选区"
+    day = doc_date(anchor, style)
+    spare = CARD_W - 2 * LABEL_COL  # what the value columns share
+    cards = []
+    for index, v in enumerate(context["data"]["voters"], start=1):
+        name, sex = _clean(v.get("name")), _clean(v.get("sex"))
+        age, group = _clean(age_on(v.get("birth_date"), anchor)), _clean(v.get("group") or "")
+        # CSS auto table layout: the value columns get their max-content widths, and the
+        # space left over in proportion to them.
+        first = max(regular.width(name), regular.width(age)) * FIELD_SIZE + 2 * FIELD_PAD
+        second = max(regular.width(sex), regular.width(group)) * FIELD_SIZE + 2 * FIELD_PAD
+        span = max(regular.width(district_text), regular.width(day)) * FIELD_SIZE + 2 * FIELD_PAD
+        if first + second > spare or span > first + second + LABEL_COL:
+            return None
+        first += (spare - first - second) * first / (first + second)
+        serial = f"编号：{_clean(district['code'])}-{index:04d}"
+        cards.append(
+            {"serial": serial, "first": first, "rows": [(name, sex), (age, group), (district_text,), (day,)]}
+        )
+    return cards
+
+
+def _seal(page: _Page, cx: float, top: float) -> None:
+    """.seal: a dashed circle, 30 mm, 0.8 pt #c00 at 60 % opacity (dashes about 3x the rule, a
+    whole even number of them in each quarter, as WeasyPrint spaces a rounded border's dashes)."""
+    r = SEAL_R - SEAL_RULE / 2
+    cy = PAGE_H - (top + SEAL_R)
+    quarter = 3.141592653589793 * r / 2
+    dashes = max(2, round(quarter / (3 * SEAL_RULE)))
+    dash = quarter / (dashes + dashes % 2)
+    k = 0.5522847498 * r
+    x = cx
+    page.ops.append(
+        f"q /Seal gs 0.8 0 0 RG {SEAL_RULE:g} w [{dash:.3f} {dash:.3f}] {dash / 2:.3f} d "
+        f"{x + r:.3f} {cy:.3f} m "
+        f"{x + r:.3f} {cy + k:.3f} {x + k:.3f} {cy + r:.3f} {x:.3f} {cy + r:.3f} c "
+        f"{x - k:.3f} {cy + r:.3f} {x - r:.3f} {cy + k:.3f} {x - r:.3f} {cy:.3f} c "
+        f"{x - r:.3f} {cy - k:.3f} {x - k:.3f} {cy - r:.3f} {x:.3f} {cy - r:.3f} c "
+        f"{x + k:.3f} {cy - r:.3f} {x + r:.3f} {cy - k:.3f} {x + r:.3f} {cy:.3f} c S Q"
+    )
+
+
+def _card(writer: _Writer, page: _Page, top: float, card: dict, doc: dict) -> None:
+    inset = CARD_RULE / 2
+    page.ops.append(
+        f"{CARD_RULE:g} w {LEFT + inset:.3f} {PAGE_H - top - CARD_H + inset:.3f} "
+        f"{WIDTH - CARD_RULE:.3f} {CARD_H - CARD_RULE:.3f} re S"
+    )
+    left, y = LEFT + CARD_RULE + CARD_PAD_H, top + CARD_RULE + CARD_PAD_V
+    # h1: 26 pt bold, letter-spacing 0.5em (after every letter, the last one too), centred.
+    bold = face("bold")
+    title = "选民证"
+    total = sum(bold.glyph(c)[1] * 26 + 13 for c in title)
+    x, base = left + (CARD_W - total) / 2, writer.baseline("bold", y, 26, 36)
+    for char in title:
+        writer.put(page, "bold", 26, x, base, char)
+        x += bold.glyph(char)[1] * 26 + 13
+    y += 36 + 4 * PT_PER_MM
+    serial_x = left + CARD_W - face("regular").width(card["serial"]) * 12
+    writer.put(page, "regular", 12, serial_x, writer.baseline("regular", y, 12, 16), card["serial"])
+    y += 16 + 4 * PT_PER_MM
+    labels = (("姓　　名", "性　　别"), ("年　　龄", "选民小组"), ("选　　区",), ("选 举 日",))
+    columns = (left, left + LABEL_COL, left + LABEL_COL + card["first"], left + 2 * LABEL_COL + card["first"])
+    for row, (names, values) in enumerate(zip(labels, card["rows"], strict=True)):
+        base = writer.baseline("regular", y + row * FIELD_ROW + FIELD_PAD, FIELD_SIZE, FIELD_LINE)
+        for c, text in enumerate(value for pair in zip(names, values, strict=True) for value in pair):
+            if text:
+                writer.put(page, "regular", FIELD_SIZE, columns[c] + FIELD_PAD, base, text)
+    y += 4 * FIELD_ROW + 6 * PT_PER_MM
+    # .signature: a shrink-to-fit block 2em from the right, its lines centred; the seal over it.
+    issuer, day = (
+        _clean(doc.get("issuer")),
+        _clean(doc_date(doc.get("issued_on"), doc.get("date_style", "arabic"))),
+    )
+    regular = face("regular")
+    width = max(regular.width(issuer), regular.width(day)) * 14
+    right = left + CARD_W - 2 * 14
+    for line, text in enumerate((issuer, day)):
+        if text:
+            writer.centred(
+                page,
+                "regular",
+                14,
+                right - width,
+                width,
+                writer.baseline("regular", y + line * 22, 14, 22),
+                text,
+            )
+    _seal(page, right - width / 2, y - 4 * PT_PER_MM)
+
+
+def certificates_pdf(html: str, context: dict, weasy_pdf) -> bytes:
+    cards = certificate_cards(context)
+    if cards is None:
+        return weasy_pdf(html)
+    writer = _Writer()
+    draft = bool(context["doc"].get("draft"))
+    for start in range(0, len(cards), 2):
+        page = _Page()
+        writer.pages.append(page)
+        for offset, card in enumerate(cards[start : start + 2]):
+            _card(writer, page, TOP + offset * (CARD_H + CARD_GAP), card, context["doc"])
+        if draft:
+            writer.draft(page)
+        writer.page_number(page, len(writer.pages))
+    return writer.pdf()
+
+
 def render(template: str, html: str, context: dict, weasy_pdf) -> bytes:
     if template == "voter_list":
         return voter_list_pdf(html, context, weasy_pdf)
+    if template == "voter_certificate":
+        return certificates_pdf(html, context, weasy_pdf)
     raise ValueError(template)

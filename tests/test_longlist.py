@@ -94,3 +94,58 @@ def test_glyph_check_still_refuses_a_name_the_font_cannot_draw():
     with pytest.raises(DomainError) as error:
         _pdf(voter_list_context(voters))
     assert error.value.code == "E_MISSING_GLYPH"
+
+
+def certificate_context(voters: list[dict]) -> dict:
+    context = voter_list_context(voters)
+    context.update(template="voter_certificate", template_name="选民证")
+    context["doc"].update(heading="选民证", number="", public=False)
+    return context
+
+
+def _certificates(context: dict, engine: str = "longlist") -> bytes:
+    html = render_html("voter_certificate", context)
+    return to_pdf(html, "voter_certificate", context) if engine == "longlist" else to_pdf(html)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+def test_certificates_same_page_as_weasyprint():
+    """Cards of different widths (long and short names, an empty group) and the draft mark: every
+    word where WeasyPrint puts it (the value columns follow CSS's auto table layout)."""
+    voters = samples.voters(7, seed=4)
+    voters[0]["name"] = "欧阳明月华"
+    voters[1]["group"] = ""
+    context = certificate_context(voters)
+    context["doc"]["draft"] = True
+    old, new = _words(_certificates(context, "weasyprint")), _words(_certificates(context))
+    assert [(p, w) for p, w, _, _ in old] == [(p, w) for p, w, _, _ in new]
+    for (page, word, x1, y1), (_, _, x2, y2) in zip(old, new, strict=True):
+        assert abs(x1 - x2) < 0.5 and abs(y1 - y2) < 0.5, (page, word, x1, x2, y1, y2)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+def test_three_hundred_certificates_two_a_page_every_voter():
+    voters = samples.voters(300, seed=8)
+    pdf = _certificates(certificate_context(voters))
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 150
+    layout = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True)
+    flat = re.sub(r"\s+", "", layout.stdout.decode())
+    position = 0
+    for index, voter in enumerate(voters, start=1):
+        card = (
+            f"选民证编号：420821-001-{index:04d}姓名{voter['name']}性别{voter['sex']}"
+            f"年龄{age_on(voter['birth_date'], ELECTION_DAY)}选民小组{voter['group']}"
+            f"选区新市镇第一选区选举日2026年11月15日京山县选举委员会2026年10月21日"
+        )
+        found = flat.find(card, position)
+        assert found >= 0, f"card {index} not found in the PDF text"
+        position = found + len(card)
+
+
+def test_a_card_that_would_wrap_is_left_to_weasyprint():
+    """A value too wide for the simple layout (it would wrap): the whole document by WeasyPrint."""
+    voters = samples.voters(2, seed=9)
+    voters[1]["group"] = "第十二居民小组暨新市镇东风路社区第三网格"
+    voters[1]["name"] = "欧阳明月华光耀"
+    context = certificate_context(voters)
+    assert _certificates(context) == _certificates(context, "weasyprint")
