@@ -119,11 +119,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         scheduler = _start_scheduler(db, clock) if start_scheduler else None
+        services = app.state.services
+        if start_scheduler:  # the serving process: render jobs a stopped process left behind
+            services.renders().resume()
         try:
             yield
         finally:
             if scheduler is not None:
                 scheduler.shutdown()
+            if services._renders is not None:
+                services._renders.shutdown()
 
     app = FastAPI(
         title="huanjie 换届选举工作编排",

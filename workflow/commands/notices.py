@@ -153,6 +153,43 @@ def render_notice(
     completion or planned date, `default_issue_date`), with the number it already has or the
     next free one, marked 样稿 (draft) on every page. `wording`: lead paragraphs to try instead of
     the committee's current ones (a wording previewed before it is saved). Nothing is stored."""
+    context, number, on, source = preview_context(
+        session,
+        election_id,
+        template,
+        fmt=fmt,
+        district=district,
+        on=on,
+        clock=clock,
+        date_style=date_style,
+        options=options,
+        providers=providers,
+        draft=draft,
+        wording=wording,
+    )
+    html = render_html(template, context)
+    return Rendered(
+        template, context["doc"]["heading"], number, context, html, to_bytes(html, fmt, template, context), fmt, on, source
+    )
+
+
+def preview_context(
+    session: Session,
+    election_id: int,
+    template: str,
+    *,
+    fmt: str = "html",
+    district: str | None = None,
+    on: date | None = None,
+    clock: Clock,
+    date_style: str = "arabic",
+    options: dict | None = None,
+    providers: Mapping[str, Provider] = PROVIDERS,
+    draft: bool = True,
+    wording: list[str] | None = None,
+) -> tuple[dict, str | None, date, str]:
+    """A preview's data snapshot, nothing rendered: (context, number, issue date, its source).
+    Render jobs (workflow/commands/render_jobs.py) take it in a short transaction and render later."""
     _check_format(fmt)
     election = get_election(session, election_id)
     spec = get_spec(template)
@@ -175,10 +212,7 @@ def render_notice(
         draft=draft,
         wording=wording,
     )
-    html = render_html(template, context)
-    return Rendered(
-        template, context["doc"]["heading"], number, context, html, to_bytes(html, fmt, template, context), fmt, on, source
-    )
+    return context, number, on, source
 
 
 def publish_notice(
