@@ -41,6 +41,7 @@ from service.web import districts as web_districts
 from service.web import grid as web_grid
 from service.web import notice_pages as web_notice_pages
 from service.web import register as web_register
+from service.web import render_jobs as web_render_jobs
 from service.web import results as web_results
 from service.web import routes as web_routes
 from service.web import tallies as web_tallies
@@ -192,6 +193,7 @@ def create_app(
         web_results,
         web_users,
         web_notice_pages,
+        web_render_jobs,
     ):
         app.include_router(module.router)
     web_routes.mount_static(app)

@@ -5,6 +5,7 @@ commands and through the API (202 and the job's URL)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from datetime import UTC, datetime
 
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.service_fixtures import load_demo, make_world
+from tests.test_notice_publish_web import _csrf, login
 from tests.test_service_api import problem_of
 from workflow.clock import FixedClock
 from workflow.commands import render_jobs
@@ -150,3 +152,51 @@ def test_api_answers_202_with_the_job_url_then_the_file(db, clock):
         422,
         "format",
     )
+
+
+def test_dashboard_button_queues_the_job_and_its_page_refreshes_until_the_download(db):
+    world = make_world(db, CLOCK)
+    services = world.client.app.state.services
+    services._renders = render_jobs.RenderPool(db, CLOCK, processes=False)
+    client = login(world)
+    county = world.elections["county"]
+    page = client.get(f"/elections/{county}/notices/election_committee_formed").text
+    assert f'action="/elections/{county}/notices/election_committee_formed/render-jobs"' in page
+    assert "后台生成 PDF" in page
+    gate = threading.Event()
+    original = render_jobs.render_file
+
+    def held(template, context, fmt):
+        gate.wait(30)
+        return original(template, context, fmt)
+
+    try:
+        render_jobs.render_file = held
+        made = client.post(
+            f"/elections/{county}/notices/election_committee_formed/render-jobs",
+            data={"csrf": _csrf(page), "format": "pdf"},
+            follow_redirects=False,
+        )
+        assert made.status_code == 303
+        job_page = made.headers["location"]
+        assert job_page.startswith(f"/elections/{county}/render-jobs/")
+        waiting = client.get(job_page).text
+        assert '<meta http-equiv="refresh" content="2">' in waiting and "后台生成" in waiting
+        assert "/file" not in waiting
+        gate.set()
+        services.renders().wait(timeout=60)
+    finally:
+        render_jobs.render_file = original
+        gate.set()
+        services.renders().shutdown()
+    done = client.get(job_page).text
+    assert "已完成" in done and 'http-equiv="refresh"' not in done
+    link = re.search(r'href="(/api/v1/elections/\d+/render-jobs/\d+/file)"', done).group(1)
+    file = client.get(link)
+    assert file.status_code == 200 and file.content.startswith(b"%PDF")
+    stale = client.post(
+        f"/elections/{county}/notices/election_committee_formed/render-jobs",
+        data={"csrf": "wrong", "format": "pdf"},
+        follow_redirects=False,
+    )
+    assert stale.status_code == 303 and "err=" in stale.headers["location"]
