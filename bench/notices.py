@@ -8,6 +8,10 @@ over it is what the GB/T 9704 layout, the age filter and the privacy pass (sanit
     .venv/bin/python bench/notices.py                 # 1,000,000 voters, 300 districts, 1 PDF
     .venv/bin/python bench/notices.py --scale 0.05    # a quick run
     .venv/bin/python bench/notices.py --no-pdf        # HTML only
+    .venv/bin/python bench/notices.py --fast-only     # PDF by the long-list engine only
+
+The one-district PDF and the 300 选民证 are each made twice in the same run: by the long-list engine (notices/longlist.py)
+and by WeasyPrint's table layout (the engine before issue 15), and the CPU ratio is printed.
 """
 
 from __future__ import annotations
@@ -74,7 +78,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the 1 M-voter county")
     parser.add_argument("--districts", type=int, default=300)
     parser.add_argument("--pdf-out", type=Path, default=None, help="keep the one-district PDF here")
+    parser.add_argument("--certificates", type=int, default=300, help="voters in the 选民证 PDF (0: none)")
     parser.add_argument("--no-pdf", action="store_true", help="HTML only: skip the one-district PDF")
+    parser.add_argument(
+        "--fast-only", action="store_true", help="PDF by the long-list engine only (no WeasyPrint run)"
+    )
     args = parser.parse_args()
     voters_total = int(1_000_000 * args.scale)
     districts = max(1, int(args.districts * args.scale)) if args.scale < 1 else args.districts
@@ -112,10 +120,20 @@ def main() -> None:
 
     if args.no_pdf:
         return
-    pdf_clock = Clock()
-    html = render_html("voter_list", context(sample_rows, "420821-001"))
-    with pdf_clock:
-        pdf = to_pdf(html)
+    one = context(sample_rows, "420821-001")
+    html = render_html("voter_list", one)
+    to_pdf(
+        render_html("voter_list", context(sample_rows[:2], "x")), "voter_list", context(sample_rows[:2], "x")
+    )
+    fast_clock = Clock()  # the long-list engine (notices/longlist.py), warm like a running service
+    with fast_clock:
+        fast = to_pdf(html, "voter_list", one)
+    if args.fast_only:
+        pdf, pdf_clock = fast, fast_clock
+    else:
+        pdf_clock = Clock()  # WeasyPrint's table layout, the engine before issue 15
+        with pdf_clock:
+            pdf = to_pdf(html)
     try:
         import io
 
@@ -132,6 +150,34 @@ def main() -> None:
         f"{len(pdf) / 1e6:.2f} MB, {pages} pages; {pdf_clock.cpu / per * 1000:.1f} ms cpu a row; "
         f"ratio PDF / HTML for the district: {pdf_clock.cpu / html_one:.0f}x cpu"
     )
+    print(
+        f"PDF, long-list engine: {fast_clock.wall:.2f} s wall ({fast_clock.cpu:.2f} s cpu), {len(fast) / 1e6:.2f} MB; "
+        f"{pdf_clock.cpu / fast_clock.cpu:.1f}x less cpu than WeasyPrint's table in this run"
+    )
+    if args.certificates:
+        certificates(sample_rows[: args.certificates], args.fast_only)
+
+
+def certificates(voters: list[dict], fast_only: bool) -> None:
+    """选民证 for `voters` (two cards a page): the long-list engine, then WeasyPrint."""
+    one = context(voters, "420821-001")
+    one.update(template="voter_certificate", template_name="选民证")
+    html = render_html("voter_certificate", one)
+    fast_clock, slow_clock = Clock(), Clock()
+    with fast_clock:
+        fast = to_pdf(html, "voter_certificate", one)
+    line = (
+        f"PDF, {len(voters)} certificates: long-list engine {fast_clock.wall:.2f} s wall "
+        f"({fast_clock.cpu:.2f} s cpu), {len(fast) / 1e6:.2f} MB"
+    )
+    if not fast_only:
+        with slow_clock:
+            slow = to_pdf(html)
+        line += (
+            f"; WeasyPrint {slow_clock.wall:.1f} s wall ({slow_clock.cpu:.1f} s cpu), {len(slow) / 1e6:.2f} MB; "
+            f"{slow_clock.cpu / fast_clock.cpu:.1f}x less cpu"
+        )
+    print(line)
 
 
 if __name__ == "__main__":

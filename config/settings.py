@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # Argon2 runs in this many threads at most (default: half the cores, at least one), so a
     # login flood leaves CPU for everyone else.
     password_hash_workers: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1, le=16)
+    # Render jobs (workflow/commands/render_jobs.py): how many run at once, each in a child
+    # process (False: a thread of the service process, for tests and small machines).
+    render_workers: int = Field(default=1, ge=1, le=8)
+    render_processes: bool = True
     login_free_attempts: int = Field(5, ge=1)  # per account and address, then growing delays
     login_free_attempts_per_address: int = Field(20, ge=1)
     login_free_attempts_per_account: int = Field(50, ge=1)  # from every address together

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from html.parser import HTMLParser
 
+from notices import longlist
 from notices.glyphs import check_glyphs
 from notices.render import printable
 from workflow.errors import DomainError
@@ -26,19 +27,28 @@ MEDIA_TYPES = {
 }
 
 
-def to_bytes(html: str, fmt: str) -> bytes:
+def to_bytes(html: str, fmt: str, template: str | None = None, context: dict | None = None) -> bytes:
+    """`html` in `fmt`. Given the template and its context, a long list's PDF comes from the
+    long-list engine (notices/longlist.py: same page, ~10x less CPU) instead of WeasyPrint."""
     if fmt == "html":
         return html.encode("utf-8")
     if fmt == "pdf":
-        return to_pdf(html)
+        return to_pdf(html, template, context)
     if fmt == "docx":
         return to_docx(html)
     raise DomainError("E_BAD_FORMAT", f"不支持的格式 {fmt!r}（可用：html、pdf、docx）", "format")
 
 
 # -- PDF ------------------------------------------------------------------------------------
-def to_pdf(html: str) -> bytes:
+def to_pdf(html: str, template: str | None = None, context: dict | None = None) -> bytes:
     check_glyphs(html)
+    if template and context is not None and longlist.handles(template, context):
+        return longlist.render(template, html, context, weasy_pdf)
+    return weasy_pdf(html)
+
+
+def weasy_pdf(html: str) -> bytes:
+    """HTML to PDF by WeasyPrint (the glyph check already done)."""
     try:
         # Deferred on purpose: WeasyPrint loads Pango and takes about a second; HTML and Word
         # output (and the CLI's start-up) do not need it.

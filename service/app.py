@@ -41,6 +41,7 @@ from service.web import districts as web_districts
 from service.web import grid as web_grid
 from service.web import notice_pages as web_notice_pages
 from service.web import register as web_register
+from service.web import render_jobs as web_render_jobs
 from service.web import results as web_results
 from service.web import routes as web_routes
 from service.web import tallies as web_tallies
@@ -119,11 +120,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         scheduler = _start_scheduler(db, clock) if start_scheduler else None
+        services = app.state.services
+        if start_scheduler:  # the serving process: render jobs a stopped process left behind
+            services.renders().resume()
         try:
             yield
         finally:
             if scheduler is not None:
                 scheduler.shutdown()
+            if services._renders is not None:
+                services._renders.shutdown()
 
     app = FastAPI(
         title="huanjie 换届选举工作编排",
@@ -187,6 +193,7 @@ def create_app(
         web_results,
         web_users,
         web_notice_pages,
+        web_render_jobs,
     ):
         app.include_router(module.router)
     web_routes.mount_static(app)

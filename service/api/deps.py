@@ -22,6 +22,7 @@ from service.api.problems import Forbidden, Unauthorized
 from service.throttle import LoginThrottle
 from workflow.clock import Clock
 from workflow.commands import auth
+from workflow.commands.render_jobs import RenderPool
 from workflow.errors import DomainError, not_found
 from workflow.store import Database
 from workflow.store.auth import ROLE_NAMES, ApiToken, Role, User
@@ -77,6 +78,19 @@ class Services:
                 initializer=_lower_priority,
             )
         return self._hashing
+    _renders: RenderPool | None = field(default=None, repr=False)
+
+    def renders(self) -> RenderPool:
+        """The bounded pool render jobs run in (workflow/commands/render_jobs.py): one job at a
+        time by default, each render in a child process, never on the request path."""
+        if self._renders is None:
+            self._renders = RenderPool(
+                self.db,
+                self.clock,
+                workers=getattr(self.settings, "render_workers", 1),
+                processes=getattr(self.settings, "render_processes", True),
+            )
+        return self._renders
 
     # Rendered status views of this app's database (workflow/views/status.py).
     status_cache: ViewCache = field(default_factory=ViewCache, repr=False)

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Query
 from fastapi import Path as PathParam
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from notices.output import MEDIA_TYPES
@@ -19,7 +19,7 @@ from service.api.elections import EARLIEST_DAY, LATEST_DAY, ElectionId, visible_
 from service.api.problems import PROBLEM_RESPONSES
 from service.api.schemas import notices as schemas
 from service.downloads import safe_file_name
-from workflow.commands import notice_settings
+from workflow.commands import notice_settings, render_jobs
 from workflow.commands import notices as commands
 from workflow.views.notices import published_file
 
@@ -28,6 +28,7 @@ router = APIRouter(prefix="/api/v1/elections", tags=["notices"], responses=PROBL
 CODE = r"^[0-9A-Za-z_.\-]{1,32}$"
 Template = Annotated[str, PathParam(pattern=r"^[a-z][a-z0-9_]{0,59}$", description="模板名，如 voter_list")]
 NoticeId = Annotated[int, PathParam(ge=1, le=INT_MAX, description="已发布公告的编号")]
+JobId = Annotated[int, PathParam(ge=1, le=INT_MAX, description="生成任务的编号")]
 Format = Annotated[str, Query(pattern=r"^(html|pdf|docx)$", description="html、pdf 或 docx")]
 DateStyle = Annotated[
     str, Query(pattern=r"^(arabic|chinese)$", description="成文日期写法：arabic 或 chinese（二〇一一年）")
@@ -278,3 +279,75 @@ def put_notice_wording(
         "version": row.version,
         "paragraphs": row.paragraphs,
     }
+
+
+# -- render jobs: large PDF / Word previews made off the request path (issue 15) ------------------
+class RenderBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: str = Field("pdf", pattern=r"^(pdf|docx)$", description="pdf 或 docx")
+    district: str | None = Field(None, pattern=CODE, description="选区代码（按选区生成的公告必填）")
+    on: LawfulDate | None = Field(None, description="成文日期（默认同预览）")
+    date_style: str = Field("arabic", pattern=r"^(arabic|chinese)$")
+
+
+def job_out(job) -> dict:
+    base = f"/api/v1/elections/{job.election_id}/render-jobs/{job.id}"
+    return {**render_jobs.describe(job), "url": base, "file_url": f"{base}/file" if job.status == "done" else None}
+
+
+@router.post(
+    "/{election_id}/notices/{template}/render-jobs",
+    status_code=202,
+    summary="后台生成公告预览文件（PDF/Word）：立即返回任务地址，生成完毕后下载",
+    response_model=schemas.RenderJob,
+)
+def submit_render_job(
+    election_id: ElectionId,
+    template: Template,
+    session: Tx,
+    caller: Caller,
+    svc: Svc,
+    body: Annotated[RenderBody | None, Body()] = None,
+) -> JSONResponse:
+    visible_election(session, caller, election_id)
+    body = body or RenderBody()
+    job = render_jobs.submit(
+        session,
+        election_id,
+        template,
+        fmt=body.format,
+        district=body.district,
+        on=body.on,
+        date_style=body.date_style,
+        clock=svc.clock,
+        actor=caller.username,
+    )
+    render_jobs.queue_after_commit(session, svc.renders(), job.id)
+    out = schemas.RenderJob.model_validate(job_out(job)).model_dump(mode="json")
+    return JSONResponse(out, status_code=202, headers={"Location": out["url"]})
+
+
+@router.get(
+    "/{election_id}/render-jobs/{job_id}",
+    summary="生成任务的状态（排队中、生成中、已完成、失败）",
+    response_model=schemas.RenderJob,
+)
+def get_render_job(election_id: ElectionId, job_id: JobId, session: Tx, caller: Caller) -> dict:
+    visible_election(session, caller, election_id)
+    return job_out(render_jobs.get_job(session, job_id, election_id))
+
+
+@router.get(
+    "/{election_id}/render-jobs/{job_id}/file",
+    summary="下载生成任务的文件（完成后）",
+    response_class=Response,
+    responses=FILE_RESPONSES,
+)
+def download_render_job(election_id: ElectionId, job_id: JobId, session: Tx, caller: Caller) -> Response:
+    visible_election(session, caller, election_id)
+    job = render_jobs.job_file(session, job_id, election_id)
+    stem = "-".join(filter(None, [f"election{election_id}", job.template, job.district, "preview"]))
+    response = file_response(job.content, job.format, stem, job.title, download=True)
+    response.headers["X-Content-SHA256"] = job.sha256
+    return response

@@ -156,6 +156,45 @@ def render_notice(
     the committee's current ones (a wording previewed before it is saved). `publishable`: dated
     as `publish_notice` would date it now (a planned date still ahead gives way to today), for a
     page that offers to publish what it previews. Nothing is stored."""
+    context, number, on, source = preview_context(
+        session,
+        election_id,
+        template,
+        fmt=fmt,
+        district=district,
+        on=on,
+        clock=clock,
+        date_style=date_style,
+        options=options,
+        providers=providers,
+        draft=draft,
+        wording=wording,
+        publishable=publishable,
+    )
+    html = render_html(template, context)
+    return Rendered(
+        template, context["doc"]["heading"], number, context, html, to_bytes(html, fmt, template, context), fmt, on, source
+    )
+
+
+def preview_context(
+    session: Session,
+    election_id: int,
+    template: str,
+    *,
+    fmt: str = "html",
+    district: str | None = None,
+    on: date | None = None,
+    clock: Clock,
+    date_style: str = "arabic",
+    options: dict | None = None,
+    providers: Mapping[str, Provider] = PROVIDERS,
+    draft: bool = True,
+    wording: list[str] | None = None,
+    publishable: bool = False,
+) -> tuple[dict, str | None, date, str]:
+    """A preview's data snapshot, nothing rendered: (context, number, issue date, its source).
+    Render jobs (workflow/commands/render_jobs.py) take it in a short transaction and render later."""
     _check_format(fmt)
     election = get_election(session, election_id)
     spec = get_spec(template)
@@ -181,10 +220,7 @@ def render_notice(
         draft=draft,
         wording=wording,
     )
-    html = render_html(template, context)
-    return Rendered(
-        template, context["doc"]["heading"], number, context, html, to_bytes(html, fmt), fmt, on, source
-    )
+    return context, number, on, source
 
 
 def publish_notice(
@@ -227,7 +263,7 @@ def publish_notice(
         options=options,
         providers=providers,
     )
-    content = to_bytes(render_html(template, context), fmt)
+    content = to_bytes(render_html(template, context), fmt, template, context)
     milestone_key = bound_milestone(election, spec)
     notice = _store(
         session,
@@ -424,7 +460,7 @@ def verify_notice(session: Session, notice_id: int) -> dict:
     if notice is None:
         raise not_found("公告", notice_id, "notice_id")
     spec = get_spec(notice.template)
-    content = to_bytes(render_html(notice.template, notice.data), notice.format)
+    content = to_bytes(render_html(notice.template, notice.data), notice.format, notice.template, notice.data)
     stored_ok = hashlib.sha256(notice.content).hexdigest() == notice.sha256
     current_version = template_version(spec)
     again = hashlib.sha256(content).hexdigest()

@@ -7,4 +7,4 @@ from workflow.store import models  # noqa: F401  (isort: the engine's tables fir
 from workflow.store.db import Database  # noqa: F401
 
 # isort: split
-from workflow.store import auth, candidates, notices, tally_entries, voters  # noqa: F401
+from workflow.store import auth, candidates, notices, render_jobs, tally_entries, voters  # noqa: F401

@@ -33,4 +33,4 @@ def published_file(session: Session, notice_id: int, election_id: int | None, fm
         return notice, notice.content
     if fmt not in FORMATS:
         raise DomainError("E_BAD_FORMAT", f"不支持的格式 {fmt!r}（可用：html、pdf、docx）", "format")
-    return notice, to_bytes(render_html(notice.template, notice.data), fmt)
+    return notice, to_bytes(render_html(notice.template, notice.data), fmt, notice.template, notice.data)

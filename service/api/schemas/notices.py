@@ -68,3 +68,23 @@ class NoticeWording(Out):
     template: str
     version: int
     paragraphs: list[str]
+
+
+class RenderJob(Out):
+    id: int
+    election_id: int
+    template: str
+    district: str | None
+    format: str
+    title: str
+    status: str = Field(description="queued 排队中 / running 生成中 / done 已完成 / failed 失败")
+    status_name: str
+    error: str | None
+    size: int | None
+    sha256: str | None
+    requested_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    url: str
+    file_url: str | None
