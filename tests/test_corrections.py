@@ -139,9 +139,14 @@ def test_future_and_impossible_dates_refused_with_the_rule(db, world):
 def test_a_date_more_than_a_year_before_election_day_needs_confirmation(db, world):
     elections, clock = world
     seed = elections["jingshan_2011"]  # election day 2011-10-18, nothing done yet
-    error = error_of(lambda: complete(db, clock, seed, "election_committee_formed", date(2010, 8, 1)))
+    error = error_of(lambda: complete(db, clock, seed, "election_committee_formed", date(2010, 9, 15)))
     assert (error.code, error.field) == ("E_DATE_NEEDS_CONFIRMATION", "confirm_early")
-    assert complete(db, clock, seed, "election_committee_formed", date(2010, 8, 1), confirm_early=True) == "done"
+    # More than a year before the plan's start (its first date, 2011-08-26): never, even confirmed.
+    floor = error_of(
+        lambda: complete(db, clock, seed, "election_committee_formed", date(2010, 8, 1), confirm_early=True)
+    )
+    assert (floor.code, floor.field) == ("E_DATE_OUT_OF_RANGE", "on")
+    assert complete(db, clock, seed, "election_committee_formed", date(2010, 9, 15), confirm_early=True) == "done"
 
 
 def test_an_overdue_milestone_of_an_earlier_phase_can_be_completed(db, world):

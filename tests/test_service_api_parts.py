@@ -9,6 +9,7 @@ import csv
 import io
 import re
 from datetime import UTC, date, datetime
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -481,13 +482,12 @@ def test_dashboard_lists_notices_with_preview_and_download_links(world):
     client = _login(world, "observer")
     page = client.get(f"/elections/{XINSHI_ELECTION}").text
     assert "选举委员会成立公告" in page
-    links = re.findall(r'href="(/api/v1/elections/3/notices/[^"]+)"', page)
-    preview = next(
-        link for link in links if "election_committee_formed/preview" in link and "format" not in link
-    )
-    # The links work with the dashboard's session cookie.
-    assert client.get(preview).status_code == 200
-    assert any("format=pdf" in link for link in links)
+    # An unpublished notice links its 样稿与发布 page (the draft, or what data it still needs),
+    # never a preview address that may fail; the page works with the dashboard's session cookie.
+    notice_page = f"/elections/{XINSHI_ELECTION}/notices/election_committee_formed"
+    assert f'href="{notice_page}"' in page
+    shown = client.get(notice_page)
+    assert shown.status_code == 200 and "样稿" in shown.text
     assert "上传选民登记表" not in page  # observers cannot upload
     assert "选民名单公告 · 尚无选区" in page  # per-district notices wait for the districts
 
@@ -513,11 +513,11 @@ def test_dashboard_upload_form_shows_the_report_in_chinese(registration):
     done = client.post(url, data={"csrf": token}, files={"file": ("v.csv", csv_bytes(rows), "text/csv")})
     assert done.status_code == 200 and "已导入 4 名选民" in done.text
     # The voters' provider (workflow/commands/notice_data.py) feeds the notices: the districts with voters
-    # get their list's preview link, and the preview holds their names.
+    # get their list's 样稿与发布 page, and its draft holds their names.
     page = client.get(f"/elections/{XINSHI_ELECTION}").text
-    links = re.findall(r'href="(/api/v1/elections/3/notices/voter_list/preview[?]district=0[12])"', page)
+    links = re.findall(r'href="(/elections/3/notices/voter_list[?]district=0[12])"', page)
     assert links
-    previews = "".join(client.get(link).text for link in links)
+    previews = "".join(unescape(client.get(link).text) for link in links)
     name_column = HEADER.index("姓名")
     assert all(str(row[name_column]) in previews for row in rows)
     forged = client.post(url, data={"csrf": "forged"}, files={"file": ("v.csv", csv_bytes(rows), "text/csv")})

@@ -178,7 +178,7 @@ class Clerk:
             assert "样稿" in pdf_text(self.download(page.get_by_text("下载样稿 PDF")))
             assert "样稿" in docx_text(self.download(page.get_by_text("下载样稿 Word")))
         with page.expect_navigation():
-            page.locator("#preview form.actions button[type=submit]").click()
+            page.locator("#preview form[action*='/publish'] button[type=submit]").click()
         assert page.locator("#confirm").is_visible(), f"{template}: publishing did not ask to confirm"
         assert number in page.locator("#confirm").inner_text()
         with page.expect_navigation():
