@@ -28,10 +28,6 @@ from workflow.timetable import (
 from workflow.timeutil import local_date
 
 
-def identity_of(row: Reminder) -> tuple:
-    return (row.milestone_key, row.kind, row.lead_days, row.target_date, (row.details or {}).get("phase"))
-
-
 def milestone_dates(election: Election) -> tuple[MilestoneDates, ...]:
     return tuple(
         MilestoneDates(m.key, m.planned_date, m.latest, m.status in SETTLED) for m in election.milestones
