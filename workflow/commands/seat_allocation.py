@@ -11,7 +11,7 @@ from datetime import date
 from fractions import Fraction
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from workflow.clock import Clock
 from workflow.commands import elections, register_levels
@@ -117,28 +117,38 @@ def allocation(session: Session, election_id: int) -> dict:
     towns = register_levels.township_elections(session, election_id)
     if not towns or decision is None:
         return out
-    rows = []
-    for town in towns:
-        population = session.execute(
-            select(func.coalesce(func.sum(District.population), 0)).where(District.election_id == town.id)
-        ).scalar_one()
-        county_seats = session.execute(
-            select(func.coalesce(func.sum(District.seats), 0)).where(
-                District.id.in_(
-                    select(District.county_district_id).where(
-                        District.election_id == town.id, District.county_district_id.is_not(None)
-                    )
-                )
-            )
-        ).scalar_one()
-        rows.append(
-            {
-                "code": town.jurisdiction.code,
-                "name": town.jurisdiction.name,
-                "population": int(population),
-                "in_districts": int(county_seats),
-            }
-        )
+    ids = [town.id for town in towns]
+    population = dict(
+        session.execute(
+            select(District.election_id, func.coalesce(func.sum(District.population), 0))
+            .where(District.election_id.in_(ids))
+            .group_by(District.election_id)
+        ).all()
+    )
+    # The county districts each township's districts belong to (each counted once per township).
+    links = (
+        select(District.election_id.label("town"), District.county_district_id.label("county_district"))
+        .where(District.election_id.in_(ids), District.county_district_id.is_not(None))
+        .distinct()
+        .subquery()
+    )
+    county_district = aliased(District)
+    county_seats = dict(
+        session.execute(
+            select(links.c.town, func.coalesce(func.sum(county_district.seats), 0))
+            .join(county_district, county_district.id == links.c.county_district)
+            .group_by(links.c.town)
+        ).all()
+    )
+    rows = [
+        {
+            "code": town.jurisdiction.code,
+            "name": town.jurisdiction.name,
+            "population": int(population.get(town.id, 0)),
+            "in_districts": int(county_seats.get(town.id, 0)),
+        }
+        for town in towns
+    ]
     populated = {r["code"]: r["population"] for r in rows if r["population"] > 0}
     if populated and decision.total >= len(populated):
         shares = allocate(populated, decision.total, lower=1, upper=decision.total)
