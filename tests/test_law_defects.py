@@ -11,7 +11,7 @@ import pytest
 from tests.law_texts import EL2020, RCL2018, VCL2018, ZJ_PC, article
 from tests.voters_support import LIST_DAY, import_file, make_election, noon, number, synthetic_csv
 from workflow.calendar import check_plan
-from workflow.commands import appeals, notice_data, voter_list
+from workflow.commands import appeals, candidate_nominations, notice_data, voter_list
 from workflow.commands import elections as commands
 from workflow.errors import Conflict, DomainError
 from workflow.kinds import KindSpec, all_variants, get_kind, parse_kind
@@ -183,6 +183,38 @@ def test_four_seat_residents_committee_is_refused_citing_rcl_7():
     with pytest.raises(DomainError) as error:
         parse_plan({**VILLAGE_PLAN, "kind": "residents_committee", "seats": 4})
     assert "居委会组织法第七条" in error.value.message
+
+
+def test_a_committee_plans_seats_are_its_candidate_lists_seats(db, clock):
+    """Defect 6: the checked `seats` is used. The election keeps it; its candidate list opens
+    with those seats, and a list opened with other seats is refused."""
+    village = {"code": "330104001001", "name": "某村", "level": "village"}
+    plan = parse_plan({**VILLAGE_PLAN, "jurisdiction": village, "seats": 5})
+    clock.set(noon(date(2021, 4, 1)))
+    with db.transaction() as s:
+        election_id = commands.create_election(s, plan, clock=clock, actor="t").election.id
+    with db.reading() as s:
+        assert commands.get_election(s, election_id).seats == 5
+    with pytest.raises(DomainError) as error, db.transaction() as s:
+        candidate_nominations.open_district(s, election_id, "main", seats=7, clock=clock, actor="t")
+    assert error.value.code == "E_SEATS_MISMATCH" and error.value.field == "seats"
+    with db.transaction() as s:
+        opened = candidate_nominations.open_district(s, election_id, "main", seats=None, clock=clock, actor="t")
+        assert opened.seats == 5
+
+
+def test_seats_in_a_plan_whose_seats_are_per_district_is_refused():
+    plan = load_plan(Path(__file__).resolve().parent.parent / "examples" / "jingshan_2011.toml")
+    data = {
+        "kind": "people_congress",
+        "title": plan.title,
+        "jurisdiction": plan.jurisdiction.code,
+        "election_day": plan.anchor,
+        "seats": 274,
+    }
+    with pytest.raises(DomainError) as error:
+        parse_plan(data)
+    assert error.value.field == "seats" and "按选区" in error.value.message
 
 
 # -- defect 6: kind keys that were parsed and never used are refused, not ignored ---------------
