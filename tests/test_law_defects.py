@@ -11,10 +11,10 @@ import pytest
 from tests.law_texts import EL2020, RCL2018, VCL2018, ZJ_PC, article
 from tests.voters_support import LIST_DAY, import_file, make_election, noon, number, synthetic_csv
 from workflow.calendar import check_plan
-from workflow.commands import appeals, notice_data, voter_list
+from workflow.commands import appeals, candidate_nominations, notice_data, voter_list
 from workflow.commands import elections as commands
 from workflow.errors import Conflict, DomainError
-from workflow.kinds import get_kind
+from workflow.kinds import KindSpec, all_variants, get_kind, parse_kind
 from workflow.plan import load_plan, parse_plan
 from workflow.rules.apportion import apportion_townships
 from workflow.rules.candidate_structure import Profile, structure_report
@@ -183,6 +183,90 @@ def test_four_seat_residents_committee_is_refused_citing_rcl_7():
     with pytest.raises(DomainError) as error:
         parse_plan({**VILLAGE_PLAN, "kind": "residents_committee", "seats": 4})
     assert "居委会组织法第七条" in error.value.message
+
+
+def test_a_committee_plans_seats_are_its_candidate_lists_seats(db, clock):
+    """Defect 6: the checked `seats` is used. The election keeps it; its candidate list opens
+    with those seats, and a list opened with other seats is refused."""
+    village = {"code": "330104001001", "name": "某村", "level": "village"}
+    plan = parse_plan({**VILLAGE_PLAN, "jurisdiction": village, "seats": 5})
+    clock.set(noon(date(2021, 4, 1)))
+    with db.transaction() as s:
+        election_id = commands.create_election(s, plan, clock=clock, actor="t").election.id
+    with db.reading() as s:
+        assert commands.get_election(s, election_id).seats == 5
+    with pytest.raises(DomainError) as error, db.transaction() as s:
+        candidate_nominations.open_district(s, election_id, "main", seats=7, clock=clock, actor="t")
+    assert error.value.code == "E_SEATS_MISMATCH" and error.value.field == "seats"
+    with db.transaction() as s:
+        opened = candidate_nominations.open_district(s, election_id, "main", seats=None, clock=clock, actor="t")
+        assert opened.seats == 5
+
+
+def test_seats_in_a_plan_whose_seats_are_per_district_is_refused():
+    plan = load_plan(Path(__file__).resolve().parent.parent / "examples" / "jingshan_2011.toml")
+    data = {
+        "kind": "people_congress",
+        "title": plan.title,
+        "jurisdiction": plan.jurisdiction.code,
+        "election_day": plan.anchor,
+        "seats": 274,
+    }
+    with pytest.raises(DomainError) as error:
+        parse_plan(data)
+    assert error.value.field == "seats" and "按选区" in error.value.message
+
+
+# -- defect 6: kind keys that were parsed and never used are refused, not ignored ---------------
+KINDS = Path(__file__).resolve().parent.parent / "config" / "kinds"
+
+
+def kind_text(name: str, **lines: str) -> str:
+    """A shipped kind file with extra lines: top-level keys, or `candidates=…` added to its
+    [candidates] table."""
+    text = (KINDS / f"{name}.toml").read_text(encoding="utf-8")
+    if "candidates" in lines:
+        text = text.replace("\n[candidates]\n", f"\n[candidates]\n{lines.pop('candidates')}\n", 1)
+    return "\n".join(lines.values()) + "\n" + text
+
+
+def test_holiday_shift_is_refused_with_the_reason():
+    assert get_kind("people_congress").key == "people_congress"  # the shipped file no longer sets it
+    for value in ("true", "false"):
+        with pytest.raises(DomainError) as error:
+            parse_kind(kind_text("people_congress", shift=f"holiday_shift = {value}"), "pc.toml")
+        assert error.value.code == "E_KIND_INVALID" and error.value.field == "holiday_shift"
+        assert "不因节假日顺延" in error.value.message and "pc.toml" in error.value.message
+    assert "holiday_shift" not in KindSpec.model_fields
+
+
+def test_the_seeds_age_limits_are_not_law_and_are_refused():
+    """The seed's chair (55) and deputy (53) age limits are practice: a kind that still sets them
+    is refused, naming the key, and the residents' kind has none."""
+    assert not {"chair_age_limit", "deputy_age_limit"} & set(get_kind("residents_committee").candidates)
+    for key in ("chair_age_limit", "deputy_age_limit"):
+        with pytest.raises(DomainError) as error:
+            parse_kind(kind_text("residents_committee", candidates=f"{key} = 55"), "rc.toml")
+        assert error.value.field == f"candidates.{key}"
+        assert "不是法律规定" in error.value.message
+
+
+def test_a_statute_version_or_variant_cannot_bring_an_age_limit_back(tmp_path):
+    text = kind_text("residents_committee") + '\n[versions."2018".candidates]\nchair_age_limit = 55\n'
+    with pytest.raises(DomainError) as error:
+        parse_kind(text, "rc.toml")
+    assert error.value.field == "versions.2018.candidates.chair_age_limit"
+
+    (tmp_path / "variants").mkdir()
+    (tmp_path / "residents_committee.toml").write_text(kind_text("residents_committee"), encoding="utf-8")
+    (tmp_path / "variants" / "somewhere.toml").write_text(
+        'extend = "residents_committee"\njurisdiction_prefix = "99"\nsource = "某省办法"\n'
+        'name = "某省居委会选举"\n[candidates]\ndeputy_age_limit = 53\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DomainError) as error:
+        all_variants(tmp_path)
+    assert error.value.field == "candidates.deputy_age_limit" and "somewhere.toml" in error.value.message
 
 
 # -- defect 4: village appeals have no court suit, but the decision is published (VCL 14 ¶2) ---

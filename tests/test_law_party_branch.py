@@ -1,7 +1,7 @@
 """Party branches (issue 14, missing rules): the postponement limit of the 2020 regulation (art.
 3 ¶2: approval of the higher Party organisation, in general at most one year) and a branch of
 fewer than 7 full members, which elects a secretary only (《中国共产党支部工作条例（试行）》
-ch. 6, quoted in the laws folder's excerpt: its article number is not verified)."""
+art. 20 ¶3, in the laws folder's excerpt, whose header says which copies it was checked against)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from workflow.store.models import MilestoneStatus
 from workflow.timeutil import local_instant
 
 PARTY = "中国共产党基层组织选举工作条例(2020"
+BRANCH = "中国共产党支部工作条例（试行）(2018"
 TERM_ENDS = date(2026, 12, 31)
 
 
@@ -37,6 +38,20 @@ def test_the_regulation_text_is_the_one_cited():
     assert "如需延期或者提前进行换届选举，应当报上级党组织批准。延长或者提前期限一般不超过1年。" in text
     excerpt = law_file(PARTY).read_text(encoding="utf-8")
     assert "正式党员不足7人的党支部，设1名书记，必要时可以设1名副书记" in excerpt
+
+
+def test_the_small_branch_rule_quotes_its_article_word_for_word():
+    """The kind cites art. 20 ¶3 of the branch regulation; the sentence it prints (before its
+    own conclusion, no committee) is that paragraph, and ¶1 sets the committee size it checks."""
+    kind = parse_plan(branch()).kind
+    assert kind.candidates["no_committee_source"] == "《中国共产党支部工作条例（试行）》第二十条第三款"
+    paragraphs = [line for line in article(BRANCH, 20).splitlines() if line.strip()]
+    assert paragraphs[2] == "正式党员不足7人的党支部，设1名书记，必要时可以设1名副书记。"
+    stated, conclusion = kind.candidates["no_committee_text"].rsplit("，", 1)
+    assert paragraphs[2].startswith(stated) and conclusion == "不设支部委员会"
+    assert f"不足{kind.candidates['no_committee_below_members']}人" in paragraphs[2]
+    assert "有正式党员7人以上的党支部，应当设立党支部委员会" in paragraphs[0]
+    assert f"一般不超过{kind.candidates['committee_max']}人" in paragraphs[0]
 
 
 def test_a_postponed_assembly_needs_approval_and_at_most_a_year():

@@ -141,7 +141,6 @@ class KindSpec(_Strict):
     description: str = ""
     statutes: tuple[str, ...] = ()
     default_statute: str | None = None
-    holiday_shift: bool = False  # Civil Code art. 203 applied to periods' last day
     # How "选举日的N日以前" is counted: `before_anchor = "practice"` (E − N is lawful, as
     # published county schedules read it; CONTRACTS.md) or "strict" (N full days, E − N − 1);
     # `source` says where the reading comes from. `plan check` shows both where they differ.
@@ -287,6 +286,34 @@ class KindSpec(_Strict):
         return self.phase(target).requires
 
 
+# Keys a kind file may no longer set, each with why (defect 6: parsed, never used). Bounds are
+# not moved off holidays: a planned date on a statutory holiday is a warning (CONTRACTS.md),
+# and the seed's age limits for residents' committee chairs are local practice, not law.
+_AGE_LIMIT = "候选人年龄上限是种子材料中的地方做法，不是法律规定，系统不据此拒绝候选人"
+RETIRED_KEYS = {
+    "holiday_shift": "法定期限不因节假日顺延，计划日期遇法定节假日只作提示（plan check 的警告）",
+    "candidates.chair_age_limit": _AGE_LIMIT,
+    "candidates.deputy_age_limit": _AGE_LIMIT,
+}
+
+
+def refuse_retired(data: dict[str, Any], source: str) -> None:
+    """A DomainError naming the first retired key `data` (a kind file with its version overlays,
+    or a variant) still sets, and why it is gone."""
+    tables = [("", data)] + [
+        (f"versions.{name}.", overlay)
+        for name, overlay in (data.get("versions") or {}).items()
+        if isinstance(overlay, dict)
+    ]
+    for prefix, table in tables:
+        for dotted, reason in RETIRED_KEYS.items():
+            head, _, leaf = dotted.rpartition(".")
+            holder = table.get(head) if head else table
+            if isinstance(holder, dict) and leaf in holder:
+                where = prefix + dotted
+                raise DomainError("E_KIND_INVALID", f"选举类型文件 {source} 的 {where} 已取消：{reason}", where)
+
+
 def _format_location(loc: Iterable[Any]) -> str:
     return ".".join(str(part) for part in loc if part not in ("function-after",))
 
@@ -297,6 +324,7 @@ def parse_kind(text: str, source: str) -> KindSpec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DomainError("E_KIND_SYNTAX", f"选举类型文件 {source} 不是有效的 TOML：{exc}") from exc
+    refuse_retired(data, source)
     try:
         return KindSpec.model_validate(data)
     except ValidationError as exc:
@@ -412,6 +440,7 @@ def _raw_variants(directory: Path = KINDS_DIR) -> dict[str, dict[str, Any]]:
             raise DomainError(
                 "E_KIND_INVALID", f"地方变体 {path} 扩展了未知的选举类型 {data['extend']!r}", "extend"
             )
+        refuse_retired(data, str(path))
         variants[path.stem] = {"variant": path.stem, **data}
     return variants
 

@@ -65,7 +65,9 @@ class Plan:
     milestones: dict[str, date] = field(default_factory=dict)
     phases: dict[str, PhaseWindow] = field(default_factory=dict)
     parent_election: int | None = None
-    seats: int | None = None  # members to elect (a committee's size), checked against the kind
+    # Members to elect (a committee's size), checked against the kind; the election keeps it
+    # as its candidate list's seats (workflow/commands/candidate_nominations.open_district).
+    seats: int | None = None
     members: int | None = None  # a party branch's full members (正式党员), which decide its posts
 
     def not_applicable(self) -> dict[str, str]:
@@ -213,6 +215,11 @@ def _parse_seats(kind: KindSpec, value: Any, members: int | None = None) -> int 
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise _bad("seats", f"seats 应为正整数，收到 {value!r}")
+    c = kind.candidates
+    if not any(k in c for k in ("committee_min", "committee_max", "no_committee_below_members")):
+        # Seats elsewhere are per district (the districts' seats) or per vacancy: a plan-wide
+        # number would be read as every list's seats.
+        raise _bad("seats", f"{kind.name}不使用 seats：应选名额按选区（或出缺名额）确定，不在计划中填写")
     no_committee = no_committee_rule(kind, members)
     if no_committee is not None:
         most = kind.candidates["no_committee_max_seats"]

@@ -47,13 +47,17 @@ def open_district(
     historical: bool = False,
     registry: VoterRegistry = VoterTables(),
 ) -> DistrictList:
-    """Open a district's candidate list with its seats (from the registry when it knows them)."""
+    """Open a district's candidate list with its seats (from the registry when it knows them,
+    else from a committee election's plan: its `seats`, the committee's size)."""
     election = active_election(session, election_id, historical)
     before_voting(election, historical)
     district = district.strip()
     if not district:
         raise DomainError("E_DISTRICT_REQUIRED", "请填写选区代码", "district")
-    seats = rules.district_seats(district, seats, registry.district_seats(session, election_id, district))
+    known = registry.district_seats(session, election_id, district)
+    if known is None:
+        known = election.seats
+    seats = rules.district_seats(district, seats, known)
     rules.ratio_bounds(rules_for(election), seats)  # validates seats ≥ 1
     if session.execute(
         select(DistrictList.id).where(

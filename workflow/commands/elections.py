@@ -134,6 +134,7 @@ def _new_election(
         parent_election_id=plan.parent_election,
         blocked_reasons=[],
         provisional_years=provisional_years(report),
+        seats=plan.seats,
         created_at=now,
         updated_at=now,
     )
@@ -264,7 +265,7 @@ def election_summary(election: Election) -> dict:
         "statute": election.statute,
         "state": election.state,
         "planned": {m.key: m.planned_date for m in election.milestones if m.planned_date},
-    }
+    } | ({"seats": election.seats} if election.seats is not None else {})
 
 
 def settled_keys(election: Election) -> set[str]:

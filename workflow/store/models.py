@@ -115,6 +115,9 @@ class Election(Base):
     # Years whose holidays were unpublished when the plan was checked (its dates provisional);
     # the holiday recheck (schedules/holidays.py) empties it once the data is installed.
     provisional_years: Mapped[list[Any] | None] = mapped_column(default=list)
+    # A committee election's members to elect, from its plan (checked against the kind's
+    # committee size): the seats of its candidate list. None where seats are per district.
+    seats: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
