@@ -352,3 +352,21 @@ def test_forms_need_the_csrf_token_and_a_writer(web):  # noqa: F811
     assert _alert(forged.text) == "bad:页面已过期，请刷新后重试"
     assert _status(web, town, id_number)[0] == VoterStatus.ACTIVE
     assert web.count(select(func.count()).select_from(MobileBox)) == 0
+
+
+def test_out_of_scope_forms_change_nothing_and_the_pages_are_not_found(web):  # noqa: F811
+    county, other = web.ids["county"], web.ids["420821100"]  # the county and 新市镇: not 永兴镇's
+    web.login("yongxing")
+    token = web.csrf(f"/elections/{web.ids['420821101']}/register")
+    for page in (f"/elections/{county}/mobile-boxes", f"/elections/{other}/register"):
+        assert web.client.get(page).status_code == 404
+    boxes = web.client.post(f"/elections/{county}/mobile-boxes/add", data={"csrf": token, **_box()})
+    assert boxes.status_code == 404
+    name, id_number = _a_voter(web, other)
+    excluded = web.client.post(
+        f"/elections/{other}/register/exclude",
+        data={"csrf": token, "name": name, "id_number": id_number, "ground": "deprived", "body": "法院", "document": "判决书"},
+    )
+    assert excluded.status_code == 404
+    assert _status(web, other, id_number)[0] == VoterStatus.ACTIVE
+    assert web.count(select(func.count()).select_from(MobileBox)) == 0
