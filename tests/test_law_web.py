@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from demo.county import EXAMPLES
-from tests.test_web_steps import _alert, web  # noqa: F401  (fixture)
+from tests.test_web_steps import _alert, _users, web  # noqa: F401  (fixture)
 from tests.voters_support import number
 from workflow.commands import elections, voter_districts
 from workflow.plan import load_plan
@@ -252,10 +252,40 @@ def test_an_unregistered_person_is_listed_and_later_refused_registration(web):  
         {"name": "李某", "id_number": person, "ground": "deprived", "body": "京山县人民法院", "document": "（2026）鄂0821刑初12号判决书", "until": "2029-06-30"},
     )
     assert _alert(listed) == (
-        f"good:已将 李某（{ric.mask(person)}）列入不予登记的名单：被剥夺政治权利（选举法第二十七条第一款）（尚未登记为选民）"
+        f"good:已将 李某（{ric.mask(person)}）记入名单：被剥夺政治权利（选举法第二十七条第一款）；"
+        "此人目前不在选民名单上，期限内不予登记"
     )
     refused = web.post(page, f"{page}/add", {"district": "420821101-01", "name": "李某", "id_number": person, "reason": "moved_in"})
     assert _alert(refused) == "bad:依法被剥夺政治权利（选举法第二十七条第一款），不能登记为选民"
+
+
+def test_a_term_ending_before_election_day_excludes_no_one_and_stores_nothing(web):  # noqa: F811
+    town = web.ids["420821101"]
+    page = f"/elections/{town}/register"
+    name, id_number = _a_voter(web, town)
+    web.login("admin")
+    tables = (Voter, DeprivedPerson, SupplementaryEntry, AuditEntry)
+    before = _snapshot(web, *tables)
+    ended = web.post(
+        page,
+        f"{page}/exclude",
+        {"name": name, "id_number": id_number, "ground": "deprived", "body": "京山县人民法院", "document": "（2024）鄂0821刑初3号判决书", "until": "2026-12-31"},
+    )
+    assert _alert(ended) == (
+        "bad:「期限至」2026-12-31 早于选举日 2027-01-17，选举日其仍有选举权利，不予除名（选举法第二十七条第一款）"
+    )
+    assert _snapshot(web, *tables) == before and _status(web, town, id_number)[0] == VoterStatus.ACTIVE
+
+
+def test_restoring_is_only_for_a_voter_removed_on_a_ground(web):  # noqa: F811
+    town = web.ids["420821101"]
+    page = f"/elections/{town}/register"
+    _name, id_number = _a_voter(web, town)
+    web.login("admin")
+    web.post(page, f"{page}/remove", {"id_number": id_number, "reason": "moved_out", "note": "迁往外省"})
+    refused = web.post(page, f"{page}/restore", {"id_number": id_number, "ended_on": "2026-12-01", "document": "x"})
+    assert _alert(refused).endswith("因「迁出」除名，不是因被剥夺政治权利或停止行使选举权利除名；重新登记请用「增补选民」")
+    assert _status(web, town, id_number)[0] == VoterStatus.REMOVED
 
 
 def test_published_list_carries_the_removal_on_the_supplementary_list(web):  # noqa: F811
@@ -350,6 +380,19 @@ def test_forms_need_the_csrf_token_and_a_writer(web):  # noqa: F811
         data={"csrf": "x", "name": name, "id_number": id_number, "ground": "deprived", "body": "法院", "document": "判决书"},
     )
     assert _alert(forged.text) == "bad:页面已过期，请刷新后重试"
+    assert _status(web, town, id_number)[0] == VoterStatus.ACTIVE
+    assert web.count(select(func.count()).select_from(MobileBox)) == 0
+    _users(web.db, web.clock, {"watcher": ("observer", "420821")})
+    web.login("watcher")
+    page = f"/elections/{town}/register"
+    read_only = web.post(
+        page,
+        f"{page}/exclude",
+        {"name": name, "id_number": id_number, "ground": "deprived", "body": "法院", "document": "判决书"},
+    )
+    assert _alert(read_only) == "bad:「观察员（只读）」角色不能办理此项工作"
+    boxes = web.post(f"/elections/{county}/mobile-boxes", f"/elections/{county}/mobile-boxes/add", _box())
+    assert _alert(boxes) == "bad:「观察员（只读）」角色不能办理此项工作"
     assert _status(web, town, id_number)[0] == VoterStatus.ACTIVE
     assert web.count(select(func.count()).select_from(MobileBox)) == 0
 

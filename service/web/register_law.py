@@ -26,6 +26,7 @@ from service.api.deps import INT_MAX, Admitted, Principal, services
 from service.web.steps import day, run_form
 from workflow.commands import elections as commands
 from workflow.commands import register_levels, voter_changes
+from workflow.commands.voter_exports import REASON_NAMES
 from workflow.errors import Conflict, DomainError
 from workflow.rules import ric
 from workflow.rules.voter_rows import exclusion_ground
@@ -223,7 +224,13 @@ def exclude_form(
             return f"已将 {person}（{masked}）从选民名单除名：{GROUNDS[ground]}（{decided_by}{paper}）{cited}"
         if not report.loaded:
             raise Conflict("E_ALREADY_EXCLUDED", f"{masked} 已在不列入选民名单的名单上，期限未变", "id_number")
-        return f"已将 {person}（{masked}）列入不予登记的名单：{GROUNDS[ground]}{cited}（尚未登记为选民）"
+        if ric.normalize(number) not in voter_changes.exclusion_notes(session, election):
+            raise DomainError(  # the term ends before election day: the use case excludes no one
+                "E_EXCLUSION_ENDS_BEFORE_ELECTION",
+                f"「期限至」{ends} 早于选举日 {election.anchor_date}，选举日其仍有选举权利，不予除名{cited}",
+                "until",
+            )
+        return f"已将 {person}（{masked}）记入名单：{GROUNDS[ground]}{cited}；此人目前不在选民名单上，期限内不予登记"
 
     return run_form(request, election_id, csrf, _back(election_id), work, voters=True)
 
@@ -254,6 +261,13 @@ def restore_form(
         voter = voter_changes.find_voter(session, election_id, number)
         if voter.status == VoterStatus.ACTIVE:
             raise Conflict("E_NOT_REMOVED", f"{ric.mask(voter.id_number)} 仍在选民名单上，无须恢复", "id_number")
+        if voter.removed_reason != RemovedReason.DEPRIVED.value:
+            raise Conflict(
+                "E_NOT_EXCLUDED",
+                f"{ric.mask(voter.id_number)} 因「{REASON_NAMES.get(voter.removed_reason, voter.removed_reason)}」除名，"
+                "不是因被剥夺政治权利或停止行使选举权利除名；重新登记请用「增补选民」",
+                "id_number",
+            )
         if voter.id_number in voter_changes.exclusion_notes(session, election):
             voter_changes.load_deprived(
                 session,
