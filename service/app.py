@@ -39,8 +39,10 @@ from service.web import candidates as web_candidates
 from service.web import desk as web_desk
 from service.web import districts as web_districts
 from service.web import grid as web_grid
+from service.web import mobile_boxes as web_mobile_boxes
 from service.web import notice_pages as web_notice_pages
 from service.web import register as web_register
+from service.web import register_law as web_register_law
 from service.web import render_jobs as web_render_jobs
 from service.web import results as web_results
 from service.web import routes as web_routes
@@ -187,8 +189,10 @@ def create_app(
         web_allocation,
         web_districts,
         web_register,
+        web_register_law,
         web_appeals,
         web_candidates,
+        web_mobile_boxes,
         web_tallies,
         web_results,
         web_users,

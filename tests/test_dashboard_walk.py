@@ -76,7 +76,7 @@ def demo_server(tmp_path):
 def _pages(ids: dict[str, int], who: str) -> list[tuple[str, str, int]]:
     """(name, path, status) of the pages to walk for `who`."""
     county, town = ids["county"], ids["420821100"]
-    steps = ("allocation", "districts", "register", "appeals", "candidates", "tallies", "results")
+    steps = ("allocation", "districts", "register", "appeals", "candidates", "mobile-boxes", "tallies", "results")
     pages = [("county", "/", 200), ("grid", "/grid", 200), ("grid-overdue", "/grid?overdue=1", 200)]
     if who == "admin":
         pages += [(f"election-{kind}", f"/elections/{ids[kind]}", 200) for kind in ("county", "party_branch", "residents_committee")]

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from service.api.deps import INT_MAX, Admitted, Principal, Svc, Tx, services
+from service.web.register_law import law_sections
 from service.web.steps import page_context, run_form, show
 from workflow.commands import auth, register_levels, voter_list
 from workflow.commands.voter_exports import REASON_NAMES
@@ -48,6 +49,7 @@ def register_page(
         add_reasons=[(r, REASON_NAMES[r]) for r in ADD_REASONS],
         remove_reasons=[(r, REASON_NAMES[r]) for r in REMOVE_REASONS],
         can_upload=auth.can_write_voters(caller.user),
+        law=law_sections(session, election),
     )
 
 

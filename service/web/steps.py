@@ -54,6 +54,7 @@ def step_links(election: Election) -> list[tuple[str, str]]:
         ]
     links += [
         (f"{base}/candidates", "代表候选人" if has_register(election) else "候选人"),
+        (f"{base}/mobile-boxes", "流动票箱与监票人"),
         (f"{base}/tallies", "计票录入核对"),
         (f"{base}/results", "选举结果"),
     ]
