@@ -45,8 +45,10 @@ from workflow.store import Database
 from workflow.store.models import Election
 from workflow.store.voters import District, Voter, VoterStatus
 from workflow.views import jurisdictions
+from workflow.views.candidates import candidate_lists as candidate_lists_view
 from workflow.views.grid import grid
 from workflow.views.progress_report import report_docx, report_xlsx
+from workflow.views.voters import voters_status
 
 SEED_PLAN = "jingshan_2011.toml"
 HISTORY = FixedClock(datetime(2011, 10, 20, 2, 0, tzinfo=UTC))  # after the 2011 election day
@@ -60,7 +62,7 @@ class Size:
     committee: int
 
 
-SMALL = Size(districts=2, voters=10, committee=3)
+SMALL = Size(districts=2, voters=12, committee=3)
 LARGE = Size(districts=7, voters=30, committee=12)
 SEATS = (3, 2, 1)  # district i has SEATS[i % 3] seats
 CANDIDATES = {1: 2, 2: 3, 3: 5}  # seats → candidates (EL 31)
@@ -68,6 +70,17 @@ CANDIDATES = {1: 2, 2: 3, 3: 5}  # seats → candidates (EL 31)
 
 def _name(i: int) -> str:
     return "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗"[i % 20] + ["建国", "秀英", "志强", "桂兰", "红梅", "国华"][i % 6]
+
+
+def _voters_of(session, election_id: int, code: str) -> list[str]:
+    return list(
+        session.execute(
+            select(Voter.id_number)
+            .join(District, District.id == Voter.district_id)
+            .where(Voter.election_id == election_id, Voter.status == VoterStatus.ACTIVE, District.code == code)
+            .order_by(Voter.id)
+        ).scalars()
+    )
 
 
 def build_election(db: Database, size: Size) -> int:
@@ -92,13 +105,7 @@ def build_election(db: Database, size: Size) -> int:
         )
         voter_list.publish(session, eid, clock=clock, actor=A, on=date(2011, 9, 20))
         for code in codes:  # one correction per district since publication
-            first = session.execute(
-                select(Voter.id_number)
-                .join(District, District.id == Voter.district_id)
-                .where(Voter.election_id == eid, Voter.status == VoterStatus.ACTIVE, District.code == code)
-                .order_by(Voter.id)
-                .limit(1)
-            ).scalar_one()
+            first = _voters_of(session, eid, code)[0]
             voter_changes.remove_voter(session, eid, first, reason="deceased", clock=clock, actor=A)
         for i in range(size.committee):
             candidate_committee.add_committee_member(
@@ -109,10 +116,14 @@ def build_election(db: Database, size: Size) -> int:
             candidate_nominations.open_district(
                 session, eid, code, seats=None, name=f"第{i + 1}选区", clock=clock, actor=A, historical=True
             )
-            for c in range(CANDIDATES[SEATS[i % 3]]):
+            count = CANDIDATES[SEATS[i % 3]]
+            for c in range(count):
+                if c == count - 1:  # the last one by ten of the district's voters jointly (EL 30)
+                    by = {"nominated_by": "voters", "supporters": _voters_of(session, eid, code)[:10]}
+                else:
+                    by = {"nominated_by": "organisation", "nominators": [f"京山县第{c + 1}团体"]}
                 candidate_nominations.nominate(
-                    session, eid, code, name=_name(n), sex="female" if c % 2 else "male",
-                    occupation="farmer", nominated_by="organisation", nominators=[f"京山县第{c + 1}团体"],
+                    session, eid, code, name=_name(n), sex="female" if c % 2 else "male", occupation="farmer", **by,
                     birth_date=date(1960 + n % 25, 1 + n % 12, 1 + n % 28), ethnicity="汉族",
                     party="中国共产党", education="大学", clock=clock, actor=A, historical=True,
                 )  # fmt: skip
@@ -153,7 +164,7 @@ def _notice_data(db: Database, election_id: int, template: str, district: str | 
 def test_notice_data_statements_do_not_grow_with_the_rows(db):
     """Every people's-congress notice — committee, quota, districts, voter list, 补正名单, 选民证,
     preliminary and official candidate lists, election day, results, 当选证书, deadline warning —
-    whole-election and per district: the same statements for 2 districts of 10 voters (3
+    whole-election and per district: the same statements for 2 districts of 12 voters (3
     committee members, 8 candidates) as for 7 districts of 30 voters (12 members, 23
     candidates)."""
     small, large = _elections(db)
@@ -221,7 +232,7 @@ def _export(db: Database, election_id: int, which: str, district: str | None) ->
 
 def test_voter_list_exports_do_not_grow_with_the_districts_or_voters(db):
     """The register, the published list, the supplementary list and the 选民证 data, whole
-    election and one district: the same statements for 2 districts of 10 voters as for 7 of 30
+    election and one district: the same statements for 2 districts of 12 voters as for 7 of 30
     (the published list and the 选民证 used to read each district's list apart)."""
     small, large = _elections(db)
     grown = {}
@@ -247,6 +258,33 @@ def test_voter_list_exports_do_not_grow_with_the_districts_or_voters(db):
             assert voter_exports.certificate(session, election_id, number)["certificate_no"]
             counts.append(len(seen))
     assert counts[0] == counts[1]
+
+
+def _listing(db: Database, election_id: int, name: str) -> tuple[int, int]:
+    """Statements and districts of one of the candidates' and results' listings."""
+    read = {
+        "results": lambda s: res.results_view(s, election_id)["districts"],
+        "preliminary_list": lambda s: candidate_lists.published_list(s, election_id, "preliminary")["districts"],
+        "official_list": lambda s: candidate_lists.published_list(s, election_id, "official")["districts"],
+        "candidate_lists": lambda s: candidate_lists_view(s, election_id)["districts"],
+        "voters_status": lambda s: voters_status(s, get_election(s, election_id), clock=HISTORY)["districts"],
+    }[name]
+    with db.reading() as session, counting(db) as seen:
+        districts = read(session)
+        return len(seen), len(districts)
+
+
+def test_results_and_candidate_listings_do_not_grow_with_the_districts(db):
+    """`results show` / the results API and page (elected, rounds, status per district), the
+    published candidate lists (`candidates published`, preliminary and official), the candidate
+    lists view and the register's status: the same statements for 2 districts as for 7 (the
+    results used to cost three statements a district, the published lists one)."""
+    small, large = _elections(db)
+    for name in ("results", "preliminary_list", "official_list", "candidate_lists", "voters_status"):
+        n_small, d_small = _listing(db, small, name)
+        n_large, d_large = _listing(db, large, name)
+        assert (d_small, d_large) == (SMALL.districts, LARGE.districts), name
+        assert n_large == n_small, (name, n_small, n_large)
 
 
 def _report(db: Database, today: date) -> tuple[int, int, int]:
