@@ -20,6 +20,7 @@ from demo.province import PROVINCE, build_province
 from demo.voters import HEADER, synthetic_rows
 from notices.catalog import SPECS, Scope
 from service.api.calendar import election_calendar
+from service.web.notices import dashboard_notices
 from tests.test_grid import _grow
 from tests.test_query_counts import counting
 from workflow.clock import FixedClock
@@ -219,6 +220,38 @@ def test_quota_notice_statements_do_not_grow_with_the_townships(db):
     assert len(c_small["data"]["allocation"]["units"]) == 2
     assert len(c_large["data"]["allocation"]["units"]) == 9
     assert n_large == n_small
+
+
+def _publish_every_district(db: Database, election_id: int, codes: list[str]) -> None:
+    """Publish (as HTML) the districts notice, and each district's 选民名单 and 补正名单."""
+    with db.transaction() as session:
+        notice_commands.publish_notice(session, election_id, "districts_published", fmt="html", clock=HISTORY, actor=A)
+        for code in codes:
+            for template in ("voter_list", "voter_list_supplement"):
+                notice_commands.publish_notice(
+                    session, election_id, template, fmt="html", district=code, clock=HISTORY, actor=A
+                )
+
+
+def _notices_tab(db: Database, election_id: int) -> tuple[int, list[str], int]:
+    """The election page's notices (each notice per district, its versions and links)."""
+    with db.reading() as session, counting(db) as seen:
+        items = dashboard_notices(session, get_election(session, election_id))
+        return len(seen), list(seen), sum(i["status"].startswith("已发布") for i in items)
+
+
+def test_notices_tab_does_not_grow_with_the_published_notices(db):
+    """The election page's list of notices and their published versions: the same statements
+    for 5 published notices as for 15, and the stored files are not read to list them."""
+    small, large = _elections(db)
+    _publish_every_district(db, small, [f"{i + 1:02d}" for i in range(SMALL.districts)])
+    _publish_every_district(db, large, [f"{i + 1:02d}" for i in range(LARGE.districts)])
+    n_small, _seen, published_small = _notices_tab(db, small)
+    n_large, seen, published_large = _notices_tab(db, large)
+    assert (published_small, published_large) == (1 + 2 * SMALL.districts, 1 + 2 * LARGE.districts)
+    assert n_large == n_small
+    listed = [s for s in seen if s.startswith("SELECT") and "FROM notices" in s]
+    assert listed and not any("notices.content" in s or "notices.data" in s for s in listed)
 
 
 # -- exports ----------------------------------------------------------------------------------
