@@ -36,6 +36,7 @@ from workflow.store.candidates import (
     CandidateStatus,
     CommitteeMember,
     Deputy,
+    DistrictList,
     DistrictResult,
     ListStatus,
     ResultStatus,
@@ -99,8 +100,12 @@ def districts(session: Session, election: Election, district: str | None) -> lis
     return rows
 
 
-def _names(session: Session, election_id: int) -> dict[str, str]:
-    names = {lst.district: lst.name for lst in candidate_records.district_lists(session, election_id) if lst.name}
+def _names(session: Session, election_id: int, lists: list[DistrictList] | None = None) -> dict[str, str]:
+    """Each district's name (the District table's over the candidate list's); `lists`: the
+    election's candidate lists when the caller has read them already."""
+    if lists is None:
+        lists = candidate_records.district_lists(session, election_id)
+    names = {lst.district: lst.name for lst in lists if lst.name}
     names.update({d.code: d.name for d in _district_rows(session, election_id)})
     return {code: bare_name(name) for code, name in names.items()}
 
@@ -179,12 +184,9 @@ def _candidate_rows(session: Session, election: Election, district: str | None, 
         if stage == "preliminary"
         else [CandidateStatus.OFFICIAL]
     )
-    names = _names(session, election.id)
-    lists = [
-        lst
-        for lst in candidate_records.district_lists(session, election.id)
-        if lst.status in listed and district in (None, lst.district)
-    ]
+    every = candidate_records.district_lists(session, election.id)
+    names = _names(session, election.id, every)
+    lists = [lst for lst in every if lst.status in listed and district in (None, lst.district)]
     # Every listed district's candidates in one query (not one per district), grouped here.
     by_district: dict[str, list] = {}
     if lists:
@@ -237,8 +239,9 @@ def results(session: Session, election: Election, district: str | None) -> list[
     vote; a void round voted again counts its new vote) and the deputies elected in every
     round (EL 45). Refused while a district still waits for a vote: a notice never announces
     partial results as final."""
-    names = _names(session, election.id)
-    lists = [lst for lst in candidate_records.district_lists(session, election.id) if district in (None, lst.district)]
+    every = candidate_records.district_lists(session, election.id)
+    names = _names(session, election.id, every)
+    lists = [lst for lst in every if district in (None, lst.district)]
     status = {
         r.district: r.status
         for r in session.execute(
