@@ -273,10 +273,14 @@ def published_list(session: Session, election_id: int, stage: str = "official") 
         if stage == "official"
         else [CandidateStatus.PRELIMINARY, CandidateStatus.NOT_SELECTED, CandidateStatus.OFFICIAL]
     )
+    # Every district's candidates in one query (not one per district), grouped here.
+    listed: dict[str, list] = {}
+    for c in candidates_of(session, election_id, None, statuses):
+        listed.setdefault(c.district, []).append(c)
     districts = []
     for lst in district_lists(session, election_id):
         on = lst.official_on if stage == "official" else lst.preliminary_on
-        people = sorted(candidates_of(session, election_id, lst.district, statuses), key=lambda c: c.name)
+        people = sorted(listed.get(lst.district, []), key=lambda c: c.name)
         districts.append(
             {
                 "district": lst.district,

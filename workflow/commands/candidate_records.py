@@ -132,7 +132,9 @@ def parse_enum(value: str, enum: type, field: str, what: str):
         raise DomainError("E_BAD_VALUE", f"{what}无效：{value!r}（可用：{allowed}）", field) from None
 
 
-def candidate_view(c: Candidate) -> dict:
+def candidate_view(c: Candidate, supporters: int | None = None) -> dict:
+    """`supporters`: the count of the candidate's supporters when the caller has counted them
+    for many candidates at once (else read from the candidate, one query each)."""
     return {
         "id": c.id,
         "district": c.district,
@@ -146,7 +148,7 @@ def candidate_view(c: Candidate) -> dict:
         "incumbent": c.incumbent,
         "nominated_by": c.nominated_by,
         "nominators": c.nominators,
-        "supporters": len(c.supporters),
+        "supporters": len(c.supporters) if supporters is None else supporters,
         "supporters_checked": c.supporters_checked,
         "status": c.status,
         "primary_votes": c.primary_votes,

@@ -35,9 +35,12 @@ from workflow.rules import stroke_order
 from workflow.store.candidates import (
     CandidateStatus,
     CommitteeMember,
+    Deputy,
+    DistrictList,
     DistrictResult,
     ListStatus,
     ResultStatus,
+    TallyRecord,
 )
 from workflow.store.models import Election
 from workflow.store.voters import (
@@ -97,8 +100,12 @@ def districts(session: Session, election: Election, district: str | None) -> lis
     return rows
 
 
-def _names(session: Session, election_id: int) -> dict[str, str]:
-    names = {lst.district: lst.name for lst in candidate_records.district_lists(session, election_id) if lst.name}
+def _names(session: Session, election_id: int, lists: list[DistrictList] | None = None) -> dict[str, str]:
+    """Each district's name (the District table's over the candidate list's); `lists`: the
+    election's candidate lists when the caller has read them already."""
+    if lists is None:
+        lists = candidate_records.district_lists(session, election_id)
+    names = {lst.district: lst.name for lst in lists if lst.name}
     names.update({d.code: d.name for d in _district_rows(session, election_id)})
     return {code: bare_name(name) for code, name in names.items()}
 
@@ -177,12 +184,17 @@ def _candidate_rows(session: Session, election: Election, district: str | None, 
         if stage == "preliminary"
         else [CandidateStatus.OFFICIAL]
     )
-    names = _names(session, election.id)
+    every = candidate_records.district_lists(session, election.id)
+    names = _names(session, election.id, every)
+    lists = [lst for lst in every if lst.status in listed and district in (None, lst.district)]
+    # Every listed district's candidates in one query (not one per district), grouped here.
+    by_district: dict[str, list] = {}
+    if lists:
+        for c in candidate_records.candidates_of(session, election.id, district, statuses):
+            by_district.setdefault(c.district, []).append(c)
     rows = []
-    for lst in candidate_records.district_lists(session, election.id):
-        if lst.status not in listed or (district is not None and lst.district != district):
-            continue
-        people = candidate_records.candidates_of(session, election.id, lst.district, statuses)
+    for lst in lists:
+        people = by_district.get(lst.district, [])
         # 以姓名笔划为序 (浙江省县乡两级人大代表选举实施细则第三十五条、第三十六条)
         for c in stroke_order.sort_names(people, stroke_order.load_table(), name=lambda c: c.name):
             rows.append(
@@ -227,8 +239,9 @@ def results(session: Session, election: Election, district: str | None) -> list[
     vote; a void round voted again counts its new vote) and the deputies elected in every
     round (EL 45). Refused while a district still waits for a vote: a notice never announces
     partial results as final."""
-    names = _names(session, election.id)
-    lists = [lst for lst in candidate_records.district_lists(session, election.id) if district in (None, lst.district)]
+    every = candidate_records.district_lists(session, election.id)
+    names = _names(session, election.id, every)
+    lists = [lst for lst in every if district in (None, lst.district)]
     status = {
         r.district: r.status
         for r in session.execute(
@@ -247,15 +260,27 @@ def results(session: Session, election: Election, district: str | None) -> list[
     sex_of = {
         c.id: CANDIDATE_SEX.get(c.sex, c.sex) for c in candidate_records.candidates_of(session, election.id, district)
     }
+    # Every district's rounds and deputies in one query each (not two per district), grouped
+    # here in the order `res.rounds_of` and `res.deputies` give them for one district.
+    rounds_by: dict[str, list[TallyRecord]] = {}
+    deputies_by: dict[str, list[Deputy]] = {}
+    if lists:
+        query = select(TallyRecord).where(TallyRecord.election_id == election.id)
+        if district is not None:
+            query = query.where(TallyRecord.district == district)
+        for r in session.execute(query.order_by(TallyRecord.district, TallyRecord.round)).scalars():
+            rounds_by.setdefault(r.district, []).append(r)
+        for d in res.deputies(session, election.id, district):
+            deputies_by.setdefault(d.district, []).append(d)
     out = []
     for lst in lists:
-        rounds = res.rounds_of(session, election.id, lst.district)
+        rounds = rounds_by.get(lst.district, [])
         first = [r for r in rounds if r.purpose in ("first", "revote")][-1]
         data = first.input
         issued = int(data.get("ballots_issued") or 0)
         returned = int(data.get("ballots_returned") or 0)
         invalid = int(data.get("invalid_ballots") or 0)
-        elected = res.deputies(session, election.id, lst.district)
+        elected = deputies_by.get(lst.district, [])
         out.append(
             {
                 "code": lst.district,

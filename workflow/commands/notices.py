@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from notices.catalog import SPECS, Scope, TemplateSpec, get_spec
 from notices.context import format_number, number_prefix
@@ -386,8 +386,15 @@ def _complete_bound(session, election, spec, milestone_key, district, on, clock,
 def notice_catalog(session: Session, election_id: int, providers: Mapping[str, Provider] = PROVIDERS) -> dict:
     """The notices this election's kind uses, their data readiness and published versions."""
     election = get_election(session, election_id)
+    # The versions' metadata only: their stored files and snapshots (a district's 选民名单 PDF
+    # runs to megabytes) are not read to list them.
     rows = (
-        session.execute(select(Notice).where(Notice.election_id == election_id).order_by(Notice.id))
+        session.execute(
+            select(Notice)
+            .options(defer(Notice.content), defer(Notice.data))
+            .where(Notice.election_id == election_id)
+            .order_by(Notice.id)
+        )
         .scalars()
         .all()
     )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from workflow.clock import Clock
 from workflow.commands import elections, voter_changes, voter_districts, voter_import, voter_list
@@ -51,13 +51,16 @@ def county_election(session: Session, election: Election) -> Election | None:
 
 
 def township_elections(session: Session, county_id: int) -> list[Election]:
-    """The township elections sharing a county election's register, in id order."""
+    """The township elections sharing a county election's register, in id order, each with its
+    jurisdiction (joined in the same statement: callers name the townships, and a lazy load
+    would cost a query per township)."""
     county = session.get(Election, county_id)
     if county is None:
         return []
     return list(
         session.execute(
             select(Election)
+            .options(joinedload(Election.jurisdiction))
             .where(Election.parent_election_id == county_id, Election.kind == county.kind)
             .order_by(Election.id)
         ).scalars()

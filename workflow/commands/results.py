@@ -280,14 +280,27 @@ def deputy_view(d: Deputy) -> dict:
 
 def results_view(session: Session, election_id: int) -> dict:
     get_election(session, election_id)
+    # One query per table for every district (not three per district), grouped here.
+    result_of = {
+        r.district: r
+        for r in session.execute(
+            select(DistrictResult).where(DistrictResult.election_id == election_id)
+        ).scalars()
+    }
+    rounds_in = dict(
+        session.execute(
+            select(TallyRecord.district, func.count())
+            .where(TallyRecord.election_id == election_id)
+            .group_by(TallyRecord.district)
+        ).all()
+    )
+    elected_in: dict[str, list[Deputy]] = {}
+    for d in deputies(session, election_id):
+        elected_in.setdefault(d.district, []).append(d)
     districts = []
     for lst in district_lists(session, election_id):
-        row = session.execute(
-            select(DistrictResult).where(
-                DistrictResult.election_id == election_id, DistrictResult.district == lst.district
-            )
-        ).scalar_one_or_none()
-        elected = deputies(session, election_id, lst.district)
+        row = result_of.get(lst.district)
+        elected = elected_in.get(lst.district, [])
         districts.append(
             {
                 "district": lst.district,
@@ -298,7 +311,7 @@ def results_view(session: Session, election_id: int) -> dict:
                 "invalidated": sum(1 for d in elected if d.qualification == Qualification.INVALID),
                 "vacant": row.vacant if row else 0,
                 "pending": row.pending if row else {"purpose": rules.FIRST, "seats": lst.seats},
-                "rounds": len(rounds_of(session, election_id, lst.district)),
+                "rounds": rounds_in.get(lst.district, 0),
                 "published_on": row.published_on if row else None,
             }
         )

@@ -163,30 +163,33 @@ def _published_view(session: Session, scope: _Scope, *, certificates: bool) -> L
     election = scope.election
     election_day = election.anchor_date
 
+    district_of = {version.id: scope.districts[version.district_id] for version in found}
+    # Every district's latest list in one query (not one per district): by district, then list number.
+    query = (
+        select(VoterListEntry.version_id, VoterListEntry.seq, Voter)
+        .join(Voter, Voter.id == VoterListEntry.voter_id)
+        .join(VoterListVersion, VoterListVersion.id == VoterListEntry.version_id)
+        .where(VoterListEntry.version_id.in_(list(district_of)))
+        .order_by(VoterListVersion.district_id, VoterListEntry.seq)
+        .execution_options(yield_per=2000)
+    )
+
     def rows() -> Iterator[list[object]]:
-        for version in found:
-            district = scope.districts[version.district_id]
-            query = (
-                select(VoterListEntry.seq, Voter)
-                .join(Voter, Voter.id == VoterListEntry.voter_id)
-                .where(VoterListEntry.version_id == version.id)
-                .order_by(VoterListEntry.seq)
-                .execution_options(yield_per=2000)
-            )
-            for seq, voter in session.execute(query):
-                if not certificates:
-                    yield [seq, *person_cells(voter, election_day, scope.full_ids), district.name]
-                else:
-                    yield [
-                        certificate_number(election.id, district.code, seq),
-                        voter.name,
-                        SEX_NAMES.get(voter.sex, voter.sex),
-                        ric.age_on(voter.birth_date, election_day),
-                        district.name,
-                        voter.voter_group or "",
-                        _shown(voter.id_number, scope.full_ids),
-                        election_day.isoformat(),
-                    ]
+        for version_id, seq, voter in session.execute(query):
+            district = district_of[version_id]
+            if not certificates:
+                yield [seq, *person_cells(voter, election_day, scope.full_ids), district.name]
+            else:
+                yield [
+                    certificate_number(election.id, district.code, seq),
+                    voter.name,
+                    SEX_NAMES.get(voter.sex, voter.sex),
+                    ric.age_on(voter.birth_date, election_day),
+                    district.name,
+                    voter.voter_group or "",
+                    _shown(voter.id_number, scope.full_ids),
+                    election_day.isoformat(),
+                ]
 
     if not certificates:
         dates = sorted({v.published_on for v in found})
