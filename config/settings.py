@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     render_stale_seconds: float = Field(120.0, gt=0)
     render_max_attempts: int = Field(3, ge=1)
     render_retention_days: float = Field(7.0, gt=0)
+    # A grid of more elections than this offers its 进度通报 (XLSX/DOCX) as a background job
+    # (its page and download: /exports/{id}); smaller ones are written on the request.
+    export_job_rows: int = Field(2000, ge=0)
     login_free_attempts: int = Field(5, ge=1)  # per account and address, then growing delays
     login_free_attempts_per_address: int = Field(20, ge=1)
     login_free_attempts_per_account: int = Field(50, ge=1)  # from every address together

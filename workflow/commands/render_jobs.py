@@ -42,12 +42,17 @@ from workflow.commands.notices import preview_context
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.store import Database
 from workflow.store.render_jobs import RenderJob
+from workflow.views import progress_report
 
 log = logging.getLogger("huanjie.renders")
 
 STATUSES = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败"}
 FORMATS = ("pdf", "docx")  # HTML previews are cheap: they stay on the request path
 FINISHED = ("done", "failed")
+# Big exports made as jobs: name → (formats, writer(snapshot, fmt) → bytes).
+EXPORTS: dict[str, tuple[tuple[str, ...], Callable[[dict, str], bytes]]] = {
+    "progress_report": (("xlsx", "docx"), progress_report.write),
+}
 
 HEARTBEAT = timedelta(seconds=10)  # a running job's claimant says it is alive this often
 STALE = timedelta(minutes=2)  # no heartbeat for this long: its process died, the job is queued again
@@ -94,6 +99,48 @@ def submit(
     return job
 
 
+def submit_export(
+    session: Session,
+    export: str,
+    snapshot: dict,
+    *,
+    fmt: str,
+    title: str,
+    filename: str,
+    clock: Clock,
+    actor: str,
+) -> RenderJob:
+    """Queue a big export (e.g. the 进度通报 of a province): its data snapshot, taken by the
+    caller in this short transaction, is written to a file later. Only its requester sees it."""
+    formats, _writer = EXPORTS[export]
+    if fmt not in formats:
+        raise DomainError("E_BAD_FORMAT", f"导出格式应为 {'、'.join(formats)}（format={fmt!r}）", "format")
+    job = RenderJob(
+        election_id=None,
+        kind="export",
+        template=export,
+        district="",
+        format=fmt,
+        title=title,
+        filename=filename,
+        context=snapshot,
+        status="queued",
+        requested_by=actor,
+        created_at=clock.now(),
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_export(session: Session, job_id: int, username: str) -> RenderJob:
+    """An export job, for its requester only: anyone else's answers as not found."""
+    job = session.get(RenderJob, job_id)
+    if job is None or job.kind != "export" or job.requested_by != username:
+        raise not_found("导出任务", job_id, "job_id")
+    return job
+
+
 def queue_after_commit(session: Session, pool: RenderPool | None, job_id: int) -> None:
     """Hand the job to the pool once the caller's transaction has committed (before that, the
     worker could not see the row, and on SQLite it would wait for the request's write lock).
@@ -106,7 +153,7 @@ def queue_after_commit(session: Session, pool: RenderPool | None, job_id: int) -
 def get_job(session: Session, job_id: int, election_id: int | None = None) -> RenderJob:
     """The job; another election's job answers as not found (no hint it exists)."""
     job = session.get(RenderJob, job_id)
-    if job is None or (election_id is not None and job.election_id != election_id):
+    if job is None or job.kind != "notice" or (election_id is not None and job.election_id != election_id):
         raise not_found("生成任务", job_id, "job_id")
     return job
 
@@ -134,7 +181,11 @@ def describe(job: RenderJob) -> dict:
 
 
 def job_file(session: Session, job_id: int, election_id: int) -> RenderJob:
-    job = get_job(session, job_id, election_id)
+    return ready(get_job(session, job_id, election_id))
+
+
+def ready(job: RenderJob) -> RenderJob:
+    """The job, if its file is made."""
     if job.status != "done":
         raise Conflict("E_JOB_NOT_DONE", f"文件尚未生成（{STATUSES[job.status]}）", "job_id")
     return job
@@ -143,6 +194,11 @@ def job_file(session: Session, job_id: int, election_id: int) -> RenderJob:
 def render_file(template: str, context: dict, fmt: str) -> bytes:
     """Pure: the file from the snapshot (runs in the render process)."""
     return to_bytes(render_html(template, context), fmt, template, context)
+
+
+def render_export(export: str, snapshot: dict, fmt: str) -> bytes:
+    """Pure: an export's file from its snapshot (runs in the render process)."""
+    return EXPORTS[export][1](snapshot, fmt)
 
 
 @dataclass(frozen=True)
@@ -154,10 +210,11 @@ class Claimed:
     template: str
     context: dict
     format: str
+    kind: str = "notice"
 
 
 def _claimed(job: RenderJob, claim: str) -> Claimed:
-    return Claimed(job.id, claim, job.template, job.context, job.format)
+    return Claimed(job.id, claim, job.template, job.context, job.format, job.kind)
 
 
 def _take(session: Session, job_id: int, clock: Clock, claim: str) -> Claimed | None:
@@ -260,14 +317,21 @@ Render = Callable[[str, dict, str], bytes]
 
 
 def execute(
-    db: Database, job: Claimed, clock: Clock, render: Render | None = None, *, heartbeat: float | None = None
+    db: Database,
+    job: Claimed,
+    clock: Clock,
+    render: Render | None = None,
+    *,
+    heartbeat: float | None = None,
+    export: Render | None = None,
 ) -> None:
     """Render a claimed job with no transaction open (its heartbeat beating meanwhile) and store
-    the file or the reason it failed."""
+    the file or the reason it failed. `render` makes a notice's file, `export` an export's."""
     beats = _Heartbeat(db, job, clock, heartbeat or HEARTBEAT.total_seconds())
+    make = (export or render_export) if job.kind == "export" else (render or render_file)
     try:
         with beats:
-            content = (render or render_file)(job.template, job.context, job.format)
+            content = make(job.template, job.context, job.format)
     except DomainError as error:
         _finish(db, job.id, clock, job.claim, None, error.message)
     except Exception as error:  # any crash is the job's failure, shown to its user
@@ -278,14 +342,20 @@ def execute(
 
 
 def run(
-    db: Database, job_id: int, clock: Clock, render: Render | None = None, *, claim: str | None = None
+    db: Database,
+    job_id: int,
+    clock: Clock,
+    render: Render | None = None,
+    *,
+    claim: str | None = None,
+    export: Render | None = None,
 ) -> bool:
     """One job: short transaction, render with none open, short transaction. `render(template,
     context, fmt)` defaults to rendering in this thread. False when the job was not queued."""
     started = _start(db, job_id, clock, claim or claim_name())
     if started is None:
         return False
-    execute(db, started, clock, render)
+    execute(db, started, clock, render, export=export)
     return True
 
 
@@ -387,8 +457,15 @@ class RenderPool:
             return render_file(template, context, fmt)
         return self._processes.submit(render_file, template, context, fmt).result()
 
+    def _export(self, export: str, snapshot: dict, fmt: str) -> bytes:
+        if self._processes is None:
+            return render_export(export, snapshot, fmt)
+        return self._processes.submit(render_export, export, snapshot, fmt).result()
+
     def submit(self, job_id: int) -> Future:
-        future = self._threads.submit(run, self.db, job_id, self.clock, self._render, claim=self.claim)
+        future = self._threads.submit(
+            run, self.db, job_id, self.clock, self._render, claim=self.claim, export=self._export
+        )
         with self._lock:
             self._futures[job_id] = future
         future.add_done_callback(lambda _f: self._forget(job_id))
@@ -418,7 +495,7 @@ class RenderPool:
 
 
 class RenderWorker:
-    """`huanjie render-worker`'s loop: claim the oldest queued job, render it (in this process:
+    """`huanjie render-worker`'s loop: claim the oldest queued job, make its file (in this process:
     the worker is a process of its own), store it; between jobs queue again the jobs of dead
     claimants and, every `purge_every`, delete finished jobs past retention."""
 
