@@ -198,3 +198,26 @@ def test_a_job_queued_by_the_service_is_run_by_a_render_worker_process(db, clock
     assert done["status"] == "done" and done["attempts"] == 1
     file = world.get("observer", done["file_url"])
     assert file.status_code == 200 and file.content[:2] == b"PK"
+
+
+@pytest.mark.slow
+def test_two_render_worker_processes_share_the_queue_without_running_a_job_twice(county):
+    db, election_id = county
+    clock = FixedClock(CLOCK_AT)
+    ids = [
+        _submit(db, election_id, clock, template=t, fmt="docx")
+        for t in ("election_day", "election_committee_formed") * 3
+    ]
+    env = {**os.environ, "HUANJIE_DB": db.url, "HUANJIE_LOG_FORMAT": "json"}
+    command = [HUANJIE, "render-worker", "--once", "--json"]
+    workers = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [w.communicate(timeout=300) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], [err for _out, err in outputs]
+    ran = [json.loads(out)["jobs"] for out, _err in outputs]
+    assert sorted(ran[0] + ran[1]) == ids  # every job by one of them, none by both
+    jobs = _jobs(db)
+    assert all(jobs[i].status == "done" and jobs[i].attempts == 1 for i in ids)
+    assert len({jobs[i].claimed_by for i in ids}) == len([r for r in ran if r])  # one claim name a process
