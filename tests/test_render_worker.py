@@ -221,3 +221,36 @@ def test_two_render_worker_processes_share_the_queue_without_running_a_job_twice
     jobs = _jobs(db)
     assert all(jobs[i].status == "done" and jobs[i].attempts == 1 for i in ids)
     assert len({jobs[i].claimed_by for i in ids}) == len([r for r in ran if r])  # one claim name a process
+
+
+@pytest.mark.slow
+def test_a_killed_worker_process_leaves_its_job_to_be_queued_again_and_run_by_another(county):
+    db, election_id = county
+    job_id = _submit(db, election_id, FixedClock(CLOCK_AT))
+    hung = subprocess.Popen(
+        [sys.executable, "-m", "tests.render_hang", "--db", db.url],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        line = hung.stderr.readline()
+        assert "FAULT: job" in line, line
+        first = _jobs(db)[job_id].heartbeat_at
+        deadline = time.monotonic() + 30
+        while _jobs(db)[job_id].heartbeat_at == first and time.monotonic() < deadline:
+            time.sleep(0.1)  # the hung render's heartbeat goes on while the process lives
+        beating = _jobs(db)[job_id]
+        assert beating.status == "running" and beating.heartbeat_at > first
+        now = FixedClock(beating.heartbeat_at + timedelta(seconds=30))
+        assert render_jobs.requeue_stale(db, now, stale=timedelta(minutes=2)) == ([], [])  # alive: left alone
+    finally:
+        hung.kill()  # kill -9: no clean-up, the job stays "running"
+        hung.wait(30)
+    later = FixedClock(beating.heartbeat_at + timedelta(minutes=3))
+    worker = render_jobs.RenderWorker(
+        db, later, render=lambda t, c, f: b"PK-again", stale=timedelta(minutes=2)
+    )
+    assert worker.serve(threading.Event(), until_idle=True) == 1  # re-queued, then run
+    job = _jobs(db)[job_id]
+    assert (job.status, job.content, job.attempts, job.claimed_by) == ("done", b"PK-again", 2, worker.claim)
