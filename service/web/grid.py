@@ -145,6 +145,8 @@ def grid_page(
         rows_shown=ROWS_SHOWN,
         column_names={k.kind: {c.key: c.name for c in k.columns} for k in g.kinds},
         can_write=auth.can_write(caller.user),
+        # A big grid's report is written in the background (service/web/render_jobs.py).
+        export_job=g.rows_total > getattr(svc.settings, "export_job_rows", 2000),
         msg=msg,
         err=err,
     )
