@@ -1,7 +1,7 @@
 """render jobs: worker processes on PostgreSQL, big exports as jobs, retention (issue 15)
 
-Revision ID: 0015_render_worker
-Revises: 0014_render_jobs
+Revision ID: 0016_render_worker
+Revises: 0015_plan_seats
 Create Date: 2026-11-30 09:40:00
 
 - `render_jobs.claimed_by`, `heartbeat_at`, `attempts`: the worker (process and claim) running a
@@ -18,8 +18,8 @@ from alembic import op
 
 import workflow.store.models
 
-revision = "0015_render_worker"
-down_revision = "0014_render_jobs"
+revision = "0016_render_worker"
+down_revision = "0015_plan_seats"
 branch_labels = None
 depends_on = None
 
