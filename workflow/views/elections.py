@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.commands.elections import decide, kind_of
-from workflow.kinds import get_kind
+from workflow.kinds import KindSpec, get_kind
 from workflow.machine import Refusal, Trigger, machine_for, state_name
+from workflow.rules import voting_method
 from workflow.store.models import Election, Jurisdiction, Notification
 
 
@@ -147,4 +148,23 @@ def describe(election: Election, today: date | None = None) -> dict:
             "refusals": refusal_dicts(next_decision.refusals),
         },
         "milestones": milestones,
+    } | voting_method_view(election, kind)
+
+
+def voting_method_view(election: Election, kind: KindSpec) -> dict:
+    """{"voting_method": {key, name, rule, choices}} where the kind offers several ways of
+    voting (RCL 2018 art. 8, 2025 art. 14); nothing for the other kinds."""
+    offered = voting_method.choices(kind)
+    if not offered:
+        return {}
+    key = election.voting_method or voting_method.ALL
+    cite = kind.cite("voting_method")
+    words = kind.texts.get("elected_by", "")
+    return {
+        "voting_method": {
+            "key": key,
+            "name": offered.get(key, key),
+            "rule": f"{cite}：{words}" if cite and words else cite or words,
+            "choices": [{"key": k, "name": n} for k, n in offered.items()],
+        }
     }

@@ -88,6 +88,18 @@ class MilestoneOut(Out):
     rule: str
 
 
+class VotingMethodChoice(Out):
+    key: str
+    name: str
+
+
+class VotingMethodOut(Out):
+    key: str = Field(description="all 全体选民 / households 每户派代表 / representatives 居民（小组）代表")
+    name: str
+    rule: str = Field(description="所依据的条文")
+    choices: list[VotingMethodChoice]
+
+
 class ElectionOut(Out):
     """One election in full. The anchor date is given twice: as anchor_date and under the
     kind's own name for it (election_day, or term_ends for a party branch); routes returning
@@ -112,6 +124,9 @@ class ElectionOut(Out):
     blocked_reasons: list[Any]
     next: NextPhase | None
     milestones: list[MilestoneOut]
+    voting_method: VotingMethodOut | None = Field(
+        None, description="选举方式（仅居委会选举等可选择选举方式的类型）"
+    )
     progress: Progress
 
 
