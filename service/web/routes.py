@@ -271,7 +271,7 @@ def election_page(
     election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):
         raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
-    kind = get_kind(election.kind)
+    kind = commands.kind_of(election)  # as it applies: a province's variant adds milestones
     today = local_date(svc.clock.now(), election.jurisdiction.timezone)
     view = election_views.describe(election)
     numbers = {m["key"]: i + 1 for i, m in enumerate(view["milestones"])}
@@ -279,10 +279,14 @@ def election_page(
         m["n"] = numbers[m["key"]]
         m["phase_name"] = kind.phase(m["phase"]).name
         m["overdue_now"] = (
-            m["status"] == "pending" and m["latest"] and today > date.fromisoformat(m["latest"])
+            m["status"] == "pending"
+            and m["applicable"]
+            and m["latest"]
+            and today > date.fromisoformat(m["latest"])
         )
         m["plan_late"] = (
             m["status"] == "pending"
+            and m["applicable"]
             and not m["overdue_now"]
             and m["planned"]
             and today > date.fromisoformat(m["planned"])

@@ -23,14 +23,19 @@ from workflow.timetable import (
     ReminderSpec,
     desired_cached,
     desired_reminders,
+    not_applicable,
     windows_key,
 )
 from workflow.timeutil import local_date
 
 
 def milestone_dates(election: Election) -> tuple[MilestoneDates, ...]:
+    """The milestones' dates; an approval whose trigger has not arisen (e.g. Zhejiang art. 51,
+    the election day not moved) is not applicable: it has no reminders."""
+    waiting = not_applicable(kind_of_election(election), election.milestones)
     return tuple(
-        MilestoneDates(m.key, m.planned_date, m.latest, m.status in SETTLED) for m in election.milestones
+        MilestoneDates(m.key, m.planned_date, m.latest, m.status in SETTLED, m.key not in waiting)
+        for m in election.milestones
     )
 
 

@@ -13,6 +13,7 @@ from workflow.kinds import KindSpec, get_kind
 from workflow.machine import Refusal, Trigger, machine_for, state_name
 from workflow.rules import voting_method
 from workflow.store.models import Election, Jurisdiction, Notification
+from workflow.timetable import not_applicable
 
 
 def recent_notifications(session: Session, election_id: int, limit: int = 50) -> list[Notification]:
@@ -99,6 +100,7 @@ def describe(election: Election, today: date | None = None) -> dict:
     """Everything staff need to see about one election, JSON-friendly."""
     kind = kind_of(election)
     next_decision = decide(election, Trigger.ADVANCE) if election.state in kind.phase_keys else None
+    waiting = not_applicable(kind, election.milestones)
     milestones = []
     for m in election.milestones:
         spec = kind.milestones[m.key]
@@ -117,6 +119,8 @@ def describe(election: Election, today: date | None = None) -> dict:
                 "waived_reason": m.waived_reason,
                 "computed": spec.computed,
                 "rule": spec.rule,
+                # False: an approval whose trigger has not arisen (不适用; workflow/timetable.py)
+                "applicable": m.key not in waiting,
             }
         )
     return {

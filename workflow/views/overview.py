@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from workflow.commands.elections import kind_of
 from workflow.machine import FINAL_STATES, state_name
 from workflow.store.models import Election, Jurisdiction, MilestoneStatus
+from workflow.timetable import not_applicable
 
 # The dashboard's order of levels, from the top down.
 LEVEL_ORDER = {
@@ -98,7 +99,9 @@ def progress(election: Election, today: date) -> dict:
     """
     kind = kind_of(election)
     active = election.state not in FINAL_STATES
-    workable = [m for m in election.milestones if not kind.milestones[m.key].computed]
+    # Not in the figure: computed dates, and approvals whose trigger has not arisen (不适用).
+    waiting = not_applicable(kind, election.milestones)
+    workable = [m for m in election.milestones if not kind.milestones[m.key].computed and m.key not in waiting]
     settled = sum(1 for m in workable if m.settled)
     # The phase guard's refusals are stored as texts; a milestone's text names the milestone.
     missing = {spec.missing_text: key for key, spec in kind.milestones.items()}

@@ -86,6 +86,9 @@ class MilestoneOut(Out):
     waived_reason: str | None
     computed: bool
     rule: str
+    applicable: bool = Field(
+        True, description="false：审批类节点的前提未出现（如未调整选举日），不适用，不计入进度"
+    )
 
 
 class VotingMethodChoice(Out):
