@@ -162,7 +162,7 @@ def _show(view: dict) -> None:
     for m in view["milestones"]:
         latest = f"最迟 {m['latest']}" if m["latest"] else ""
         done = f"{m['done_on']}{'（逾期办结）' if m['late'] else ''}" if m["done_on"] else ""
-        status = MILESTONE_STATUSES.get(m["status"], m["status"])
+        status = MILESTONE_STATUSES.get(m["status"], m["status"]) if m.get("applicable", True) else "不适用"
         typer.echo(f"  [{status}] {m['name']}（{m['key']}）  计划 {m['planned'] or '—'}  {latest}  {done}")
     nxt = view["next"]
     if nxt and not nxt["allowed"]:
