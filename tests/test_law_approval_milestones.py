@@ -132,3 +132,24 @@ def test_the_pages_show_not_applicable(db, clock):
     assert "选区提前或推迟选举日经选举委员会同意" in board and ">不适用</a>" in board
     detail = client.get(f"/elections/{election_id}/milestones/{APPROVAL}")
     assert detail.status_code == 200 and '<span class="chip s-not_applicable">不适用</span>' in detail.text
+
+
+def test_a_moved_day_without_a_planned_approval_makes_it_due_before_the_new_day(db, clock):
+    at(clock, E - timedelta(days=90))
+    with db.transaction() as s:
+        election_id = elections.create_election(
+            s,
+            plan("江山市2021年人大代表选举（推迟，未经同意）", election_day=E + timedelta(days=3)),
+            clock=clock,
+            actor="t",
+            accept_violations="选区因特殊情况推迟选举日，同意手续补办中",
+        ).election.id
+    with db.reading() as s:
+        election = elections.get_election(s, election_id)
+        before = progress(election, E)
+        assert APPROVAL not in {o["key"] for o in before["overdue"]}
+        after = progress(election, E + timedelta(days=4))  # the moved day has passed unapproved
+        late = next(o for o in after["overdue"] if o["key"] == APPROVAL)
+        assert late["latest"] == (E + timedelta(days=3)).isoformat()
+    assert cells(db, E + timedelta(days=4))[election_id] == "overdue"
+    assert cells(db, E + timedelta(days=1))[election_id] == "due_soon"

@@ -112,6 +112,24 @@ def approval_triggered(target: Dates | None) -> bool:
     )
 
 
+def approvals_due(kind: KindSpec, milestones: Iterable[Any]) -> dict[str, date]:
+    """Each triggered, unsettled approval without a statutory bound of its own → the date of the
+    act it approves, which it must come before ("needs approval of Y before Z"): its deadline."""
+    rows = {m.key: m for m in milestones}
+    due = {}
+    for key, spec in kind.milestones.items():
+        row = rows.get(key)
+        if spec.type != "approval" or row is None or str(row.status) in SETTLED_STATUSES or row.latest:
+            continue
+        target = rows.get(spec.approves)
+        if target is None:
+            continue
+        dates = Dates(target.earliest, target.latest, target.planned_date, target.done_on)
+        if approval_triggered(dates):
+            due[key] = dates.done_on or dates.planned
+    return due
+
+
 def not_applicable(kind: KindSpec, milestones: Iterable[Any]) -> set[str]:
     """The approval milestones that are not applicable: not done or waived, and the act they
     approve has not been moved off its bounds (their trigger has not arisen). They are neither

@@ -362,6 +362,7 @@ def grid(
             approvals.update(_approvals(applied))  # the section's: a variant's approvals too
         # Approvals whose trigger has not arisen are not applicable (不适用), not pending.
         waiting = set()
+        due: dict[str, date] = {}  # a triggered approval: before the act it approves
         for key, approved in approvals.items():
             m = rows_m.get(key)
             if m is None or m[4] in (waived, done):
@@ -370,6 +371,8 @@ def grid(
             dates = None if target is None else Dates(target[2], target[3], target[1], target[5])
             if not approval_triggered(dates):
                 waiting.add(key)
+            elif m[3] is None:
+                due[key] = dates.done_on or dates.planned
         settled = {
             k for k, m in rows_m.items()
             if m[4] == waived or (m[4] == done and m[5] and m[5] <= today)
@@ -383,6 +386,7 @@ def grid(
             if m is None:
                 continue
             _key, planned, earliest, latest, status, done_on, late = m
+            latest = latest or due.get(key)
             if key in waiting:
                 state, days = NOT_APPLICABLE, None
             elif status == pending and active and not suspended and latest is not None and today > latest:
