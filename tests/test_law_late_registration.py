@@ -22,7 +22,7 @@ from service.cli import app as cli_app
 from tests.law_texts import EL2020, ZJ_PC, article
 from tests.voters_support import noon, number
 from workflow.clock import SystemClock
-from workflow.commands import auth, elections, register_levels, voter_districts, voter_list
+from workflow.commands import auth, elections, register_levels, voter_districts, voter_import, voter_list
 from workflow.errors import DomainError
 from workflow.plan import parse_plan
 from workflow.store.voters import AddedReason, SupplementaryEntry, Voter
@@ -231,3 +231,30 @@ def test_dashboard_register_form_refuses_after_the_cutoff(zhejiang_app, db, cloc
     added = client.post(f"/elections/{election_id}/register/add", data=form, follow_redirects=True)
     assert added.status_code == 200 and "已登记选民 补登70" in added.text
     assert _count(db, election_id) == (2, 1)
+
+
+def test_an_import_after_publication_is_a_supplementary_registration_too(db, clock):
+    election_id = _election(db, clock)
+    header = ["姓名", "公民身份号码", "选区"]
+
+    def rows(seq: int):
+        return [(2, [f"补登{seq}", number(date(1980, 5, 5), seq, area="330781"), "01"])]
+
+    clock.set(noon(CUTOFF + timedelta(days=1)))
+    with pytest.raises(DomainError) as error, db.transaction() as s:
+        voter_import.import_voters(
+            s, election_id, header, rows(80), file_name="v.csv", clock=clock, actor="t"
+        )
+    assert error.value.code == "E_REGISTRATION_CLOSED" and "第二十九条" in error.value.message
+    with pytest.raises(DomainError) as error:
+        voter_import.import_staged(
+            db.transaction, election_id, header, rows(81), file_name="v.csv", clock=clock, actor="t"
+        )
+    assert error.value.code == "E_REGISTRATION_CLOSED"
+    assert _count(db, election_id) == (1, 0)
+    clock.set(noon(CUTOFF))
+    with db.transaction() as s:
+        report = voter_import.import_voters(
+            s, election_id, header, rows(82), file_name="v.csv", clock=clock, actor="t"
+        )
+    assert report.accepted == 1 and _count(db, election_id) == (2, 1)
