@@ -150,7 +150,7 @@ def voters_add(
     name: str = typer.Option(..., "--name", help="姓名"),
     id_number: str = typer.Option(..., "--id", help="公民身份号码"),
     reason: AddedReason = typer.Option(
-        ..., "--reason", help="newly_18 / moved_in / migrant / restored / registered"
+        ..., "--reason", help="newly_18 / moved_in / migrant / restored / registered / late（补办选民登记）"
     ),
     proof: str = typer.Option(None, "--proof", help="证明（流动人口须提交户籍地选民资格证明）"),
     group: str = typer.Option(None, "--group", help="选民小组"),
@@ -164,7 +164,8 @@ def voters_add(
     as_json: bool = JSON,
 ) -> None:
     """登记一名选民（新满十八周岁、迁入、流动人口、恢复政治权利）。村委会选举中户籍不在本村的
-    公民须居住一年以上、本人申请并经村民会议或村民代表会议同意（村委会组织法）。"""
+    公民须居住一年以上、本人申请并经村民会议或村民代表会议同意（村委会组织法）。选民名单公布后
+    的登记为补办登记，过省级细则规定的截止日（如浙江：选举日十二日以前）不予登记。"""
 
     def work(session, cli) -> Reply:
         voter = register_levels.add_voter(

@@ -23,6 +23,7 @@ from workflow.commands import elections as commands
 from workflow.errors import DomainError, not_found
 from workflow.kinds import get_kind
 from workflow.machine import Trigger, state_name
+from workflow.timetable import not_applicable
 from workflow.timeutil import local_date
 from workflow.views import jurisdictions
 from workflow.views.grid import OPEN_STATES, STATE_TEXT, STATES, Filters, Grid, data_version, grid
@@ -243,7 +244,7 @@ def milestone_page(
     election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):
         raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
-    kind = get_kind(election.kind)
+    kind = commands.kind_of(election)  # as it applies: a province's variant adds milestones
     if key not in kind.milestones:
         raise DomainError("E_UNKNOWN_MILESTONE", f"{kind.name}没有节点 {key!r}", "key")
     spec = kind.milestones[key]
@@ -360,7 +361,7 @@ def advance_confirm(request: Request, session: Tx, svc: Svc, election_id: Electi
     election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):
         raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
-    kind = get_kind(election.kind)
+    kind = commands.kind_of(election)  # as it applies: a variant's milestones are its rows
     decision = commands.decide(election, Trigger.ADVANCE)
     today = local_date(svc.clock.now(), election.jurisdiction.timezone)
     target = decision.target
@@ -369,10 +370,14 @@ def advance_confirm(request: Request, session: Tx, svc: Svc, election_id: Electi
         for k, s in kind.milestones.items()
         if target and s.phase == target and not s.computed
     ]
+    waiting = not_applicable(kind, election.milestones)  # approvals not needed (不适用)
     open_now = [
         kind.milestones[m.key].name
         for m in election.milestones
-        if m.phase == election.state and not m.settled and not kind.milestones[m.key].computed
+        if m.phase == election.state
+        and not m.settled
+        and not kind.milestones[m.key].computed
+        and m.key not in waiting
     ]
     return render(
         request,

@@ -21,16 +21,26 @@ from workflow.timetable import (
     MilestoneDates,
     ReminderKind,
     ReminderSpec,
+    approvals_due,
     desired_cached,
     desired_reminders,
+    not_applicable,
     windows_key,
 )
 from workflow.timeutil import local_date
 
 
 def milestone_dates(election: Election) -> tuple[MilestoneDates, ...]:
+    """The milestones' dates; an approval whose trigger has not arisen (e.g. Zhejiang art. 51,
+    the election day not moved) is not applicable: it has no reminders."""
+    kind = kind_of_election(election)
+    waiting = not_applicable(kind, election.milestones)
+    due = approvals_due(kind, election.milestones)  # a triggered approval: before the act it approves
     return tuple(
-        MilestoneDates(m.key, m.planned_date, m.latest, m.status in SETTLED) for m in election.milestones
+        MilestoneDates(
+            m.key, m.planned_date, m.latest or due.get(m.key), m.status in SETTLED, m.key not in waiting
+        )
+        for m in election.milestones
     )
 
 

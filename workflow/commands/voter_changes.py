@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 from workflow.clock import Clock
 from workflow.commands import elections
 from workflow.commands.voter_districts import find_district
-from workflow.commands.voter_list import supplement, today_for
+from workflow.commands.voter_list import is_published, supplement, today_for
 from workflow.errors import Conflict, not_found
 from workflow.events import DeprivedListLoaded, VoterAdded, VoterRemoved
 from workflow.rules import ric
 from workflow.rules.voter_rows import (
     DeprivedRow,
     check_addition,
+    check_late_registration,
     check_village_migrant,
     exclusion_ground,
     exclusion_note,
@@ -179,11 +180,15 @@ def add_voter(
 ) -> Voter:
     """Register one voter (newly 18, moved in, migrant with proof, rights restored; EL 27). In
     a village election a migrant instead qualifies by VCL 13 ¶2 (三) (2025: art. 16 ¶2 (三)):
-    `resident_since` (and the `basis`), `applied`, and the meeting's `consent`."""
+    `resident_since` (and the `basis`), `applied`, and the meeting's `consent`. After the list
+    is published an addition is a supplementary registration, refused after the kind's
+    registration cutoff (Zhejiang art. 29: E − 12); an upheld appeal's addition is not."""
     election = elections.get_election(session, election_id)
     target = find_district(session, election_id, district)
     reason = AddedReason(reason)
     kind = elections.kind_of(election)
+    if reason is not AddedReason.APPEAL and is_published(election):
+        check_late_registration(kind, election_day=election.anchor_date, on=today_for(election, clock))
     village_migrant = reason is AddedReason.MIGRANT and "migrant_min_years" in kind.law
     if village_migrant:
         proof = check_village_migrant(

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from workflow.calendar import compute_bounds, refusal_after
 from workflow.errors import DomainError
+from workflow.kinds import KindSpec
 from workflow.rules import ric
 
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -365,6 +367,33 @@ def check_village_migrant(
             "E_MIGRANT_NO_CONSENT", f"须经村民会议或者村民代表会议同意参加选举（请填写会议及日期）{rule}", "consent"
         )
     return f"{chosen}自 {since} 起；本人申请；{consent.strip()}同意"
+
+
+def registration_cutoffs(kind: KindSpec) -> list[str]:
+    """The kind's registration cutoffs: `cutoff` milestones of the registration phase, after
+    which a late (supplementary) registration is refused, e.g. Zhejiang art. 29 (E − 12). The
+    national text sets none: the kind data decides."""
+    return [
+        key for key, spec in kind.milestones.items() if spec.type == "cutoff" and spec.phase == "registration"
+    ]
+
+
+def registration_closes(kind: KindSpec, election_day: date) -> list[dict]:
+    """Each registration cutoff of the kind with its last day and its rule, for the pages."""
+    bounds = compute_bounds(kind, election_day, {})
+    return [
+        {"name": kind.milestones[key].name, "last": bounds[key][1], "rule": kind.milestones[key].rule}
+        for key in registration_cutoffs(kind)
+    ]
+
+
+def check_late_registration(kind: KindSpec, *, election_day: date, on: date) -> None:
+    """A registration after the voter list is published is a supplementary one (补办选民登记):
+    refused, with the article and the last day, once a registration cutoff of the kind has passed."""
+    for key in registration_cutoffs(kind):
+        refused = refusal_after(kind, key, election_day, on)
+        if refused is not None:
+            raise DomainError("E_REGISTRATION_CLOSED", refused, "reason")
 
 
 def check_addition(

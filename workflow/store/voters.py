@@ -48,6 +48,8 @@ class AddedReason(StrEnum):
     MIGRANT = "migrant"  # lived here ≥ 1 year, with proof from the home district (provincial rule)
     RESTORED = "restored"  # political rights restored (EL 27)
     APPEAL = "appeal"  # added by an upheld appeal (EL 29)
+    LATE = "late"  # unreachable during registration, registered late on request (a supplementary
+    # registration; a province may close it before election day: the kind's registration cutoff)
 
 
 class RemovedReason(StrEnum):

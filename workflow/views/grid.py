@@ -16,9 +16,10 @@ from sqlalchemy import Integer, cast, func, null, select
 from sqlalchemy.orm import Session
 
 from workflow.events import MilestoneChased
-from workflow.kinds import KindSpec, get_kind
+from workflow.kinds import KindSpec, get_kind, resolve_kind
 from workflow.machine import FINAL_STATES, SUSPENDED, state_name
 from workflow.store.models import AuditEntry, AuditHead, Election, Jurisdiction, Milestone, MilestoneStatus
+from workflow.timetable import Dates, approval_triggered
 
 # The cell states, most urgent first (the order of the legend and of the counts).
 OVERDUE = "overdue"
@@ -28,7 +29,8 @@ NOT_YET_DUE = "not_yet_due"
 DONE_LATE = "done_late"
 DONE = "done"
 WAIVED = "waived"
-STATES = (OVERDUE, BLOCKED, DUE_SOON, NOT_YET_DUE, DONE_LATE, DONE, WAIVED)
+NOT_APPLICABLE = "not_applicable"  # an approval whose trigger has not arisen (workflow/timetable.py)
+STATES = (OVERDUE, BLOCKED, DUE_SOON, NOT_YET_DUE, DONE_LATE, DONE, WAIVED, NOT_APPLICABLE)
 STATE_TEXT = {
     OVERDUE: "已逾期",
     BLOCKED: "受阻",
@@ -37,6 +39,7 @@ STATE_TEXT = {
     DONE_LATE: "逾期办结",
     DONE: "按期办结",
     WAIVED: "已免除",
+    NOT_APPLICABLE: "不适用",
 }
 OPEN_STATES = (OVERDUE, BLOCKED, DUE_SOON, NOT_YET_DUE)
 
@@ -196,6 +199,37 @@ def _columns(kind: KindSpec) -> tuple[list[Column], list[tuple[str, str, int]]]:
     return columns, phases
 
 
+def _approvals(kind: KindSpec) -> tuple[tuple[str, str], ...]:
+    """(approval key, the key it approves) of each approval milestone of the kind."""
+    return tuple((k, s.approves) for k, s in kind.milestones.items() if s.type == "approval" and s.approves)
+
+
+def _add_columns(section: KindGrid, order: list, kind: KindSpec, keys: list[str]) -> None:
+    """Columns for milestones a province's variant adds (e.g. Zhejiang's art. 29 and art. 51
+    milestones), each after its phase's last column; the phase groups follow."""
+    phase_rank = {p.key: i for i, p in enumerate(kind.phases)}
+    for key in (k for k in kind.milestones if k in keys):
+        spec = kind.milestones[key]
+        if spec.computed or key in section.per_milestone:
+            continue
+        rank = phase_rank.get(spec.phase, len(phase_rank))
+        at = len(section.columns)
+        for i, column in enumerate(section.columns):
+            if phase_rank.get(column.phase, len(phase_rank)) > rank:
+                at = i
+                break
+        section.columns.insert(at, Column(key, spec.name, spec.phase, kind.phase(spec.phase).name, spec.source))
+        order.insert(at, (key, tuple(k for k, s in kind.milestones.items() if key in s.before)))
+        section.per_milestone[key] = Counter()
+    groups: list[tuple[str, str, int]] = []
+    for column in section.columns:
+        if groups and groups[-1][0] == column.phase:
+            groups[-1] = (column.phase, column.phase_name, groups[-1][2] + 1)
+        else:
+            groups.append((column.phase, column.phase_name, 1))
+    section.phases = groups
+
+
 def subtree_with_area(root_id: int):
     """A recursive CTE: (id, area) for the root (area NULL) and everything below it, area being
     the root's direct child the jurisdiction lies under."""
@@ -248,6 +282,7 @@ def grid(
             Election.kind,
             Election.state,
             Election.anchor_date,
+            Election.statute,
             Jurisdiction.code,
             Jurisdiction.name,
             Jurisdiction.level,
@@ -289,6 +324,7 @@ def grid(
     by_kind: dict[str, KindGrid] = {}
     # Per kind, once: its columns, each column's predecessors (the kind's `before` ordering), lead days.
     shapes: dict[str, tuple] = {}
+    resolved: dict[tuple, KindSpec] = {}  # (kind, jurisdiction, anchor, statute) → the kind as it applies
     totals: Counter = Counter()
     pending, waived, done = MilestoneStatus.PENDING, MilestoneStatus.WAIVED, MilestoneStatus.DONE
     for e in elections:
@@ -302,15 +338,46 @@ def grid(
                 (c.key, tuple(k for k, s in kind.milestones.items() if c.key in s.before)) for c in columns
             ]
             names = {state: state_name(kind, state) for state in (*kind.phase_keys, *FINAL_STATES, SUSPENDED)}
-            shape = shapes[e.kind] = (section, order, max(kind.reminders.lead_days, default=0), names, kind)
-        section, order, lead, names, kind = shape
+            shape = shapes[e.kind] = (
+                section,
+                order,
+                max(kind.reminders.lead_days, default=0),
+                names,
+                kind,
+                dict(_approvals(kind)),
+            )
+        section, order, lead, names, kind, approvals = shape
         active = e.state not in FINAL_STATES
         suspended = e.state == SUSPENDED
         rows_m = {m[0]: m for m in milestones.get(e.id, ())}  # key → (key, planned, earliest, latest, status, done_on, late)
+        added = [k for k in rows_m if k not in section.per_milestone]
+        if added:  # a province's variant adds milestones: the kind as it applies to this election
+            spec_key = (e.kind, e.code, e.anchor_date, e.statute)
+            applied = resolved.get(spec_key)
+            if applied is None:
+                applied = resolved[spec_key] = resolve_kind(
+                    e.kind, jurisdiction=e.code, on=e.anchor_date, statute=e.statute
+                )
+            _add_columns(section, order, applied, added)
+            approvals.update(_approvals(applied))  # the section's: a variant's approvals too
+        # Approvals whose trigger has not arisen are not applicable (不适用), not pending.
+        waiting = set()
+        due: dict[str, date] = {}  # a triggered approval: before the act it approves
+        for key, approved in approvals.items():
+            m = rows_m.get(key)
+            if m is None or m[4] in (waived, done):
+                continue
+            target = rows_m.get(approved)
+            dates = None if target is None else Dates(target[2], target[3], target[1], target[5])
+            if not approval_triggered(dates):
+                waiting.add(key)
+            elif m[3] is None:
+                due[key] = dates.done_on or dates.planned
         settled = {
             k for k, m in rows_m.items()
             if m[4] == waived or (m[4] == done and m[5] and m[5] <= today)
         }
+        settled |= waiting  # nothing waits for an approval that is not needed
         cells = {}
         counts: Counter = Counter()
         most_overdue, soonest = 0, 10**6
@@ -319,7 +386,10 @@ def grid(
             if m is None:
                 continue
             _key, planned, earliest, latest, status, done_on, late = m
-            if status == pending and active and not suspended and latest is not None and today > latest:
+            latest = latest or due.get(key)
+            if key in waiting:
+                state, days = NOT_APPLICABLE, None
+            elif status == pending and active and not suspended and latest is not None and today > latest:
                 state, days = OVERDUE, (today - latest).days  # the common case, without the call
             else:
                 before_open = any(k not in settled for k in predecessors)
