@@ -116,6 +116,9 @@ class Voter(Base):
     status: Mapped[str] = mapped_column(String(10), default=VoterStatus.ACTIVE)
     added_reason: Mapped[str] = mapped_column(String(20), default=AddedReason.REGISTERED)
     proof: Mapped[str | None] = mapped_column(Text)
+    # A village election's migrant voter: the day the person applied to take part (VCL 2018
+    # art. 13 ¶2 (三), 2025 art. 16 ¶2 (三)); the meeting's consent follows it.
+    applied_on: Mapped[date | None] = mapped_column(Date)
     removed_reason: Mapped[str | None] = mapped_column(String(20))
     removed_on: Mapped[date | None] = mapped_column(Date)
     removed_note: Mapped[str | None] = mapped_column(Text)
