@@ -9,15 +9,15 @@ unique, so a reminder can never produce the same message twice, even if two work
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from schedules.delivery import contact_channels
+from workflow.store.bulk import among, insert_rows, json_text
 from workflow.store.models import Jurisdiction, Notification, NotificationStatus
 
 
@@ -29,13 +29,20 @@ class Recipient:
     label: str  # stable within the reminder: contact index, "p0" for the parent's first contact
     channel: str
     details: dict[str, Any]  # what the channel reads: name, role, email / robot or webhook table
+    # `as_json` encoded, once: a committee's recipient is on every message of its elections.
+    encoded: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "encoded", json_text(self.as_json(), ascii_only=False))
 
     def as_json(self) -> dict[str, Any]:
         """The recipient in the shape the delivery channels read (schedules/channels.py)."""
         return {"jurisdiction": self.jurisdiction_code, "committee": self.committee, **self.details}
 
 
-def _recipients_of(jurisdiction: Jurisdiction, prefix: str) -> list[Recipient]:
+def _recipients_of(jurisdiction, prefix: str) -> list[Recipient]:
+    """A committee's recipients; `jurisdiction`: a `Jurisdiction` or a row with its id, code,
+    committee_name and contacts."""
     def make(label: str, channel: str, details: dict[str, Any]) -> Recipient:
         return Recipient(jurisdiction.id, jurisdiction.code, jurisdiction.committee_name, label, channel, details)
 
@@ -75,11 +82,19 @@ def prefetch_recipients(session: Session, jurisdiction_ids, parents_of=()) -> No
     up = {j for j in parents_of if (j, True) not in cache}
     if not own and not up:
         return
-    wanted = [Jurisdiction.id.in_(own | up)]
+    wanted = [among(session, Jurisdiction.id, own | up)]
     if up:
-        parent_ids = select(Jurisdiction.parent_id).where(Jurisdiction.id.in_(up))
+        parent_ids = select(Jurisdiction.parent_id).where(among(session, Jurisdiction.id, up))
         wanted.append(Jurisdiction.id.in_(parent_ids.scalar_subquery()))
-    found = {j.id: j for j in session.execute(select(Jurisdiction).where(or_(*wanted))).scalars()}
+    # Plain rows, not ORM objects: all the recipients need (a batch's 1,326 committees).
+    query = select(
+        Jurisdiction.id,
+        Jurisdiction.code,
+        Jurisdiction.committee_name,
+        Jurisdiction.contacts,
+        Jurisdiction.parent_id,
+    ).where(or_(*wanted))
+    found = {j.id: j for j in session.execute(query)}
     for jurisdiction_id in own:
         jurisdiction = found.get(jurisdiction_id)
         cache[(jurisdiction_id, False)] = [] if jurisdiction is None else _recipients_of(jurisdiction, "")
@@ -93,13 +108,35 @@ def clear_cache(session: Session) -> None:
     session.info.pop(_CACHE_KEY, None)
 
 
+# The outbox row's columns, in the order of the tuples `Outbox.add` collects.
+_COLUMNS = (
+    "idempotency_key",
+    "election_id",
+    "jurisdiction_id",
+    "channel",
+    "recipient",
+    "category",
+    "subject",
+    "body",
+    "payload",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "sent_at",
+)
+
+
 class Outbox:
-    """Collects notification rows during a batch and inserts them at once."""
+    """Collects notification rows during a batch and inserts them at once (one statement,
+    `workflow/store/bulk.py`): plain tuples, each message's payload and each recipient encoded
+    once however many rows share them."""
 
     def __init__(self, session: Session, now: datetime):
         self.session = session
         self.now = now
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[tuple] = []
         clear_cache(session)
 
     def add(
@@ -122,44 +159,42 @@ class Outbox:
                 "lead_days": reminder.lead_days,
                 "target_date": reminder.target_date.isoformat() if reminder.target_date else None,
             }
+        payload_text = json_text(payload, ascii_only=False)
+        subject = subject or _subject(item.message)
+        tail = f":{suffix}" if suffix else ""
+        now = self.now
         for recipient in recipients:
-            key = f"{source_id}:{recipient.channel}:{recipient.label}"
-            if suffix:
-                key = f"{key}:{suffix}"
             self.rows.append(
-                {
-                    "idempotency_key": key,
-                    "election_id": election_id,
-                    "jurisdiction_id": recipient.jurisdiction_id,
-                    "channel": recipient.channel,
-                    "recipient": recipient.as_json(),
-                    "category": category,
-                    "subject": subject or _subject(item.message),
-                    "body": item.message,
-                    "payload": payload,
-                    "status": NotificationStatus.PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": self.now,
-                    "last_error": None,
-                    "created_at": self.now,
-                    "sent_at": None,
-                }
+                (
+                    f"{source_id}:{recipient.channel}:{recipient.label}{tail}",
+                    election_id,
+                    recipient.jurisdiction_id,
+                    recipient.channel,
+                    recipient.encoded,
+                    category,
+                    subject,
+                    item.message,
+                    payload_text,
+                    NotificationStatus.PENDING.value,
+                    0,
+                    now,
+                    None,
+                    now,
+                    None,
+                )
             )
 
     def flush(self) -> int:
         """Insert the collected rows; a key already present is skipped (idempotency)."""
         if not self.rows:
             return 0
-        dialect = self.session.get_bind().dialect.name
-        module = postgresql if dialect == "postgresql" else sqlite
-        written = 0
-        for start in range(0, len(self.rows), 1000):
-            chunk = self.rows[start : start + 1000]
-            statement = module.insert(Notification.__table__).on_conflict_do_nothing(
-                index_elements=["idempotency_key"]
-            )
-            count = self.session.execute(statement, chunk).rowcount
-            written += count if count is not None and count >= 0 else len(chunk)
+        written = insert_rows(
+            self.session.connection(),
+            Notification.__table__,
+            _COLUMNS,
+            self.rows,
+            skip_conflicts_on="idempotency_key",
+        )
         self.rows = []
         return written
 
