@@ -9,11 +9,12 @@ unique, so a reminder can never produce the same message twice, even if two work
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.orm import Session
 
 from schedules.delivery import contact_channels
@@ -43,6 +44,7 @@ class Recipient:
 def _recipients_of(jurisdiction, prefix: str) -> list[Recipient]:
     """A committee's recipients; `jurisdiction`: a `Jurisdiction` or a row with its id, code,
     committee_name and contacts."""
+
     def make(label: str, channel: str, details: dict[str, Any]) -> Recipient:
         return Recipient(jurisdiction.id, jurisdiction.code, jurisdiction.committee_name, label, channel, details)
 
@@ -86,22 +88,52 @@ def prefetch_recipients(session: Session, jurisdiction_ids, parents_of=()) -> No
     if up:
         parent_ids = select(Jurisdiction.parent_id).where(among(session, Jurisdiction.id, up))
         wanted.append(Jurisdiction.id.in_(parent_ids.scalar_subquery()))
-    # Plain rows, not ORM objects: all the recipients need (a batch's 1,326 committees).
+    # Plain rows, the contacts as their stored text: a committee seen before with the very same
+    # row gets its recipients from `_known` (not decoded, fanned out and encoded again).
     query = select(
         Jurisdiction.id,
         Jurisdiction.code,
         Jurisdiction.committee_name,
-        Jurisdiction.contacts,
+        cast(Jurisdiction.contacts, Text).label("contacts"),
         Jurisdiction.parent_id,
     ).where(or_(*wanted))
     found = {j.id: j for j in session.execute(query)}
     for jurisdiction_id in own:
         jurisdiction = found.get(jurisdiction_id)
-        cache[(jurisdiction_id, False)] = [] if jurisdiction is None else _recipients_of(jurisdiction, "")
+        cache[(jurisdiction_id, False)] = [] if jurisdiction is None else _known_recipients(jurisdiction, "")
     for jurisdiction_id in up:
         child = found.get(jurisdiction_id)
         parent = found.get(child.parent_id) if child is not None and child.parent_id else None
-        cache[(jurisdiction_id, True)] = [] if parent is None else _recipients_of(parent, "p")
+        cache[(jurisdiction_id, True)] = [] if parent is None else _known_recipients(parent, "p")
+
+
+@dataclass(frozen=True)
+class _Committee:
+    """A jurisdiction row with its contacts decoded: what `_recipients_of` reads."""
+
+    id: int
+    code: str
+    committee_name: str | None
+    contacts: list[Any] | None
+
+
+_known: dict[tuple, list[Recipient]] = {}  # (id, code, committee, contacts text, prefix) → recipients
+_KNOWN_MAX = 20_000  # committees remembered (a province has 1,326); then it starts over
+
+
+def _known_recipients(row, prefix: str) -> list[Recipient]:
+    """`_recipients_of` for a row whose contacts are the stored JSON text, remembered by the
+    row's values: a changed contact list, name or code is another key. Recipients are frozen,
+    so sharing them across transactions is safe."""
+    key = (row.id, row.code, row.committee_name, row.contacts, prefix)
+    recipients = _known.get(key)
+    if recipients is None:
+        if len(_known) >= _KNOWN_MAX:
+            _known.clear()
+        contacts = json.loads(row.contacts) if row.contacts is not None else None
+        committee = _Committee(row.id, row.code, row.committee_name, contacts)
+        recipients = _known[key] = _recipients_of(committee, prefix)
+    return recipients
 
 
 def clear_cache(session: Session) -> None:
