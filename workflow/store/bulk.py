@@ -80,29 +80,52 @@ def insert_rows(
     kinds = [_kind(table.c[name]) for name in columns]
     names = ", ".join(quote(name) for name in columns)
     conflict = f" ON CONFLICT ({quote(skip_conflicts_on)}) DO NOTHING" if skip_conflicts_on else ""
+    by_column = _driver_values(rows, kinds, sqlite)
+    if sqlite:
+        marks = ", ".join("?" for _ in columns)
+        statement = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks}){conflict}"
+        result = connection.exec_driver_sql(statement, list(zip(*by_column, strict=True)))
+    else:
+        # A column with one value for every row (the batch's instant, a status) is one scalar
+        # parameter, not an array: the driver builds the arrays element by element.
+        scalars, arrays, selected, unnested = [], [], [], []
+        for index, (name, kind, values) in enumerate(zip(columns, kinds, by_column, strict=True)):
+            sql_type = "text" if kind == "json" else table.c[name].type.compile(dialect=connection.dialect)
+            as_json = "::json" if kind == "json" else ""
+            if index and _constant(values):
+                scalars.append(values[0])
+                selected.append(f"%b::{sql_type}{as_json}")
+            else:
+                arrays.append(values)
+                unnested.append((quote(name), f"%b::{sql_type}[]"))
+                selected.append(f"t.{quote(name)}{as_json}")
+        statement = (
+            f"INSERT INTO {quote(table.name)} ({names}) SELECT {', '.join(selected)}"
+            f" FROM unnest({', '.join(a for _n, a in unnested)}) AS t({', '.join(n for n, _a in unnested)})"
+            f"{conflict}"
+        )
+        result = connection.exec_driver_sql(statement, (*scalars, *arrays))
+    count = result.rowcount
+    return count if count is not None and count >= 0 else len(rows)
+
+
+def _driver_values(rows: Sequence[tuple], kinds: list[str], sqlite: bool) -> list[list]:
+    """The rows' values by column, converted for the driver (instants, and dates on SQLite)."""
     by_column = [list(values) for values in zip(*rows, strict=True)]
     for index, kind in enumerate(kinds):
         if kind == "instant":
             by_column[index] = _instants(by_column[index], sqlite)
         elif kind == "date" and sqlite:
             by_column[index] = [None if v is None else v.isoformat() for v in by_column[index]]
-    if sqlite:
-        marks = ", ".join("?" for _ in columns)
-        statement = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks}){conflict}"
-        result = connection.exec_driver_sql(statement, list(zip(*by_column, strict=True)))
-    else:
-        arrays, selected = [], []
-        for name, kind, column in zip(columns, kinds, (table.c[n] for n in columns), strict=True):
-            array_type = "text" if kind == "json" else column.type.compile(dialect=connection.dialect)
-            arrays.append(f"%b::{array_type}[]")
-            selected.append(f"t.{quote(name)}::json" if kind == "json" else f"t.{quote(name)}")
-        statement = (
-            f"INSERT INTO {quote(table.name)} ({names}) SELECT {', '.join(selected)}"
-            f" FROM unnest({', '.join(arrays)}) AS t({names}){conflict}"
-        )
-        result = connection.exec_driver_sql(statement, tuple(by_column))
-    count = result.rowcount
-    return count if count is not None and count >= 0 else len(rows)
+    return by_column
+
+
+def _constant(values: list) -> bool:
+    first = values[0]
+    try:
+        return values.count(first) == len(values)
+    except TypeError:
+        return False
 
 
 def update_rows(
@@ -124,12 +147,7 @@ def update_rows(
     quote = connection.dialect.identifier_preparer.quote
     names = [key, *columns]
     kinds = [_kind(table.c[name]) for name in names]
-    by_column = [list(values) for values in zip(*rows, strict=True)]
-    for index, kind in enumerate(kinds):
-        if kind == "instant":
-            by_column[index] = _instants(by_column[index], sqlite)
-        elif kind == "date" and sqlite:
-            by_column[index] = [None if v is None else v.isoformat() for v in by_column[index]]
+    by_column = _driver_values(rows, kinds, sqlite)
     target = quote(table.name)
     bump = [f"{quote(increment)} = {target}.{quote(increment)} + 1"] if increment else []
     if sqlite:
