@@ -183,6 +183,11 @@ def _claim(session: Session, now: datetime, batch: int) -> list[int]:
     ids = list(session.execute(query.with_for_update(skip_locked=True)).scalars())
     if ids:
         return ids
+    # Nothing claimed: nothing due at all (the end of every sweep: one probe of the due index),
+    # or the most urgent all held by other workers (then look at every election, which costs
+    # a scan of them all).
+    if session.execute(select(Reminder.id).where(pending_due(now)).limit(1)).first() is None:
+        return []
     due = select(Reminder.id).where(Reminder.election_id == Election.id, pending_due(now)).exists()
     further = select(Election.id).where(due).order_by(Election.id).limit(batch)
     return list(session.execute(further.with_for_update(skip_locked=True)).scalars())
