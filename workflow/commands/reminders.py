@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
 from workflow.kinds import kind_of_election
+from workflow.store.bulk import among
 from workflow.store.models import SETTLED, Election, Reminder, ReminderStatus
 from workflow.store.reminders import insert_bulk
 from workflow.timetable import (
@@ -89,7 +90,10 @@ def write_reminders_many(session: Session, elections: Sequence[Election], clock:
         # the rest of the rewrite.
         table.c.details["phase"].as_string().label("phase"),
         table.c.status,
-    ).where(table.c.election_id.in_([e.id for e in elections]), table.c.status != ReminderStatus.CANCELLED)
+    ).where(
+        among(session, table.c.election_id, [e.id for e in elections]),
+        table.c.status != ReminderStatus.CANCELLED,
+    )
     by_election: dict[int, list] = {e.id: [] for e in elections}
     for row in session.execute(query):
         by_election[row.election_id].append(row)
