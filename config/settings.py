@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,21 @@ class Settings(BaseSettings):
     # process (False: a thread of the service process, for tests and small machines).
     render_workers: int = Field(default=1, ge=1, le=8)
     render_processes: bool = True
+    # Who runs render jobs: "service" (the pool above, in each service process) or "worker" (the
+    # service only queues them; `huanjie render-worker` processes claim them, on PostgreSQL with
+    # FOR UPDATE SKIP LOCKED). A running job's heartbeat is written every
+    # `render_heartbeat_seconds`; one silent for `render_stale_seconds` (its process died) is
+    # queued again, up to `render_max_attempts` starts. Finished jobs and their files are deleted
+    # after `render_retention_days` (by the worker and the scheduler's daily job).
+    render_runner: Literal["service", "worker"] = "service"
+    render_poll_seconds: float = Field(2.0, gt=0)
+    render_heartbeat_seconds: float = Field(10.0, gt=0)
+    render_stale_seconds: float = Field(120.0, gt=0)
+    render_max_attempts: int = Field(3, ge=1)
+    render_retention_days: float = Field(7.0, gt=0)
+    # A grid of more elections than this offers its 进度通报 (XLSX/DOCX) as a background job
+    # (its page and download: /exports/{id}); smaller ones are written on the request.
+    export_job_rows: int = Field(2000, ge=0)
     login_free_attempts: int = Field(5, ge=1)  # per account and address, then growing delays
     login_free_attempts_per_address: int = Field(20, ge=1)
     login_free_attempts_per_account: int = Field(50, ge=1)  # from every address together

@@ -51,9 +51,30 @@ class ElectionFacts:
     jurisdiction_code: str | None = None
 
     def spec(self) -> KindSpec:
-        return resolve_kind(
-            self.kind, jurisdiction=self.jurisdiction_code, on=self.anchor_date, statute=self.statute
-        )
+        return kind_spec(self.kind, self.jurisdiction_code, self.anchor_date, self.statute)
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseFacts:
+    """An election with due phase reminders, as the sweep reads it (plain values, no ORM
+    object): what `phase_step` decides on, and what a blocked flag and its message need."""
+
+    id: int
+    title: str
+    state: str
+    kind: str
+    jurisdiction_id: int
+    statute: str | None
+    anchor_date: date | None
+    jurisdiction_code: str | None
+    timezone: str
+    suspended_from: str | None
+    phase_windows: Mapping[str, Sequence[str | None]] | None
+    blocked_reasons: Sequence[str] | None
+    settled: frozenset[str] = frozenset()
+
+    def spec(self) -> KindSpec:
+        return kind_spec(self.kind, self.jurisdiction_code, self.anchor_date, self.statute)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +132,13 @@ class BatchPlan:
     # Per election, in order: reminders whose milestone the ORM must change (overdue marks,
     # computed deadlines), audited.
     state_changes: list[tuple[int, list[DueReminder]]] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4096)
+def kind_spec(kind: str, jurisdiction_code: str | None, anchor_date: date | None, statute: str | None) -> KindSpec:
+    """`resolve_kind`, memoised: the kinds are read once per process anyway, and a round's
+    elections share a handful of (kind, variant, statute) — a batch asks once per message."""
+    return resolve_kind(kind, jurisdiction=jurisdiction_code, on=anchor_date, statute=statute)
 
 
 def fires(state: str) -> bool:

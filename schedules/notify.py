@@ -9,15 +9,16 @@ unique, so a reminder can never produce the same message twice, even if two work
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.orm import Session
 
 from schedules.delivery import contact_channels
+from workflow.store.bulk import among, insert_rows, json_text
 from workflow.store.models import Jurisdiction, Notification, NotificationStatus
 
 
@@ -29,13 +30,21 @@ class Recipient:
     label: str  # stable within the reminder: contact index, "p0" for the parent's first contact
     channel: str
     details: dict[str, Any]  # what the channel reads: name, role, email / robot or webhook table
+    # `as_json` encoded, once: a committee's recipient is on every message of its elections.
+    encoded: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "encoded", json_text(self.as_json(), ascii_only=False))
 
     def as_json(self) -> dict[str, Any]:
         """The recipient in the shape the delivery channels read (schedules/channels.py)."""
         return {"jurisdiction": self.jurisdiction_code, "committee": self.committee, **self.details}
 
 
-def _recipients_of(jurisdiction: Jurisdiction, prefix: str) -> list[Recipient]:
+def _recipients_of(jurisdiction, prefix: str) -> list[Recipient]:
+    """A committee's recipients; `jurisdiction`: a `Jurisdiction` or a row with its id, code,
+    committee_name and contacts."""
+
     def make(label: str, channel: str, details: dict[str, Any]) -> Recipient:
         return Recipient(jurisdiction.id, jurisdiction.code, jurisdiction.committee_name, label, channel, details)
 
@@ -75,31 +84,91 @@ def prefetch_recipients(session: Session, jurisdiction_ids, parents_of=()) -> No
     up = {j for j in parents_of if (j, True) not in cache}
     if not own and not up:
         return
-    wanted = [Jurisdiction.id.in_(own | up)]
+    wanted = [among(session, Jurisdiction.id, own | up)]
     if up:
-        parent_ids = select(Jurisdiction.parent_id).where(Jurisdiction.id.in_(up))
+        parent_ids = select(Jurisdiction.parent_id).where(among(session, Jurisdiction.id, up))
         wanted.append(Jurisdiction.id.in_(parent_ids.scalar_subquery()))
-    found = {j.id: j for j in session.execute(select(Jurisdiction).where(or_(*wanted))).scalars()}
+    # Plain rows, the contacts as their stored text: a committee seen before with the very same
+    # row gets its recipients from `_known` (not decoded, fanned out and encoded again).
+    query = select(
+        Jurisdiction.id,
+        Jurisdiction.code,
+        Jurisdiction.committee_name,
+        cast(Jurisdiction.contacts, Text).label("contacts"),
+        Jurisdiction.parent_id,
+    ).where(or_(*wanted))
+    found = {j.id: j for j in session.execute(query)}
     for jurisdiction_id in own:
         jurisdiction = found.get(jurisdiction_id)
-        cache[(jurisdiction_id, False)] = [] if jurisdiction is None else _recipients_of(jurisdiction, "")
+        cache[(jurisdiction_id, False)] = [] if jurisdiction is None else _known_recipients(jurisdiction, "")
     for jurisdiction_id in up:
         child = found.get(jurisdiction_id)
         parent = found.get(child.parent_id) if child is not None and child.parent_id else None
-        cache[(jurisdiction_id, True)] = [] if parent is None else _recipients_of(parent, "p")
+        cache[(jurisdiction_id, True)] = [] if parent is None else _known_recipients(parent, "p")
+
+
+@dataclass(frozen=True)
+class _Committee:
+    """A jurisdiction row with its contacts decoded: what `_recipients_of` reads."""
+
+    id: int
+    code: str
+    committee_name: str | None
+    contacts: list[Any] | None
+
+
+_known: dict[tuple, list[Recipient]] = {}  # (id, code, committee, contacts text, prefix) → recipients
+_KNOWN_MAX = 20_000  # committees remembered (a province has 1,326); then it starts over
+
+
+def _known_recipients(row, prefix: str) -> list[Recipient]:
+    """`_recipients_of` for a row whose contacts are the stored JSON text, remembered by the
+    row's values: a changed contact list, name or code is another key. Recipients are frozen,
+    so sharing them across transactions is safe."""
+    key = (row.id, row.code, row.committee_name, row.contacts, prefix)
+    recipients = _known.get(key)
+    if recipients is None:
+        if len(_known) >= _KNOWN_MAX:
+            _known.clear()
+        contacts = json.loads(row.contacts) if row.contacts is not None else None
+        committee = _Committee(row.id, row.code, row.committee_name, contacts)
+        recipients = _known[key] = _recipients_of(committee, prefix)
+    return recipients
 
 
 def clear_cache(session: Session) -> None:
     session.info.pop(_CACHE_KEY, None)
 
 
+# The outbox row's columns, in the order of the tuples `Outbox.add` collects.
+_COLUMNS = (
+    "idempotency_key",
+    "election_id",
+    "jurisdiction_id",
+    "channel",
+    "recipient",
+    "category",
+    "subject",
+    "body",
+    "payload",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "sent_at",
+)
+
+
 class Outbox:
-    """Collects notification rows during a batch and inserts them at once."""
+    """Collects notification rows during a batch and inserts them at once (one statement,
+    `workflow/store/bulk.py`): plain tuples, each message's payload and each recipient encoded
+    once however many rows share them."""
 
     def __init__(self, session: Session, now: datetime):
         self.session = session
         self.now = now
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[tuple] = []
         clear_cache(session)
 
     def add(
@@ -122,44 +191,42 @@ class Outbox:
                 "lead_days": reminder.lead_days,
                 "target_date": reminder.target_date.isoformat() if reminder.target_date else None,
             }
+        payload_text = json_text(payload, ascii_only=False)
+        subject = subject or _subject(item.message)
+        tail = f":{suffix}" if suffix else ""
+        now = self.now
         for recipient in recipients:
-            key = f"{source_id}:{recipient.channel}:{recipient.label}"
-            if suffix:
-                key = f"{key}:{suffix}"
             self.rows.append(
-                {
-                    "idempotency_key": key,
-                    "election_id": election_id,
-                    "jurisdiction_id": recipient.jurisdiction_id,
-                    "channel": recipient.channel,
-                    "recipient": recipient.as_json(),
-                    "category": category,
-                    "subject": subject or _subject(item.message),
-                    "body": item.message,
-                    "payload": payload,
-                    "status": NotificationStatus.PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": self.now,
-                    "last_error": None,
-                    "created_at": self.now,
-                    "sent_at": None,
-                }
+                (
+                    f"{source_id}:{recipient.channel}:{recipient.label}{tail}",
+                    election_id,
+                    recipient.jurisdiction_id,
+                    recipient.channel,
+                    recipient.encoded,
+                    category,
+                    subject,
+                    item.message,
+                    payload_text,
+                    NotificationStatus.PENDING.value,
+                    0,
+                    now,
+                    None,
+                    now,
+                    None,
+                )
             )
 
     def flush(self) -> int:
         """Insert the collected rows; a key already present is skipped (idempotency)."""
         if not self.rows:
             return 0
-        dialect = self.session.get_bind().dialect.name
-        module = postgresql if dialect == "postgresql" else sqlite
-        written = 0
-        for start in range(0, len(self.rows), 1000):
-            chunk = self.rows[start : start + 1000]
-            statement = module.insert(Notification.__table__).on_conflict_do_nothing(
-                index_elements=["idempotency_key"]
-            )
-            count = self.session.execute(statement, chunk).rowcount
-            written += count if count is not None and count >= 0 else len(chunk)
+        written = insert_rows(
+            self.session.connection(),
+            Notification.__table__,
+            _COLUMNS,
+            self.rows,
+            skip_conflicts_on="idempotency_key",
+        )
         self.rows = []
         return written
 

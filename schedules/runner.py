@@ -12,7 +12,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -25,6 +25,7 @@ from schedules.digest import write_digests
 from schedules.holidays import recheck_holidays
 from schedules.sweep import sweep
 from workflow.clock import Clock, SystemClock
+from workflow.commands.render_jobs import purge as purge_render_jobs
 from workflow.store import Database
 
 log = logging.getLogger("huanjie.worker")
@@ -58,6 +59,10 @@ def build_scheduler(
             write_digests(db, clock)
         except Exception:
             log.exception("digest failed")
+        try:  # finished render jobs and their files past retention (issue 15)
+            purge_render_jobs(db, clock, retention=timedelta(days=settings.render_retention_days))
+        except Exception:
+            log.exception("render job purge failed")
 
     scheduler.add_job(
         run_sweep,

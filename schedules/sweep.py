@@ -33,6 +33,7 @@ from schedules.decisions import (
     ElectionFacts,
     Message,
     MilestoneFacts,
+    PhaseFacts,
     PhaseStep,
     SweepItem,
     advanced_message,
@@ -47,9 +48,9 @@ from workflow.clock import Clock, FixedClock
 from workflow.commands import elections as commands
 from workflow.commands.reminders import write_reminders_many
 from workflow.events import ElectionBlocked, MilestoneCompleted, MilestoneOverdue
-from workflow.kinds import KindSpec
 from workflow.store import Database
 from workflow.store.audit import deferred, record, record_many
+from workflow.store.bulk import among, json_text, update_rows
 from workflow.store.models import (
     SETTLED,
     Election,
@@ -182,6 +183,11 @@ def _claim(session: Session, now: datetime, batch: int) -> list[int]:
     ids = list(session.execute(query.with_for_update(skip_locked=True)).scalars())
     if ids:
         return ids
+    # Nothing claimed: nothing due at all (the end of every sweep: one probe of the due index),
+    # or the most urgent all held by other workers (then look at every election, which costs
+    # a scan of them all).
+    if session.execute(select(Reminder.id).where(pending_due(now)).limit(1)).first() is None:
+        return []
     due = select(Reminder.id).where(Reminder.election_id == Election.id, pending_due(now)).exists()
     further = select(Election.id).where(due).order_by(Election.id).limit(batch)
     return list(session.execute(further.with_for_update(skip_locked=True)).scalars())
@@ -243,7 +249,7 @@ def _due(session: Session, now: datetime, election_ids: list[int]) -> dict[int, 
             Reminder.lead_days,
             Reminder.target_date,
         )
-        .where(Reminder.election_id.in_(election_ids), pending_due(now))
+        .where(among(session, Reminder.election_id, election_ids), pending_due(now))
         .order_by(Reminder.election_id, Reminder.fire_at, Reminder.id)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -264,37 +270,112 @@ def _phase_changes(
 ) -> tuple[dict[int, Election], int]:
     """Advance or flag the elections with due phase reminders; their phase reminders leave
     `by_election` (an ended or suspended election keeps them, to be cancelled). Returns the
-    elections loaded for it and the number of phase reminders handled."""
+    elections loaded for it and the number of phase reminders handled.
+
+    Decided on plain rows (`_phase_facts`): only an election whose next window has opened and
+    whose guards pass is loaded as an ORM object, to advance through the machine. Flagging a
+    blocked one is written in Core with the batch's other flags: on the day a window opens for
+    a whole round, loading 1,326 elections with their milestones cost more than the rest."""
     split = {eid: split_phase_rows(due) for eid, due in by_election.items()}
-    loaded = _load(session, [eid for eid, (phase_due, _) in split.items() if phase_due])
+    facts = _phase_facts(session, [eid for eid, (phase_due, _) in split.items() if phase_due])
+    now = clock.now()
     done: list[int] = []
-    moved: list[Election] = []
-    blocks: list[dict] = []  # the blocked flags, written together below
+    steps: list[tuple[PhaseFacts, PhaseStep, int]] = []  # in the batch's order
     for election_id, (phase_due, others) in split.items():
-        if not phase_due or not fires(loaded[election_id].state):
-            continue  # an ended or suspended election keeps them, to be cancelled
+        election = facts.get(election_id)
+        if election is None or not fires(election.state):
+            continue  # no phase reminder due; or an ended or suspended election: kept, to be cancelled
         done.extend(r.id for r in phase_due)
         by_election[election_id] = others
-        if _phases(session, loaded[election_id], phase_due, clock, actor, outbox, result, blocks):
-            moved.append(loaded[election_id])
+        today = local_date(now, election.timezone)
+        step = phase_step(
+            election.kind, election.state, election.phase_windows, today, election.settled, election.suspended_from
+        )
+        if step is not None:
+            steps.append((election, step, phase_due[-1].id))
+    loaded = _load(session, [election.id for election, step, _ in steps if step.decision.allowed])
+    # Every committee told of a move or of new reasons, at once.
+    prefetch_recipients(
+        session,
+        {e.jurisdiction_id for e, step, _ in steps if step.decision.allowed or _reasons_change(e, step)},
+    )
+    moved: list[Election] = []
+    blocks: list[tuple[int, list[str]]] = []  # the blocked flags, written together below
+    for election, step, reminder_id in steps:
+        if step.decision.allowed:
+            if _advance(session, loaded[election.id], clock, actor, outbox, result, reminder_id, blocks):
+                moved.append(loaded[election.id])
+        else:
+            _block(session, election, step, clock, actor, outbox, result, reminder_id, blocks)
     if blocks:
-        table = Election.__table__
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("eid"))
-            .values(blocked_reasons=bindparam("reasons"), updated_at=clock.now(), version=table.c.version + 1),
-            blocks,
+        update_rows(
+            session.connection(),
+            Election.__table__,
+            "id",
+            ("blocked_reasons", "updated_at"),
+            [(election_id, json_text(reasons), now) for election_id, reasons in blocks],
+            increment="version",
         )
     if done:
         # The batch's phase reminders in one statement, before the rewrite sees them handled.
         session.execute(
             update(Reminder.__table__)
-            .where(Reminder.__table__.c.id.in_(done))
-            .values(status=ReminderStatus.DONE, handled_at=clock.now())
+            .where(among(session, Reminder.__table__.c.id, done))
+            .values(status=ReminderStatus.DONE, handled_at=now)
         )
     session.flush()
     write_reminders_many(session, moved, clock)
     return loaded, len(done)
+
+
+def _phase_facts(session: Session, election_ids: list[int]) -> dict[int, PhaseFacts]:
+    """The elections' `PhaseFacts`, in two statements (their rows; their settled milestones)."""
+    if not election_ids:
+        return {}
+    settled: dict[int, set[str]] = defaultdict(set)
+    milestones = select(Milestone.election_id, Milestone.key).where(
+        among(session, Milestone.election_id, election_ids), Milestone.status.in_(SETTLED)
+    )
+    for election_id, key in session.execute(milestones):
+        settled[election_id].add(key)
+    query = (
+        select(
+            Election.id,
+            Election.title,
+            Election.state,
+            Election.kind,
+            Election.jurisdiction_id,
+            Election.statute,
+            Election.anchor_date,
+            Jurisdiction.code,
+            Jurisdiction.timezone,
+            Election.suspended_from,
+            Election.phase_windows,
+            Election.blocked_reasons,
+        )
+        .join(Jurisdiction, Jurisdiction.id == Election.jurisdiction_id)
+        .where(among(session, Election.id, election_ids))
+    )
+    return {row.id: PhaseFacts(*row, frozenset(settled[row.id])) for row in session.execute(query)}
+
+
+def _facts_of(election: Election) -> PhaseFacts:
+    """A loaded election as `PhaseFacts` (an advanced one that is then blocked)."""
+    return PhaseFacts(
+        election.id,
+        election.title,
+        election.state,
+        election.kind,
+        election.jurisdiction_id,
+        election.statute,
+        election.anchor_date,
+        election.jurisdiction.code,
+        election.jurisdiction.timezone,
+        election.suspended_from,
+        election.phase_windows,
+        election.blocked_reasons,
+        frozenset(commands.settled_keys(election)),
+    )
 
 
 def _election_facts(session: Session, election_ids: list[int]) -> dict[int, ElectionFacts]:
@@ -310,7 +391,7 @@ def _election_facts(session: Session, election_ids: list[int]) -> dict[int, Elec
             Jurisdiction.code,
         )
         .join(Jurisdiction, Jurisdiction.id == Election.jurisdiction_id)
-        .where(Election.id.in_(election_ids))
+        .where(among(session, Election.id, election_ids))
     )
     return {row.id: ElectionFacts(*row) for row in session.execute(query)}
 
@@ -323,7 +404,7 @@ def _milestone_facts(
     keys = {r.milestone_key for due in by_election.values() for r in due if r.milestone_key}
     query = select(
         Milestone.election_id, Milestone.key, Milestone.status, Milestone.planned_date, Milestone.latest
-    ).where(Milestone.election_id.in_(list(by_election)), Milestone.key.in_(keys))
+    ).where(among(session, Milestone.election_id, by_election), among(session, Milestone.key, keys))
     return {
         (m.election_id, m.key): MilestoneFacts(
             settled=m.status in SETTLED,
@@ -341,7 +422,7 @@ def _appeal_details(session: Session, by_election: dict[int, list[DueReminder]])
     ids = [r.id for due in by_election.values() for r in due if r.kind == APPEAL_DUE]
     if not ids:
         return {}
-    query = select(Reminder.id, Reminder.details).where(Reminder.id.in_(ids))
+    query = select(Reminder.id, Reminder.details).where(among(session, Reminder.id, ids))
     return {reminder_id: details for reminder_id, details in session.execute(query)}
 
 
@@ -362,12 +443,12 @@ def _write_statuses(session: Session, now: datetime, plan: BatchPlan) -> None:
     table = Reminder.__table__
     if plan.done:
         session.execute(
-            update(table).where(table.c.id.in_(plan.done)).values(status=ReminderStatus.DONE, handled_at=now)
+            update(table).where(among(session, table.c.id, plan.done)).values(status=ReminderStatus.DONE, handled_at=now)
         )
     if plan.cancelled:
         session.execute(
             update(table)
-            .where(table.c.id.in_(plan.cancelled))
+            .where(among(session, table.c.id, plan.cancelled))
             .values(status=ReminderStatus.CANCELLED, handled_at=now)
         )
     if plan.superseded:
@@ -441,7 +522,7 @@ def _state_changes(
     table = Milestone.__table__
     if overdue:
         session.execute(
-            update(table).where(table.c.id.in_([m.id for m in overdue])).values(status=MilestoneStatus.OVERDUE)
+            update(table).where(among(session, table.c.id, [m.id for m in overdue])).values(status=MilestoneStatus.OVERDUE)
         )
         for milestone in overdue:
             set_committed_value(milestone, "status", MilestoneStatus.OVERDUE)
@@ -462,7 +543,7 @@ def _state_changes(
     elections = Election.__table__
     session.execute(
         update(elections)
-        .where(elections.c.id.in_(marked_elections))
+        .where(among(session, elections.c.id, marked_elections))
         .values(version=elections.c.version + 1, updated_at=clock.now())
     )
     for election in {e.id: e for e, _reminders in work}.values():
@@ -473,35 +554,20 @@ def _state_changes(
     write_reminders_many(session, changed, clock)
 
 
-def _phases(
-    session: Session,
-    election: Election,
-    reminders: list[DueReminder],
-    clock: FixedClock,
-    actor: str,
-    outbox: Outbox,
-    result: SweepResult,
-    blocks: list[dict],
-) -> bool:
-    """A phase window opened (or its guards may pass now): advance or flag blocked.
-    Returns whether the election moved (its reminders are then rewritten by the caller)."""
-    kind = commands.kind_of(election)
-    return _advance(session, election, kind, clock, actor, outbox, result, reminders[-1].id, blocks)
-
-
 def _advance(
     session: Session,
     election: Election,
-    kind: KindSpec,
     clock: FixedClock,
     actor: str,
     outbox: Outbox,
     result: SweepResult,
     reminder_id: int,
-    blocks: list[dict],
+    blocks: list[tuple[int, list[str]]],
 ) -> bool:
     """Advance while the next phase's window has opened and its guards pass; else flag
-    the election blocked (audited and notified once per set of reasons)."""
+    the election blocked (audited and notified once per set of reasons). Returns whether the
+    election moved (its reminders are then rewritten by the caller)."""
+    kind = commands.kind_of(election)
     today = local_date(clock.now(), election.jurisdiction.timezone)
     moved = False
     while step := phase_step(
@@ -514,7 +580,12 @@ def _advance(
     ):
         decision = step.decision
         if not decision.allowed:
-            _block(session, election, kind, step, clock, actor, outbox, result, reminder_id, blocks)
+            session.flush()  # the advance pending on the election goes before its flag
+            if _block(session, _facts_of(election), step, clock, actor, outbox, result, reminder_id, blocks):
+                # The loaded election told what the flag's statement writes (version included).
+                set_committed_value(election, "blocked_reasons", blocks[-1][1])
+                set_committed_value(election, "updated_at", clock.now())
+                set_committed_value(election, "version", election.version + 1)
             break
         source = election.state
         commands.apply_decision(
@@ -531,43 +602,41 @@ def _advance(
     return moved
 
 
+def _reasons_change(election: PhaseFacts, step: PhaseStep) -> bool:
+    return [r.message for r in step.decision.refusals] != list(election.blocked_reasons or [])
+
+
 def _block(
     session: Session,
-    election: Election,
-    kind: KindSpec,
+    election: PhaseFacts,
     step: PhaseStep,
     clock: FixedClock,
     actor: str,
     outbox: Outbox,
     result: SweepResult,
     reminder_id: int,
-    blocks: list[dict],
-) -> None:
+    blocks: list[tuple[int, list[str]]],
+) -> bool:
     """Flag the election blocked, only when the reasons change: reported once, not every minute.
-    The row is written with the batch's other flags (`blocks`, one statement); the loaded
-    election is told its new values (version included) right away."""
+    The row is written with the batch's other flags (`blocks`, one statement). Returns whether
+    it was flagged."""
     reasons = [r.message for r in step.decision.refusals]
     if list(election.blocked_reasons or []) == reasons:
-        return
-    source = election.state
-    before = {"blocked_reasons": list(election.blocked_reasons or [])}
-    session.flush()  # anything pending on the election (an advance) goes first
-    blocks.append({"eid": election.id, "reasons": reasons})
-    set_committed_value(election, "blocked_reasons", reasons)
-    set_committed_value(election, "updated_at", clock.now())
-    set_committed_value(election, "version", election.version + 1)
+        return False
+    blocks.append((election.id, reasons))
     record(
         session,
         ElectionBlocked(
             entity_id=str(election.id),
-            before=before,
-            after={"state": source, "target": step.target, "blocked_reasons": reasons},
+            before={"blocked_reasons": list(election.blocked_reasons or [])},
+            after={"state": election.state, "target": step.target, "blocked_reasons": reasons},
         ),
         actor=actor,
         clock=clock,
     )
-    text = blocked_message(election.title, kind, step, reasons)
-    item = SweepItem(election.id, None, source, step.target, text)
+    text = blocked_message(election.title, election.spec(), step, reasons)
+    item = SweepItem(election.id, None, election.state, step.target, text)
     result.blocked.append(item)
     recipients = committee_recipients(session, election.jurisdiction_id)
     outbox.add(reminder_id, election.id, recipients, "blocked", item, None, suffix=f"blocked:{step.target}")
+    return True

@@ -124,7 +124,11 @@ def create_app(
         scheduler = _start_scheduler(db, clock) if start_scheduler else None
         services = app.state.services
         if start_scheduler:  # the serving process: render jobs a stopped process left behind
-            services.renders().resume()
+            pool = services.renders()
+            if pool is not None:
+                pool.resume()
+            else:
+                log.info("render jobs are left to render workers (render_runner = worker)")
         try:
             yield
         finally:

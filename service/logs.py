@@ -35,6 +35,7 @@ SOURCES = {
     "huanjie.holidays": "节假日复核",
     "huanjie.worker": "调度",
     "huanjie.delivery": "通知投递",
+    "huanjie.renders": "后台生成",
     "uvicorn": "服务器",
     "uvicorn.error": "服务器",
     "apscheduler": "调度器",
@@ -73,6 +74,18 @@ MESSAGES = {
     "audit head missing over %d entries: re-created": "审计日志链头缺失（共 %d 条记录）：已重建",
     "audit chain not sealed: it does not check out (run huanjie audit verify)": (
         "审计日志链未能封存：校验不通过（请运行 huanjie audit verify）"
+    ),
+    "render job %s: claim lost before its result was stored": "生成任务 %s：结果写入前已被重新排队，本次结果作废",
+    "render job %s: heartbeat failed": "生成任务 %s：心跳写入失败",
+    "render job %s failed: %s": "生成任务 %s 失败：%s",
+    "render job %s: its worker stopped; queued again": "生成任务 %s：其工作进程已停止，重新排队",
+    "render jobs: %d finished jobs past retention deleted": "生成任务：已删除超过保留期限的已完成任务 %d 个",
+    "render worker: database error": "生成进程：数据库错误",
+    "render job purge failed": "清理过期生成任务失败",
+    "render worker started: %s (poll every %ss)": "生成进程已启动：%s（每 %s 秒查看一次队列）",
+    "render worker stopped: %d jobs run": "生成进程已停止：共完成任务 %d 个",
+    "render jobs are left to render workers (render_runner = worker)": (
+        "后台生成任务交由 huanjie render-worker 进程处理（render_runner = worker）"
     ),
     # uvicorn
     "Started server process [%d]": "服务器进程已启动［%d］",

@@ -1,7 +1,8 @@
 """RCL 2025 art. 14 ¶1 (all voters, one representative per household, or the residents'
 representatives) with art. 19 ¶1's turnout for each way: more than half of the voters, more than
 half of the household representatives, over two thirds of the residents' representatives. A
-tally names its `method`; the 2018 text (provincial measures) offers none."""
+tally names its `method`; the 2018 text (art. 8) names the ways and leaves their turnout to the
+provincial measures."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from tests.law_texts import RCL2025, article
+from tests.law_texts import RCL2018, RCL2025, article
 from workflow.errors import DomainError
 from workflow.kinds import counting_params, resolve_kind
 from workflow.rules.tally import TallyInput, count_round
@@ -65,9 +66,17 @@ def test_all_voters_is_the_default_and_an_unknown_method_is_refused():
     assert "households" in err.value.message
 
 
-def test_the_2018_text_leaves_the_ways_to_the_provinces():
+def test_the_2018_text_names_the_ways_and_leaves_the_turnout_to_the_provinces():
+    # RCL 2018 art. 8: all voters, households, or two or three representatives per residents'
+    # group; the turnout is the provincial measures' majority, of whichever group votes.
+    assert "也可以由每个居民小组选举代表二至三人选举产生" in article(RCL2018, 8)
+    spec = kind(date(2021, 6, 1))
+    assert count_round(spec, tally(30, 16, "representatives")).valid  # more than half suffices
+    assert count_round(spec, tally(30, 15, "representatives")).valid is False
+    assert "居民小组选举的代表数" in counting_params(spec, "representatives").turnout.requirement()
+    assert counting_params(spec, "households").source("turnout") == "省级实施办法"
     with pytest.raises(DomainError) as err:
-        count_round(kind(date(2021, 6, 1)), tally(30, 21, "representatives"))
+        count_round(spec, tally(30, 21, "by_groups"))
     assert err.value.code == "E_UNKNOWN_METHOD"
 
 

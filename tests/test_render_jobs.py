@@ -85,22 +85,25 @@ def test_a_failed_render_is_recorded_with_its_reason(county):
     assert error.value.field == "format"
 
 
-def test_the_pool_renders_in_a_child_process_and_resumes_queued_jobs(county):
+def test_the_pool_renders_in_a_child_process_and_resumes_queued_and_dead_jobs(county):
     db, election_id = county
     left = _submit(db, election_id)  # queued by a process that stopped
     with db.transaction() as session:
         stale = session.get(RenderJob, _submit(db, election_id))
         stale.status, stale.started_at = "running", datetime(2026, 11, 25, tzinfo=UTC)
+        stale.heartbeat_at, stale.attempts = stale.started_at, 1  # its process died mid-render
+        dead = stale.id
     pool = render_jobs.RenderPool(db, CLOCK, workers=1, processes=True)
     try:
-        assert pool.resume() == [left]
+        assert pool.resume() == [left, dead]  # the dead process's job is queued again
         pool.wait(timeout=120)
     finally:
         pool.shutdown()
     with db.reading() as session:
         jobs = {j.id: j for j in session.scalars(select(RenderJob)).all()}
         assert jobs[left].status == "done" and jobs[left].content.startswith(b"%PDF")
-        assert jobs[stale.id].status == "failed" and "重新生成" in jobs[stale.id].error
+        assert (jobs[dead].status, jobs[dead].attempts) == ("done", 2)
+        assert jobs[dead].content == jobs[left].content
 
 
 def test_api_answers_202_with_the_job_url_then_the_file(db, clock):

@@ -589,7 +589,7 @@ def counting_table(spec: KindSpec, method: str | None = None) -> dict[str, Any]:
         known = "、".join(methods) or "无"
         raise DomainError("E_UNKNOWN_METHOD", f"{spec.name}没有选举方式 {method!r}（可用：{known}）", "method")
     overlay = methods[method]
-    merged = {**table, **{k: v for k, v in overlay.items() if k != "sources"}}
+    merged = {**table, **{k: v for k, v in overlay.items() if k not in ("sources", "name")}}
     merged["sources"] = {**table.get("sources", {}), **overlay.get("sources", {})}
     return merged
 

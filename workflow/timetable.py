@@ -83,11 +83,82 @@ class MilestoneDates:
     planned: date | None
     latest: date | None
     settled: bool
+    applicable: bool = True  # False: an approval whose trigger has not arisen (no reminders)
+
+
+class Dates(NamedTuple):
+    """One stored milestone's dates, as the approval test reads them."""
+
+    earliest: date | None
+    latest: date | None
+    planned: date | None
+    done_on: date | None
+
+
+SETTLED_STATUSES = ("done", "waived")
+
+
+def approval_triggered(target: Dates | None) -> bool:
+    """Whether the act an approval milestone approves has been moved off its statutory bounds
+    (planned or done outside them: the same test as the plan check's), e.g. a district's
+    election day moved (Zhejiang art. 51): only then is the approval needed."""
+    if target is None:
+        return False
+    when = target.done_on or target.planned
+    if when is None:
+        return False
+    return (target.latest is not None and when > target.latest) or (
+        target.earliest is not None and when < target.earliest
+    )
+
+
+def approvals_due(kind: KindSpec, milestones: Iterable[Any]) -> dict[str, date]:
+    """Each triggered, unsettled approval without a statutory bound of its own → the date of the
+    act it approves, which it must come before ("needs approval of Y before Z"): its deadline."""
+    rows = {m.key: m for m in milestones}
+    due = {}
+    for key, spec in kind.milestones.items():
+        row = rows.get(key)
+        if spec.type != "approval" or row is None or str(row.status) in SETTLED_STATUSES or row.latest:
+            continue
+        target = rows.get(spec.approves)
+        if target is None:
+            continue
+        dates = Dates(target.earliest, target.latest, target.planned_date, target.done_on)
+        if approval_triggered(dates):
+            due[key] = dates.done_on or dates.planned
+    return due
+
+
+def not_applicable(kind: KindSpec, milestones: Iterable[Any]) -> set[str]:
+    """The approval milestones that are not applicable: not done or waived, and the act they
+    approve has not been moved off its bounds (their trigger has not arisen). They are neither
+    pending nor overdue, count in no progress figure and have no reminders; once the trigger
+    arises they are due like any other. `milestones`: anything with key, status, earliest,
+    latest, planned_date and done_on (the stored rows)."""
+    approvals = [key for key, spec in kind.milestones.items() if spec.type == "approval"]
+    if not approvals:
+        return set()
+    rows = {m.key: m for m in milestones}
+    result = set()
+    for key in approvals:
+        row = rows.get(key)
+        if row is None or str(row.status) in SETTLED_STATUSES:
+            continue
+        target = rows.get(kind.milestones[key].approves)
+        dates = (
+            None
+            if target is None
+            else Dates(target.earliest, target.latest, target.planned_date, target.done_on)
+        )
+        if not approval_triggered(dates):
+            result.add(key)
+    return result
 
 
 def milestone_reminders(kind: KindSpec, milestone: MilestoneDates, tz: str) -> Iterator[ReminderSpec]:
     """The countdown, overdue and escalation reminders of one unsettled milestone."""
-    if milestone.settled:
+    if milestone.settled or not milestone.applicable:
         return
     spec = kind.milestones[milestone.key]
     settings = kind.reminders

@@ -10,6 +10,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated
 
 import anyio
@@ -80,15 +81,20 @@ class Services:
         return self._hashing
     _renders: RenderPool | None = field(default=None, repr=False)
 
-    def renders(self) -> RenderPool:
+    def renders(self) -> RenderPool | None:
         """The bounded pool render jobs run in (workflow/commands/render_jobs.py): one job at a
-        time by default, each render in a child process, never on the request path."""
+        time by default, each render in a child process, never on the request path. None when
+        the setting `render_runner` is "worker": `huanjie render-worker` processes run them."""
+        if getattr(self.settings, "render_runner", "service") == "worker":
+            return None
         if self._renders is None:
             self._renders = RenderPool(
                 self.db,
                 self.clock,
                 workers=getattr(self.settings, "render_workers", 1),
                 processes=getattr(self.settings, "render_processes", True),
+                stale=timedelta(seconds=getattr(self.settings, "render_stale_seconds", 120.0)),
+                max_attempts=getattr(self.settings, "render_max_attempts", 3),
             )
         return self._renders
 

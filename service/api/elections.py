@@ -52,6 +52,7 @@ MilestoneKey = Annotated[
 EARLIEST_DAY, LATEST_DAY = date(1949, 10, 1), date(2199, 12, 31)
 LawfulDate = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
 Reason = Annotated[str, Field(max_length=1000)]
+VotingMethod = Annotated[str, Field(pattern=r"^[a-z_]{1,30}$", description="选举方式的键")]
 
 
 class _Body(BaseModel):
@@ -66,6 +67,10 @@ class ElectionCreate(_Body):
         ],
     )
     accept_violations: Reason | None = Field(None, description="确需违反法定期限时的理由（记入审计日志）")
+    voting_method: VotingMethod | None = Field(
+        None,
+        description="选举方式（居委会选举：all 全体选民 / households 每户派代表 / representatives 居民代表）",
+    )
 
 
 class RoundCreate(ElectionCreate):
@@ -80,6 +85,13 @@ class RoundCreate(ElectionCreate):
         max_length=300,
         description="选举名称格式：{title} 计划名称，{name} 区域名称，{code} 代码",
     )
+
+
+class VotingMethodBody(_Body):
+    voting_method: VotingMethod = Field(
+        description="all 全体选民 / households 每户派代表 / representatives 居民（小组）代表；投票开始后不能更改"
+    )
+    expected_version: int | None = Field(None, ge=1, le=INT_MAX, description="乐观锁：提交时看到的版本")
 
 
 class TransitionBody(_Body):
@@ -198,6 +210,7 @@ def create_election(body: ElectionCreate, session: Tx, caller: Caller, svc: Svc,
         actor=caller.username,
         accept_violations=body.accept_violations,
         holidays=HolidayCalendar(),
+        voting_method=body.voting_method,
     )
     response.headers["Location"] = f"/api/v1/elections/{created.election.id}"
     return {
@@ -238,6 +251,7 @@ def create_round(body: RoundCreate, session: Tx, caller: Caller, svc: Svc) -> di
             actor=caller.username,
             title_format=body.title_format,
             accept_violations=body.accept_violations,
+            voting_method=body.voting_method,
             holidays=HolidayCalendar(),
         )
     except DomainError as error:
@@ -321,7 +335,9 @@ def show_election(
 def _status_body(election: Election, today: date) -> bytes:
     view = election_views.describe(election)
     view["progress"] = progress(election, today)
-    return schemas.ElectionOut.model_validate(view).model_dump_json(exclude_unset=True, by_alias=True).encode()
+    return (
+        schemas.ElectionOut.model_validate(view).model_dump_json(exclude_unset=True, by_alias=True).encode()
+    )
 
 
 # -- transitions --------------------------------------------------------------------------
@@ -395,6 +411,29 @@ def resume(election_id: ElectionId, session: Tx, caller: Caller, svc: Svc, body:
 )
 def cancel(election_id: ElectionId, body: TransitionBody, session: Tx, caller: Caller, svc: Svc) -> dict:
     return _transition(session, svc, caller, election_id, Trigger.CANCEL, body)
+
+
+@router.post(
+    "/{election_id}/voting-method",
+    summary="设定选举方式（居委会组织法：全体选民、每户派代表或居民代表；投票开始后不能更改）",
+    response_model=schemas.ElectionOut,
+    response_model_exclude_unset=True,
+)
+def set_voting_method(
+    election_id: ElectionId, body: VotingMethodBody, session: Tx, caller: Caller, svc: Svc
+) -> dict:
+    caller.check_write()
+    visible_election(session, caller, election_id)
+    election = commands.set_voting_method(
+        session,
+        election_id,
+        body.voting_method,
+        clock=svc.clock,
+        actor=caller.username,
+        expected_version=body.expected_version,
+    )
+    session.flush()
+    return election_view(session, svc, election)
 
 
 @router.post(

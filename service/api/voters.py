@@ -50,6 +50,7 @@ from workflow.commands.voter_files import (
     save_rejected,
 )
 from workflow.errors import DomainError, not_found
+from workflow.rules import ric
 from workflow.rules.voter_import import ImportReport
 from workflow.views import voters as voters_view
 
@@ -105,6 +106,20 @@ class DistrictCreate(_Body):
     area: str | None = Field(
         None, max_length=voter_districts.AREA_MAX, description="选区范围：所辖村（居）民委员会或单位"
     )
+
+
+class VoterCreate(_Body):
+    district: DistrictCode
+    name: str = Field(min_length=1, max_length=100, description="姓名")
+    id_number: str = Field(min_length=1, max_length=32, description="公民身份号码")
+    reason: str = Field(
+        pattern=r"^(registered|newly_18|moved_in|migrant|restored|late)$",
+        description="登记原因：registered 登记 / newly_18 新满十八周岁 / moved_in 迁入 / migrant 流动人口 / "
+        "restored 恢复政治权利 / late 补办选民登记（名单公布后，省级细则可规定截止日）",
+    )
+    proof: str | None = Field(None, max_length=1000, description="证明（流动人口须提交户籍地选民资格证明）")
+    voter_group: str | None = Field(None, max_length=100, description="选民小组")
+    address: str | None = Field(None, max_length=200, description="住址")
 
 
 class PublishBody(_Body):
@@ -443,6 +458,37 @@ def list_voters(
                 actor=caller.username,
             )
     return {"title": view.title, "items": page, "total": total, "limit": limit, "offset": offset}
+
+
+@router.post(
+    "/{election_id}/voters",
+    status_code=201,
+    summary="登记一名选民（名单公布后为补办登记，过省级细则规定的截止日不予登记）",
+    response_model=schemas.VoterRegistered,
+)
+def add_voter(election_id: ElectionId, body: VoterCreate, session: Tx, caller: Caller, svc: Svc) -> dict:
+    election = writable_election(session, caller, election_id)
+    voter = register_levels.add_voter(
+        session,
+        election_id,
+        district=body.district,
+        name=body.name,
+        id_number=body.id_number,
+        reason=body.reason,
+        proof=body.proof,
+        voter_group=body.voter_group,
+        address=body.address,
+        clock=svc.clock,
+        actor=caller.username,
+    )
+    return {
+        "id": voter.id,
+        "name": voter.name,
+        "id_masked": ric.mask(voter.id_number),
+        "district": body.district,
+        "reason": voter.added_reason,
+        "supplementary": voter_list.is_published(election),
+    }
 
 
 @router.post(

@@ -82,6 +82,11 @@ COMMANDS: tuple[Lazy, ...] = (
         "service.cli.scheduler:worker_command",
         "运行调度进程（定时扫描、每日提示、发送通知），收到 SIGTERM 后处理完当前任务再退出。",
     ),
+    Lazy(
+        "render-worker",
+        "service.cli.worker:render_worker_command",
+        "运行后台生成进程（PDF、Word 样稿与大批量导出），收到 SIGTERM 后完成当前任务再退出。",
+    ),
     # Command groups.
     Lazy("plan", "service.cli.plan:app", "选举工作计划"),
     Lazy("kinds", "service.cli.kinds:app", "选举类型"),

@@ -30,6 +30,11 @@ def elections_create(
     ctx: typer.Context,
     plan_file: Path = typer.Option(..., "--plan", help="计划文件（TOML）"),
     accept_violations: str = ACCEPT_VIOLATIONS,
+    voting_method: str = typer.Option(
+        None,
+        "--voting-method",
+        help="选举方式（居委会选举）：all 全体选民 / households 每户派代表 / representatives 居民代表",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """按计划创建选举；计划不符合法定期限时拒绝，除非说明理由。"""
@@ -44,6 +49,7 @@ def elections_create(
             actor=cli.actor,
             accept_violations=accept_violations,
             holidays=HolidayCalendar(),
+            voting_method=voting_method,
         )
         election_id = created.election.id
         payload = {
@@ -151,10 +157,12 @@ def elections_list(
 def _show(view: dict) -> None:
     typer.echo(f"{view['title']}（{view['kind_name']}）")
     typer.echo(f"状态：{view['state_name']}    {get_kind(view['kind']).anchor_name}：{view['anchor_date']}")
+    if view.get("voting_method"):
+        typer.echo(f"选举方式：{view['voting_method']['name']}（{view['voting_method']['rule']}）")
     for m in view["milestones"]:
         latest = f"最迟 {m['latest']}" if m["latest"] else ""
         done = f"{m['done_on']}{'（逾期办结）' if m['late'] else ''}" if m["done_on"] else ""
-        status = MILESTONE_STATUSES.get(m["status"], m["status"])
+        status = MILESTONE_STATUSES.get(m["status"], m["status"]) if m.get("applicable", True) else "不适用"
         typer.echo(f"  [{status}] {m['name']}（{m['key']}）  计划 {m['planned'] or '—'}  {latest}  {done}")
     nxt = view["next"]
     if nxt and not nxt["allowed"]:
@@ -170,6 +178,32 @@ def elections_show(ctx: typer.Context, election_id: int = typer.Argument(...), a
         return Reply(view, lambda: _show(view))
 
     run(ctx, as_json, work, reading=True)
+
+
+@app.command("method")
+def elections_method(
+    ctx: typer.Context,
+    election_id: int = typer.Argument(...),
+    method: str = typer.Argument(
+        ..., help="all 全体选民 / households 每户派代表 / representatives 居民（小组）代表"
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """设定选举方式（居委会组织法：全体选民、每户派代表或居民代表选举）；投票开始后不能更改。"""
+
+    def work(session, cli) -> Reply:
+        election = commands.set_voting_method(session, election_id, method, clock=cli.clock, actor=cli.actor)
+        session.flush()
+        view = election_views.describe(election).get("voting_method") or {}
+        payload = {
+            "id": election_id,
+            "voting_method": view.get("key"),
+            "name": view.get("name"),
+            "rule": view.get("rule"),
+        }
+        return Reply(payload, f"选举 {election_id} 的选举方式：{view.get('name')}（{view.get('rule')}）")
+
+    run(ctx, as_json, work)
 
 
 def _refusal_document(error: DomainError) -> dict:

@@ -69,7 +69,11 @@ def boxes_list(
 
     def work(s, cli) -> Reply:
         items = [candidate_polling.mobile_box_view(b) for b in candidate_polling.mobile_boxes(s, election_id, district)]
-        text = "\n".join(f"{b['district']} {b['label']}：{'、'.join(b['scrutineers'])}" for b in items)
+        text = "\n".join(
+            f"{b['district']} {b['label']}：{'、'.join(b['scrutineers'])}"
+            + "".join(f"；{t['person']}是候选人{t['candidate']}的{t['relationship']}" for t in b["relatives"])
+            for b in items
+        )
         return Reply({"mobile_boxes": items}, text or "无")
 
     run(ctx, as_json, work, reading=True)

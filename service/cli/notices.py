@@ -125,34 +125,35 @@ def notices_publish(
     # publication that is already numbered and archived.
     cli = state(ctx)
     with handled(as_json):
-        with cli.database().transaction() as session:
-            result = commands.publish_notice(
-                session,
-                election_id,
-                template,
-                fmt=fmt,
-                district=district,
-                on=parse_date(on, "on"),
-                clock=cli.clock,
-                actor=cli.actor,
-                date_style=date_style,
-            )
-            n = result.notice
-            payload = {
-                "id": n.id,
-                "election_id": election_id,
-                "template": template,
-                "district": district,
-                "number": n.number,
-                "version": n.version,
-                "format": n.format,
-                "issued_on": n.issued_on,
-                "sha256": n.sha256,
-                "template_version": n.template_version,
-                "milestone_completed": result.milestone_completed,
-                "note": result.milestone_note,
-            }
-            content = n.content
+        db = cli.database()
+        result = commands.publish_staged(  # rendered with no transaction open (issue 15)
+            db.transaction,
+            db.reading,
+            election_id,
+            template,
+            fmt=fmt,
+            district=district,
+            on=parse_date(on, "on"),
+            clock=cli.clock,
+            actor=cli.actor,
+            date_style=date_style,
+        )
+        n = result.notice
+        payload = {
+            "id": n.id,
+            "election_id": election_id,
+            "template": template,
+            "district": district,
+            "number": n.number,
+            "version": n.version,
+            "format": n.format,
+            "issued_on": n.issued_on,
+            "sha256": n.sha256,
+            "template_version": n.template_version,
+            "milestone_completed": result.milestone_completed,
+            "note": result.milestone_note,
+        }
+        content = n.content
         if output is not None:
             output.write_bytes(content)
 

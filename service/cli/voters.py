@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from service.cli.common import JSON, Reply, handled, parse_date, reply, run, say, state
-from workflow.commands import register_levels, voter_changes, voter_exports, voter_import, voter_list
+from workflow.commands import register_levels, voter_exports, voter_import, voter_list
 from workflow.commands.voter_files import file_digest, open_sheet, write_csv, write_xlsx
 from workflow.errors import DomainError
 from workflow.rules import ric
@@ -133,12 +133,14 @@ def voters_exclude(
         opened = open_sheet(file, sheet=sheet)
         try:
             with cli.database().transaction() as session:
-                report = voter_changes.load_deprived(
+                report = register_levels.exclude(
                     session, election_id, opened.header, opened.rows, clock=cli.clock, actor=cli.actor
                 )
         finally:
             opened.close()
     text = f"载入 {report.loaded} 人，未变 {report.unchanged}，除名 {len(report.removed)}，无效 {len(report.rejected)}。"
+    for other in report.mirrored:  # 县乡两级: the other level's list, changed in the same transaction
+        text += f"\n同一选民登记的选举 {other['election_id']}：载入 {other['loaded']} 人，除名 {len(other['removed'])}。"
     reply(Reply(report.as_dict(), text, 1 if report.rejected else 0), as_json)
 
 
@@ -150,7 +152,7 @@ def voters_add(
     name: str = typer.Option(..., "--name", help="姓名"),
     id_number: str = typer.Option(..., "--id", help="公民身份号码"),
     reason: AddedReason = typer.Option(
-        ..., "--reason", help="newly_18 / moved_in / migrant / restored / registered"
+        ..., "--reason", help="newly_18 / moved_in / migrant / restored / registered / late（补办选民登记）"
     ),
     proof: str = typer.Option(None, "--proof", help="证明（流动人口须提交户籍地选民资格证明）"),
     group: str = typer.Option(None, "--group", help="选民小组"),
@@ -160,11 +162,14 @@ def voters_add(
     ),
     basis: str = typer.Option(None, "--basis", help="村委会选举：在本村居住 / 在本村从事村务工作（2026年起）"),
     applied: bool = typer.Option(False, "--applied", help="村委会选举：本人已申请参加选举"),
+    applied_on: str = typer.Option(None, "--applied-on", help="村委会选举：本人申请参加选举的日期（YYYY-MM-DD）"),
     consent: str = typer.Option(None, "--consent", help="村委会选举：同意其参加选举的村民会议或村民代表会议及日期"),
+    consent_on: str = typer.Option(None, "--consent-on", help="村委会选举：会议同意的日期（YYYY-MM-DD）"),
     as_json: bool = JSON,
 ) -> None:
     """登记一名选民（新满十八周岁、迁入、流动人口、恢复政治权利）。村委会选举中户籍不在本村的
-    公民须居住一年以上、本人申请并经村民会议或村民代表会议同意（村委会组织法）。"""
+    公民须居住一年以上、本人申请并经村民会议或村民代表会议同意（村委会组织法）。选民名单公布后
+    的登记为补办登记，过省级细则规定的截止日（如浙江：选举日十二日以前）不予登记。"""
 
     def work(session, cli) -> Reply:
         voter = register_levels.add_voter(
@@ -181,6 +186,8 @@ def voters_add(
             basis=basis,
             applied=applied,
             consent=consent,
+            applied_on=parse_date(applied_on, "applied_on"),
+            consent_on=parse_date(consent_on, "consent_on"),
             clock=cli.clock,
             actor=cli.actor,
         )
@@ -217,6 +224,28 @@ def voters_remove(
             "removed_on": voter.removed_on,
         }
         return Reply(payload, f"已除名 {payload['id_masked']}")
+
+    run(ctx, as_json, work)
+
+
+@app.command("restore")
+def voters_restore(
+    ctx: typer.Context,
+    id_number: str = typer.Argument(..., help="公民身份号码"),
+    election_id: int = ELECTION,
+    ended_on: str = typer.Option(..., "--ended-on", help="恢复日期：剥夺政治权利期满或停止行使选举权利的决定解除之日"),
+    document: str = typer.Option(..., "--document", help="恢复依据（文书及文号）"),
+    as_json: bool = JSON,
+) -> None:
+    """恢复因被剥夺政治权利、停止行使选举权利等事由除名的选民的登记（县乡两级同时恢复）。"""
+
+    def work(session, cli) -> Reply:
+        ended = parse_date(ended_on, "ended_on")
+        voter = register_levels.restore_voter(
+            session, election_id, id_number, ended_on=ended, document=document, clock=cli.clock, actor=cli.actor
+        )
+        payload = {"id": voter.id, "id_masked": ric.mask(voter.id_number), "proof": voter.proof}
+        return Reply(payload, f"已恢复 {payload['id_masked']} 的选民登记")
 
     run(ctx, as_json, work)
 

@@ -24,6 +24,7 @@ from workflow.commands import elections as commands
 from workflow.errors import DomainError, not_found
 from workflow.kinds import get_kind
 from workflow.machine import Trigger, state_name
+from workflow.timetable import not_applicable
 from workflow.timeutil import local_date
 from workflow.views import jurisdictions
 from workflow.views.grid import (
@@ -31,6 +32,7 @@ from workflow.views.grid import (
     DONE,
     DONE_LATE,
     DUE_SOON,
+    NOT_APPLICABLE,
     OPEN_STATES,
     OVERDUE,
     STATE_TEXT,
@@ -118,6 +120,8 @@ def _cell_label(state: str, days: int | None) -> str:
         return "✓"
     if state == WAIVED:
         return "免"
+    if state == NOT_APPLICABLE:
+        return "不适用"
     if state == DUE_SOON:
         return f"晚{-days}" if days < 0 else f"{days}天"
     if state == BLOCKED:
@@ -225,6 +229,8 @@ def grid_page(
         phone_tags=phone_tags,
         column_names={k.kind: {c.key: c.name for c in k.columns} for k in g.kinds},
         can_write=auth.can_write(caller.user),
+        # A big grid's report is written in the background (service/web/render_jobs.py).
+        export_job=g.rows_total > getattr(svc.settings, "export_job_rows", 2000),
         msg=msg,
         err=err,
     )
@@ -321,7 +327,7 @@ def milestone_page(
     election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):
         raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
-    kind = get_kind(election.kind)
+    kind = commands.kind_of(election)  # as it applies: a province's variant adds milestones
     if key not in kind.milestones:
         raise DomainError("E_UNKNOWN_MILESTONE", f"{kind.name}没有节点 {key!r}", "key")
     spec = kind.milestones[key]
@@ -438,7 +444,7 @@ def advance_confirm(request: Request, session: Tx, svc: Svc, election_id: Electi
     election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):
         raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
-    kind = get_kind(election.kind)
+    kind = commands.kind_of(election)  # as it applies: a variant's milestones are its rows
     decision = commands.decide(election, Trigger.ADVANCE)
     today = local_date(svc.clock.now(), election.jurisdiction.timezone)
     target = decision.target
@@ -447,10 +453,14 @@ def advance_confirm(request: Request, session: Tx, svc: Svc, election_id: Electi
         for k, s in kind.milestones.items()
         if target and s.phase == target and not s.computed
     ]
+    waiting = not_applicable(kind, election.milestones)  # approvals not needed (不适用)
     open_now = [
         kind.milestones[m.key].name
         for m in election.milestones
-        if m.phase == election.state and not m.settled and not kind.milestones[m.key].computed
+        if m.phase == election.state
+        and not m.settled
+        and not kind.milestones[m.key].computed
+        and m.key not in waiting
     ]
     return render(
         request,

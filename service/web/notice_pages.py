@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from notices.catalog import SPECS, Scope, get_spec
 from notices.render import cn_number
-from service.api.deps import INT_MAX, Admitted, Principal, Svc, Tx, services
+from service.api.deps import INT_MAX, Admitted, Principal, Svc, Tx, admitted, services
 from service.web.routes import render, web_principal
 from workflow.commands import auth, notice_settings
 from workflow.commands import elections as commands
@@ -178,7 +178,6 @@ def notice_page(
 @router.post("/elections/{election_id}/notices/{template}/publish")
 def publish_form(
     request: Request,
-    _admission: Admitted,
     election_id: ElectionPath,
     template: TemplatePath,
     csrf: Annotated[str, Form(max_length=100)] = "",
@@ -187,28 +186,38 @@ def publish_form(
     confirmed: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """First post: the confirmation page (number, date, what publishing does). Second post
-    (`confirmed=1`): publish in one transaction, then the page offers PDF and Word."""
+    (`confirmed=1`): publish, then the page offers PDF and Word. Not `Admitted` for the whole
+    request: publishing renders with no transaction open and no request slot held
+    (`publish_staged`), each short unit of work takes the gate on its own."""
     svc = services(request)
     code = district.strip() or None
     try:
         day = _parse_date(on)
         if confirmed != "1":
-            with svc.db.reading() as session:
+            with admitted(svc, reading=True) as session:
                 _writer(request, session, election_id, csrf)
                 return _page(request, session, svc, election_id, template, code, day, confirm=True)
-        with svc.db.transaction() as session:
-            caller, _election = _writer(request, session, election_id, csrf)
-            result = notice_commands.publish_notice(
-                session, election_id, template, fmt="pdf", district=code, on=day, clock=svc.clock, actor=caller.username
-            )
-            n = result.notice
-            text = f"已发布「{n.title}」第 {n.version} 版" + (f"，文号 {n.number}" if n.number else "")
-            text += f"，公告日期 {n.issued_on}"
-            if result.milestone_completed:
-                text += "，对应节点已办结"
-            if result.milestone_note:
-                text += f"（{result.milestone_note}）"
-            published = n.id
+        with admitted(svc, reading=True) as session:
+            actor = _writer(request, session, election_id, csrf)[0].username  # (read before it expires)
+        result = notice_commands.publish_staged(
+            lambda: admitted(svc),
+            lambda: admitted(svc, reading=True),
+            election_id,
+            template,
+            fmt="pdf",
+            district=code,
+            on=day,
+            clock=svc.clock,
+            actor=actor,
+        )
+        n = result.notice
+        text = f"已发布「{n.title}」第 {n.version} 版" + (f"，文号 {n.number}" if n.number else "")
+        text += f"，公告日期 {n.issued_on}"
+        if result.milestone_completed:
+            text += "，对应节点已办结"
+        if result.milestone_note:
+            text += f"（{result.milestone_note}）"
+        published = n.id
     except DomainError as error:
         target = notice_url(election_id, template, code, on=on.strip() or None, err=error.message)
         return RedirectResponse(target, status_code=303)

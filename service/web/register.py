@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from service.api.deps import INT_MAX, Admitted, Principal, Svc, Tx, services
 from service.web.register_law import law_sections
 from service.web.steps import page_context, run_form, show
-from workflow.commands import auth, register_levels, voter_list
+from workflow.commands import auth, elections, register_levels, voter_list
 from workflow.commands.voter_exports import REASON_NAMES
 from workflow.errors import DomainError
+from workflow.rules.voter_rows import registration_closes
 from workflow.store.voters import AddedReason, RemovedReason
 from workflow.views.voters import voters_status
 
@@ -50,6 +51,7 @@ def register_page(
         remove_reasons=[(r, REASON_NAMES[r]) for r in REMOVE_REASONS],
         can_upload=auth.can_write_voters(caller.user),
         law=law_sections(session, election),
+        closes=registration_closes(elections.kind_of(election), election.anchor_date),
     )
 
 

@@ -5,15 +5,16 @@ only through `huanjie voters …`:
   the consent of the villagers' meeting or representatives; the kind's `migrant` citation);
 - excluding a person from the list on a ground (deprived of political rights, suspended while
   detained by decision of the procuratorate or court, confirmed incapacity), with the deciding
-  body and its document: the exclusion list of `huanjie voters exclude`, one person at a time;
-- restoring an excluded voter once the exclusion has ended.
+  body and its document: the exclusion list of `huanjie voters exclude`, one person at a time
+  (`register_levels.exclude`: in a 县乡两级 round, on both levels' lists);
+- restoring an excluded voter once the exclusion has ended (`huanjie voters restore`).
 
 Each form runs the same use cases as the CLI in one transaction (service/web/steps.run_form);
 the rules, their refusals and their citations are the use cases' and the kind's."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -26,7 +27,6 @@ from service.api.deps import INT_MAX, Admitted, Principal, services
 from service.web.steps import day, run_form
 from workflow.commands import elections as commands
 from workflow.commands import register_levels, voter_changes
-from workflow.commands.voter_exports import REASON_NAMES
 from workflow.errors import Conflict, DomainError
 from workflow.rules import ric
 from workflow.rules.voter_rows import exclusion_ground
@@ -128,7 +128,8 @@ def migrant_form(
 ) -> Response:
     """VCL 2018 art. 13 ¶2 (三) / 2025 art. 16 ¶2 (三) through `add_voter(reason=migrant)`: the
     use case checks the residence, the application and the consent, and cites the kind's
-    article. The form's dates and the meeting become the consent it records."""
+    article. The application date is kept on the voter record (refused after the consent or in
+    the future); the meeting and its date become the consent it records."""
 
     def work(session: Session, caller: Principal) -> str:
         election = commands.get_election(session, election_id)
@@ -149,8 +150,6 @@ def migrant_form(
         if body and agreed is None:
             raise DomainError("E_CONSENT_DATE_REQUIRED", f"请填写「会议同意日期」{cited}", "consent_on")
         consent = f"{agreed} {body}" if body and agreed else ""
-        if consent and applied:
-            consent += f"（本人 {applied} 申请）"
         voter = register_levels.add_voter(
             session,
             election_id,
@@ -162,8 +161,9 @@ def migrant_form(
             address=address.strip() or None,
             resident_since=since,
             basis=basis.strip() or None,
-            applied=applied is not None,
+            applied_on=applied,
             consent=consent,
+            consent_on=agreed,
             clock=services(request).clock,
             actor=caller.username,
         )
@@ -209,7 +209,7 @@ def exclude_form(
             raise DomainError(
                 "E_BAD_GROUND", f"「决定机关」「决定文书及文号」所写与所选事由「{GROUNDS[ground]}」不符{cited}", "document"
             )
-        report = voter_changes.load_deprived(
+        report = register_levels.exclude(
             session,
             election_id,
             EXCLUSION_HEADER,
@@ -246,53 +246,22 @@ def restore_form(
     document: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """A voter removed on a ground comes back once it has ended (rights restored, the detention
-    or suspension lifted): the exclusion list's term ends the day before `ended_on`, then
-    `add_voter(reason=restored)` registers the voter again, refused while the exclusion still
-    covers election day."""
+    or suspension lifted): `register_levels.restore_voter` ends the exclusion list's term the day
+    before `ended_on` and registers the voter again (in a round, on both levels' lists), refused
+    while the exclusion still covers election day."""
 
     def work(session: Session, caller: Principal) -> str:
         clock = services(request).clock
-        election = commands.get_election(session, election_id)
+        commands.get_election(session, election_id)
         number = _required(id_number, "id_number", "公民身份号码")
         ended = _date(ended_on, "ended_on", "恢复日期", "")
         if ended is None:
             raise DomainError("E_FIELD_REQUIRED", "请填写「恢复日期」（剥夺政治权利期满或停止行使选举权利的决定解除之日）", "ended_on")
         paper = _required(document, "document", "恢复依据（文书及文号）")
-        voter = voter_changes.find_voter(session, election_id, number)
-        if voter.status == VoterStatus.ACTIVE:
-            raise Conflict("E_NOT_REMOVED", f"{ric.mask(voter.id_number)} 仍在选民名单上，无须恢复", "id_number")
-        if voter.removed_reason != RemovedReason.DEPRIVED.value:
-            raise Conflict(
-                "E_NOT_EXCLUDED",
-                f"{ric.mask(voter.id_number)} 因「{REASON_NAMES.get(voter.removed_reason, voter.removed_reason)}」除名，"
-                "不是因被剥夺政治权利或停止行使选举权利除名；重新登记请用「增补选民」",
-                "id_number",
-            )
-        if voter.id_number in voter_changes.exclusion_notes(session, election):
-            voter_changes.load_deprived(
-                session,
-                election_id,
-                ["姓名", "公民身份号码", "剥夺期限至"],
-                [(1, [voter.name, voter.id_number, (ended - timedelta(days=1)).isoformat()])],
-                clock=clock,
-                actor=caller.username,
-            )
-        district = session.get(District, voter.district_id).code
-        voter_changes.add_voter(
-            session,
-            election_id,
-            district=district,
-            name=voter.name,
-            id_number=voter.id_number,
-            reason=AddedReason.RESTORED,
-            voter_group=voter.voter_group,
-            address=voter.address,
-            hukou=voter.hukou,
-            ethnicity=voter.ethnicity,
-            proof=f"{ended} 起恢复：{paper}",
-            clock=clock,
-            actor=caller.username,
+        voter = register_levels.restore_voter(
+            session, election_id, number, ended_on=ended, document=paper, clock=clock, actor=caller.username
         )
+        district = session.get(District, voter.district_id).code
         return f"已恢复 {voter.name}（{ric.mask(voter.id_number)}）的选民登记（选区 {district}）"
 
     return run_form(request, election_id, csrf, _back(election_id), work, voters=True)

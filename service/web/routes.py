@@ -271,7 +271,7 @@ def election_page(
     election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):
         raise not_found("选举", election_id, "election_id")  # as a missing one: nothing leaks
-    kind = get_kind(election.kind)
+    kind = commands.kind_of(election)  # as it applies: a province's variant adds milestones
     today = local_date(svc.clock.now(), election.jurisdiction.timezone)
     view = election_views.describe(election)
     numbers = {m["key"]: i + 1 for i, m in enumerate(view["milestones"])}
@@ -279,10 +279,14 @@ def election_page(
         m["n"] = numbers[m["key"]]
         m["phase_name"] = kind.phase(m["phase"]).name
         m["overdue_now"] = (
-            m["status"] == "pending" and m["latest"] and today > date.fromisoformat(m["latest"])
+            m["status"] == "pending"
+            and m["applicable"]
+            and m["latest"]
+            and today > date.fromisoformat(m["latest"])
         )
         m["plan_late"] = (
             m["status"] == "pending"
+            and m["applicable"]
             and not m["overdue_now"]
             and m["planned"]
             and today > date.fromisoformat(m["planned"])
@@ -303,10 +307,40 @@ def election_page(
         notices=notices,
         next_name=state_name(kind, view["next"]["target"]) if view["next"] and view["next"]["target"] else "",
         can_write=auth.can_write(caller.user) and election.state not in ("closed", "cancelled", "suspended"),
-        can_upload_voters=auth.can_write_voters(caller.user) and election.state not in ("closed", "cancelled"),
+        can_upload_voters=auth.can_write_voters(caller.user)
+        and election.state not in ("closed", "cancelled"),
+        voting_started=commands.voting_started(session, election, today)
+        if view.get("voting_method")
+        else None,
         msg=msg,
         err=err,
     )
+
+
+@router.post("/elections/{election_id}/voting-method")
+def voting_method_form(
+    request: Request,
+    _admission: Admitted,
+    election_id: Annotated[int, PathParam(ge=1, le=INT_MAX)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    voting_method: Annotated[str, Form(max_length=30)] = "",
+) -> Response:
+    """The election's voting method (RCL 2018 art. 8, 2025 art. 14), until voting starts."""
+    svc = services(request)
+    back = f"/elections/{election_id}"
+    try:
+        with svc.db.transaction() as session:
+            caller = _form_caller(request, session, election_id, csrf)
+            if not voting_method.strip():
+                raise DomainError("E_FIELD_REQUIRED", "请选择「选举方式」", "voting_method")
+            election = commands.set_voting_method(
+                session, election_id, voting_method, clock=svc.clock, actor=caller.username
+            )
+            chosen = election_views.voting_method_view(election, commands.kind_of(election))["voting_method"]
+            text = f"选举方式已设定为「{chosen['name']}」（{chosen['rule']}）"
+    except DomainError as error:
+        return RedirectResponse(f"{back}?err={quote(error.message)}#voting-method", status_code=303)
+    return RedirectResponse(f"{back}?msg={quote(text)}#voting-method", status_code=303)
 
 
 @router.post("/elections/{election_id}/advance")
@@ -375,11 +409,18 @@ def complete_form(
                         "E_BAD_DATE", f"办结日期格式有误：{on}（应为 YYYY-MM-DD）", "on"
                     ) from None
             m = commands.complete_milestone(
-                session, election_id, key, clock=svc.clock, actor=caller.username, on=done_on,
+                session,
+                election_id,
+                key,
+                clock=svc.clock,
+                actor=caller.username,
+                on=done_on,
                 confirm_early=bool(confirm_early),
             )
             name = commands.kind_of(election).milestones[key].name
             text = f"已办结「{name}」（{m.done_on}）" + ("，已超过法定期限" if m.late else "")
     except DomainError as error:
-        return RedirectResponse(f"{back}?err={quote(error.message)}{'' if page else '#m-' + quote(key)}", status_code=303)
+        return RedirectResponse(
+            f"{back}?err={quote(error.message)}{'' if page else '#m-' + quote(key)}", status_code=303
+        )
     return RedirectResponse(f"{back}?msg={quote(text)}{'' if page else '#m-' + quote(key)}", status_code=303)

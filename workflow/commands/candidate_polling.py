@@ -146,6 +146,7 @@ def record_mobile_box(
         )
     names = [c.name for c in candidates_of(session, election_id, district, ACTIVE)]
     cleaned = polling.check_mobile_box(rules_for(election), scrutineers, names, staff, relatives)
+    ties = declared_ties(relatives)
     if ballots_issued is not None and ballots_returned is not None and ballots_returned > ballots_issued:
         raise DomainError(
             "E_BALLOTS_EXCEED",
@@ -165,6 +166,7 @@ def record_mobile_box(
         reason=reason.strip(),
         scrutineers=cleaned,
         staff=[s.strip() for s in staff if s.strip()],
+        relatives=ties,
         voters_served=voters_served,
         ballots_issued=ballots_issued,
         ballots_returned=ballots_returned,
@@ -184,6 +186,18 @@ def record_mobile_box(
     return box
 
 
+def declared_ties(relatives: Sequence[tuple[str, str, str]]) -> list[dict]:
+    """The declared (person, candidate, relationship) ties of a box's people to candidates as
+    kept with the box (EL 43 ¶2): the ties that passed the check (a close relative scrutinising
+    is refused), each once, in the order declared."""
+    kept: list[dict] = []
+    for person, candidate, relationship in relatives:
+        tie = {"person": person.strip(), "candidate": candidate.strip(), "relationship": relationship.strip()}
+        if all(tie.values()) and tie not in kept:
+            kept.append(tie)
+    return kept
+
+
 def mobile_box_view(b: MobileBox) -> dict:
     return {
         "id": b.id,
@@ -192,6 +206,7 @@ def mobile_box_view(b: MobileBox) -> dict:
         "reason": b.reason,
         "scrutineers": b.scrutineers,
         "staff": b.staff,
+        "relatives": list(b.relatives or []),
         "voters_served": b.voters_served,
         "ballots_issued": b.ballots_issued,
         "ballots_returned": b.ballots_returned,

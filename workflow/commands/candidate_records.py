@@ -52,7 +52,8 @@ class NoVoterRegistry:
 
 # -- helpers --------------------------------------------------------------------------------
 def rules_for(election: Election) -> rules.CandidateRules:
-    return rules.CandidateRules.of(kind_of(election))
+    """The kind's rules for this election, with its voting method's overlay (e.g. proxies)."""
+    return rules.CandidateRules.of(kind_of(election), election.voting_method)
 
 
 def active_election(session: Session, election_id: int, historical: bool = False) -> Election:

@@ -26,13 +26,17 @@ from workflow.events import (
     MilestoneCompleted,
     MilestoneWaived,
     PhaseAdvanced,
+    VotingMethodChanged,
 )
 from workflow.kinds import KindSpec, resolve_kind
 from workflow.machine import FINAL_STATES, SUSPENDED, Decision, Trigger, machine_for
 from workflow.plan import Plan
 from workflow.rules.record_dates import plan_start
+from workflow.rules.voting_method import check_method, method_name
 from workflow.store.audit import record, record_many
+from workflow.store.candidates import TallyRecord
 from workflow.store.models import Election, Jurisdiction, Milestone, MilestoneStatus
+from workflow.store.tally_entries import TallyEntry
 from workflow.timeutil import local_date
 
 
@@ -96,9 +100,12 @@ def create_election(
     actor: str,
     accept_violations: str | None = None,
     holidays: HolidayCalendar | None = None,
+    voting_method: str | None = None,
 ) -> Created:
     """Create an election from a checked plan. A plan that breaks a bound is refused unless
-    the committee accepts the violations with a reason, which goes into the audit log."""
+    the committee accepts the violations with a reason, which goes into the audit log.
+    `voting_method`: how the voters vote where the kind offers several ways (RCL art. 14)."""
+    method = check_method(plan.kind, voting_method)
     report = check_plan(plan.kind, plan.anchor, plan.milestones, holidays)
     if report.violations and not (accept_violations and accept_violations.strip()):
         raise PlanViolations(report)
@@ -106,6 +113,7 @@ def create_election(
     if plan.parent_election is not None:
         get_election(session, plan.parent_election)
     election = _new_election(plan, report, jurisdiction, plan.title, clock)
+    election.voting_method = method
     session.add(election)
     session.flush()
     record(session, _created(election, report, accept_violations), actor=actor, clock=clock)
@@ -212,12 +220,14 @@ def create_round(
     title_format: str = "{title}（{name}）",
     accept_violations: str | None = None,
     holidays: HolidayCalendar | None = None,
+    voting_method: str | None = None,
 ) -> RoundCreated:
     """One plan for many jurisdictions at once — every township of a county in a 县乡两级
     round, every county of a province — one election each, the same dates, in one
     transaction. The plan's own jurisdiction is not used; its dates, windows and parent
     election are. The reminders are written together (`write_round_reminders`): the elections share one
     timetable, computed once and fanned out by the database."""
+    method = check_method(plan.kind, voting_method)
     codes = [code.strip() for code in jurisdiction_codes if code and code.strip()]
     if not codes:
         raise DomainError("E_NO_JURISDICTIONS", "请至少指定一个行政区域", "jurisdictions")
@@ -230,18 +240,17 @@ def create_round(
     if report.violations and not (accept_violations and accept_violations.strip()):
         raise PlanViolations(report)
     found = {
-        j.code: j
-        for j in session.execute(select(Jurisdiction).where(Jurisdiction.code.in_(codes))).scalars()
+        j.code: j for j in session.execute(select(Jurisdiction).where(Jurisdiction.code.in_(codes))).scalars()
     }
     missing = [code for code in codes if code not in found]
     if missing:
-        raise DomainError(
-            "E_NOT_FOUND", f"未找到行政区域：{'、'.join(missing)}", "jurisdictions"
-        )
+        raise DomainError("E_NOT_FOUND", f"未找到行政区域：{'、'.join(missing)}", "jurisdictions")
     if plan.parent_election is not None:
         get_election(session, plan.parent_election)
     titles = {code: round_title(title_format, plan, found[code]) for code in codes}
     elections = [_new_election(plan, report, found[code], titles[code], clock) for code in codes]
+    for election in elections:
+        election.voting_method = method
     session.add_all(elections)
     session.flush()
     # The round's entries in one append (one INSERT, one head UPDATE), chained as one by one.
@@ -265,7 +274,71 @@ def election_summary(election: Election) -> dict:
         "statute": election.statute,
         "state": election.state,
         "planned": {m.key: m.planned_date for m in election.milestones if m.planned_date},
-    } | ({"seats": election.seats} if election.seats is not None else {})
+    } | ({"seats": election.seats} if election.seats is not None else {}) | (
+        {"voting_method": election.voting_method} if election.voting_method else {}
+    )
+
+
+# -- the voting method (RCL 2018 art. 8, 2025 art. 14) -------------------------------------------
+def voting_started(session: Session, election: Election, today: date) -> str | None:
+    """Why the voting method can no longer change — voting has started: election day has come,
+    its milestone is done or a count is recorded (or the election is over) — or None."""
+    if election.state in FINAL_STATES:
+        return "选举已结束或已取消"
+    anchor = next((m for m in election.milestones if m.key == "election_day"), None)
+    if today >= election.anchor_date or (anchor is not None and anchor.done_on is not None):
+        return f"选举日（{election.anchor_date}）已到，投票已经开始"
+    counted = (
+        session.execute(select(TallyRecord.id).where(TallyRecord.election_id == election.id).limit(1)).first()
+        or session.execute(
+            select(TallyEntry.id).where(TallyEntry.election_id == election.id).limit(1)
+        ).first()
+    )
+    return "已录入计票结果，投票已经开始" if counted else None
+
+
+def set_voting_method(
+    session: Session,
+    election_id: int,
+    method: str | None,
+    *,
+    clock: Clock,
+    actor: str,
+    expected_version: int | None = None,
+) -> Election:
+    """Store how the voters vote (None or "all": all voters; else a key of the kind's
+    `[counting.methods]`), changeable until voting starts; audited. Counting and proxies
+    follow it (workflow/commands/tallies.py, workflow/rules/polling.py)."""
+    election = get_election(session, election_id, for_update=True)
+    _check_version(election, expected_version)
+    kind = kind_of(election)
+    value = check_method(kind, method)
+    if value == election.voting_method:
+        return election
+    started = voting_started(session, election, local_date(clock.now(), election.jurisdiction.timezone))
+    if started:
+        cite = kind.cite("voting_method")
+        raise Conflict(
+            "E_VOTING_STARTED",
+            f"{started}，不能再更改选举方式（现为「{method_name(kind, election.voting_method)}」"
+            + (f"，{cite}" if cite else "")
+            + "）",
+            "voting_method",
+        )
+    before = election.voting_method
+    election.voting_method = value
+    _touch(election, clock)
+    record(
+        session,
+        VotingMethodChanged(
+            entity_id=str(election.id),
+            before={"voting_method": before},
+            after={"voting_method": value, "name": method_name(kind, value)},
+        ),
+        actor=actor,
+        clock=clock,
+    )
+    return election
 
 
 def settled_keys(election: Election) -> set[str]:
@@ -572,5 +645,3 @@ def _milestone(election: Election, kind: KindSpec, key: str) -> Milestone:
     if key not in kind.milestones:
         raise DomainError("E_UNKNOWN_MILESTONE", f"{kind.name}没有节点 {key!r}", "key")
     return election.milestone(key)
-
-

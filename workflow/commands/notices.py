@@ -7,7 +7,8 @@ snapshot and SHA-256, audits it, and completes the milestone the kind binds to t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 
@@ -223,6 +224,87 @@ def preview_context(
     return context, number, on, source
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What publishing would store now: its date (and where it comes from), number and data."""
+
+    on: date
+    source: str
+    numbering: tuple
+    context: dict
+    milestone_key: str | None
+
+
+def _plan(
+    session: Session,
+    election: Election,
+    spec: TemplateSpec,
+    *,
+    district: str | None,
+    on: date | None,
+    clock: Clock,
+    date_style: str,
+    options: dict | None,
+    providers: Mapping[str, Provider],
+) -> _Plan:
+    today = local_date(clock.now(), election.jurisdiction.timezone)
+    default, source = default_issue_date(election, spec, today)
+    if on is None:
+        on = default
+        if on > today:  # published ahead of plan: dated the day it is posted, and said so
+            on, source = today, f"今天（{source} {on} 尚未到）"
+    elif on != default:
+        source = "指定日期"
+    if on > today:
+        raise DomainError("E_DATE_IN_FUTURE", f"公布日期 {on} 晚于今天 {today}", "on")
+    numbering = _numbering(session, election, spec, district or "", on)
+    context = build_context(
+        session,
+        election,
+        spec.key,
+        district=district,
+        issued_on=on,
+        number=numbering[3],
+        date_style=date_style,
+        options=options,
+        providers=providers,
+    )
+    return _Plan(on, source, numbering, context, bound_milestone(election, spec))
+
+
+def _commit(
+    session: Session,
+    election: Election,
+    spec: TemplateSpec,
+    plan: _Plan,
+    content: bytes,
+    *,
+    fmt: str,
+    district: str | None,
+    clock: Clock,
+    actor: str,
+    providers: Mapping[str, Provider],
+) -> Published:
+    notice = _store(
+        session,
+        election,
+        spec,
+        plan.context,
+        content,
+        fmt=fmt,
+        district=district,
+        on=plan.on,
+        numbering=plan.numbering,
+        milestone_key=plan.milestone_key,
+        clock=clock,
+        actor=actor,
+    )
+    completed, note = _complete_bound(
+        session, election, spec, plan.milestone_key, district, plan.on, clock, actor, providers
+    )
+    return Published(notice, completed, note, plan.source)
+
+
 def publish_notice(
     session: Session,
     election_id: int,
@@ -237,52 +319,78 @@ def publish_notice(
     options: dict | None = None,
     providers: Mapping[str, Provider] = PROVIDERS,
 ) -> Published:
-    """Render, store a new version, audit, and complete the bound milestone, in one transaction."""
+    """Render, store a new version, audit, and complete the bound milestone, in one transaction
+    (the caller's: a whole-election script, tests). The service's routes and the CLI publish
+    with `publish_staged`, which renders with no transaction open."""
     _check_format(fmt)
     election = get_election(session, election_id, for_update=True)
     spec = get_spec(template)
-    today = local_date(clock.now(), election.jurisdiction.timezone)
-    default, source = default_issue_date(election, spec, today)
-    if on is None:
-        on = default
-        if on > today:  # published ahead of plan: dated the day it is posted, and said so
-            on, source = today, f"今天（{source} {on} 尚未到）"
-    elif on != default:
-        source = "指定日期"
-    if on > today:
-        raise DomainError("E_DATE_IN_FUTURE", f"公布日期 {on} 晚于今天 {today}", "on")
-    prefix, year, seq, number, version = _numbering(session, election, spec, district or "", on)
-    context = build_context(
-        session,
-        election,
-        template,
-        district=district,
-        issued_on=on,
-        number=number,
-        date_style=date_style,
-        options=options,
+    plan = _plan(
+        session, election, spec, district=district, on=on, clock=clock, date_style=date_style,
+        options=options, providers=providers,
+    )
+    content = to_bytes(render_html(template, plan.context), fmt, template, plan.context)
+    return _commit(
+        session, election, spec, plan, content, fmt=fmt, district=district, clock=clock, actor=actor,
         providers=providers,
     )
-    content = to_bytes(render_html(template, context), fmt, template, context)
-    milestone_key = bound_milestone(election, spec)
-    notice = _store(
-        session,
-        election,
-        spec,
-        context,
-        content,
-        fmt=fmt,
-        district=district,
-        on=on,
-        numbering=(prefix, year, seq, number, version),
-        milestone_key=milestone_key,
-        clock=clock,
-        actor=actor,
+
+
+Unit = Callable[[], AbstractContextManager[Session]]
+RENDER_ATTEMPTS = 3  # renders of one publication whose data kept changing meanwhile, then refused
+
+
+def publish_staged(
+    transaction: Unit,
+    reading: Unit,
+    election_id: int,
+    template: str,
+    *,
+    fmt: str = "pdf",
+    district: str | None = None,
+    on: date | None = None,
+    clock: Clock,
+    actor: str,
+    date_style: str = "arabic",
+    options: dict | None = None,
+    providers: Mapping[str, Provider] = PROVIDERS,
+    render: Callable[[str, dict, str], bytes] | None = None,
+    attempts: int = RENDER_ATTEMPTS,
+) -> Published:
+    """Publish with the render outside any transaction (issue 15): the data snapshot (date,
+    number, context) in a short read; the file rendered with nothing open or locked (a large
+    PDF takes seconds, and the election's row lock and SQLite's write lock would stop every
+    other writer meanwhile); then one short transaction locks the election, takes the snapshot
+    again and stores the file only if it is the same (the number and every figure the file
+    shows). If something changed meanwhile (another member published, a voter was added) the
+    new snapshot is rendered and checked again; after `attempts` renders the publication is
+    refused with a Chinese message, nothing stored. `transaction`/`reading` open the units of
+    work (the service's take the request gate for each)."""
+    _check_format(fmt)
+    spec = get_spec(template)
+    args = dict(district=district, on=on, clock=clock, date_style=date_style, options=options, providers=providers)
+    with reading() as session:
+        plan = _plan(session, get_election(session, election_id), spec, **args)
+    for _attempt in range(attempts):
+        content = (render or _render_file)(template, plan.context, fmt)
+        with transaction() as session:
+            election = get_election(session, election_id, for_update=True)
+            now = _plan(session, election, spec, **args)
+            if now == plan:
+                return _commit(
+                    session, election, spec, plan, content, fmt=fmt, district=district, clock=clock,
+                    actor=actor, providers=providers,
+                )
+        plan = now  # changed while rendering: render the new snapshot
+    raise Conflict(
+        "E_NOTICE_CHANGED",
+        f"发布期间公告所依据的数据（文号、名单或日期）连续 {attempts} 次被修改，未发布；请稍后重新发布",
+        "template",
     )
-    completed, note = _complete_bound(
-        session, election, spec, milestone_key, district, on, clock, actor, providers
-    )
-    return Published(notice, completed, note, source)
+
+
+def _render_file(template: str, context: dict, fmt: str) -> bytes:
+    return to_bytes(render_html(template, context), fmt, template, context)
 
 
 def _store(

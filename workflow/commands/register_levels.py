@@ -15,16 +15,19 @@ of the same kind (the round made by `create_round`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from workflow.clock import Clock
 from workflow.commands import elections, voter_changes, voter_districts, voter_import, voter_list
+from workflow.commands.voter_exports import REASON_NAMES
 from workflow.errors import Conflict, DomainError
 from workflow.events import DistrictChanged, DistrictLinked, VotersImported
+from workflow.rules import ric
 from workflow.rules.voter_import import ImportReport
+from workflow.rules.voter_rows import DeprivedRow, read_deprived
 from workflow.store.audit import record
 from workflow.store.models import Election
 from workflow.store.voters import (
@@ -38,6 +41,7 @@ from workflow.store.voters import (
 )
 
 SHOWN = 5  # conflicting voters named in an error message
+EXCLUSION_HEADER = ["姓名", "公民身份号码", "剥夺期限至", "原因"]  # the exclusion list's columns
 
 
 def county_election(session: Session, election: Election) -> Election | None:
@@ -570,6 +574,130 @@ def remove_voter(
         session, election_id, id_number, reason=RemovedReason(reason), note=note, clock=clock, actor=actor
     )
     mirror_removal(session, voter, reason=RemovedReason(reason), note=note, clock=clock, actor=actor)
+    return voter
+
+
+# -- exclusion on a ground (EL 27) and restoring, on both lists ------------------------------------
+def exclude(
+    session: Session,
+    election_id: int,
+    header: list[object],
+    rows: Iterable[tuple[int, list[object]]],
+    *,
+    clock: Clock,
+    actor: str,
+) -> voter_changes.ExcludeReport:
+    """`voter_changes.load_deprived` on this list and, in a round, on the other level's: a
+    township's exclusion list is the county's too (one register: the county's copy of a voter
+    is removed with the same cited ground, and the person is refused a later registration there);
+    a county's goes to each township where a listed person is registered. Each list loaded is
+    audited on its own election."""
+    rows = list(rows)
+    report = voter_changes.load_deprived(session, election_id, header, rows, clock=clock, actor=actor)
+    found, _rejected = read_deprived(header, rows)  # the rows the list kept, read once more
+    if not found:
+        return report
+    election = elections.get_election(session, election_id)
+    county = sharing(session, election)
+    others = [(county, found)] if county is not None else _registered_in_townships(session, election, found)
+    for other, listed in others:
+        mirrored = voter_changes.load_deprived(
+            session,
+            other.id,
+            EXCLUSION_HEADER,
+            [
+                (row.row, [row.name, row.id_number, row.until.isoformat() if row.until else None, row.reason])
+                for row in listed
+            ],
+            clock=clock,
+            actor=actor,
+        )
+        if mirrored.loaded or mirrored.removed:
+            report.mirrored.append(
+                {"election_id": other.id, "loaded": mirrored.loaded, "removed": mirrored.removed}
+            )
+    return report
+
+
+def _registered_in_townships(
+    session: Session, county: Election, found: list[DeprivedRow]
+) -> list[tuple[Election, list[DeprivedRow]]]:
+    """A county list's rows per township election of the round where the person is registered."""
+    towns = township_elections(session, county.id)
+    if not towns:
+        return []
+    by_hash = {ric.id_hash(row.id_number): row for row in found}
+    registered: dict[int, list[DeprivedRow]] = {}
+    for town_id, id_hash in session.execute(
+        select(Voter.election_id, Voter.id_hash)
+        .where(Voter.election_id.in_([t.id for t in towns]), Voter.id_hash.in_(list(by_hash)))
+        .order_by(Voter.id)
+    ):
+        registered.setdefault(town_id, []).append(by_hash[id_hash])
+    return [(town, registered[town.id]) for town in towns if town.id in registered]
+
+
+def restore_voter(
+    session: Session,
+    election_id: int,
+    id_number: str,
+    *,
+    ended_on: date,
+    document: str,
+    clock: Clock,
+    actor: str,
+) -> Voter:
+    """A voter removed on a ground comes back once it has ended (rights restored, the detention
+    or suspension lifted, EL 27): the exclusion list's term ends the day before `ended_on`, and
+    the voter is registered again (`reason=restored`, the document as proof), refused while the
+    exclusion still covers election day. In a round, the other level's list too: its exclusion
+    term ended and its copy of the voter registered again, each audited."""
+    document = (document or "").strip()
+    if not document:
+        raise DomainError("E_FIELD_REQUIRED", "请填写恢复依据（文书及文号）", "document")
+    voter = voter_changes.find_voter(session, election_id, id_number)
+    if voter.status == VoterStatus.ACTIVE:
+        raise Conflict("E_NOT_REMOVED", f"{ric.mask(voter.id_number)} 仍在选民名单上，无须恢复", "id_number")
+    if voter.removed_reason != RemovedReason.DEPRIVED.value:
+        raise Conflict(
+            "E_NOT_EXCLUDED",
+            f"{ric.mask(voter.id_number)} 因「{REASON_NAMES.get(voter.removed_reason, voter.removed_reason)}」除名，"
+            "不是因被剥夺政治权利或停止行使选举权利除名；重新登记请用「增补选民」",
+            "id_number",
+        )
+    proof = f"{ended_on} 起恢复：{document}"
+    targets = [(session.get(Election, election_id), voter)]
+    targets += [
+        (other, twin)
+        for other, twin in _twins(session, voter)
+        if twin.status != VoterStatus.ACTIVE and twin.removed_reason == RemovedReason.DEPRIVED.value
+    ]
+    for election, person in targets:
+        if person.id_number in voter_changes.exclusion_notes(session, election):
+            voter_changes.load_deprived(
+                session,
+                election.id,
+                ["姓名", "公民身份号码", "剥夺期限至"],
+                [(1, [person.name, person.id_number, (ended_on - timedelta(days=1)).isoformat()])],
+                clock=clock,
+                actor=actor,
+            )
+    for election, person in targets:
+        voter_changes.add_voter(
+            session,
+            election.id,
+            district=session.get(District, person.district_id).code,
+            name=person.name,
+            id_number=person.id_number,
+            reason=AddedReason.RESTORED,
+            voter_group=person.voter_group,
+            address=person.address,
+            hukou=person.hukou,
+            ethnicity=person.ethnicity,
+            proof=proof,
+            clock=clock,
+            actor=actor,
+        )
     return voter
 
 

@@ -15,22 +15,33 @@ from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
 from workflow.kinds import kind_of_election
+from workflow.store.bulk import among
 from workflow.store.models import SETTLED, Election, Reminder, ReminderStatus
 from workflow.store.reminders import insert_bulk
 from workflow.timetable import (
     MilestoneDates,
     ReminderKind,
     ReminderSpec,
+    approvals_due,
     desired_cached,
     desired_reminders,
+    not_applicable,
     windows_key,
 )
 from workflow.timeutil import local_date
 
 
 def milestone_dates(election: Election) -> tuple[MilestoneDates, ...]:
+    """The milestones' dates; an approval whose trigger has not arisen (e.g. Zhejiang art. 51,
+    the election day not moved) is not applicable: it has no reminders."""
+    kind = kind_of_election(election)
+    waiting = not_applicable(kind, election.milestones)
+    due = approvals_due(kind, election.milestones)  # a triggered approval: before the act it approves
     return tuple(
-        MilestoneDates(m.key, m.planned_date, m.latest, m.status in SETTLED) for m in election.milestones
+        MilestoneDates(
+            m.key, m.planned_date, m.latest or due.get(m.key), m.status in SETTLED, m.key not in waiting
+        )
+        for m in election.milestones
     )
 
 
@@ -79,7 +90,10 @@ def write_reminders_many(session: Session, elections: Sequence[Election], clock:
         # the rest of the rewrite.
         table.c.details["phase"].as_string().label("phase"),
         table.c.status,
-    ).where(table.c.election_id.in_([e.id for e in elections]), table.c.status != ReminderStatus.CANCELLED)
+    ).where(
+        among(session, table.c.election_id, [e.id for e in elections]),
+        table.c.status != ReminderStatus.CANCELLED,
+    )
     by_election: dict[int, list] = {e.id: [] for e in elections}
     for row in session.execute(query):
         by_election[row.election_id].append(row)

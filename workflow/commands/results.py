@@ -171,7 +171,7 @@ def _check_input(
         )
     if purpose == rules.RUNOFF:
         rules.check_runoff_list(
-            pending, list(data.get("runoff_candidates") or []), counting_params(kind_of(election)).source("runoff")
+            pending, list(data.get("runoff_candidates") or []), counting_params(kind_of(election), election.voting_method).source("runoff")
         )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
 from workflow.commands import results, tallies
+from workflow.commands.elections import get_election
 from workflow.errors import Conflict
 from workflow.events import TallyEntered
 from workflow.rules.tally_entry import differences
@@ -66,7 +67,9 @@ def enter(
     another person that agrees with an earlier entry records the count; one that differs
     from the latest entry by another person is a mismatch, shown field by field."""
     data = dict(data)
-    tallies.count(data)  # the document's own rules first (EL 43–45): a bad entry is refused
+    # The document's own rules first (EL 43–45), as the election applies them (its kind's
+    # version and variant, its voting method): a bad entry is refused.
+    tallies.count(data, get_election(session, election_id))
     round_ = next_round(session, election_id, district)
     earlier = _entries(session, election_id, district, round_)
     others = [e for e in earlier if e.entered_by != actor]

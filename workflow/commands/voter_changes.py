@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 from workflow.clock import Clock
 from workflow.commands import elections
 from workflow.commands.voter_districts import find_district
-from workflow.commands.voter_list import supplement, today_for
+from workflow.commands.voter_list import is_published, supplement, today_for
 from workflow.errors import Conflict, not_found
 from workflow.events import DeprivedListLoaded, VoterAdded, VoterRemoved
 from workflow.rules import ric
 from workflow.rules.voter_rows import (
     DeprivedRow,
     check_addition,
+    check_late_registration,
     check_village_migrant,
     exclusion_ground,
     exclusion_note,
@@ -74,6 +75,9 @@ class ExcludeReport:
     unchanged: int = 0
     removed: list[dict] = field(default_factory=list)  # registered voters taken off
     rejected: list[dict] = field(default_factory=list)
+    # 县乡两级: the other level's lists the same rows were loaded into (register_levels.exclude),
+    # each {"election_id", "loaded", "removed"}.
+    mirrored: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -81,6 +85,7 @@ class ExcludeReport:
             "unchanged": self.unchanged,
             "removed": self.removed,
             "rejected": self.rejected,
+            "mirrored": self.mirrored,
         }
 
 
@@ -176,14 +181,21 @@ def add_voter(
     basis: str | None = None,
     applied: bool = False,
     consent: str | None = None,
+    applied_on: date | None = None,
+    consent_on: date | None = None,
 ) -> Voter:
     """Register one voter (newly 18, moved in, migrant with proof, rights restored; EL 27). In
     a village election a migrant instead qualifies by VCL 13 ¶2 (三) (2025: art. 16 ¶2 (三)):
-    `resident_since` (and the `basis`), `applied`, and the meeting's `consent`."""
+    `resident_since` (and the `basis`), `applied` (the day: `applied_on`, kept on the record),
+    and the meeting's `consent` (given on `consent_on`). After the list is published an addition
+    is a supplementary registration, refused after the kind's registration cutoff (Zhejiang
+    art. 29: E − 12); an upheld appeal's addition is not."""
     election = elections.get_election(session, election_id)
     target = find_district(session, election_id, district)
     reason = AddedReason(reason)
     kind = elections.kind_of(election)
+    if reason is not AddedReason.APPEAL and is_published(election):
+        check_late_registration(kind, election_day=election.anchor_date, on=today_for(election, clock))
     village_migrant = reason is AddedReason.MIGRANT and "migrant_min_years" in kind.law
     if village_migrant:
         proof = check_village_migrant(
@@ -194,6 +206,8 @@ def add_voter(
             basis=basis,
             applied=applied,
             consent=consent,
+            applied_on=applied_on,
+            consent_on=consent_on,
         )
     record_data = check_addition(
         name,
@@ -221,6 +235,7 @@ def add_voter(
     voter.hukou = hukou
     voter.ethnicity = ethnicity
     voter.proof = proof
+    voter.applied_on = applied_on if village_migrant else None
     session.flush()
     supplement(session, election, voter, SupplementaryChange.ADD, reason.value, today, appeal_id=appeal_id)
     record(

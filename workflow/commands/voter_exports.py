@@ -38,6 +38,7 @@ REASON_NAMES = {
     "migrant": "流动人口（凭户籍地证明）",
     "restored": "恢复政治权利",
     "appeal": "申诉处理",
+    "late": "补办选民登记",
     "deceased": "死亡",
     "deprived": "被剥夺政治权利",
     "moved_out": "迁出",

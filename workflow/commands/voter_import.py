@@ -33,7 +33,7 @@ from workflow.errors import Conflict
 from workflow.events import VotersImported
 from workflow.rules import ric
 from workflow.rules.voter_import import ImportReport, ImportSorter, Register, RejectSink, default_district
-from workflow.rules.voter_rows import map_headers
+from workflow.rules.voter_rows import check_late_registration, map_headers
 from workflow.store.audit import record
 from workflow.store.models import Election
 from workflow.store.voters import AddedReason, StagedVoter, Voter, VoterImport, VoterStatus
@@ -140,6 +140,15 @@ def _register(session: Session, election: Election) -> Register:
     )
 
 
+def _check_open(election: Election, clock: Clock) -> None:
+    """After publication an import is a supplementary registration: closed after the kind's
+    registration cutoff (workflow/rules/voter_rows.check_late_registration)."""
+    if is_published(election):
+        check_late_registration(
+            elections.kind_of(election), election_day=election.anchor_date, on=today_for(election, clock)
+        )
+
+
 def import_voters(
     session: Session,
     election_id: int,
@@ -162,6 +171,7 @@ def import_voters(
     `on_reject(row, cells, reasons)` receives every rejected row (the report keeps the first
     REPORT_CAP details and counts them all)."""
     election = elections.get_election(session, election_id)
+    _check_open(election, clock)
     headers = map_headers(header)
     register = _register(session, election)
     sorter = ImportSorter(
@@ -299,6 +309,7 @@ def import_staged(
     headers = map_headers(header)
     with transaction() as session:
         election = elections.get_election(session, election_id)
+        _check_open(election, clock)
         if before is not None:
             before(session, election)
         register = _register(session, election)

@@ -24,7 +24,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from workflow.errors import DomainError
-from workflow.kinds import KindSpec
+from workflow.kinds import KindSpec, counting_table
 from workflow.rules import ric as id_numbers
 
 
@@ -182,9 +182,13 @@ class CandidateRules:
     def cite(self, key: str) -> str:
         return self.citations.get(key, "")
 
+    voting_method_name: str = ""  # the election's way where the kind offers several (RCL art. 14)
+
     @classmethod
-    def of(cls, kind: KindSpec) -> CandidateRules:
-        c, counting = kind.candidates, kind.counting
+    def of(cls, kind: KindSpec, method: str | None = None) -> CandidateRules:
+        """The kind's rules; `method` (the election's voting method) overlays its counting
+        limits, e.g. no proxies when the residents' representatives vote (RCL 2025 art. 19 ¶4)."""
+        c, counting = kind.candidates, counting_table(kind, method)
         return cls(
             kind=kind.key,
             kind_name=kind.name,
@@ -205,6 +209,9 @@ class CandidateRules:
             mobile_box_source=str(counting.get("sources", {}).get("mobile_box", "")),
             ratio_source=str(c.get("ratio_source", "")),
             citations=dict(kind.citations),
+            voting_method_name=str(kind.counting.get("methods", {}).get(method, {}).get("name", ""))
+            if method
+            else "",
         )
 
 

@@ -30,6 +30,13 @@ def check_proxy(
 ) -> None:
     """EL 42: written, approved, at most `proxy_max` per holder; VCL 2018 art. 15: close
     relatives only; VCL 2025 art. 18 / RCL 2025 art. 19: no candidate may hold a proxy."""
+    if rules.proxy_max == 0:  # e.g. RCL 2025 art. 19 ¶4: none when the representatives vote
+        way = f"本次选举采取「{rules.voting_method_name}」方式，" if rules.voting_method_name else ""
+        raise DomainError(
+            "E_PROXY_NOT_ALLOWED",
+            f"{way}不实行委托投票（{rules.proxy_source or rules.cite('proxy')}）",
+            "grantor",
+        )
     if request.grantor_id == request.holder_id:
         raise DomainError("E_PROXY_SELF", "委托人与受托人不能是同一人", "holder")
     if rules.proxy_candidates_barred and holder_is_candidate:

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from workflow.errors import DomainError
-from workflow.kinds import counting_params
+from workflow.kinds import KindSpec, counting_params
 from workflow.rules.ballots import Ballot, BallotCount, Mark, count_ballots
 from workflow.rules.counting_params import LABELS, CountingParams, ListRatio, Threshold
+from workflow.rules.voting_method import ALL, method_name
 
 __all__ = [
     "Ballot",
@@ -555,3 +556,23 @@ def count_tally_document(data: Any) -> TallyResult:
     """Parse a TALLY.json document and count it with its kind's parameters."""
     tally = TallyInput.from_dict(data)
     return count_round(counting_params(tally.kind, tally.method), tally)
+
+
+def count_for_election(kind: KindSpec, method: str | None, data: Any) -> TallyResult:
+    """Parse a TALLY.json document and count it as the election applies the law: `kind` as
+    resolved for it (statute version, province's variant) and its stored voting method
+    (RCL 2025 art. 19 ¶1: the turnout differs by method). A document naming another method is
+    refused (the election's method is set on the election, not per tally); one naming none is
+    counted with the election's."""
+    tally = TallyInput.from_dict(data)
+    if tally.kind != kind.key:
+        raise DomainError("E_WRONG_KIND", f"计票文件的选举类型 {tally.kind} 与选举（{kind.key}）不符", "kind")
+    given = None if tally.method == ALL else tally.method
+    if tally.method is not None and given != method:  # a document silent on it: the election's
+        raise DomainError(
+            "E_WRONG_METHOD",
+            f"计票文件的选举方式（{method_name(kind, given)}）与本次选举设定的选举方式"
+            f"（{method_name(kind, method)}）不符；如需更改，请在投票开始前更改选举的选举方式",
+            "method",
+        )
+    return count_round(counting_params(kind, method), tally)

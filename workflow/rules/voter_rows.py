@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from workflow.calendar import compute_bounds, refusal_after
 from workflow.errors import DomainError
+from workflow.kinds import KindSpec
 from workflow.rules import ric
 
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -333,12 +335,15 @@ def check_village_migrant(
     basis: str | None,
     applied: bool,
     consent: str | None,
+    applied_on: date | None = None,
+    consent_on: date | None = None,
 ) -> str:
     """A village election's migrant voter (the kind's `migrant_min_years`, `migrant_bases`,
     cited by `migrant`: VCL 13 ¶2 (三), 2025 art. 16 ¶2 (三)): registered elsewhere, living in
     the village (2025: or working on its affairs) for the years required by `on`, applying in
-    person, with the consent of the villagers' meeting or representatives. Returns the record
-    kept as the registration's proof; DomainError naming the missing condition."""
+    person (`applied`, or the day `applied_on`: not after `on`, nor after the meeting's consent
+    on `consent_on`), with the consent of the villagers' meeting or representatives. Returns the
+    record kept as the registration's proof; DomainError naming the missing condition."""
     cited = citations.get("migrant", "")
     rule = f"（{cited}）" if cited else ""
     bases = [str(b) for b in law.get("migrant_bases", ())]
@@ -358,13 +363,51 @@ def check_village_migrant(
             f"自 {since} 起{chosen}，至 {on} 不满{years}年，不能作为户籍不在本村的公民登记{rule}",
             "resident_since",
         )
-    if not applied:
+    if not (applied or applied_on is not None):
         raise DomainError("E_MIGRANT_NOT_APPLIED", f"户籍不在本村的公民须本人申请参加选举{rule}", "applied")
+    if applied_on is not None and applied_on > on:
+        raise DomainError(
+            "E_MIGRANT_APPLIED_LATER", f"本人申请日期 {applied_on} 晚于今天（{on}），请核对{rule}", "applied_on"
+        )
+    if applied_on is not None and consent_on is not None and applied_on > consent_on:
+        raise DomainError(
+            "E_MIGRANT_APPLIED_AFTER_CONSENT",
+            f"本人申请日期 {applied_on} 晚于会议同意日期 {consent_on}：须本人申请后经会议同意{rule}",
+            "applied_on",
+        )
     if not (consent and consent.strip()):
         raise DomainError(
             "E_MIGRANT_NO_CONSENT", f"须经村民会议或者村民代表会议同意参加选举（请填写会议及日期）{rule}", "consent"
         )
-    return f"{chosen}自 {since} 起；本人申请；{consent.strip()}同意"
+    applied_text = f"本人 {applied_on} 申请" if applied_on is not None else "本人申请"
+    return f"{chosen}自 {since} 起；{applied_text}；{consent.strip()}同意"
+
+
+def registration_cutoffs(kind: KindSpec) -> list[str]:
+    """The kind's registration cutoffs: `cutoff` milestones of the registration phase, after
+    which a late (supplementary) registration is refused, e.g. Zhejiang art. 29 (E − 12). The
+    national text sets none: the kind data decides."""
+    return [
+        key for key, spec in kind.milestones.items() if spec.type == "cutoff" and spec.phase == "registration"
+    ]
+
+
+def registration_closes(kind: KindSpec, election_day: date) -> list[dict]:
+    """Each registration cutoff of the kind with its last day and its rule, for the pages."""
+    bounds = compute_bounds(kind, election_day, {})
+    return [
+        {"name": kind.milestones[key].name, "last": bounds[key][1], "rule": kind.milestones[key].rule}
+        for key in registration_cutoffs(kind)
+    ]
+
+
+def check_late_registration(kind: KindSpec, *, election_day: date, on: date) -> None:
+    """A registration after the voter list is published is a supplementary one (补办选民登记):
+    refused, with the article and the last day, once a registration cutoff of the kind has passed."""
+    for key in registration_cutoffs(kind):
+        refused = refusal_after(kind, key, election_day, on)
+        if refused is not None:
+            raise DomainError("E_REGISTRATION_CLOSED", refused, "reason")
 
 
 def check_addition(

@@ -26,11 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from workflow.clock import Clock
 from workflow.events import Event, jsonable
+from workflow.store.bulk import insert_rows, json_text
 from workflow.store.models import AuditEntry, AuditHead
 
 log = logging.getLogger("huanjie.audit")
@@ -175,6 +176,10 @@ def deferred(session: Session) -> Iterator[None]:
     _append(session, pending)
 
 
+# The entry's columns, in the order of the tuples `_append` builds.
+_COLUMNS = ("at", "actor", "action", "entity", "entity_id", "before", "after", "prev_hash", "hash", "key_id")
+
+
 def _append(session: Session, items: list[tuple[Event, str, datetime]]) -> int:
     if not items:
         return 0
@@ -187,23 +192,14 @@ def _append(session: Session, items: list[tuple[Event, str, datetime]]) -> int:
         before = jsonable(event.before) if event.before is not None else None
         after = jsonable(event.after) if event.after is not None else None
         digest = _digest(key, prev, at, actor, event.action, event.entity, event.entity_id, before, after)
-        rows.append(
-            {
-                "at": at,
-                "actor": actor,
-                "action": event.action,
-                "entity": event.entity,
-                "entity_id": event.entity_id,
-                "before": before,
-                "after": after,
-                "prev_hash": prev,
-                "hash": digest,
-                "key_id": kid,
-            }
-        )
+        entry = (event.action, event.entity, event.entity_id, json_text(before), json_text(after))
+        rows.append((at, actor, *entry, prev, digest, kid))
         prev = digest
-    # In order: the ids follow the chain (one appender at a time holds the lock, `_lock`).
-    session.execute(insert(AuditEntry.__table__), rows)
+    # In order, in one statement: the ids follow the chain (one appender at a time holds the
+    # lock, `_lock`). Pending ORM changes (a new head row) go first, as a session statement's
+    # autoflush would send them.
+    session.flush()
+    insert_rows(session.connection(), AuditEntry.__table__, _COLUMNS, rows)
     # The head through the ORM (one UPDATE at the flush): a savepoint that rolls back then
     # expires it with the rest, and the next append reads it again (`_chain_head`).
     head.seq += len(rows)

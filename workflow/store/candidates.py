@@ -174,6 +174,9 @@ class MobileBox(Base):
     reason: Mapped[str] = mapped_column(String(200))
     scrutineers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     staff: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The declared family ties of the box's people to candidates (EL 43 ¶2), as checked:
+    # [{"person", "candidate", "relationship"}]; NULL on boxes recorded before they were kept.
+    relatives: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
     voters_served: Mapped[int | None] = mapped_column(Integer)
     ballots_issued: Mapped[int | None] = mapped_column(Integer)
     ballots_returned: Mapped[int | None] = mapped_column(Integer)

@@ -106,6 +106,9 @@ class Election(Base):
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
     anchor_date: Mapped[date] = mapped_column(Date)  # election day, or term end
     statute: Mapped[str | None] = mapped_column(String(10))
+    # How the voters vote where the kind offers several ways (a key of its [counting.methods],
+    # e.g. RCL 2025 art. 14: households, representatives); None: all voters.
+    voting_method: Mapped[str | None] = mapped_column(String(30))
     state: Mapped[str] = mapped_column(String(30), index=True)
     suspended_from: Mapped[str | None] = mapped_column(String(30))
     phase_windows: Mapped[dict[str, Any]] = mapped_column(default=dict)  # key → [start, end]

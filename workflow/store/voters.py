@@ -48,6 +48,8 @@ class AddedReason(StrEnum):
     MIGRANT = "migrant"  # lived here ≥ 1 year, with proof from the home district (provincial rule)
     RESTORED = "restored"  # political rights restored (EL 27)
     APPEAL = "appeal"  # added by an upheld appeal (EL 29)
+    LATE = "late"  # unreachable during registration, registered late on request (a supplementary
+    # registration; a province may close it before election day: the kind's registration cutoff)
 
 
 class RemovedReason(StrEnum):
@@ -114,6 +116,9 @@ class Voter(Base):
     status: Mapped[str] = mapped_column(String(10), default=VoterStatus.ACTIVE)
     added_reason: Mapped[str] = mapped_column(String(20), default=AddedReason.REGISTERED)
     proof: Mapped[str | None] = mapped_column(Text)
+    # A village election's migrant voter: the day the person applied to take part (VCL 2018
+    # art. 13 ¶2 (三), 2025 art. 16 ¶2 (三)); the meeting's consent follows it.
+    applied_on: Mapped[date | None] = mapped_column(Date)
     removed_reason: Mapped[str | None] = mapped_column(String(20))
     removed_on: Mapped[date | None] = mapped_column(Date)
     removed_note: Mapped[str | None] = mapped_column(Text)

@@ -145,6 +145,7 @@ ACTION_TEXT = {
     "election.created": "创建选举",
     "election.transition": "阶段变更",
     "election.rescheduled": "调整日期",
+    "election.voting_method_changed": "设定选举方式",
     "milestone.completed": "办结节点",
     "milestone.waived": "免除节点",
     "milestone.overdue": "节点逾期",

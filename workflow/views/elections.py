@@ -9,9 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow.commands.elections import decide, kind_of
-from workflow.kinds import get_kind
+from workflow.kinds import KindSpec, get_kind
 from workflow.machine import Refusal, Trigger, machine_for, state_name
+from workflow.rules import voting_method
 from workflow.store.models import Election, Jurisdiction, Notification
+from workflow.timetable import not_applicable
 
 
 def recent_notifications(session: Session, election_id: int, limit: int = 50) -> list[Notification]:
@@ -98,6 +100,7 @@ def describe(election: Election, today: date | None = None) -> dict:
     """Everything staff need to see about one election, JSON-friendly."""
     kind = kind_of(election)
     next_decision = decide(election, Trigger.ADVANCE) if election.state in kind.phase_keys else None
+    waiting = not_applicable(kind, election.milestones)
     milestones = []
     for m in election.milestones:
         spec = kind.milestones[m.key]
@@ -116,6 +119,8 @@ def describe(election: Election, today: date | None = None) -> dict:
                 "waived_reason": m.waived_reason,
                 "computed": spec.computed,
                 "rule": spec.rule,
+                # False: an approval whose trigger has not arisen (不适用; workflow/timetable.py)
+                "applicable": m.key not in waiting,
             }
         )
     return {
@@ -147,4 +152,23 @@ def describe(election: Election, today: date | None = None) -> dict:
             "refusals": refusal_dicts(next_decision.refusals),
         },
         "milestones": milestones,
+    } | voting_method_view(election, kind)
+
+
+def voting_method_view(election: Election, kind: KindSpec) -> dict:
+    """{"voting_method": {key, name, rule, choices}} where the kind offers several ways of
+    voting (RCL 2018 art. 8, 2025 art. 14); nothing for the other kinds."""
+    offered = voting_method.choices(kind)
+    if not offered:
+        return {}
+    key = election.voting_method or voting_method.ALL
+    cite = kind.cite("voting_method")
+    words = kind.texts.get("elected_by", "")
+    return {
+        "voting_method": {
+            "key": key,
+            "name": offered.get(key, key),
+            "rule": f"{cite}：{words}" if cite and words else cite or words,
+            "choices": [{"key": k, "name": n} for k, n in offered.items()],
+        }
     }

@@ -16,9 +16,10 @@ from sqlalchemy import Integer, cast, func, null, select
 from sqlalchemy.orm import Session
 
 from workflow.events import MilestoneChased
-from workflow.kinds import KindSpec, get_kind
+from workflow.kinds import KindSpec, get_kind, resolve_kind
 from workflow.machine import FINAL_STATES, SUSPENDED, state_name
 from workflow.store.models import AuditEntry, AuditHead, Election, Jurisdiction, Milestone, MilestoneStatus
+from workflow.timetable import Dates, approval_triggered
 
 # The cell states, most urgent first (the order of the legend and of the counts).
 OVERDUE = "overdue"
@@ -28,7 +29,8 @@ NOT_YET_DUE = "not_yet_due"
 DONE_LATE = "done_late"
 DONE = "done"
 WAIVED = "waived"
-STATES = (OVERDUE, BLOCKED, DUE_SOON, NOT_YET_DUE, DONE_LATE, DONE, WAIVED)
+NOT_APPLICABLE = "not_applicable"  # an approval whose trigger has not arisen (workflow/timetable.py)
+STATES = (OVERDUE, BLOCKED, DUE_SOON, NOT_YET_DUE, DONE_LATE, DONE, WAIVED, NOT_APPLICABLE)
 STATE_TEXT = {
     OVERDUE: "已逾期",
     BLOCKED: "受阻",
@@ -37,6 +39,7 @@ STATE_TEXT = {
     DONE_LATE: "逾期办结",
     DONE: "按期办结",
     WAIVED: "已免除",
+    NOT_APPLICABLE: "不适用",
 }
 OPEN_STATES = (OVERDUE, BLOCKED, DUE_SOON, NOT_YET_DUE)
 
@@ -243,6 +246,37 @@ def _columns(kind: KindSpec) -> tuple[list[Column], list[tuple[str, str, int]]]:
     return columns, phases
 
 
+def _approvals(kind: KindSpec) -> tuple[tuple[str, str], ...]:
+    """(approval key, the key it approves) of each approval milestone of the kind."""
+    return tuple((k, s.approves) for k, s in kind.milestones.items() if s.type == "approval" and s.approves)
+
+
+def _add_columns(section: KindGrid, order: list, kind: KindSpec, keys: list[str]) -> None:
+    """Columns for milestones a province's variant adds (e.g. Zhejiang's art. 29 and art. 51
+    milestones), each after its phase's last column; the phase groups follow."""
+    phase_rank = {p.key: i for i, p in enumerate(kind.phases)}
+    for key in (k for k in kind.milestones if k in keys):
+        spec = kind.milestones[key]
+        if spec.computed or key in section.per_milestone:
+            continue
+        rank = phase_rank.get(spec.phase, len(phase_rank))
+        at = len(section.columns)
+        for i, column in enumerate(section.columns):
+            if phase_rank.get(column.phase, len(phase_rank)) > rank:
+                at = i
+                break
+        section.columns.insert(at, Column(key, spec.name, spec.phase, kind.phase(spec.phase).name, spec.source))
+        order.insert(at, (key, tuple(k for k, s in kind.milestones.items() if key in s.before)))
+        section.per_milestone[key] = Counter()
+    groups: list[tuple[str, str, int]] = []
+    for column in section.columns:
+        if groups and groups[-1][0] == column.phase:
+            groups[-1] = (column.phase, column.phase_name, groups[-1][2] + 1)
+        else:
+            groups.append((column.phase, column.phase_name, 1))
+    section.phases = groups
+
+
 class _Converted(dict):
     """value → converted value, each distinct value converted once (None stays None)."""
 
@@ -307,6 +341,7 @@ def grid(
             Election.kind,
             Election.state,
             Election.anchor_date,
+            Election.statute,
             Jurisdiction.code,
             Jurisdiction.name,
             Jurisdiction.level,
@@ -369,6 +404,7 @@ def grid(
     by_kind: dict[str, KindGrid] = {}
     # Per kind, once: its columns, each column's predecessors (the kind's `before` ordering), lead days.
     shapes: dict[str, tuple] = {}
+    resolved: dict[tuple, KindSpec] = {}  # (kind, jurisdiction, anchor, statute) → the kind as it applies
     pending, waived, done = MilestoneStatus.PENDING, MilestoneStatus.WAIVED, MilestoneStatus.DONE
     overdue_only, wanted_state = filters.overdue_only, filters.state
     # The inner loop works on plain values (the milestone rows' fields, state strings, day
@@ -385,12 +421,50 @@ def grid(
             ]
             names = {state: state_name(kind, state) for state in (*kind.phase_keys, *FINAL_STATES, SUSPENDED)}
             tally = {c.key: dict.fromkeys(STATES, 0) for c in columns}  # per column: state → rows
-            shape = shapes[e.kind] = (section, order, max(kind.reminders.lead_days, default=0), names, kind, tally)
-        section, order, lead, names, kind, tally = shape
+            known = set(kind.milestones)  # the milestone keys with a column or none to have (computed)
+            shape = shapes[e.kind] = (
+                section,
+                order,
+                max(kind.reminders.lead_days, default=0),
+                names,
+                kind,
+                tally,
+                dict(_approvals(kind)),
+                known,
+            )
+        section, order, lead, names, kind, tally, approvals, known = shape
         active = e.state not in FINAL_STATES
         suspended = e.state == SUSPENDED
         open_check = active and not suspended
         rows_m = {m[1]: m for m in milestones.get(e.id, ())}
+        if not known.issuperset(rows_m):  # a province's variant adds milestones: the kind as it applies
+            added = [k for k in rows_m if k not in known]
+            spec_key = (e.kind, e.code, e.anchor_date, e.statute)
+            applied = resolved.get(spec_key)
+            if applied is None:
+                applied = resolved[spec_key] = resolve_kind(
+                    e.kind, jurisdiction=e.code, on=e.anchor_date, statute=e.statute
+                )
+            _add_columns(section, order, applied, added)
+            for key in section.per_milestone:
+                if key not in tally:
+                    tally[key] = dict.fromkeys(STATES, 0)
+            approvals.update(_approvals(applied))  # the section's: a variant's approvals too
+            known.update(added)
+        # Approvals whose trigger has not arisen are not applicable (不适用), not pending; a
+        # triggered one without a bound of its own is due before the act it approves.
+        waiting = set()
+        for key, approved in approvals.items():
+            m = rows_m.get(key)
+            if m is None or m[5] in (waived, done):
+                continue
+            # m: (election id, key, planned, earliest, latest, status, done_on, late)
+            target = rows_m.get(approved)
+            bounds = None if target is None else Dates(target[3], target[4], target[2], target[6])
+            if not approval_triggered(bounds):
+                waiting.add(key)
+            elif m[4] is None:
+                rows_m[key] = (*m[:4], bounds.done_on or bounds.planned, *m[5:])  # its deadline as its latest
         settled = None
         found, states, days_left = [], [], []
         counts = dict.fromkeys(STATES, 0)
@@ -405,6 +479,8 @@ def grid(
                 state, days = (DONE_LATE if m[7] else DONE), None
             elif status == waived:
                 state, days = WAIVED, None
+            elif waiting and key in waiting:
+                state, days = NOT_APPLICABLE, None
             elif status == pending and open_check and m[4] is not None and today > m[4]:
                 state, days = OVERDUE, (today - m[4]).days  # the common case, without the call
             else:
@@ -415,6 +491,7 @@ def grid(
                             k for k, o in rows_m.items()
                             if o[5] == waived or (o[5] == done and o[6] and o[6] <= today)
                         }
+                        settled |= waiting  # nothing waits for an approval that is not needed
                     before_open = any(k not in settled for k in predecessors)
                 state, days = _state(status, m[6], m[7], m[4], m[2], before_open, today, lead, active, suspended)
             if state == OVERDUE:
@@ -454,7 +531,8 @@ def grid(
         for m, state in zip(found, states, strict=True):
             tally[m[1]][state] += 1
     totals: Counter = Counter()
-    for section, _order, _lead, _names, _kind, tally in shapes.values():
+    for shape in shapes.values():
+        section, tally = shape[0], shape[5]
         section.rows.sort(key=Row.urgency)
         for key, per_state in tally.items():
             counter = section.per_milestone[key]

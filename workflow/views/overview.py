@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from workflow.commands.elections import kind_of
 from workflow.machine import FINAL_STATES, state_name
 from workflow.store.models import Election, Jurisdiction, MilestoneStatus
+from workflow.timetable import approvals_due, not_applicable
 
 # The dashboard's order of levels, from the top down.
 LEVEL_ORDER = {
@@ -98,7 +99,10 @@ def progress(election: Election, today: date) -> dict:
     """
     kind = kind_of(election)
     active = election.state not in FINAL_STATES
-    workable = [m for m in election.milestones if not kind.milestones[m.key].computed]
+    # Not in the figure: computed dates, and approvals whose trigger has not arisen (不适用).
+    waiting = not_applicable(kind, election.milestones)
+    due = approvals_due(kind, election.milestones)  # triggered approvals: before the approved act
+    workable = [m for m in election.milestones if not kind.milestones[m.key].computed and m.key not in waiting]
     settled = sum(1 for m in workable if m.settled)
     # The phase guard's refusals are stored as texts; a milestone's text names the milestone.
     missing = {spec.missing_text: key for key, spec in kind.milestones.items()}
@@ -111,22 +115,23 @@ def progress(election: Election, today: date) -> dict:
         if m.settled or not active:
             continue
         spec = kind.milestones[m.key]
+        latest = m.latest or due.get(m.key)
         item = {
             "key": m.key,
             "name": spec.name,
             "planned": m.planned_date.isoformat() if m.planned_date else None,
-            "latest": m.latest.isoformat() if m.latest else None,
+            "latest": latest.isoformat() if latest else None,
         }
-        if m.status == MilestoneStatus.OVERDUE or (m.latest and today > m.latest):
+        if m.status == MilestoneStatus.OVERDUE or (latest and today > latest):
             overdue.append(item)
-            bound = m.latest or m.planned_date
+            bound = latest or m.planned_date
             bounds.append((0, bound, item))
             continue
         elif m.planned_date and today > m.planned_date:
             plan_late.append(item)
-            bound = m.latest or m.planned_date  # the plan is missed: the statutory bound is next
+            bound = latest or m.planned_date  # the plan is missed: the statutory bound is next
         else:
-            bound = m.planned_date or m.latest
+            bound = m.planned_date or latest
         if bound:
             bounds.append((1, bound, item))
     bounds.sort(key=lambda b: (b[0], b[1] or date.max))

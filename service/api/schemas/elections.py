@@ -86,6 +86,21 @@ class MilestoneOut(Out):
     waived_reason: str | None
     computed: bool
     rule: str
+    applicable: bool = Field(
+        True, description="false：审批类节点的前提未出现（如未调整选举日），不适用，不计入进度"
+    )
+
+
+class VotingMethodChoice(Out):
+    key: str
+    name: str
+
+
+class VotingMethodOut(Out):
+    key: str = Field(description="all 全体选民 / households 每户派代表 / representatives 居民（小组）代表")
+    name: str
+    rule: str = Field(description="所依据的条文")
+    choices: list[VotingMethodChoice]
 
 
 class ElectionOut(Out):
@@ -112,6 +127,9 @@ class ElectionOut(Out):
     blocked_reasons: list[Any]
     next: NextPhase | None
     milestones: list[MilestoneOut]
+    voting_method: VotingMethodOut | None = Field(
+        None, description="选举方式（仅居委会选举等可选择选举方式的类型）"
+    )
     progress: Progress
 
 

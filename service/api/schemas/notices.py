@@ -72,7 +72,8 @@ class NoticeWording(Out):
 
 class RenderJob(Out):
     id: int
-    election_id: int
+    election_id: int | None = Field(description="empty for an export that covers more than one election")
+    kind: str = Field(description="notice 公告样稿 / export 导出文件")
     template: str
     district: str | None
     format: str
@@ -86,5 +87,6 @@ class RenderJob(Out):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    attempts: int = Field(description="how many times a worker started it (a dead worker's job is started again)")
     url: str
     file_url: str | None

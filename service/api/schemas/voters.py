@@ -18,6 +18,15 @@ class VoterDistrict(Out):
     area: str | None
 
 
+class VoterRegistered(Out):
+    id: int
+    name: str
+    id_masked: str
+    district: str
+    reason: str
+    supplementary: bool = Field(description="名单公布后的登记：列入补正名单（补办选民登记）")
+
+
 class VoterDistrictCount(VoterDistrict):
     voters: int
 
