@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from schedules.chase import ALREADY, NO_CHANNEL, SENT, chase
@@ -26,7 +27,24 @@ from workflow.machine import Trigger, state_name
 from workflow.timetable import not_applicable
 from workflow.timeutil import local_date
 from workflow.views import jurisdictions
-from workflow.views.grid import OPEN_STATES, STATE_TEXT, STATES, Filters, Grid, data_version, grid
+from workflow.views.grid import (
+    BLOCKED,
+    DONE,
+    DONE_LATE,
+    DUE_SOON,
+    NOT_APPLICABLE,
+    OPEN_STATES,
+    OVERDUE,
+    STATE_TEXT,
+    STATES,
+    WAIVED,
+    Filters,
+    Grid,
+    KindGrid,
+    Row,
+    data_version,
+    grid,
+)
 from workflow.views.progress_report import report_docx, report_xlsx
 from workflow.views.status import ViewCache
 
@@ -92,6 +110,69 @@ def load_grid(
     return found
 
 
+# The grid's cells are written here rather than by a loop in the template: a province page
+# shows thousands of cells, and one Jinja expression per cell attribute (escaping each) cost
+# more than building the grid (bench/grid.py). The markup is the template's, byte for byte.
+def _cell_label(state: str, days: int | None) -> str:
+    if state == OVERDUE:
+        return f"逾{days}"
+    if state in (DONE, DONE_LATE):
+        return "✓"
+    if state == WAIVED:
+        return "免"
+    if state == NOT_APPLICABLE:
+        return "不适用"
+    if state == DUE_SOON:
+        return f"晚{-days}" if days < 0 else f"{days}天"
+    if state == BLOCKED:
+        return "阻"
+    return "·"
+
+
+def desk_cells(k: KindGrid, r: Row) -> Markup:
+    """One desk row's cells (`<td>` per column of the kind)."""
+    parts = []
+    link = f"/elections/{r.election_id}/milestones/"
+    cells = r.cells
+    for c in k.columns:
+        cell = cells.get(c.key)
+        if cell is None:
+            parts.append('\n  <td class="cell none"></td>\n  ')
+            continue
+        key = escape(c.key)
+        chased = cell.chased
+        parts.append(
+            f'\n  <td class="cell s-{escape(cell.state)}{" chased" if chased else ""}" data-key="{key}">'
+            f'<a href="{link}{key}" title="{escape(c.name)}：{escape(cell.title)}">{escape(_cell_label(cell.state, cell.days))}'
+            f'{f"<sup>催{chased}</sup>" if chased else ""}</a></td>\n  '
+        )
+    return Markup("".join(parts))
+
+
+def phone_tags(r: Row, names: dict[str, str]) -> Markup:
+    """A phone row's tags: its overdue, blocked and due-soon cells, in that order."""
+    parts = []
+    cells = r.cells.values()
+    for wanted in (OVERDUE, BLOCKED, DUE_SOON):
+        for cell in cells:
+            if cell.state != wanted:
+                continue
+            days = cell.days
+            if wanted == OVERDUE:
+                text = f"已逾期 {days} 天"
+            elif wanted == DUE_SOON and days is not None and days < 0:
+                text = f"晚于计划 {-days} 天"
+            elif wanted == DUE_SOON and days is not None:
+                text = f"剩 {days} 天"
+            else:
+                text = STATE_TEXT[wanted]
+            parts.append(
+                f'<a class="tag s-{escape(wanted)}" href="/elections/{r.election_id}/milestones/{escape(cell.key)}">'
+                f'{escape(names[cell.key])} · {escape(text)}{f" · 催{cell.chased}" if cell.chased else ""}</a>'
+            )
+    return Markup("".join(parts))
+
+
 Filter = Annotated[str | None, Query(max_length=60)]
 
 
@@ -144,6 +225,8 @@ def grid_page(
         query=urlencode(params),
         here=str(request.url.path) + ("?" + urlencode(params) if params else ""),
         rows_shown=ROWS_SHOWN,
+        desk_cells=desk_cells,
+        phone_tags=phone_tags,
         column_names={k.kind: {c.key: c.name for c in k.columns} for k in g.kinds},
         can_write=auth.can_write(caller.user),
         # A big grid's report is written in the background (service/web/render_jobs.py).

@@ -99,7 +99,38 @@ class Column:
     source: str
 
 
-@dataclass
+class _Cells:
+    """What a grid's rows need to build their `Cell`s when first asked: the chase counts and
+    the turning of chase instants into local dates (one per grid, shared by its rows)."""
+
+    __slots__ = ("chased", "to_local")
+
+    def __init__(self, chased: dict, to_local):
+        self.chased = chased
+        self.to_local = to_local
+
+    def build(self, election_id: int, found: list, states: list, days: list) -> dict[str, Cell]:
+        chased, to_local = self.chased, self.to_local
+        cells = {}
+        for m, state, left in zip(found, states, days, strict=True):
+            # m: (election id, key, planned, earliest, latest, status, done_on, late)
+            key = m[1]
+            count, last = chased.get((election_id, key), (0, None)) if chased else (0, None)
+            cells[key] = Cell(
+                key,
+                state,
+                m[2],
+                m[3],
+                m[4],
+                m[6] if state in (DONE, DONE_LATE) else None,
+                left,
+                count,
+                to_local(last) if last else None,
+            )
+        return cells
+
+
+@dataclass(eq=False)
 class Row:
     election_id: int
     title: str
@@ -111,10 +142,26 @@ class Row:
     jurisdiction_name: str
     jurisdiction_level: str
     area: str | None  # the root's direct child this row rolls up into (None: the root itself)
-    cells: dict[str, Cell]
     counts: Counter = field(default_factory=Counter)
     most_overdue: int = 0  # the most days any cell is overdue
     soonest: int = 10**6  # the fewest days left of a due-soon or blocked cell
+    # The cells, kept compact (the milestone rows, their states and days, in column order) and
+    # built into `Cell`s only when asked: a province's page and JSON show a few hundred of its
+    # thousands of rows, while counts, roll-up and order need only the states.
+    _found: list = field(default_factory=list, repr=False)
+    _states: list = field(default_factory=list, repr=False)
+    _days: list = field(default_factory=list, repr=False)
+    _source: _Cells | None = field(default=None, repr=False)
+    _cells: dict | None = field(default=None, repr=False)
+
+    @property
+    def cells(self) -> dict[str, Cell]:
+        """milestone key → Cell, in column order (built once, on first use)."""
+        cells = self._cells
+        if cells is None:
+            source = self._source or _Cells({}, None)
+            cells = self._cells = source.build(self.election_id, self._found, self._states, self._days)
+        return cells
 
     def urgency(self) -> tuple:
         """Most overdue first, then most overdue items, then the nearest deadline."""
@@ -230,6 +277,18 @@ def _add_columns(section: KindGrid, order: list, kind: KindSpec, keys: list[str]
     section.phases = groups
 
 
+class _Converted(dict):
+    """value → converted value, each distinct value converted once (None stays None)."""
+
+    def __init__(self, convert):
+        super().__init__({None: None})
+        self.convert = convert
+
+    def __missing__(self, value):
+        converted = self[value] = self.convert(value)
+        return converted
+
+
 def subtree_with_area(root_id: int):
     """A recursive CTE: (id, area) for the root (area NULL) and everything below it, area being
     the root's direct child the jurisdiction lies under."""
@@ -304,29 +363,52 @@ def grid(
             .join(tree, tree.c.id == Election.jurisdiction_id)
             .where(*where)
         )
-        # Core rows, not ORM rows: the loading of 10,000s of them is most of the view's time.
-        rows = session.connection().execute(
-            select(
-                Milestone.election_id,
-                Milestone.key,
-                Milestone.planned_date,
-                Milestone.earliest,
-                Milestone.latest,
-                Milestone.status,
-                Milestone.done_on,
-                Milestone.late,
-            ).where(Milestone.election_id.in_(chosen))
+        # Plain tuples from the driver, not SQLAlchemy rows: making 10,000s of Row objects (and
+        # the garbage collections they set off, kept alive in a cached grid) was a third of an
+        # uncached province grid (bench/grid.py). The dates are converted as SQLAlchemy would
+        # (SQLite stores text), once per distinct value.
+        connection = session.connection()
+        columns = (
+            Milestone.election_id,
+            Milestone.key,
+            Milestone.planned_date,
+            Milestone.earliest,
+            Milestone.latest,
+            Milestone.status,
+            Milestone.done_on,
+            Milestone.late,
         )
-        for row in rows.all():  # fetched at once: row by row costs twice as much
-            milestones.setdefault(row[0], []).append(row[1:])
+        result = connection.execute(select(*columns).where(Milestone.election_id.in_(chosen)))
+        try:
+            fetched = result.cursor.fetchall()  # at once: row by row costs twice as much
+        finally:
+            result.close()
+        dialect = connection.dialect
+        as_date = Milestone.planned_date.type.dialect_impl(dialect).result_processor(dialect, None)
+        as_bool = Milestone.late.type.dialect_impl(dialect).result_processor(dialect, None)
+        if as_date is not None or as_bool is not None:
+            dates = _Converted(as_date or (lambda value: value))
+            flags = _Converted(as_bool or (lambda value: value))
+            fetched = [
+                (e, key, dates[planned], dates[earliest], dates[latest], status, dates[done_on], flags[late])
+                for e, key, planned, earliest, latest, status, done_on, late in fetched
+            ]
+        for row in fetched:
+            found = milestones.get(row[0])
+            if found is None:
+                milestones[row[0]] = [row]
+            else:
+                found.append(row)
     chased = chase_counts(session, ids) if ids else {}
-    to_local = local or (lambda instant: instant.date())
+    source = _Cells(chased, local or (lambda instant: instant.date()))
     by_kind: dict[str, KindGrid] = {}
     # Per kind, once: its columns, each column's predecessors (the kind's `before` ordering), lead days.
     shapes: dict[str, tuple] = {}
     resolved: dict[tuple, KindSpec] = {}  # (kind, jurisdiction, anchor, statute) → the kind as it applies
-    totals: Counter = Counter()
     pending, waived, done = MilestoneStatus.PENDING, MilestoneStatus.WAIVED, MilestoneStatus.DONE
+    overdue_only, wanted_state = filters.overdue_only, filters.state
+    # The inner loop works on plain values (the milestone rows' fields, state strings, day
+    # counts): no Cell, Counter or per-cell tuple is made for the thousands of cells of a province.
     for e in elections:
         shape = shapes.get(e.kind)
         if shape is None:
@@ -338,20 +420,25 @@ def grid(
                 (c.key, tuple(k for k, s in kind.milestones.items() if c.key in s.before)) for c in columns
             ]
             names = {state: state_name(kind, state) for state in (*kind.phase_keys, *FINAL_STATES, SUSPENDED)}
+            tally = {c.key: dict.fromkeys(STATES, 0) for c in columns}  # per column: state → rows
+            known = set(kind.milestones)  # the milestone keys with a column or none to have (computed)
             shape = shapes[e.kind] = (
                 section,
                 order,
                 max(kind.reminders.lead_days, default=0),
                 names,
                 kind,
+                tally,
                 dict(_approvals(kind)),
+                known,
             )
-        section, order, lead, names, kind, approvals = shape
+        section, order, lead, names, kind, tally, approvals, known = shape
         active = e.state not in FINAL_STATES
         suspended = e.state == SUSPENDED
-        rows_m = {m[0]: m for m in milestones.get(e.id, ())}  # key → (key, planned, earliest, latest, status, done_on, late)
-        added = [k for k in rows_m if k not in section.per_milestone]
-        if added:  # a province's variant adds milestones: the kind as it applies to this election
+        open_check = active and not suspended
+        rows_m = {m[1]: m for m in milestones.get(e.id, ())}
+        if not known.issuperset(rows_m):  # a province's variant adds milestones: the kind as it applies
+            added = [k for k in rows_m if k not in known]
             spec_key = (e.kind, e.code, e.anchor_date, e.statute)
             applied = resolved.get(spec_key)
             if applied is None:
@@ -359,86 +446,100 @@ def grid(
                     e.kind, jurisdiction=e.code, on=e.anchor_date, statute=e.statute
                 )
             _add_columns(section, order, applied, added)
+            for key in section.per_milestone:
+                if key not in tally:
+                    tally[key] = dict.fromkeys(STATES, 0)
             approvals.update(_approvals(applied))  # the section's: a variant's approvals too
-        # Approvals whose trigger has not arisen are not applicable (不适用), not pending.
+            known.update(added)
+        # Approvals whose trigger has not arisen are not applicable (不适用), not pending; a
+        # triggered one without a bound of its own is due before the act it approves.
         waiting = set()
-        due: dict[str, date] = {}  # a triggered approval: before the act it approves
         for key, approved in approvals.items():
             m = rows_m.get(key)
-            if m is None or m[4] in (waived, done):
+            if m is None or m[5] in (waived, done):
                 continue
+            # m: (election id, key, planned, earliest, latest, status, done_on, late)
             target = rows_m.get(approved)
-            dates = None if target is None else Dates(target[2], target[3], target[1], target[5])
-            if not approval_triggered(dates):
+            bounds = None if target is None else Dates(target[3], target[4], target[2], target[6])
+            if not approval_triggered(bounds):
                 waiting.add(key)
-            elif m[3] is None:
-                due[key] = dates.done_on or dates.planned
-        settled = {
-            k for k, m in rows_m.items()
-            if m[4] == waived or (m[4] == done and m[5] and m[5] <= today)
-        }
-        settled |= waiting  # nothing waits for an approval that is not needed
-        cells = {}
-        counts: Counter = Counter()
+            elif m[4] is None:
+                rows_m[key] = (*m[:4], bounds.done_on or bounds.planned, *m[5:])  # its deadline as its latest
+        settled = None
+        found, states, days_left = [], [], []
+        counts = dict.fromkeys(STATES, 0)
         most_overdue, soonest = 0, 10**6
         for key, predecessors in order:
             m = rows_m.get(key)
             if m is None:
                 continue
-            _key, planned, earliest, latest, status, done_on, late = m
-            latest = latest or due.get(key)
-            if key in waiting:
+            # m: (election id, key, planned, earliest, latest, status, done_on, late)
+            status = m[5]
+            if status == done and m[6] is not None and m[6] <= today:
+                state, days = (DONE_LATE if m[7] else DONE), None
+            elif status == waived:
+                state, days = WAIVED, None
+            elif waiting and key in waiting:
                 state, days = NOT_APPLICABLE, None
-            elif status == pending and active and not suspended and latest is not None and today > latest:
-                state, days = OVERDUE, (today - latest).days  # the common case, without the call
+            elif status == pending and open_check and m[4] is not None and today > m[4]:
+                state, days = OVERDUE, (today - m[4]).days  # the common case, without the call
             else:
-                before_open = any(k not in settled for k in predecessors)
-                state, days = _state(status, done_on, late, latest, planned, before_open, today, lead, active, suspended)
+                before_open = False
+                if predecessors:
+                    if settled is None:
+                        settled = {
+                            k for k, o in rows_m.items()
+                            if o[5] == waived or (o[5] == done and o[6] and o[6] <= today)
+                        }
+                        settled |= waiting  # nothing waits for an approval that is not needed
+                    before_open = any(k not in settled for k in predecessors)
+                state, days = _state(status, m[6], m[7], m[4], m[2], before_open, today, lead, active, suspended)
             if state == OVERDUE:
-                most_overdue = max(most_overdue, days)
-            elif days is not None and state in (DUE_SOON, BLOCKED):
-                soonest = min(soonest, days)
+                if days > most_overdue:
+                    most_overdue = days
+            elif days is not None and days < soonest and state in (DUE_SOON, BLOCKED):
+                soonest = days
             counts[state] += 1
-            count, last = chased.get((e.id, key), (0, None)) if chased else (0, None)
-            cells[key] = Cell(
-                key,
-                state,
-                planned,
-                earliest,
-                latest,
-                done_on if state in (DONE, DONE_LATE) else None,
-                days,
-                count,
-                to_local(last) if last else None,
+            found.append(m)
+            states.append(state)
+            days_left.append(days)
+        if overdue_only and not counts[OVERDUE]:
+            continue
+        if wanted_state and not counts.get(wanted_state):
+            continue
+        section.rows.append(
+            Row(
+                e.id,
+                e.title,
+                e.kind,
+                e.state,
+                names.get(e.state) or state_name(kind, e.state),
+                e.anchor_date,
+                e.code,
+                e.name,
+                e.level,
+                e.area,
+                Counter({s: n for s, n in counts.items() if n}),
+                most_overdue,
+                soonest,
+                found,
+                states,
+                days_left,
+                source,
             )
-        row = Row(
-            e.id,
-            e.title,
-            e.kind,
-            e.state,
-            names.get(e.state) or state_name(kind, e.state),
-            e.anchor_date,
-            e.code,
-            e.name,
-            e.level,
-            e.area,
-            cells,
-            counts,
-            most_overdue,
-            soonest,
         )
-        if filters.overdue_only and not row.counts[OVERDUE]:
-            continue
-        if filters.state and not row.counts[filters.state]:
-            continue
-        section.rows.append(row)
-        per_milestone = section.per_milestone
-        for key, cell in cells.items():
-            per_milestone[key][cell.state] += 1
-        for state, n in counts.items():
-            totals[state] += n
-    for section in by_kind.values():
+        for m, state in zip(found, states, strict=True):
+            tally[m[1]][state] += 1
+    totals: Counter = Counter()
+    for shape in shapes.values():
+        section, tally = shape[0], shape[5]
         section.rows.sort(key=Row.urgency)
+        for key, per_state in tally.items():
+            counter = section.per_milestone[key]
+            for state, n in per_state.items():
+                if n:
+                    counter[state] += n
+                    totals[state] += n
     rollup = _rollup(session, root, [r for s in by_kind.values() for r in s.rows])
     kinds = sorted(by_kind.values(), key=lambda k: -len(k.rows))
     return Grid(
