@@ -198,6 +198,8 @@ def create_app(
         app.include_router(module.router)
     web_routes.mount_static(app)
     web_desk.install(app)  # HTML error pages for browsers, /docs offline
+    # Innermost: the status read's quick path, before the router (service/api/elections.py).
+    app.add_middleware(elections.QuickStatus, services=app.state.services)
     app.add_middleware(InputHygiene)  # NUL, controls, lone surrogates → 422 naming the field
     # Then, inside out: the guard (body limit, credentials before the body), then the headers,
     # then the request log around everything.

@@ -50,6 +50,8 @@ MESSAGES = {
     ),
     "unhandled error": "未处理的错误",
     "health check failed": "健康检查失败",
+    "hot read failed": "快速读取连接出错：暂走普通读取，稍后重连",
+    "hot read connection not closed cleanly": "快速读取连接未能正常关闭",
     "digest: %d committees": "每日提示：已写给 %d 个选举委员会",
     "holiday recheck: %d messages": "节假日复核：已发出 %d 条暂定日期复核通知",
     "holiday recheck failed": "节假日复核失败",
@@ -96,6 +98,7 @@ DETAILS = {
     "status": "状态",
     "ms": "毫秒",
     "user": "用户",
+    "error": "错误",
 }
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
