@@ -130,8 +130,17 @@ class StderrHandler(logging.StreamHandler):
 class ConsoleFormatter(logging.Formatter):
     """`2026-11-30 09:00:01 信息 服务 服务已启动  地址=http://127.0.0.1:8000/  数据库=sqlite`"""
 
+    _second: tuple[int, str] = (-1, "")
+
+    def _when(self, created: float) -> str:
+        """The record's local time to the second, formatted once per second (not per line)."""
+        second = int(created)
+        if self._second[0] != second:
+            self._second = (second, datetime.fromtimestamp(second).strftime("%Y-%m-%d %H:%M:%S"))
+        return self._second[1]
+
     def format(self, record: logging.LogRecord) -> str:
-        when = datetime.fromtimestamp(record.created).strftime("%Y-%m-%d %H:%M:%S")
+        when = self._when(record.created)
         level = LEVELS.get(record.levelname, record.levelname)
         source = SOURCES.get(record.name, record.name)
         details = {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
