@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from service.api.deps import (
     INT_MAX,
+    Admitted,
     Caller,
     Principal,
     Services,
@@ -297,33 +297,35 @@ def list_elections(
     response_model=schemas.ElectionOut,
     response_model_exclude_unset=True,
 )
-async def show_election(
+def show_election(
     election_id: ElectionId,
     request: Request,
+    _admission: Admitted,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Response:
-    """The status read, the hottest route. An API token whose view is cached is answered in the
-    event loop from one statement on the hot-read connection (token live, user active, election
-    in scope, its version: `status_views.quick_status`): no gate, no thread, no transaction, the
-    body the cached bytes. Anything else takes the ordinary path below, which refuses or builds
-    the view exactly as before."""
+    """The status read, the hottest route. A caller with an API token whose view is cached never
+    gets here: `QuickStatus` (below) answers it before the router. Here: one thread hop and one
+    read-only unit of work for the whole request (not one hop per dependency), the caller
+    checked as every route checks it (`current_principal`), then one Core statement for access
+    and the view's key; the view comes serialised from the per-(election, version, date) cache
+    (workflow/views/status.py). The body is what the response model gives (validated once, when
+    the view is built)."""
     svc = services(request)
-    if credentials is not None:
-        quick = status_views.quick_status(
-            svc.db, credentials.credentials, election_id, svc.clock.now(), svc.status_cache
-        )
-        if quick is not None:
-            request.state.username = quick.username  # for the request log
-            return Response(content=quick.body, media_type="application/json")
-    async with svc.gate():
-        return await anyio.to_thread.run_sync(_show_election, svc, request, election_id, credentials)
+    with svc.db.reading() as session:
+        caller = current_principal(request, session, credentials)
+        head = status_views.head(session, election_id, caller.user.jurisdiction_id, svc.clock.now())
+        if not head.visible:
+            raise out_of_scope(election_id)
+        body = status_views.cached_status(session, head.key, _status_body, svc.status_cache)
+    return Response(content=body, media_type="application/json")
 
 
 class QuickStatus:
     """Pure ASGI: the status route's quick path before the router. `GET /api/v1/elections/{id}`
-    with an API token whose view is cached is answered here from the same `quick_status` the
-    route calls, without routing, dependency solving or FastAPI's wrappers (which cost more
-    than the read). It sits inside the service's own middleware (request log, security headers,
+    with an API token whose view is cached is answered here (`status_views.quick_status`: one
+    statement on the hot-read connection, in the event loop: no gate, no thread, no
+    transaction; the body the cached bytes), without routing, dependency solving or FastAPI's
+    wrappers (which cost more than the read). It sits inside the service's own middleware (request log, security headers,
     guard, input hygiene), so the answer gets every header and log line any response gets, and
     is marked with the route for the log and metrics. Every other request, and every status
     request it cannot answer with a 200, goes on to the router unchanged."""
@@ -382,29 +384,10 @@ class QuickStatus:
         return None, None
 
 
-def _show_election(
-    svc: Services, request: Request, election_id: int, credentials: HTTPAuthorizationCredentials | None
-) -> Response:
-    """The ordinary path: one read-only unit of work in one worker thread (not one hop per
-    dependency), the caller checked as every route checks it (`current_principal`), then one
-    Core statement for access and the view's key; the view comes serialised from the
-    per-(election, version, date) cache (workflow/views/status.py). The body is what the
-    response model gives (validated once, when the view is built)."""
-    with svc.db.reading() as session:
-        caller = current_principal(request, session, credentials)
-        head = status_views.head(session, election_id, caller.user.jurisdiction_id, svc.clock.now())
-        if not head.visible:
-            raise out_of_scope(election_id)
-        body = status_views.cached_status(session, head.key, _status_body, svc.status_cache)
-    return Response(content=body, media_type="application/json")
-
-
 def _status_body(election: Election, today: date) -> bytes:
     view = election_views.describe(election)
     view["progress"] = progress(election, today)
-    return (
-        schemas.ElectionOut.model_validate(view).model_dump_json(exclude_unset=True, by_alias=True).encode()
-    )
+    return schemas.ElectionOut.model_validate(view).model_dump_json(exclude_unset=True, by_alias=True).encode()
 
 
 # -- transitions --------------------------------------------------------------------------
