@@ -37,7 +37,7 @@ def status(world, who: str = "xinshi", election: int = 3) -> dict:
     return response.json()
 
 
-def test_a_repeated_status_read_is_two_statements_and_the_same_body(world, db):
+def test_a_repeated_status_read_is_one_hot_statement_and_the_same_body(world, db):
     # The first read takes the ordinary path: the token, then the election's version, date and
     # the caller's access in one statement, then the view built and cached.
     with counting(db) as seen:
