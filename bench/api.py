@@ -9,7 +9,10 @@ and N clients (throughput, p50, p99). Ratios are against the bare endpoint of th
 wrk (Debian's `wrk`, installed by `make bench`) is the only load client: an in-process Python
 client on these 2 cores caps even the bare endpoint (54 req/s once) and its ratios mean nothing.
 The client's own CPU is measured; when it takes more than a quarter of the machine, the client
-is part of what is measured and the ratio is not printed.
+is part of what is measured and the ratio is not printed. So is the server's CPU per request
+(its processes from /proc, and for PostgreSQL its database's backends): on a machine shared with
+other work, throughput follows the CPU share each process happens to get, the CPU a request
+costs hardly moves, and the ratio of those costs is printed beside the throughput ratio.
 
     python bench/api.py                 # 100 clients, 10 s per target
     python bench/api.py --seconds 3     # quick run
@@ -101,8 +104,12 @@ def machine_busy() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
-def load(url: str, clients: int, seconds: float, headers: dict[str, str]) -> dict:
-    """One wrk run, with the client's CPU share of the machine and the machine's busy share."""
+def load(url: str, clients: int, seconds: float, headers: dict[str, str], servers=lambda: []) -> dict:
+    """One wrk run, with the client's CPU share of the machine and the machine's busy share, and
+    the server's CPU per request (its processes and, for PostgreSQL, its database's backends):
+    unlike the throughput, that figure hardly moves with what else the machine runs."""
+    pids = servers()
+    server_before = cpu_seconds(pids)
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     busy0, total0 = machine_busy()
     started = time.perf_counter()
@@ -116,7 +123,38 @@ def load(url: str, clients: int, seconds: float, headers: dict[str, str]) -> dic
     cores = os.cpu_count() or 1
     figures["client_share"] = client_cpu / (wall * cores)
     figures["machine_busy"] = (busy1 - busy0) / max(1.0, total1 - total0)
+    if pids:
+        spent = cpu_seconds(pids) - server_before
+        figures["server_cpu_us"] = round(spent / max(1, figures["requests"]) * 1e6)
     return figures
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU of these processes and all their descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo, seen = 0.0, list(pids), set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+        except (OSError, IndexError, ValueError):
+            pass
+        todo += children.get(pid, [])
+    return total
 
 
 def make_pg_database(server_url: str):
@@ -135,6 +173,12 @@ def make_pg_database(server_url: str):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
+    def backends() -> list[int]:
+        """The server processes of this database's connections (on this machine)."""
+        with admin.connect() as conn:
+            return list(conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :n"), {"n": name}).scalars())
+
+    drop.backends = backends
     return admin_url.set(database=name).render_as_string(hide_password=False), drop
 
 
@@ -197,40 +241,51 @@ def main() -> None:
         token, election_id = prepare(sqlite_url)
         process, port = start_service(sqlite_url, 1)
         processes.append(process)
+        sqlite_pid = process.pid
         targets["status, SQLite (1 process)"] = {
             "url": f"http://127.0.0.1:{port}/api/v1/elections/{election_id}",
             "health": f"http://127.0.0.1:{port}/healthz",
             "headers": {"Authorization": f"Bearer {token}"},
+            "servers": lambda: [sqlite_pid],
         }
         if args.floor:
             targets["healthz, SQLite (the app's floor)"] = {
                 "url": f"http://127.0.0.1:{port}/healthz",
                 "health": f"http://127.0.0.1:{port}/healthz",
                 "headers": {},
+                "servers": lambda: [sqlite_pid],
             }
         if args.pg:
             pg_url, drop = make_pg_database(args.pg)
             token, election_id = prepare(pg_url)
             process, port = start_service(pg_url, args.workers)
             processes.append(process)
+            pg_pid, backends = process.pid, drop.backends
             targets[f"status, PostgreSQL ({args.workers} processes)"] = {
                 "url": f"http://127.0.0.1:{port}/api/v1/elections/{election_id}",
                 "health": f"http://127.0.0.1:{port}/healthz",
                 "headers": {"Authorization": f"Bearer {token}"},
+                "servers": lambda: [pg_pid, *backends()],
             }
         bare_port = free_port()
-        processes.append(subprocess.Popen([sys.executable, "-c", BARE, str(bare_port)], stdout=subprocess.DEVNULL))
+        bare_process = subprocess.Popen([sys.executable, "-c", BARE, str(bare_port)], stdout=subprocess.DEVNULL)
+        processes.append(bare_process)
         bare_url = f"http://127.0.0.1:{bare_port}/constant"
-        targets["bare FastAPI constant"] = {"url": bare_url, "health": bare_url, "headers": {}}
+        targets["bare FastAPI constant"] = {
+            "url": bare_url,
+            "health": bare_url,
+            "headers": {},
+            "servers": lambda: [bare_process.pid],
+        }
         for target in targets.values():
             wait_up(target["health"])
         warm = min(2.0, args.seconds / 3)
         for target in targets.values():
             load(target["url"], 10, warm, target["headers"])  # imports, caches, connections
         for target in targets.values():
-            target["one"] = load(target["url"], 1, max(2.0, args.seconds / 3), target["headers"])
+            target["one"] = load(target["url"], 1, max(2.0, args.seconds / 3), target["headers"], target["servers"])
         for target in targets.values():
-            target["many"] = load(target["url"], args.clients, args.seconds, target["headers"])
+            target["many"] = load(target["url"], args.clients, args.seconds, target["headers"], target["servers"])
     finally:
         for process in processes:
             process.terminate()
@@ -255,6 +310,7 @@ def main() -> None:
             # One request's server time: its latency at one client beyond the bare endpoint's
             # (which is the loopback and HTTP round trip).
             entry["server_ms_one_client"] = round(one["p50_ms"] - bare["one"]["p50_ms"], 2)
+            entry["cpu_ratio_vs_bare"] = round(bare["many"]["server_cpu_us"] / many["server_cpu_us"], 3)
         result["targets"][name] = entry
     if args.json:
         print(json.dumps(result, indent=2))
@@ -265,7 +321,8 @@ def main() -> None:
         print(
             f"  {name:<34} {many['rps']:9.1f} req/s   p50 {many['p50_ms']:8.1f} ms   p99 {many['p99_ms']:8.1f} ms"
             f"   ({many['requests']} requests, {many['errors']} non-2xx; client {many['client_share']:.0%} of the "
-            f"machine, machine {many['machine_busy']:.0%} busy)   1 client: p50 {one['p50_ms']:.2f} ms"
+            f"machine, machine {many['machine_busy']:.0%} busy)   1 client: p50 {one['p50_ms']:.2f} ms   "
+            f"server CPU {many['server_cpu_us']} µs a request"
         )
     for name, entry in result["targets"].items():
         if "rps_ratio_vs_bare" not in entry:
@@ -279,7 +336,8 @@ def main() -> None:
             print(
                 f"  {name}: {entry['rps_ratio_vs_bare']:.3f}× the bare endpoint's throughput (target ≥ 0.4); "
                 f"p99 × {entry['p99_ratio_vs_bare']} (target ≤ 2); server time at 1 client "
-                f"{entry['server_ms_one_client']:.2f} ms (target ≤ 3 ms)"
+                f"{entry['server_ms_one_client']:.2f} ms (target ≤ 3 ms); by server CPU a request "
+                f"{entry['cpu_ratio_vs_bare']:.2f}× the bare endpoint's throughput"
             )
 
 

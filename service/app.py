@@ -28,7 +28,7 @@ from service.api import (
     records,
     voters,
 )
-from service.api.deps import Admitted, Services
+from service.api.deps import Services
 from service.api.schemas.common import Health
 from service.guards import RequestGuard, SecurityHeaders
 from service.metrics import Metrics, scrape_allowed
@@ -51,14 +51,15 @@ from service.web import users as web_users
 from service.web import voters as web_voters
 from workflow.clock import Clock, SystemClock
 from workflow.store import Database
-from workflow.store.db import default_url
+from workflow.store.db import HotReadUnavailable, default_url
 
 log = logging.getLogger("huanjie.service")
 access = logging.getLogger("huanjie.access")
 
 
 class RequestLog:
-    """Pure ASGI middleware: one structured log line and the metrics for every request."""
+    """Pure ASGI middleware: one structured log line and the metrics for every request (the
+    route's path template read from the scope, nothing parsed again)."""
 
     def __init__(self, app, metrics: Metrics):
         self.app = app
@@ -68,30 +69,33 @@ class RequestLog:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
-        status = {"code": 500}
+        status = 500
 
         async def sending(message):
+            nonlocal status
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                status = message["status"]
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
         finally:
-            request = Request(scope)
-            self.metrics.observe(request, status["code"], started)
-            route = scope.get("route")
-            access.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "route": getattr(route, "path", None),
-                    "status": status["code"],
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                    "user": scope.get("state", {}).get("username"),
-                },
-            )
+            seconds = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None)
+            self.metrics.observe(scope["method"], route or "unmatched", status, seconds)
+            if access.isEnabledFor(logging.INFO):
+                state = scope.get("state")
+                access.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "route": route,
+                        "status": status,
+                        "ms": round(seconds * 1000, 2),
+                        "user": state.get("username") if state else None,
+                    },
+                )
 
 
 def _start_scheduler(db: Database, clock: Clock):
@@ -150,6 +154,7 @@ def create_app(
     metrics = Metrics(db, clock, settings.metrics_cache_seconds)
     app.state.metrics = metrics
     problems.install(app)
+    ping = db.hot_reads.prepare(text("SELECT 1"))
 
     @app.get(
         "/healthz",
@@ -158,14 +163,26 @@ def create_app(
         response_model=Health,
         responses={503: {"description": "数据库不可连接", "model": Health}},
     )
-    def healthz(_admission: Admitted) -> JSONResponse:
+    async def healthz() -> JSONResponse:
+        # One statement on the hot-read connection, in the event loop (the load balancer asks
+        # often); without it (in-memory SQLite, or the connection just failed), one through the
+        # pool under the gate, as any request.
+        try:
+            db.hot_reads.first(ping, {})
+        except HotReadUnavailable:
+            async with app.state.services.gate():
+                if not await anyio.to_thread.run_sync(pooled_ping):
+                    return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": db.engine.dialect.name})
+
+    def pooled_ping() -> bool:
         try:
             with db.reading() as session:
                 session.execute(text("SELECT 1"))
         except Exception:
             log.exception("health check failed")
-            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": db.engine.dialect.name})
+            return False
+        return True
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus 指标", include_in_schema=False)
     async def prometheus(request: Request):
@@ -206,6 +223,8 @@ def create_app(
         app.include_router(module.router)
     web_routes.mount_static(app)
     web_desk.install(app)  # HTML error pages for browsers, /docs offline
+    # Innermost: the status read's quick path, before the router (service/api/elections.py).
+    app.add_middleware(elections.QuickStatus, services=app.state.services)
     app.add_middleware(InputHygiene)  # NUL, controls, lone surrogates → 422 naming the field
     # Then, inside out: the guard (body limit, credentials before the body), then the headers,
     # then the request log around everything.

@@ -35,31 +35,38 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NO_LOGIN = frozenset({"/login", "/logout"})
 
 
+def _security_headers(csp: str, hsts: bool) -> tuple[tuple[bytes, bytes], ...]:
+    headers = [
+        (b"content-security-policy", csp.encode()),
+        (b"x-frame-options", b"SAMEORIGIN"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+    ]
+    if hsts:
+        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return tuple(headers)
+
+
 class SecurityHeaders:
+    """Adds the headers a response does not set itself (built once, not per request)."""
+
     def __init__(self, app, *, hsts: bool = True):
         self.app = app
         self.hsts = hsts
+        self.pages = _security_headers(CSP, hsts)
+        self.docs = _security_headers(DOCS_CSP, hsts)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        path = scope.get("path", "")
-        csp = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
+        extra = self.docs if scope.get("path", "").startswith(DOCS_PATHS) else self.pages
 
         async def sending(message):
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = message.get("headers", ())
                 present = {name.lower() for name, _ in headers}
-                extra = [
-                    (b"content-security-policy", csp.encode()),
-                    (b"x-frame-options", b"SAMEORIGIN"),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
-                ]
-                if self.hsts:
-                    extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
-                headers += [(name, value) for name, value in extra if name not in present]
-                message = {**message, "headers": headers}
+                missing = [header for header in extra if header[0] not in present]
+                message = {**message, "headers": [*headers, *missing]}
             await send(message)
 
         await self.app(scope, receive, sending)

@@ -51,6 +51,8 @@ MESSAGES = {
     ),
     "unhandled error": "未处理的错误",
     "health check failed": "健康检查失败",
+    "hot read failed": "快速读取连接出错：暂走普通读取，稍后重连",
+    "hot read connection not closed cleanly": "快速读取连接未能正常关闭",
     "digest: %d committees": "每日提示：已写给 %d 个选举委员会",
     "holiday recheck: %d messages": "节假日复核：已发出 %d 条暂定日期复核通知",
     "holiday recheck failed": "节假日复核失败",
@@ -109,6 +111,7 @@ DETAILS = {
     "status": "状态",
     "ms": "毫秒",
     "user": "用户",
+    "error": "错误",
 }
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -140,8 +143,17 @@ class StderrHandler(logging.StreamHandler):
 class ConsoleFormatter(logging.Formatter):
     """`2026-11-30 09:00:01 信息 服务 服务已启动  地址=http://127.0.0.1:8000/  数据库=sqlite`"""
 
+    _second: tuple[int, str] = (-1, "")
+
+    def _when(self, created: float) -> str:
+        """The record's local time to the second, formatted once per second (not per line)."""
+        second = int(created)
+        if self._second[0] != second:
+            self._second = (second, datetime.fromtimestamp(second).strftime("%Y-%m-%d %H:%M:%S"))
+        return self._second[1]
+
     def format(self, record: logging.LogRecord) -> str:
-        when = datetime.fromtimestamp(record.created).strftime("%Y-%m-%d %H:%M:%S")
+        when = self._when(record.created)
         level = LEVELS.get(record.levelname, record.levelname)
         source = SOURCES.get(record.name, record.name)
         details = {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}

@@ -74,12 +74,20 @@ class Metrics:
         self.latency = Histogram(
             "huanjie_http_request_seconds", "HTTP request latency", ["route"], registry=self.registry
         )
+        # (method, route, status) → the counter's and the histogram's children: `labels()` takes a
+        # lock and builds its key on every call; the set of routes is small and fixed.
+        self._children: dict[tuple[str, str, int], tuple] = {}
 
-    def observe(self, request: Request, status: int, started: float) -> None:
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        self.requests.labels(request.method, path, str(status)).inc()
-        self.latency.labels(path).observe(time.perf_counter() - started)
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            if len(self._children) > 10_000:  # methods are client-chosen: keep it bounded
+                self._children.clear()
+            children = (self.requests.labels(method, route, str(status)), self.latency.labels(route))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def response(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -127,8 +127,11 @@ class InputHygiene:
                 _check_pairs(parse_qsl(query.decode("utf-8", "surrogateescape"), keep_blank_values=True))
             except BadInput as bad:
                 return await _reject(scope, send, bad)
-        headers = dict(scope.get("headers") or [])
-        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+        raw_type = b""
+        for name, value in scope.get("headers") or ():
+            if name == b"content-type":
+                raw_type = value  # the last one, as a dict of the headers would keep
+        content_type = raw_type.decode("latin-1").lower()
         if not content_type.startswith(CHECKED_TYPES):
             return await self.app(scope, receive, send)
         chunks: list[bytes] = []

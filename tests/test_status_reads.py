@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from schedules.sweep import sweep
-from tests.service_fixtures import COUNTY, XINSHI, make_world
+from tests.service_fixtures import COUNTY, XINSHI, YONGXING, make_world
 from tests.test_query_counts import counting
 from workflow.clock import FixedClock
 from workflow.commands import auth
@@ -37,14 +37,20 @@ def status(world, who: str = "xinshi", election: int = 3) -> dict:
     return response.json()
 
 
-def test_a_repeated_status_read_is_two_statements_and_the_same_body(world, db):
-    first = status(world)
+def test_a_repeated_status_read_is_one_hot_statement_and_the_same_body(world, db):
+    # The first read takes the ordinary path: the token, then the election's version, date and
+    # the caller's access in one statement, then the view built and cached.
+    with counting(db) as seen:
+        first = status(world)
+    assert "api_tokens" in seen[0] and any("RECURSIVE" in statement.upper() for statement in seen)
+    hot = db.hot_reads.statements
     with counting(db) as seen:
         again = world.get("xinshi", "/api/v1/elections/3")
     assert again.json() == first
-    # The token, then the election's version, date and the caller's access in one statement.
-    assert len(seen) == 2, seen
-    assert "api_tokens" in seen[0] and "RECURSIVE" in seen[1].upper()
+    # Again: the token, its user, the election's version and the caller's access in ONE
+    # statement on the hot-read connection; nothing from the pool, no transaction.
+    assert seen == [] and db.hot_reads.statements == hot + 1
+    assert again.headers["x-frame-options"] == "SAMEORIGIN"  # the service's middleware still ran
     cache: ViewCache = world.client.app.state.services.status_cache
     assert cache.hits >= 1 and cache.misses == 1
 
@@ -129,3 +135,86 @@ def test_a_revoked_token_or_deactivated_user_is_refused_at_once(world, db, clock
         auth.set_user_active(session, "yongxing", False, clock=clock, actor="test")
     assert world.get("xinshi", "/api/v1/elections/3").status_code == 401
     assert world.get("yongxing", "/api/v1/elections/4").status_code == 401
+
+
+def quick(world, db, who: str, election: int):
+    """A status read, and whether it was answered on the quick path (one hot-read statement,
+    nothing from the pool)."""
+    hot = db.hot_reads.statements
+    with counting(db) as seen:
+        response = world.get(who, f"/api/v1/elections/{election}")
+    return response, (not seen and db.hot_reads.statements == hot + 1)
+
+
+def test_the_quick_path_answers_only_a_cached_view_with_every_header(world, db, caplog):
+    first, was_quick = quick(world, db, "xinshi", 3)
+    assert first.status_code == 200 and not was_quick  # nothing cached yet: the ordinary path
+    caplog.set_level("INFO", logger="huanjie.access")
+    again, was_quick = quick(world, db, "xinshi", 3)
+    assert again.status_code == 200 and was_quick and again.content == first.content
+    assert {k: v for k, v in again.headers.items() if k != "date"} == {
+        k: v for k, v in first.headers.items() if k != "date"
+    }  # security headers, content type and length as the router's answer has them
+    (line,) = [r for r in caplog.records if r.name == "huanjie.access"]
+    assert (line.route, line.user, line.status) == ("/api/v1/elections/{election_id}", "xinshi", 200)
+    metrics = world.client.get("/metrics").text
+    assert 'route="/api/v1/elections/{election_id}",status="200"} 2.0' in metrics
+    # The same cached view for another caller in scope; out of scope, unknown or malformed:
+    # the ordinary path answers (404 / 422), as before.
+    assert quick(world, db, "admin", 3)[1]
+    assert quick(world, db, "yongxing", 3)[0].status_code == 404
+    assert quick(world, db, "admin", 999)[0].json()["code"] == "E_NOT_FOUND"
+    assert world.get("admin", "/api/v1/elections/0").status_code == 422
+    assert world.get("admin", f"/api/v1/elections/{2**31}").status_code == 422
+    # Not a bearer token, or none: 401 from the ordinary path.
+    basic = world.client.get("/api/v1/elections/3", headers={"Authorization": "Basic eGluc2hpOng="})
+    assert basic.status_code == 401
+    assert world.client.get("/api/v1/elections/3").status_code == 401
+    header = world.as_("xinshi")["Authorization"]
+    lower = world.client.get(
+        "/api/v1/elections/3", headers={"Authorization": "bearer " + header.split(" ", 1)[1]}
+    )
+    assert lower.status_code == 200 and lower.content == first.content
+
+
+def test_the_quick_path_refuses_a_revoked_token_or_deactivated_user_at_once(world, db, clock):
+    for who, election in (("xinshi", 3), ("yongxing", 4)):
+        status(world, who, election)
+        assert quick(world, db, who, election)[1]
+    with db.transaction() as session:
+        (token_id,) = session.execute(
+            select(ApiToken.id).join(User, User.id == ApiToken.user_id).where(User.username == "xinshi")
+        ).one()
+        auth.revoke_token(session, str(token_id), clock=clock, actor="test")
+        auth.set_user_active(session, "yongxing", False, clock=clock, actor="test")
+    assert world.get("xinshi", "/api/v1/elections/3").status_code == 401
+    assert world.get("yongxing", "/api/v1/elections/4").status_code == 401
+
+
+def test_the_quick_path_follows_a_re_homed_jurisdiction_at_once(world, db, clock):
+    status(world, "admin", 3)
+    assert quick(world, db, "admin", 3)[1]
+    assert world.get("yongxing", "/api/v1/elections/3").status_code == 404
+    with db.transaction() as session:  # 新市镇 moved from the county to under 永兴镇
+        jurisdiction_commands.add_jurisdiction(
+            session, code="429999", name="别县", level="county", parent_code=None, clock=clock, actor="test"
+        )
+        xinshi = jurisdiction_commands.find_jurisdiction(session, XINSHI)
+        xinshi.parent_id = jurisdiction_commands.find_jurisdiction(session, YONGXING).id
+    response, was_quick = quick(world, db, "yongxing", 3)
+    assert response.status_code == 200 and was_quick  # now in 永兴镇's scope, the view cached
+    with db.transaction() as session:  # … and then out of the county altogether
+        xinshi = jurisdiction_commands.find_jurisdiction(session, XINSHI)
+        xinshi.parent_id = jurisdiction_commands.find_jurisdiction(session, "429999").id
+    assert world.get("admin", "/api/v1/elections/3").status_code == 404
+    assert world.get("yongxing", "/api/v1/elections/3").status_code == 404
+
+
+def test_without_the_hot_read_connection_the_ordinary_path_answers(world, db, monkeypatch):
+    first = status(world)
+    monkeypatch.setattr(db.hot_reads, "_enabled", False)
+    response, was_quick = quick(world, db, "xinshi", 3)
+    assert response.status_code == 200 and not was_quick and response.json() == first
+    monkeypatch.setattr(db.hot_reads, "_enabled", True)
+    db.hot_reads.close()  # a dropped connection is opened again
+    assert quick(world, db, "xinshi", 3)[1]
