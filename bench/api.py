@@ -224,7 +224,13 @@ def main() -> None:
         "creates its own database there and drops it afterwards (default: $HUANJIE_TEST_PG_URL; "
         "without one, SQLite only)",
     )
-    parser.add_argument("--workers", type=int, default=2, help="API processes of huanjie serve on PostgreSQL")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes of huanjie serve on PostgreSQL (default 1, like the bare endpoint: on 2 cores, two "
+        "processes, the database and wrk saturate the machine and p99 measures the machine)",
+    )
     parser.add_argument(
         "--floor", action="store_true", help="also load /healthz (middleware, gate, one SELECT 1): the app's floor"
     )

@@ -20,6 +20,7 @@ PACKAGES = ("config", "workflow", "schedules", "notices", "service", "demo")
 DEFERRED = {
     ("service.app", "schedules.runner"): "APScheduler starts only when the service runs its scheduler",
     ("service.cli.serve", "service.app"): "`huanjie serve` alone needs FastAPI and uvicorn",
+    ("service.cli.serve", "service.cli.serve_socket"): "uvicorn's multi-process set-up, for `serve --workers N`",
     ("service.cli.scheduler", "schedules.runner"): "`huanjie worker` alone needs APScheduler",
     ("service.cli.common", "workflow.store"): "SQLAlchemy loads only for commands that use the database",
     ("service.cli.common", "workflow.store.db"): "SQLAlchemy loads only for commands that use the database",
