@@ -49,6 +49,7 @@ from notices.render import render_html
 from schedules.sweep import sweep
 from service.api.deps import scope_of
 from workflow.clock import FixedClock
+from workflow.commands.render_jobs import lower_priority
 from workflow.store import Database
 from workflow.store.models import Jurisdiction, Reminder
 from workflow.timeutil import local_instant
@@ -114,6 +115,9 @@ class Statements:
                 continue  # a connection closed since (or a server on another machine)
             total += int(fields[11]) + int(fields[12])  # utime, stime
         return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+RENDER_WINDOW = 3.0  # seconds of back-to-back renders while the county page is loaded
 
 
 def county_page(db: Database, county_id: int, today: date) -> None:
@@ -238,7 +242,10 @@ def run(backend: str, args) -> None:
             voters = sanitize(samples.voters(args.certificates, seed=7))
             context = certificate_context(voters)
             html = render_html("voter_certificate", context)
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            # As the render jobs' pool runs them: a child process at a lower CPU priority.
+            pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=lower_priority
+            )
             pool.submit(to_pdf, render_html("voter_certificate", certificate_context(voters[:2]))).result()
             modes = (  # (what, how the render runs beside the requests)
                 ("WeasyPrint in a thread of this process (before issue 15)", "thread", (html,)),
@@ -250,15 +257,35 @@ def run(backend: str, args) -> None:
                 ),
             )
             for what, where, render_args in modes:
+                # Renders one after another for at least RENDER_WINDOW seconds (a fast engine's
+                # single render would leave too few requests for a p99), the page loaded meanwhile.
                 done = threading.Event()
                 started = time.perf_counter()
+                renders = [0]
+
+                def again(_future=None, a=render_args, d=done, n=renders, t0=started) -> None:
+                    n[0] += 1
+                    if time.perf_counter() - t0 >= RENDER_WINDOW:
+                        d.set()
+                    else:
+                        pool.submit(to_pdf, *a).add_done_callback(again)
+
                 if where == "thread":
-                    worker = threading.Thread(target=lambda a=render_args, d=done: (to_pdf(*a), d.set()))
+
+                    def loop(a=render_args, d=done, n=renders, t0=started) -> None:
+                        while True:
+                            to_pdf(*a)
+                            n[0] += 1
+                            if time.perf_counter() - t0 >= RENDER_WINDOW:
+                                d.set()
+                                return
+
+                    worker = threading.Thread(target=loop)
                     worker.start()
                 else:
-                    pool.submit(to_pdf, *render_args).add_done_callback(lambda _f, d=done: d.set())
+                    pool.submit(to_pdf, *render_args).add_done_callback(again)
                 busy = []
-                while not done.is_set() or len(busy) < 5:
+                while not done.is_set():
                     busy.append(timed(lambda: county_page(db, county_id, today))[0])
                 if where == "thread":
                     worker.join()
@@ -266,7 +293,7 @@ def run(backend: str, args) -> None:
                 p99_idle, p99_busy = percentile(idle, 0.99), percentile(busy, 0.99)
                 print(
                     f"{tag} county page: idle p50 {statistics.median(idle):.1f} ms p99 {p99_idle:.1f} ms; during a "
-                    f"{args.certificates}-voter certificate render, {what} (~{render_s:.1f} s): p50 "
+                    f"{args.certificates}-voter certificate render, {what} ({renders[0]} in {render_s:.1f} s): p50 "
                     f"{statistics.median(busy):.1f} ms p99 {p99_busy:.1f} ms over {len(busy)} requests → "
                     f"{p99_busy / p99_idle:.1f}× idle (target ≤ 2×)",
                     flush=True,

@@ -19,6 +19,7 @@ are deleted after the retention period (`purge`: the worker and the scheduler's 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import multiprocessing
@@ -58,6 +59,16 @@ HEARTBEAT = timedelta(seconds=10)  # a running job's claimant says it is alive t
 STALE = timedelta(minutes=2)  # no heartbeat for this long: its process died, the job is queued again
 MAX_ATTEMPTS = 3  # a job whose claimant died this many times is failed (it may be what kills them)
 RETENTION = timedelta(days=7)  # finished jobs and their files are kept this long
+
+
+RENDER_NICENESS = 10  # render processes yield the CPU to the requests of the people waiting
+
+
+def lower_priority() -> None:
+    """Run this process (a render child or a render worker) at a lower CPU priority: a long
+    render takes what the requests leave, so a county page stays quick while it runs."""
+    with contextlib.suppress(OSError):
+        os.nice(RENDER_NICENESS)
 
 
 def claim_name() -> str:
@@ -445,7 +456,9 @@ class RenderPool:
         self.claim = claim_name()
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render-job")
         self._processes = (
-            ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=lower_priority
+            )
             if processes
             else None
         )
