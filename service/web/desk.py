@@ -6,7 +6,6 @@ package (swagger-ui-py), so it works with no internet."""
 
 from __future__ import annotations
 
-import secrets
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from schedules import delivery
 from service.api.deps import INT_MAX, Admitted, Tx, services
 from service.api.problems import status_of
-from service.web.routes import LoginRequired, local_time, render, web_principal
+from service.web.routes import LoginRequired, form_principal, local_time, render, web_principal
 from workflow.commands import auth
 from workflow.errors import DomainError
 from workflow.store.audit import HEAD_ID, ChainReport, Checkpoint, verify
@@ -90,9 +89,7 @@ def retry_form(
     svc = services(request)
     try:
         with svc.db.transaction() as session:
-            caller = web_principal(request, session)
-            if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
-                raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
+            caller = form_principal(request, session, csrf)
             if not auth.can_write(caller.user):
                 raise DomainError("E_READ_ONLY", f"「{caller.role_name}」角色不能重发通知", "role")
             row = session.get(Notification, notification_id)
@@ -213,9 +210,7 @@ def audit_verify_form(
     svc = services(request)
     try:
         with svc.db.reading() as session:
-            caller = web_principal(request, session)
-            if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
-                raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
+            caller = form_principal(request, session, csrf)
             if caller.user.role != Role.COUNTY_ADMIN:
                 raise DomainError("E_READ_ONLY", f"「{caller.role_name}」角色不能发起完整校验", "role")
             report = full_check(session, svc)

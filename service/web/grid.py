@@ -5,7 +5,6 @@ advancing a phase. Every page reads the same `workflow.views.grid.grid`."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from typing import Annotated
 from urllib.parse import quote, urlencode
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from schedules.chase import ALREADY, NO_CHANNEL, SENT, chase
 from service.api.deps import INT_MAX, Admitted, Principal, Svc, Tx, services
-from service.web.routes import _form_caller, render, web_principal
+from service.web.routes import _form_caller, form_principal, render, web_principal
 from workflow.commands import auth, corrections
 from workflow.commands import elections as commands
 from workflow.errors import DomainError, not_found
@@ -290,9 +289,7 @@ async def chase_form(request: Request, _admission: Admitted) -> Response:
             targets.append((int(election), key[:60] or milestone))
     try:
         with svc.db.transaction() as session:
-            caller = web_principal(request, session)
-            if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, str(form.get("csrf") or "")):
-                raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
+            caller = form_principal(request, session, str(form.get("csrf") or ""))
             if not auth.can_write(caller.user):
                 raise DomainError("E_READ_ONLY", f"「{caller.role_name}」角色不能催办", "role")
             if not targets:

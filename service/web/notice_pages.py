@@ -7,7 +7,6 @@ transaction per form, as `huanjie notices …` and the API do."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from typing import Annotated
 from urllib.parse import quote, urlencode
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 from notices.catalog import SPECS, Scope, get_spec
 from notices.render import cn_number
 from service.api.deps import INT_MAX, Admitted, Principal, Svc, Tx, admitted, services
-from service.web.routes import render, web_principal
+from service.web.routes import form_principal, render, web_principal
 from workflow.commands import auth, notice_settings
 from workflow.commands import elections as commands
 from workflow.commands import notices as notice_commands
@@ -46,9 +45,7 @@ def _parse_date(text: str, field: str = "on") -> date | None:
 
 
 def _writer(request: Request, session: Session, election_id: int, csrf: str) -> tuple[Principal, Election]:
-    caller = web_principal(request, session)
-    if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
-        raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
+    caller = form_principal(request, session, csrf)
     election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):
         raise DomainError("E_OUT_OF_SCOPE", "该选举不在本账号管辖范围内", "election_id")

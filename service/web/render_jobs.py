@@ -7,7 +7,6 @@ requester alone. The work is `workflow/commands/render_jobs.py`'s, as the API's 
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 from urllib.parse import quote
 
@@ -15,10 +14,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse, Response
 
-from service.api.deps import INT_MAX, Admitted, Tx, services
+from service.api.deps import INT_MAX, Admitted, Tx, out_of_scope, services
 from service.web.grid import DOCX, XLSX, load_grid
-from service.web.notice_pages import _parse_date, notice_url
-from service.web.routes import render, web_principal
+from service.web.notice_pages import ElectionPath, TemplatePath, _parse_date, notice_url
+from service.web.routes import form_principal, render, web_principal
 from workflow.commands import elections as commands
 from workflow.commands import render_jobs
 from workflow.errors import DomainError, NotFound
@@ -26,8 +25,6 @@ from workflow.views import progress_report
 
 router = APIRouter(include_in_schema=False)
 
-ElectionPath = Annotated[int, PathParam(ge=1, le=INT_MAX)]
-TemplatePath = Annotated[str, PathParam(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
 JobPath = Annotated[int, PathParam(ge=1, le=INT_MAX)]
 REFRESH_SECONDS = 2
 
@@ -53,12 +50,10 @@ def submit_form(
     try:
         day = _parse_date(on)
         with svc.db.transaction() as session:
-            caller = web_principal(request, session)
-            if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
-                raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
+            caller = form_principal(request, session, csrf)
             election = commands.get_election(session, election_id)
             if not caller.may_see(session, election.jurisdiction_id):
-                raise NotFound("E_NOT_FOUND", f"未找到选举：{election_id}", "election_id")
+                raise out_of_scope(election_id)
             job = render_jobs.submit(
                 session,
                 election_id,
@@ -82,7 +77,7 @@ def job_page(request: Request, session: Tx, election_id: ElectionPath, job_id: J
     try:
         election = commands.get_election(session, election_id)
         if not caller.may_see(session, election.jurisdiction_id):
-            raise NotFound("E_NOT_FOUND", f"未找到选举：{election_id}", "election_id")
+            raise out_of_scope(election_id)
         job = render_jobs.get_job(session, job_id, election_id)
     except NotFound as error:
         return render(request, "error.html", 404, caller=caller, message=error.message)
@@ -127,9 +122,7 @@ def grid_report_job(
     svc = services(request)
     try:
         with svc.db.transaction() as session:
-            caller = web_principal(request, session)
-            if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
-                raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
+            caller = form_principal(request, session, csrf)
             g = load_grid(
                 session, caller, svc, jurisdiction=jurisdiction or None, kind=kind or None,
                 phase=phase or None, state=state or None, overdue=overdue == "1", q=q or None,

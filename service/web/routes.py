@@ -365,11 +365,17 @@ def advance_form(
     return RedirectResponse(f"{back}?msg={quote(text)}", status_code=303)
 
 
-def _form_caller(request: Request, session: Session, election_id: int, csrf: str) -> Principal:
-    """The logged-in writer of a dashboard form, with its CSRF token and scope checked."""
+def form_principal(request: Request, session: Session, csrf: str) -> Principal:
+    """The logged-in caller of a dashboard form, its CSRF token checked."""
     caller = web_principal(request, session)
     if not caller.csrf_token or not secrets.compare_digest(caller.csrf_token, csrf):
         raise DomainError("E_CSRF", "页面已过期，请刷新后重试", "csrf")
+    return caller
+
+
+def _form_caller(request: Request, session: Session, election_id: int, csrf: str) -> Principal:
+    """The logged-in writer of a dashboard form, with its CSRF token and scope checked."""
+    caller = form_principal(request, session, csrf)
     election: Election = commands.get_election(session, election_id)
     if not caller.may_see(session, election.jurisdiction_id):  # the same answer as a missing one
         raise not_found("选举", election_id, "election_id")
